@@ -1,0 +1,62 @@
+# CogniForge Functions. `make run` starts the local runtime, `make test` runs
+# every test. See README.md.
+SHELL := /bin/bash
+GO ?= go
+ARCH ?= arm64
+FUNCTIONS := $(notdir $(wildcard functions/*))
+BUILD := build
+ADDR ?= 127.0.0.1:8080
+DATA_DIR ?= .data
+# Keep `make test` under 10 minutes on 2 cores.
+TEST_TIMEOUT ?= 9m
+
+.PHONY: all run test unit bench build lint fuzz clean deps tools cli
+
+all: build
+
+deps:
+	@$(GO) mod download
+
+cli: deps
+	@mkdir -p bin
+	$(GO) build -o bin/cogniforge ./cmd/cogniforge
+
+run: cli
+	./bin/cogniforge run --addr $(ADDR) --data-dir $(DATA_DIR)
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(BUILD)/bench.txt
+
+# Each function as a Linux bootstrap for provided.al2023, zipped with fixed
+# file times so the zip (and Terraform's hash of it) changes only with the code.
+build: deps $(addprefix $(BUILD)/,$(addsuffix .zip,$(FUNCTIONS)))
+
+$(BUILD)/%.zip: FORCE
+	@mkdir -p $(BUILD)/$*
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) $(GO) build -trimpath -tags lambda.norpc -buildvcs=false -ldflags "-s -w" -o $(BUILD)/$*/bootstrap ./functions/$*
+	@touch -h -d '1980-01-01T00:00:00Z' $(BUILD)/$*/bootstrap
+	@rm -f $@ && cd $(BUILD)/$* && TZ=UTC zip -q -X -D ../$*.zip bootstrap
+	@echo "$@ $$(stat -c %s $@) bytes"
+
+FORCE:
+
+lint: deps
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	terraform fmt -check -recursive infra
+
+FUZZTIME ?= 30s
+fuzz: deps
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf $(BUILD) bin

@@ -1,0 +1,16 @@
+// Package bus is the event bus port: publish CloudEvents to whoever subscribes
+// to their type. EventBridge in AWS, an in-process bus in the local runtime.
+package bus
+
+import (
+	"context"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+)
+
+// Publisher publishes events. The returned slice has one entry per event: nil
+// when that event was accepted, the reason otherwise. A non-nil error means
+// nothing was published.
+type Publisher interface {
+	Publish(ctx context.Context, events []cloudevents.Event) ([]error, error)
+}

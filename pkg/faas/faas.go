@@ -1,0 +1,150 @@
+// Package faas is the one handler contract every CogniForge function is written
+// against, and the adapters that run it on AWS Lambda, Google's Functions
+// Framework, any CloudEvents HTTP host (Knative) and the local runtime.
+//
+// A function is a Handler: a CloudEvent in, an optional CloudEvent and an error
+// out. Platform payloads (SQS batches, EventBridge events, function URL
+// requests, Step Functions task payloads, rotation requests) are converted to
+// CloudEvents at the edge, so business code never sees a platform type.
+//
+// Errors that carry a name (see Error and ErrorName) keep that name across every
+// adapter, so an ASL Catch can match it.
+package faas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+)
+
+// Handler handles one CloudEvent. A nil event with a nil error means "done, no
+// reply".
+type Handler func(ctx context.Context, event cloudevents.Event) (*cloudevents.Event, error)
+
+// Middleware wraps a Handler with a cross-cutting concern.
+type Middleware func(Handler) Handler
+
+// Chain wraps h so that mws[0] is the outermost middleware.
+func Chain(h Handler, mws ...Middleware) Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		if mws[i] != nil {
+			h = mws[i](h)
+		}
+	}
+	return h
+}
+
+// TriggerKind names what starts a function.
+type TriggerKind string
+
+// The trigger kinds a function can declare.
+const (
+	TriggerHTTP          TriggerKind = "http"          // function URL / CloudEvents over HTTP
+	TriggerQueue         TriggerKind = "sqs"           // SQS (embedded queue locally)
+	TriggerSchedule      TriggerKind = "schedule"      // EventBridge Scheduler rate()/cron()
+	TriggerEventBus      TriggerKind = "eventbridge"   // EventBridge rule on event types
+	TriggerStepFunctions TriggerKind = "stepfunctions" // a Task state
+	TriggerRotation      TriggerKind = "secretsmanager-rotation"
+)
+
+// Trigger declares one way a function is started. The local runtime wires
+// triggers itself; infra/ declares the same ones in Terraform.
+type Trigger struct {
+	Kind TriggerKind `json:"kind"`
+	// Schedule is an EventBridge rate() or cron() expression (TriggerSchedule).
+	Schedule string `json:"schedule,omitempty"`
+	// EventTypes are the CloudEvent types delivered (TriggerEventBus, TriggerQueue).
+	EventTypes []string `json:"eventTypes,omitempty"`
+	// Queue names the queue (TriggerQueue).
+	Queue string `json:"queue,omitempty"`
+	// MaxReceives is how many times a queue delivers a failing event before it
+	// is dead-lettered (TriggerQueue). Zero means 3.
+	MaxReceives int `json:"maxReceives,omitempty"`
+}
+
+// Route is a plain JSON HTTP route a function serves besides the CloudEvents
+// binding: the request body becomes the data of a CloudEvent of EventType and
+// the reply event's data is written back as JSON.
+type Route struct {
+	Method    string `json:"method"`
+	Path      string `json:"path"`
+	EventType string `json:"eventType"`
+}
+
+// Function is a deployable unit: a name, a handler and how it is triggered.
+type Function struct {
+	// Name is the directory name under functions/ and the Lambda name suffix.
+	Name        string
+	Description string
+	Handler     Handler
+	// Consumes lists the CloudEvent types the function accepts. Empty means any.
+	Consumes []string
+	// TaskEventType is the CloudEvent type a raw JSON payload (a Step Functions
+	// task input, a direct invoke that is not a CloudEvent) is wrapped as.
+	// Empty means raw payloads are refused.
+	TaskEventType string
+	Triggers      []Trigger
+	Routes        []Route
+}
+
+// Error is a failure with a name that survives every adapter: Lambda reports
+// it as errorType, Step Functions matches it in Catch/Retry, HTTP puts it in a
+// problem body.
+type Error struct {
+	Name    string // e.g. "Saga.BusinessError"; ASL Catch matches on it
+	Message string
+	// Retryable marks transient failures; queue adapters retry them, Step
+	// Functions definitions list them in Retry.
+	Retryable bool
+	Err       error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil && e.Message == "" {
+		return e.Name + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrorName returns the name of the error.
+func (e *Error) ErrorName() string { return e.Name }
+
+// Errorf builds a named error.
+func Errorf(name, format string, args ...any) *Error {
+	err := fmt.Errorf(format, args...)
+	return &Error{Name: name, Message: err.Error(), Err: errors.Unwrap(err)}
+}
+
+// ErrorName is the name an error is reported under: the Name of the first
+// error in the chain that has an ErrorName method, or else the Go type name
+// as aws-lambda-go reports it ("errorString" for errors.New).
+func ErrorName(err error) string {
+	var named interface{ ErrorName() string }
+	if errors.As(err, &named) {
+		if n := named.ErrorName(); n != "" {
+			return n
+		}
+	}
+	t := reflect.TypeOf(err)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return ""
+	}
+	return t.Name()
+}
+
+// Error names shared by every adapter.
+const (
+	ErrInvalidEvent = "CogniForge.InvalidEvent" // the event failed decoding or schema validation
+	ErrUnsupported  = "CogniForge.UnsupportedPayload"
+	ErrPanic        = "CogniForge.Panic"
+	ErrTimeout      = "CogniForge.Timeout"
+)
