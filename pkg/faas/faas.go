@@ -24,6 +24,18 @@ import (
 // reply".
 type Handler func(ctx context.Context, event cloudevents.Event) (*cloudevents.Event, error)
 
+// Result is the outcome of one event of a batch.
+type Result struct {
+	Event *cloudevents.Event
+	Err   error
+}
+
+// BatchHandler handles several events in one call (an SQS batch, an HTTP
+// cloudevents-batch): results[i] is the outcome of events[i] and len(results)
+// must equal len(events). Functions that gain from batching (the event
+// gateway's PutEvents in tens) declare one; others are called per event.
+type BatchHandler func(ctx context.Context, events []cloudevents.Event) []Result
+
 // Middleware wraps a Handler with a cross-cutting concern.
 type Middleware func(Handler) Handler
 
@@ -80,6 +92,8 @@ type Function struct {
 	Name        string
 	Description string
 	Handler     Handler
+	// Batch, when set, is used instead of Handler for batches.
+	Batch BatchHandler
 	// Consumes lists the CloudEvent types the function accepts. Empty means any.
 	Consumes []string
 	// TaskEventType is the CloudEvent type a raw JSON payload (a Step Functions
