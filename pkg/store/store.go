@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -58,4 +59,61 @@ type Store interface {
 	// Query returns the live items of partition whose Sort starts with
 	// prefix, ordered by Sort; limit <= 0 means all.
 	Query(ctx context.Context, partition, prefix string, limit int) ([]Item, error)
+}
+
+// More errors returned by every implementation.
+var (
+	// ErrInvalidKey: a Key with an empty Partition or Sort (DynamoDB refuses
+	// empty key attributes, so every implementation does).
+	ErrInvalidKey = errors.New("store: invalid key")
+	// ErrInvalidCondition: IfAbsent together with IfVersion, or a negative
+	// IfVersion. Such a condition can never hold, so it is a caller bug.
+	ErrInvalidCondition = errors.New("store: invalid condition")
+	// ErrNotCounter: Add on a live item that was written by Put.
+	ErrNotCounter = errors.New("store: item is not a counter")
+)
+
+// Counters are items too: Get and Query return a counter's value as its
+// decimal text (strconv.FormatInt), its Version grows by one with every Add
+// and it never expires unless overwritten by a Put with ExpiresAt. A Put on a
+// counter's key replaces it with a plain item; Add on a live plain item fails
+// with ErrNotCounter; Add on an expired item starts a new counter at 0.
+
+// Validate reports whether k can address an item.
+func (k Key) Validate() error {
+	if k.Partition == "" || k.Sort == "" {
+		return fmt.Errorf("%w: partition %q, sort %q: both must be non-empty", ErrInvalidKey, k.Partition, k.Sort)
+	}
+	return nil
+}
+
+// Validate reports whether c can ever hold.
+func (c Condition) Validate() error {
+	switch {
+	case c.IfAbsent && c.IfVersion != 0:
+		return fmt.Errorf("%w: IfAbsent with IfVersion %d", ErrInvalidCondition, c.IfVersion)
+	case c.IfVersion < 0:
+		return fmt.Errorf("%w: IfVersion %d is negative", ErrInvalidCondition, c.IfVersion)
+	}
+	return nil
+}
+
+// Expired reports whether an item with expiry expiresAt no longer exists at
+// now: an item expires at the instant ExpiresAt, not after it.
+func Expired(expiresAt, now time.Time) bool {
+	return !expiresAt.IsZero() && !now.Before(expiresAt)
+}
+
+// Check reports whether cond holds for the current item (Version 0 when
+// absent or expired) and returns ErrConditionFailed, wrapped with the
+// reason, when it does not. Implementations that evaluate conditions
+// themselves (memory, bolt) share it so they agree.
+func (c Condition) Check(key Key, current int64) error {
+	switch {
+	case c.IfAbsent && current != 0:
+		return fmt.Errorf("%w: %s/%s exists (version %d)", ErrConditionFailed, key.Partition, key.Sort, current)
+	case c.IfVersion != 0 && current != c.IfVersion:
+		return fmt.Errorf("%w: %s/%s has version %d, want %d", ErrConditionFailed, key.Partition, key.Sort, current, c.IfVersion)
+	}
+	return nil
 }
