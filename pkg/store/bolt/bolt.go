@@ -1,0 +1,452 @@
+// Package bolt is the embedded store.Store: one bbolt file in a data
+// directory, for the local runtime and single-host deployments.
+//
+// Every write is one bbolt read-write transaction, fsynced before the call
+// returns (bbolt's default), so an acknowledged write survives a crash.
+// Because bbolt has one writer at a time, each fsync serialises writers; with
+// Config.GroupCommit concurrent writes share transactions (bbolt's Batch), so
+// many goroutines pay for one fsync, at the price of up to MaxBatchDelay of
+// extra latency for a lone writer.
+//
+// A Store is safe for concurrent use by goroutines of one process; bbolt
+// locks the file, so a second process opening it waits (up to OpenTimeout).
+// Expired items are hidden on read and removed by Sweep.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/cogniforge/cogniforge/pkg/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// FileName is the name of the database file inside Config.Dir.
+const FileName = "store.db"
+
+// rootBucket holds one nested bucket per partition, keyed by sort key, so
+// partitions never bleed into each other whatever characters keys contain.
+var rootBucket = []byte("items")
+
+// Config says where and how to open a Store.
+type Config struct {
+	// Dir is the data directory; it is created (0o700) if missing and the
+	// database is Dir/FileName. Required.
+	Dir string
+	// Now is the clock expiry is judged by. Nil means time.Now.
+	Now func() time.Time
+	// GroupCommit makes concurrent writes share a transaction and its fsync
+	// (bbolt Batch). Off by default: a single writer pays no batching delay.
+	GroupCommit bool
+	// MaxBatchDelay bounds how long a GroupCommit write waits for others to
+	// join its transaction. Zero means 2ms.
+	MaxBatchDelay time.Duration
+	// MaxBatchSize caps writes per shared transaction. Zero means 1000.
+	MaxBatchSize int
+	// OpenTimeout bounds the wait for the file lock held by another
+	// process. Zero means 5s.
+	OpenTimeout time.Duration
+	// NoSync skips fsync: only for throwaway data (benchmark baselines).
+	NoSync bool
+}
+
+// Validate reports every problem with c.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Dir == "" {
+		errs = append(errs, errors.New("bolt: Dir is required"))
+	}
+	if c.MaxBatchDelay < 0 {
+		errs = append(errs, fmt.Errorf("bolt: MaxBatchDelay %s is negative", c.MaxBatchDelay))
+	}
+	if c.MaxBatchSize < 0 {
+		errs = append(errs, fmt.Errorf("bolt: MaxBatchSize %d is negative", c.MaxBatchSize))
+	}
+	if c.OpenTimeout < 0 {
+		errs = append(errs, fmt.Errorf("bolt: OpenTimeout %s is negative", c.OpenTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// Store is a store.Store on one bbolt file.
+type Store struct {
+	db    *bbolt.DB
+	now   func() time.Time
+	group bool
+}
+
+// Open opens (creating if needed) the store in cfg.Dir. Close releases it.
+func Open(cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("bolt: create data dir: %w", err)
+	}
+	timeout := cfg.OpenTimeout
+	if timeout == 0 {
+		timeout = 5 * time.Second
+	}
+	db, err := bbolt.Open(filepath.Join(cfg.Dir, FileName), 0o600, &bbolt.Options{Timeout: timeout, NoSync: cfg.NoSync})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", cfg.Dir, err)
+	}
+	db.MaxBatchDelay = 2 * time.Millisecond
+	if cfg.MaxBatchDelay > 0 {
+		db.MaxBatchDelay = cfg.MaxBatchDelay
+	}
+	if cfg.MaxBatchSize > 0 {
+		db.MaxBatchSize = cfg.MaxBatchSize
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(rootBucket)
+		return err
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bolt: init: %w", err)
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: db, now: now, group: cfg.GroupCommit}, nil
+}
+
+// Close closes the database file.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("bolt: close: %w", err)
+	}
+	return nil
+}
+
+// record is the stored form of an item:
+//
+//	flags(1) version(8) expiresSec(8) expiresNsec(4) value
+//
+// with expiresSec = expiresNsec = 0 for "never". flags bit 0 marks counters.
+type record struct {
+	counter   bool
+	version   int64
+	expiresAt time.Time
+	value     []byte
+}
+
+const headerLen = 1 + 8 + 8 + 4
+
+func (r record) encode() []byte {
+	b := make([]byte, headerLen+len(r.value))
+	if r.counter {
+		b[0] = 1
+	}
+	binary.BigEndian.PutUint64(b[1:], uint64(r.version))
+	if !r.expiresAt.IsZero() {
+		binary.BigEndian.PutUint64(b[9:], uint64(r.expiresAt.Unix()))
+		binary.BigEndian.PutUint32(b[17:], uint32(r.expiresAt.Nanosecond()))
+	}
+	copy(b[headerLen:], r.value)
+	return b
+}
+
+var errCorrupt = errors.New("bolt: corrupt record")
+
+// decode parses b, which belongs to bbolt: value is copied out.
+func decode(b []byte) (record, error) {
+	if len(b) < headerLen || b[0] > 1 {
+		return record{}, fmt.Errorf("%w: %d bytes", errCorrupt, len(b))
+	}
+	r := record{counter: b[0] == 1, version: int64(binary.BigEndian.Uint64(b[1:]))}
+	sec, nsec := int64(binary.BigEndian.Uint64(b[9:])), int64(binary.BigEndian.Uint32(b[17:]))
+	if sec != 0 || nsec != 0 {
+		r.expiresAt = time.Unix(sec, nsec).UTC()
+	}
+	r.value = append([]byte{}, b[headerLen:]...)
+	return r, nil
+}
+
+func (r record) item(key store.Key) store.Item {
+	return store.Item{Key: key, Value: r.value, Version: r.version, ExpiresAt: r.expiresAt}
+}
+
+// live reads the record at key from tx; ok is false when it is absent or
+// expired at now.
+func live(tx *bbolt.Tx, key store.Key, now time.Time) (record, bool, error) {
+	part := tx.Bucket(rootBucket).Bucket([]byte(key.Partition))
+	if part == nil {
+		return record{}, false, nil
+	}
+	b := part.Get([]byte(key.Sort))
+	if b == nil {
+		return record{}, false, nil
+	}
+	r, err := decode(b)
+	if err != nil {
+		return record{}, false, fmt.Errorf("%s/%s: %w", key.Partition, key.Sort, err)
+	}
+	if store.Expired(r.expiresAt, now) {
+		return record{}, false, nil
+	}
+	return r, true, nil
+}
+
+func write(tx *bbolt.Tx, key store.Key, r record) error {
+	part, err := tx.Bucket(rootBucket).CreateBucketIfNotExists([]byte(key.Partition))
+	if err != nil {
+		return err
+	}
+	return part.Put([]byte(key.Sort), r.encode())
+}
+
+func remove(tx *bbolt.Tx, key store.Key) error {
+	root := tx.Bucket(rootBucket)
+	part := root.Bucket([]byte(key.Partition))
+	if part == nil {
+		return nil
+	}
+	if err := part.Delete([]byte(key.Sort)); err != nil {
+		return err
+	}
+	if k, _ := part.Cursor().First(); k == nil {
+		return root.DeleteBucket([]byte(key.Partition))
+	}
+	return nil
+}
+
+// update runs fn in a durable read-write transaction, shared with other
+// writers under GroupCommit. fn may run more than once under GroupCommit, so
+// it must set its results afresh each time; outcomes that are not failures of
+// the transaction (a failed condition) are returned through the closure, not
+// as fn's error, so they do not force the batch to be retried.
+func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.group {
+		return s.db.Batch(fn)
+	}
+	return s.db.Update(fn)
+}
+
+// Get implements store.Store.
+func (s *Store) Get(ctx context.Context, key store.Key) (store.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Item{}, fmt.Errorf("bolt get: %w", err)
+	}
+	if err := key.Validate(); err != nil {
+		return store.Item{}, err
+	}
+	var (
+		r  record
+		ok bool
+	)
+	err := s.db.View(func(tx *bbolt.Tx) (err error) {
+		r, ok, err = live(tx, key, s.now())
+		return err
+	})
+	if err != nil {
+		return store.Item{}, fmt.Errorf("bolt get: %w", err)
+	}
+	if !ok {
+		return store.Item{}, fmt.Errorf("bolt get %s/%s: %w", key.Partition, key.Sort, store.ErrNotFound)
+	}
+	return r.item(key), nil
+}
+
+// Put implements store.Store.
+func (s *Store) Put(ctx context.Context, it store.Item, cond store.Condition) (store.Item, error) {
+	if err := it.Key.Validate(); err != nil {
+		return store.Item{}, err
+	}
+	if err := cond.Validate(); err != nil {
+		return store.Item{}, err
+	}
+	value := append([]byte{}, it.Value...)
+	var (
+		out     store.Item
+		condErr error
+	)
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		condErr = nil
+		cur, ok, err := live(tx, it.Key, s.now())
+		if err != nil {
+			return err
+		}
+		var current int64
+		if ok {
+			current = cur.version
+		}
+		if condErr = cond.Check(it.Key, current); condErr != nil {
+			return nil
+		}
+		r := record{version: current + 1, expiresAt: it.ExpiresAt, value: value}
+		out = r.item(it.Key)
+		return write(tx, it.Key, r)
+	})
+	if err != nil {
+		return store.Item{}, fmt.Errorf("bolt put: %w", err)
+	}
+	if condErr != nil {
+		return store.Item{}, condErr
+	}
+	out.Value = append([]byte{}, value...)
+	return out, nil
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(ctx context.Context, key store.Key, cond store.Condition) error {
+	if err := key.Validate(); err != nil {
+		return err
+	}
+	if err := cond.Validate(); err != nil {
+		return err
+	}
+	var condErr error
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		condErr = nil
+		cur, ok, err := live(tx, key, s.now())
+		if err != nil {
+			return err
+		}
+		var current int64
+		if ok {
+			current = cur.version
+		}
+		if condErr = cond.Check(key, current); condErr != nil {
+			return nil
+		}
+		return remove(tx, key)
+	})
+	if err != nil {
+		return fmt.Errorf("bolt delete: %w", err)
+	}
+	return condErr
+}
+
+// Add implements store.Store.
+func (s *Store) Add(ctx context.Context, key store.Key, delta int64) (int64, error) {
+	if err := key.Validate(); err != nil {
+		return 0, err
+	}
+	var (
+		n      int64
+		addErr error
+	)
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		addErr, n = nil, 0
+		cur, ok, err := live(tx, key, s.now())
+		if err != nil {
+			return err
+		}
+		r := record{counter: true}
+		if ok {
+			if !cur.counter {
+				addErr = fmt.Errorf("bolt add %s/%s: %w", key.Partition, key.Sort, store.ErrNotCounter)
+				return nil
+			}
+			if n, err = strconv.ParseInt(string(cur.value), 10, 64); err != nil {
+				return fmt.Errorf("%s/%s: counter %q: %w", key.Partition, key.Sort, cur.value, errCorrupt)
+			}
+			r.version = cur.version
+		}
+		n += delta
+		r.version++
+		r.value = strconv.AppendInt(nil, n, 10)
+		return write(tx, key, r)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bolt add: %w", err)
+	}
+	return n, addErr
+}
+
+// Query implements store.Store.
+func (s *Store) Query(ctx context.Context, partition, prefix string, limit int) ([]store.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bolt query: %w", err)
+	}
+	if partition == "" {
+		return nil, fmt.Errorf("%w: empty partition", store.ErrInvalidKey)
+	}
+	var items []store.Item
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		part := tx.Bucket(rootBucket).Bucket([]byte(partition))
+		if part == nil {
+			return nil
+		}
+		now := s.now()
+		p := []byte(prefix)
+		c := part.Cursor()
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r, err := decode(v)
+			if err != nil {
+				return fmt.Errorf("%s/%s: %w", partition, k, err)
+			}
+			if store.Expired(r.expiresAt, now) {
+				continue
+			}
+			items = append(items, r.item(store.Key{Partition: partition, Sort: string(k)}))
+			if limit > 0 && len(items) == limit {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt query: %w", err)
+	}
+	return items, nil
+}
+
+// Sweep removes every expired item, in one transaction, and returns how many
+// it removed.
+func (s *Store) Sweep(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("bolt sweep: %w", err)
+	}
+	var n int
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		n = 0
+		now := s.now()
+		var expired []store.Key
+		root := tx.Bucket(rootBucket)
+		err := root.ForEachBucket(func(name []byte) error {
+			return root.Bucket(name).ForEach(func(k, v []byte) error {
+				r, err := decode(v)
+				if err != nil {
+					return fmt.Errorf("%s/%s: %w", name, k, err)
+				}
+				if store.Expired(r.expiresAt, now) {
+					expired = append(expired, store.Key{Partition: string(name), Sort: string(k)})
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			return err
+		}
+		for _, key := range expired {
+			if err := remove(tx, key); err != nil {
+				return err
+			}
+		}
+		n = len(expired)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bolt sweep: %w", err)
+	}
+	return n, nil
+}
