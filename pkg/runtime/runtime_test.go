@@ -1,0 +1,301 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/store"
+	"github.com/cogniforge/cogniforge/pkg/store/memory"
+)
+
+func testEvent(t *testing.T, typ, id string) cloudevents.Event {
+	t.Helper()
+	e := cloudevents.NewEvent()
+	e.SetID(id)
+	e.SetType(typ)
+	e.SetSource("test")
+	if err := e.SetData(cloudevents.ApplicationJSON, map[string]any{"n": id}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func plainHTTP(fn faas.Function) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, fn.Name+" "+r.URL.Path)
+	})
+}
+
+type harness struct {
+	rt     *Runtime
+	clock  *FakeClock
+	store  store.Store
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func start(t *testing.T, st store.Store, fns ...faas.Function) *harness {
+	t.Helper()
+	clock := NewFakeClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	if st == nil {
+		st = memory.New(memory.Config{Now: clock.Now})
+	}
+	rt, err := New(Config{Functions: fns, Store: st, HTTPHandler: plainHTTP, Clock: clock,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryDelay: time.Second, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &harness{rt: rt, clock: clock, store: st, cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(h.done); _ = rt.Run(ctx) }()
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) stop() {
+	h.cancel()
+	<-h.done
+}
+
+// waitFor polls cond; the deliveries run on other goroutines, so this waits
+// on real scheduling, never on the fake clock.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestBusDeliversToSubscribersOnly(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string][]string{}
+	record := func(name string) faas.Handler {
+		return func(_ context.Context, e cloudevents.Event) (*cloudevents.Event, error) {
+			mu.Lock()
+			got[name] = append(got[name], e.ID())
+			mu.Unlock()
+			return nil, nil
+		}
+	}
+	h := start(t, nil,
+		faas.Function{Name: "a", Handler: record("a"), Consumes: []string{"t.one"}, Triggers: []faas.Trigger{{Kind: faas.TriggerEventBus}}},
+		faas.Function{Name: "b", Handler: record("b"), Triggers: []faas.Trigger{{Kind: faas.TriggerQueue, EventTypes: []string{"t.one", "t.two"}}}},
+		faas.Function{Name: "c", Handler: record("c"), Triggers: []faas.Trigger{{Kind: faas.TriggerHTTP}}},
+	)
+	res, err := h.rt.Publish(context.Background(), []cloudevents.Event{testEvent(t, "t.one", "1"), testEvent(t, "t.two", "2"), testEvent(t, "t.none", "3")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range res {
+		if e != nil {
+			t.Errorf("event %d: %v", i, e)
+		}
+	}
+	waitFor(t, "deliveries", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got["a"]) == 1 && len(got["b"]) == 2
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got["c"]) != 0 || got["a"][0] != "1" {
+		t.Errorf("unexpected deliveries: %v", got)
+	}
+}
+
+func TestQueueRedeliversThenDeadLetters(t *testing.T) {
+	var calls atomic.Int32
+	failing := faas.Function{Name: "f", Triggers: []faas.Trigger{{Kind: faas.TriggerQueue, EventTypes: []string{"t"}, MaxReceives: 3}},
+		Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) {
+			calls.Add(1)
+			return nil, &faas.Error{Name: "Test.Broken", Message: "always broken"}
+		}}
+	h := start(t, nil, failing)
+	if err := h.rt.Enqueue(context.Background(), "f", testEvent(t, "t", "e1")); err != nil {
+		t.Fatal(err)
+	}
+	// First receive is immediate; the second waits 1s, the third 2s more.
+	waitFor(t, "first receive", func() bool { return calls.Load() == 1 && h.clock.Waiters() == 1 })
+	h.clock.Advance(999 * time.Millisecond)
+	if calls.Load() != 1 {
+		t.Fatal("redelivered before the retry delay")
+	}
+	h.clock.Advance(time.Millisecond)
+	waitFor(t, "second receive", func() bool { return calls.Load() == 2 && h.clock.Waiters() == 1 })
+	h.clock.Advance(2 * time.Second)
+	waitFor(t, "dead letter", func() bool {
+		dls, _ := h.rt.DeadLetters(context.Background(), "f")
+		return len(dls) == 1
+	})
+	dls, _ := h.rt.DeadLetters(context.Background(), "f")
+	if dls[0].Receives != 3 || dls[0].LastErrorType != "Test.Broken" || dls[0].Event.ID() != "e1" {
+		t.Errorf("dead letter = %+v", dls[0])
+	}
+	if calls.Load() != 3 {
+		t.Errorf("calls = %d, want 3", calls.Load())
+	}
+	st := h.rt.Stats(context.Background())
+	if st[0].Pending != 0 || st[0].DeadLetters != 1 || st[0].Failed != 3 {
+		t.Errorf("stats = %+v", st[0])
+	}
+}
+
+func TestQueueSucceedsOnRetryAndRedrive(t *testing.T) {
+	var calls atomic.Int32
+	fail := atomic.Bool{}
+	fail.Store(true)
+	fn := faas.Function{Name: "f", Triggers: []faas.Trigger{{Kind: faas.TriggerQueue, MaxReceives: 1}},
+		Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) {
+			calls.Add(1)
+			if fail.Load() {
+				return nil, errors.New("down")
+			}
+			return nil, nil
+		}}
+	h := start(t, nil, fn)
+	_ = h.rt.Enqueue(context.Background(), "f", testEvent(t, "t", "e1"))
+	waitFor(t, "dead letter", func() bool { d, _ := h.rt.DeadLetters(context.Background(), "f"); return len(d) == 1 })
+	fail.Store(false)
+	srv := httptest.NewServer(h.rt.Handler())
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/functions/f/dead-letters/redrive", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	waitFor(t, "redriven delivery", func() bool { return calls.Load() == 2 })
+	waitFor(t, "queue drained", func() bool {
+		d, _ := h.rt.DeadLetters(context.Background(), "f")
+		items, _ := h.store.Query(context.Background(), queuePartition("f"), "", 0)
+		return len(d) == 0 && len(items) == 0
+	})
+}
+
+func TestUnacknowledgedEventsSurviveRestart(t *testing.T) {
+	st := memory.New(memory.Config{})
+	block := make(chan struct{})
+	var delivered atomic.Int32
+	fn := func(blocking bool) faas.Function {
+		return faas.Function{Name: "f", Triggers: []faas.Trigger{{Kind: faas.TriggerQueue}},
+			Handler: func(ctx context.Context, _ cloudevents.Event) (*cloudevents.Event, error) {
+				if blocking {
+					select {
+					case <-block:
+					case <-ctx.Done():
+						return nil, ctx.Err()
+					}
+				}
+				delivered.Add(1)
+				return nil, nil
+			}}
+	}
+	h := start(t, st, fn(true))
+	_ = h.rt.Enqueue(context.Background(), "f", testEvent(t, "t", "e1"))
+	waitFor(t, "in flight", func() bool { return h.rt.Stats(context.Background())[0].InFlight == 1 })
+	h.stop() // the process dies with the event in flight
+	if delivered.Load() != 0 {
+		t.Fatal("delivered although blocked")
+	}
+	start(t, st, fn(false))
+	waitFor(t, "redelivery after restart", func() bool { return delivered.Load() == 1 })
+}
+
+func TestScheduleFires(t *testing.T) {
+	var fired atomic.Int32
+	var last atomic.Value
+	fn := faas.Function{Name: "tick", Triggers: []faas.Trigger{{Kind: faas.TriggerSchedule, Schedule: "rate(5 minutes)"}},
+		Handler: func(_ context.Context, e cloudevents.Event) (*cloudevents.Event, error) {
+			fired.Add(1)
+			last.Store(e)
+			return nil, nil
+		}}
+	h := start(t, nil, fn)
+	waitFor(t, "schedule waiting", func() bool { return h.clock.Waiters() == 1 })
+	h.clock.Advance(4 * time.Minute)
+	if fired.Load() != 0 {
+		t.Fatal("fired early")
+	}
+	h.clock.Advance(time.Minute)
+	waitFor(t, "first firing", func() bool { return fired.Load() == 1 && h.clock.Waiters() == 1 })
+	e := last.Load().(cloudevents.Event)
+	if e.Type() != ScheduleFiredType || !e.Time().Equal(time.Date(2026, 11, 23, 10, 5, 0, 0, time.UTC)) {
+		t.Errorf("event = %s", e)
+	}
+	h.clock.Advance(5 * time.Minute)
+	waitFor(t, "second firing", func() bool { return fired.Load() == 2 })
+}
+
+func TestConfigErrors(t *testing.T) {
+	h := func(context.Context, cloudevents.Event) (*cloudevents.Event, error) { return nil, nil }
+	_, err := New(Config{Functions: []faas.Function{
+		{Name: "a", Handler: h}, {Name: "a", Handler: h}, {Name: "b"},
+		{Name: "c", Handler: h, Triggers: []faas.Trigger{{Kind: faas.TriggerSchedule, Schedule: "rate(5 weeks)"}}},
+	}})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{`"a" is listed twice`, `"b" has no handler`, `weeks`, "Store is required", "HTTPHandler is required"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+func contains(s, sub string) bool {
+	return len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub))
+}
+
+func TestHTTPRoutes(t *testing.T) {
+	h := start(t, nil, faas.Function{Name: "echo", Description: "echoes", Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) { return nil, nil },
+		Triggers: []faas.Trigger{{Kind: faas.TriggerHTTP}, {Kind: faas.TriggerSchedule, Schedule: "rate(1 hour)"}}})
+	srv := httptest.NewServer(h.rt.Handler())
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/healthz"); code != 200 || !strings.Contains(body, `"ok"`) {
+		t.Errorf("healthz: %d %s", code, body)
+	}
+	code, body := get("/functions")
+	var list struct {
+		Functions []functionInfo `json:"functions"`
+	}
+	if err := json.Unmarshal([]byte(body), &list); err != nil || code != 200 {
+		t.Fatalf("functions: %d %s %v", code, body, err)
+	}
+	if len(list.Functions) != 1 || list.Functions[0].Name != "echo" || len(list.Functions[0].Triggers) != 2 || list.Functions[0].Triggers[1].Schedule != "rate(1 hour)" {
+		t.Errorf("functions = %+v", list)
+	}
+	if code, body := get("/functions/echo/route/x"); code != 200 || body != "echo /route/x" {
+		t.Errorf("function route: %d %q", code, body)
+	}
+	if code, body := get("/functions/echo"); code != 200 || body != "echo /" {
+		t.Errorf("function root: %d %q", code, body)
+	}
+	if code, body := get("/functions/nope"); code != 404 || !strings.Contains(body, "GET /functions") {
+		t.Errorf("unknown function: %d %q", code, body)
+	}
+}
