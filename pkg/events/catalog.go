@@ -1,0 +1,412 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	eventfiles "github.com/cogniforge/cogniforge/events"
+)
+
+// typeName is the shape of every catalog type: dev.cogniforge.<domain>.<name>.v<N>.
+var typeName = regexp.MustCompile(`^dev\.cogniforge\.[a-z][a-z0-9]*(\.[a-z][a-z0-9]*)+\.v[1-9][0-9]*$`)
+
+// SchemaBaseURL prefixes the $id of every schema: $id is SchemaBaseURL + type + ".json".
+const SchemaBaseURL = "https://schemas.cogniforge.dev/events/"
+
+// Catalog validates CloudEvents against the schemas of their type. It is
+// immutable after NewCatalog and safe for concurrent use.
+type Catalog struct {
+	entries map[string]*entry
+	types   []string
+}
+
+type entry struct {
+	raw    []byte
+	schema *jsonschema.Schema
+	fast   *fnode // nil when the schema needs the full validator
+}
+
+// NewCatalog compiles the schemas embedded in package
+// github.com/cogniforge/cogniforge/events.
+func NewCatalog() (*Catalog, error) {
+	sub, err := fs.Sub(eventfiles.Files, eventfiles.SchemasDir)
+	if err != nil {
+		return nil, fmt.Errorf("events: catalog: %w", err)
+	}
+	return NewCatalogFS(sub)
+}
+
+// NewCatalogFS compiles every <type>.json at the root of fsys. Each file must
+// be a draft 2020-12 schema whose $id is SchemaBaseURL + <type>.json. Every
+// problem found is reported, joined.
+func NewCatalogFS(fsys fs.FS) (*Catalog, error) {
+	names, err := fs.Glob(fsys, "*.json")
+	if err != nil {
+		return nil, fmt.Errorf("events: catalog: %w", err)
+	}
+	c := &Catalog{entries: make(map[string]*entry, len(names))}
+	comp := jsonschema.NewCompiler()
+	comp.DefaultDraft(jsonschema.Draft2020)
+	comp.AssertFormat()
+	var errs []error
+	for _, name := range names {
+		typ := strings.TrimSuffix(path.Base(name), ".json")
+		if !typeName.MatchString(typ) {
+			errs = append(errs, fmt.Errorf("events: schema %s: type name must look like dev.cogniforge.<domain>.<name>.v<N>", name))
+			continue
+		}
+		raw, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("events: schema %s: %w", name, err))
+			continue
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("events: schema %s: %w", name, err))
+			continue
+		}
+		url := SchemaBaseURL + typ + ".json"
+		if m, ok := doc.(map[string]any); !ok || m["$id"] != url {
+			errs = append(errs, fmt.Errorf("events: schema %s: $id must be %q", name, url))
+			continue
+		}
+		if err := comp.AddResource(url, doc); err != nil {
+			errs = append(errs, fmt.Errorf("events: schema %s: %w", name, err))
+			continue
+		}
+		c.entries[typ] = &entry{raw: raw}
+	}
+	for typ, e := range c.entries {
+		s, err := comp.Compile(SchemaBaseURL + typ + ".json")
+		if err != nil {
+			errs = append(errs, fmt.Errorf("events: compile %s: %w", typ, err))
+			delete(c.entries, typ)
+			continue
+		}
+		e.schema = s
+		e.fast = buildFast(s)
+		c.types = append(c.types, typ)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	sort.Strings(c.types)
+	return c, nil
+}
+
+// Types returns the catalog's event types, sorted. The caller may modify the
+// returned slice.
+func (c *Catalog) Types() []string { return append([]string(nil), c.types...) }
+
+// Has reports whether typ is in the catalog.
+func (c *Catalog) Has(typ string) bool { _, ok := c.entries[typ]; return ok }
+
+// Schema returns a copy of the JSON Schema of typ, or nil for an unknown type.
+func (c *Catalog) Schema(typ string) []byte {
+	e, ok := c.entries[typ]
+	if !ok {
+		return nil
+	}
+	return append([]byte(nil), e.raw...)
+}
+
+// FieldError is one problem of an event. Field names the attribute
+// ("source", "correlationid") or the data field as a dotted path
+// ("data.durationMs", "data.steps[2]"); it is empty when the input was not
+// an event at all.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (f FieldError) String() string {
+	if f.Field == "" {
+		return f.Message
+	}
+	return f.Field + ": " + f.Message
+}
+
+// ValidationError lists every problem of one event. Its name is
+// ErrInvalidEvent, so it reaches callers as CogniForge.InvalidEvent.
+type ValidationError struct {
+	ID     string       `json:"id,omitempty"`
+	Type   string       `json:"type,omitempty"`
+	Fields []FieldError `json:"fields"`
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid event")
+	if e.ID != "" {
+		b.WriteString(" ")
+		b.WriteString(e.ID)
+	}
+	for i, f := range e.Fields {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.String())
+	}
+	return b.String()
+}
+
+// ErrInvalidEvent is the name of a *ValidationError. It equals
+// faas.ErrInvalidEvent (pkg/gateway's tests check that); it is repeated here
+// so that the catalog, which every function and the CLI load, does not
+// depend on the adapters.
+const ErrInvalidEvent = "CogniForge.InvalidEvent"
+
+// ErrorName returns ErrInvalidEvent, the name adapters report and ASL Catch
+// matches.
+func (e *ValidationError) ErrorName() string { return ErrInvalidEvent }
+
+// Validate checks the envelope of e (specversion 1.0, id, source, type in the
+// catalog, time, datacontenttype application/json, correlationid, optional
+// causationid and W3C traceparent) and its data against the schema of its
+// type. It returns nil or a *ValidationError naming every bad field.
+func (c *Catalog) Validate(e cloudevents.Event) error {
+	var fields []FieldError
+	add := func(field, msg string) { fields = append(fields, FieldError{Field: field, Message: msg}) }
+
+	if e.Context == nil {
+		return &ValidationError{Fields: []FieldError{{Field: "specversion", Message: "is required"}}}
+	}
+	if v := e.SpecVersion(); v != cloudevents.VersionV1 {
+		add("specversion", fmt.Sprintf("must be %q, got %q", cloudevents.VersionV1, v))
+	}
+	if e.ID() == "" {
+		add("id", "is required")
+	}
+	if e.Source() == "" {
+		add("source", "is required")
+	}
+	typ := e.Type()
+	ent, known := c.entries[typ]
+	switch {
+	case typ == "":
+		add("type", "is required")
+	case !known:
+		add("type", fmt.Sprintf("unknown event type %q", typ))
+	}
+	if e.Time().IsZero() {
+		add("time", "is required")
+	}
+	if ct := e.DataContentType(); !isJSONContentType(ct) {
+		add("datacontenttype", fmt.Sprintf("must be %q, got %q", ContentTypeJSON, ct))
+	}
+	ext := e.Extensions()
+	checkString := func(name string, required bool) string {
+		v, present := ext[name]
+		if !present {
+			if required {
+				add(name, "is required")
+			}
+			return ""
+		}
+		s, ok := v.(string)
+		if !ok || s == "" {
+			add(name, "must be a non-empty string")
+		}
+		return s
+	}
+	checkString(ExtCorrelationID, true)
+	checkString(ExtCausationID, false)
+	if tp := checkString(ExtTraceParent, false); tp != "" && !validTraceParent(tp) {
+		add(ExtTraceParent, "must be a W3C traceparent (00-<32 hex trace id>-<16 hex span id>-<2 hex flags>)")
+	}
+
+	data := e.Data()
+	if len(data) == 0 {
+		add("data", "is required")
+	} else if known {
+		fields = append(fields, ent.validate(data)...)
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return &ValidationError{ID: e.ID(), Type: typ, Fields: fields}
+}
+
+// ValidateData checks data (JSON) against the schema of typ.
+func (c *Catalog) ValidateData(typ string, data []byte) error {
+	ent, ok := c.entries[typ]
+	if !ok {
+		return &ValidationError{Type: typ, Fields: []FieldError{{Field: "type", Message: fmt.Sprintf("unknown event type %q", typ)}}}
+	}
+	if fields := ent.validate(data); len(fields) > 0 {
+		return &ValidationError{Type: typ, Fields: fields}
+	}
+	return nil
+}
+
+// validate decides with the fast checker and asks jsonschema to describe
+// the errors of invalid data only.
+func (e *entry) validate(data []byte) []FieldError {
+	verdict := fastInvalid
+	if e.fast != nil {
+		if verdict = e.fast.check(data); verdict == fastValid {
+			return nil
+		}
+	}
+	fields := describe(e.schema, data)
+	if len(fields) == 0 && verdict == fastDuplicate {
+		return []FieldError{{Field: "data", Message: "gives a property twice"}}
+	}
+	return fields
+}
+
+func describe(s *jsonschema.Schema, data []byte) []FieldError {
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return []FieldError{{Field: "data", Message: "is not valid JSON: " + err.Error()}}
+	}
+	err := s.Validate(v)
+	if err == nil {
+		return nil
+	}
+	var verr *jsonschema.ValidationError
+	if !errors.As(err, &verr) {
+		return []FieldError{{Field: "data", Message: err.Error()}}
+	}
+	var out []FieldError
+	collect(verr, v, &out)
+	if len(out) == 0 { // never expected: a failing schema has a leaf
+		out = append(out, FieldError{Field: "data", Message: verr.Error()})
+	}
+	// jsonschema walks properties in map order; sort for stable messages.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+var printer = message.NewPrinter(language.English)
+
+// collect flattens the error tree of jsonschema into one FieldError per
+// leaf, naming the field that is wrong rather than its parent.
+func collect(e *jsonschema.ValidationError, root any, out *[]FieldError) {
+	if len(e.Causes) > 0 {
+		for _, c := range e.Causes {
+			collect(c, root, out)
+		}
+		return
+	}
+	at := fieldPath(root, e.InstanceLocation)
+	switch k := e.ErrorKind.(type) {
+	case *kind.Required:
+		for _, m := range k.Missing {
+			*out = append(*out, FieldError{Field: at + "." + m, Message: "is required"})
+		}
+	case *kind.AdditionalProperties:
+		for _, p := range k.Properties {
+			*out = append(*out, FieldError{Field: at + "." + p, Message: "is not a known property"})
+		}
+	default:
+		*out = append(*out, FieldError{Field: at, Message: k.LocalizedString(printer)})
+	}
+}
+
+// fieldPath renders a JSON pointer's tokens as data.a.b[2], walking the value
+// to tell array indexes from numeric property names.
+func fieldPath(v any, tokens []string) string {
+	var b strings.Builder
+	b.WriteString("data")
+	for _, t := range tokens {
+		switch x := v.(type) {
+		case []any:
+			b.WriteString("[" + t + "]")
+			if i, err := strconv.Atoi(t); err == nil && i >= 0 && i < len(x) {
+				v = x[i]
+			} else {
+				v = nil
+			}
+		case map[string]any:
+			b.WriteString("." + t)
+			v = x[t]
+		default:
+			b.WriteString("." + t)
+			v = nil
+		}
+	}
+	return b.String()
+}
+
+func isJSONContentType(ct string) bool {
+	if ct == ContentTypeJSON {
+		return true
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), ContentTypeJSON)
+}
+
+// validTraceParent checks the version 00 W3C traceparent shape: lowercase hex,
+// trace id and span id not all zero.
+func validTraceParent(s string) bool {
+	if len(s) != 55 || s[2] != '-' || s[35] != '-' || s[52] != '-' {
+		return false
+	}
+	if s[:2] != "00" {
+		return false
+	}
+	hex := func(p string) bool {
+		zero := true
+		for i := 0; i < len(p); i++ {
+			ch := p[i]
+			if !(ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'f') {
+				return false
+			}
+			if ch != '0' {
+				zero = false
+			}
+		}
+		return !zero
+	}
+	flagsOK := func(p string) bool { return hex(p) || p == "00" }
+	return hex(s[3:35]) && hex(s[36:52]) && flagsOK(s[53:55])
+}
+
+// Decode reads one structured-mode CloudEvent (JSON). A malformed input is a
+// *ValidationError with an empty Field.
+func Decode(b []byte) (cloudevents.Event, error) {
+	var e cloudevents.Event
+	if err := json.Unmarshal(b, &e); err != nil {
+		return cloudevents.Event{}, &ValidationError{Fields: []FieldError{{Message: "not a structured CloudEvent: " + err.Error()}}}
+	}
+	return e, nil
+}
+
+// DecodeBatch reads a JSON array of structured-mode CloudEvents (the
+// application/cloudevents-batch+json format). The error names the index of
+// the first malformed event.
+func DecodeBatch(b []byte) ([]cloudevents.Event, error) {
+	var raws []json.RawMessage
+	if err := json.Unmarshal(b, &raws); err != nil {
+		return nil, &ValidationError{Fields: []FieldError{{Message: "not a CloudEvents batch (a JSON array): " + err.Error()}}}
+	}
+	out := make([]cloudevents.Event, len(raws))
+	for i, r := range raws {
+		e, err := Decode(r)
+		if err != nil {
+			var verr *ValidationError
+			errors.As(err, &verr)
+			verr.Fields[0].Field = "[" + strconv.Itoa(i) + "]"
+			return nil, verr
+		}
+		out[i] = e
+	}
+	return out, nil
+}

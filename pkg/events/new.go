@@ -1,0 +1,155 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/propagation"
+)
+
+// Extension attribute names carried by every CogniForge event.
+const (
+	// ExtCorrelationID groups every event of one flow (a saga, a request and
+	// its consequences). It is the id of the first event of the flow.
+	ExtCorrelationID = "correlationid"
+	// ExtCausationID is the id of the event that caused this one.
+	ExtCausationID = "causationid"
+	// ExtTraceParent is the W3C traceparent of the span that produced the
+	// event (the CloudEvents distributed tracing extension).
+	ExtTraceParent = "traceparent"
+)
+
+// ContentTypeJSON is the datacontenttype of every CogniForge event.
+const ContentTypeJSON = "application/json"
+
+// Option adjusts an event built by New.
+type Option func(*options)
+
+type options struct {
+	subject string
+	parent  *cloudevents.Event
+	id      string
+	time    time.Time
+}
+
+// Subject sets the subject attribute (e.g. the saga id).
+func Subject(s string) Option { return func(o *options) { o.subject = s } }
+
+// CausedBy marks the new event as a consequence of parent: causationid is the
+// parent's id and correlationid the parent's correlationid (or its id when it
+// has none). When ctx carries no span, the parent's traceparent is kept.
+func CausedBy(parent cloudevents.Event) Option {
+	return func(o *options) { p := parent; o.parent = &p }
+}
+
+// ID sets the event id instead of a random UUID (replays, tests).
+func ID(id string) Option { return func(o *options) { o.id = id } }
+
+// Time sets the event time instead of now (tests, replays).
+func Time(t time.Time) Option { return func(o *options) { o.time = t } }
+
+// New builds a CloudEvent of type typ from source with data encoded as JSON.
+// data may be a struct, a map, json.RawMessage or []byte holding JSON.
+// The id is a random UUID, time is now (UTC), datacontenttype is
+// application/json, correlationid defaults to the id, and traceparent is set
+// from the span in ctx when there is one. New does not check data against the
+// catalog; Catalog.Validate does.
+func New(ctx context.Context, typ, source string, data any, opts ...Option) (cloudevents.Event, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.id == "" {
+		o.id = uuid.NewString()
+	}
+	if o.time.IsZero() {
+		o.time = time.Now()
+	}
+	e := cloudevents.NewEvent()
+	e.SetID(o.id)
+	e.SetType(typ)
+	e.SetSource(source)
+	e.SetTime(o.time.UTC())
+	if o.subject != "" {
+		e.SetSubject(o.subject)
+	}
+	var err error
+	switch d := data.(type) {
+	case []byte:
+		err = setRawJSON(&e, d)
+	case json.RawMessage:
+		err = setRawJSON(&e, d)
+	default:
+		err = e.SetData(ContentTypeJSON, data)
+	}
+	if err != nil {
+		return cloudevents.Event{}, fmt.Errorf("events: encode data of %s: %w", typ, err)
+	}
+	correlation := o.id
+	traceparent := TraceParent(ctx)
+	if o.parent != nil {
+		e.SetExtension(ExtCausationID, o.parent.ID())
+		if c := stringExtension(*o.parent, ExtCorrelationID); c != "" {
+			correlation = c
+		} else if o.parent.ID() != "" {
+			correlation = o.parent.ID()
+		}
+		if traceparent == "" {
+			traceparent = stringExtension(*o.parent, ExtTraceParent)
+		}
+	}
+	e.SetExtension(ExtCorrelationID, correlation)
+	if traceparent != "" {
+		e.SetExtension(ExtTraceParent, traceparent)
+	}
+	if err := e.Validate(); err != nil {
+		return cloudevents.Event{}, fmt.Errorf("events: new %s: %w", typ, err)
+	}
+	return e, nil
+}
+
+func setRawJSON(e *cloudevents.Event, b []byte) error {
+	if !json.Valid(b) {
+		return fmt.Errorf("data is not valid JSON")
+	}
+	e.SetDataContentType(ContentTypeJSON)
+	e.DataEncoded = append([]byte(nil), b...)
+	return nil
+}
+
+// TraceParent returns the W3C traceparent header of the span in ctx, or ""
+// when ctx has no valid span context.
+func TraceParent(ctx context.Context) string {
+	c := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, c)
+	return c.Get(ExtTraceParent)
+}
+
+// ContextWithTraceParent returns ctx carrying the remote span context of the
+// event's traceparent extension, so a consumer's spans join the producer's
+// trace. ctx is returned unchanged when the event has none.
+func ContextWithTraceParent(ctx context.Context, e cloudevents.Event) context.Context {
+	tp := stringExtension(e, ExtTraceParent)
+	if tp == "" {
+		return ctx
+	}
+	return propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{ExtTraceParent: tp})
+}
+
+// CorrelationID returns the event's correlationid extension, or its id when it
+// has none.
+func CorrelationID(e cloudevents.Event) string {
+	if c := stringExtension(e, ExtCorrelationID); c != "" {
+		return c
+	}
+	return e.ID()
+}
+
+func stringExtension(e cloudevents.Event, name string) string {
+	s, _ := e.Extensions()[name].(string)
+	return s
+}

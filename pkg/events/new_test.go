@@ -1,0 +1,133 @@
+package events_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/cogniforge/cogniforge/pkg/events"
+)
+
+func TestNew(t *testing.T) {
+	c := newCatalog(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 23, 15, 4, 5, 0, time.FixedZone("CET", 3600))
+	e, err := events.New(ctx, events.TypeSagaStarted, "cogniforge/test",
+		events.SagaStarted{SagaID: "s-1", Saga: "place-order", Steps: []string{"a", "b"}},
+		events.Subject("s-1"), events.Time(at))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(e); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if len(e.ID()) != 36 {
+		t.Errorf("id %q is not a UUID", e.ID())
+	}
+	if got := e.Extensions()[events.ExtCorrelationID]; got != e.ID() {
+		t.Errorf("correlationid = %v, want the id %s", got, e.ID())
+	}
+	if _, ok := e.Extensions()[events.ExtTraceParent]; ok {
+		t.Error("traceparent set without a span in ctx")
+	}
+	if !e.Time().Equal(at) || e.Time().Location() != time.UTC {
+		t.Errorf("time = %v, want %v in UTC", e.Time(), at)
+	}
+	if e.Subject() != "s-1" || e.DataContentType() != events.ContentTypeJSON {
+		t.Errorf("subject %q, content type %q", e.Subject(), e.DataContentType())
+	}
+	var data events.SagaStarted
+	if err := e.DataAs(&data); err != nil || data.SagaID != "s-1" || len(data.Steps) != 2 {
+		t.Errorf("data = %+v, %v", data, err)
+	}
+	other, _ := events.New(ctx, events.TypeSagaStarted, "cogniforge/test", events.SagaStarted{SagaID: "s", Saga: "x"})
+	if other.ID() == e.ID() {
+		t.Error("two events share an id")
+	}
+}
+
+func TestNewCausedByAndTrace(t *testing.T) {
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	ctx, span := tp.Tracer("test").Start(context.Background(), "produce")
+	defer span.End()
+
+	root, err := events.New(context.Background(), events.TypeSagaStarted, "s", json.RawMessage(`{"sagaId":"1","saga":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root.SetExtension(events.ExtTraceParent, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	child, err := events.New(context.Background(), events.TypeSagaStepSucceeded, "s",
+		events.StepSucceeded{SagaID: "1", Step: "a", Attempt: 1}, events.CausedBy(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grandchild, err := events.New(ctx, events.TypeSagaCompleted, "s", []byte(`{"sagaId":"1"}`), events.CausedBy(child))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext := func(e cloudevents.Event, k string) any { return e.Extensions()[k] }
+	if ext(child, events.ExtCausationID) != root.ID() || ext(child, events.ExtCorrelationID) != root.ID() {
+		t.Errorf("child causation %v correlation %v, want %s", ext(child, events.ExtCausationID), ext(child, events.ExtCorrelationID), root.ID())
+	}
+	if ext(child, events.ExtTraceParent) != ext(root, events.ExtTraceParent) {
+		t.Errorf("child without a span did not inherit the parent's traceparent")
+	}
+	if ext(grandchild, events.ExtCausationID) != child.ID() || events.CorrelationID(grandchild) != root.ID() {
+		t.Errorf("grandchild causation %v correlation %v", ext(grandchild, events.ExtCausationID), events.CorrelationID(grandchild))
+	}
+	want := fmt.Sprintf("00-%s-%s-01", span.SpanContext().TraceID(), span.SpanContext().SpanID())
+	if got := ext(grandchild, events.ExtTraceParent); got != want {
+		t.Errorf("traceparent = %v, want the span's %s", got, want)
+	}
+	back := events.ContextWithTraceParent(context.Background(), grandchild)
+	if events.TraceParent(back) != want {
+		t.Errorf("ContextWithTraceParent round trip = %q, want %q", events.TraceParent(back), want)
+	}
+	c := newCatalog(t)
+	for _, e := range []cloudevents.Event{root, child, grandchild} {
+		if err := c.Validate(e); err != nil {
+			t.Errorf("%s: %v", e.Type(), err)
+		}
+	}
+}
+
+func TestNewRejectsBadData(t *testing.T) {
+	if _, err := events.New(context.Background(), events.TypeSagaStarted, "s", []byte(`{`)); err == nil {
+		t.Error("New accepted invalid JSON bytes")
+	}
+	if _, err := events.New(context.Background(), events.TypeSagaStarted, "s", func() {}); err == nil {
+		t.Error("New accepted data that does not encode")
+	}
+	if _, err := events.New(context.Background(), events.TypeSagaStarted, "", []byte(`{}`)); err == nil ||
+		!strings.Contains(err.Error(), "source") {
+		t.Errorf("New without a source = %v", err)
+	}
+}
+
+func Example() {
+	catalog, err := events.NewCatalog()
+	if err != nil {
+		panic(err)
+	}
+	e, err := events.New(context.Background(), events.TypeRequestCompleted, "https://checkout.example.com",
+		events.RequestCompleted{Service: "payments", Operation: "Charge", Status: events.StatusOK, DurationMs: 41})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(catalog.Validate(e))
+
+	bad, _ := events.New(context.Background(), events.TypeRequestCompleted, "https://checkout.example.com",
+		map[string]any{"service": "payments", "operation": "Charge", "status": "fine", "durationMs": -1},
+		events.ID("evt-1"))
+	fmt.Println(catalog.Validate(bad))
+	// Output:
+	// <nil>
+	// invalid event evt-1: data.durationMs: minimum: got -1, want 0; data.status: value must be one of 'ok', 'error'
+}

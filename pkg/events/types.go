@@ -1,0 +1,135 @@
+package events
+
+// Event types of the catalog. Every constant has a schema in
+// events/schemas/<type>.json (a test checks it).
+const (
+	TypeRequestCompleted = "dev.cogniforge.request.completed.v1"
+
+	TypeSagaStarted     = "dev.cogniforge.saga.started.v1"
+	TypeSagaCompleted   = "dev.cogniforge.saga.completed.v1"
+	TypeSagaCompensated = "dev.cogniforge.saga.compensated.v1"
+	TypeSagaStuck       = "dev.cogniforge.saga.stuck.v1"
+
+	TypeSagaStepSucceeded         = "dev.cogniforge.saga.step.succeeded.v1"
+	TypeSagaStepFailed            = "dev.cogniforge.saga.step.failed.v1"
+	TypeSagaCompensationSucceeded = "dev.cogniforge.saga.compensation.succeeded.v1"
+	TypeSagaCompensationFailed    = "dev.cogniforge.saga.compensation.failed.v1"
+
+	TypeGatewayAccepted = "dev.cogniforge.gateway.accepted.v1"
+)
+
+// AllTypes lists every type constant above.
+var AllTypes = []string{
+	TypeRequestCompleted,
+	TypeSagaStarted, TypeSagaCompleted, TypeSagaCompensated, TypeSagaStuck,
+	TypeSagaStepSucceeded, TypeSagaStepFailed,
+	TypeSagaCompensationSucceeded, TypeSagaCompensationFailed,
+	TypeGatewayAccepted,
+}
+
+// Request statuses. Status is the outcome class an SLO counts (good or bad
+// event); the HTTP code of an HTTP call, when there is one, is HTTPStatus.
+const (
+	StatusOK    = "ok"
+	StatusError = "error"
+)
+
+// Saga phases.
+const (
+	PhaseForward      = "forward"
+	PhaseCompensation = "compensation"
+)
+
+// RequestCompleted is the data of TypeRequestCompleted: the outcome of one
+// service call.
+type RequestCompleted struct {
+	Service    string  `json:"service"`
+	Operation  string  `json:"operation"`
+	Status     string  `json:"status"` // StatusOK or StatusError
+	DurationMs float64 `json:"durationMs"`
+	// HTTPStatus is the HTTP status code (100-599) when the call was HTTP.
+	HTTPStatus int `json:"httpStatus,omitempty"`
+	// Timestamp is when the call completed (RFC 3339); empty means the
+	// event's time.
+	Timestamp string `json:"timestamp,omitempty"`
+	Region    string `json:"region,omitempty"`
+	ErrorType string `json:"errorType,omitempty"`
+}
+
+// ErrorInfo is a named error inside saga events. Name is what an ASL Catch
+// matches.
+type ErrorInfo struct {
+	Name    string `json:"name"`
+	Message string `json:"message,omitempty"`
+}
+
+// SagaStarted is the data of TypeSagaStarted.
+type SagaStarted struct {
+	SagaID string         `json:"sagaId"`
+	Saga   string         `json:"saga"`
+	Steps  []string       `json:"steps,omitempty"`
+	Input  map[string]any `json:"input,omitempty"`
+}
+
+// SagaCompleted is the data of TypeSagaCompleted.
+type SagaCompleted struct {
+	SagaID     string         `json:"sagaId"`
+	Saga       string         `json:"saga,omitempty"`
+	Result     map[string]any `json:"result,omitempty"`
+	DurationMs float64        `json:"durationMs,omitempty"`
+}
+
+// SagaCompensated is the data of TypeSagaCompensated.
+type SagaCompensated struct {
+	SagaID           string     `json:"sagaId"`
+	Saga             string     `json:"saga,omitempty"`
+	FailedStep       string     `json:"failedStep"`
+	Error            *ErrorInfo `json:"error,omitempty"`
+	CompensatedSteps []string   `json:"compensatedSteps,omitempty"`
+	DurationMs       float64    `json:"durationMs,omitempty"`
+}
+
+// SagaStuck is the data of TypeSagaStuck.
+type SagaStuck struct {
+	SagaID  string     `json:"sagaId"`
+	Saga    string     `json:"saga,omitempty"`
+	Step    string     `json:"step"`
+	Phase   string     `json:"phase,omitempty"`
+	Attempt int        `json:"attempt,omitempty"`
+	Reason  string     `json:"reason"`
+	Error   *ErrorInfo `json:"error,omitempty"`
+	// Since is when the saga stopped progressing (RFC 3339).
+	Since string `json:"since,omitempty"`
+}
+
+// StepSucceeded is the data of TypeSagaStepSucceeded (Phase PhaseForward) and
+// TypeSagaCompensationSucceeded (Phase PhaseCompensation).
+type StepSucceeded struct {
+	SagaID     string         `json:"sagaId"`
+	Saga       string         `json:"saga,omitempty"`
+	Step       string         `json:"step"`
+	Phase      string         `json:"phase,omitempty"`
+	Attempt    int            `json:"attempt"`
+	Result     map[string]any `json:"result,omitempty"`
+	DurationMs float64        `json:"durationMs,omitempty"`
+}
+
+// StepFailed is the data of TypeSagaStepFailed (Phase PhaseForward) and
+// TypeSagaCompensationFailed (Phase PhaseCompensation): one failed attempt.
+type StepFailed struct {
+	SagaID     string    `json:"sagaId"`
+	Saga       string    `json:"saga,omitempty"`
+	Step       string    `json:"step"`
+	Phase      string    `json:"phase,omitempty"`
+	Attempt    int       `json:"attempt"`
+	Error      ErrorInfo `json:"error"`
+	Retryable  bool      `json:"retryable,omitempty"`
+	DurationMs float64   `json:"durationMs,omitempty"`
+}
+
+// GatewayAccepted is the data of TypeGatewayAccepted, the event gateway's
+// acknowledgement of one event.
+type GatewayAccepted struct {
+	EventID   string `json:"eventId"`
+	EventType string `json:"eventType"`
+}
