@@ -3,6 +3,7 @@ module github.com/cogniforge/cogniforge
 go 1.26.8
 
 require (
+	cloud.google.com/go/functions v1.19.3 // indirect
 	github.com/GoogleCloudPlatform/functions-framework-go v1.9.2 // indirect
 	github.com/aws/aws-lambda-go v1.55.1 // indirect
 	github.com/aws/aws-sdk-go-v2 v1.48.0 // indirect

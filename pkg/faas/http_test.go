@@ -1,0 +1,224 @@
+package faas_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/cogniforge/cogniforge/pkg/faas"
+)
+
+func TestHTTPHandlerBinaryAndStructured(t *testing.T) {
+	srv := httptest.NewServer(faas.NewHTTPHandler(testFunction(), testOptions()...))
+	t.Cleanup(srv.Close)
+	ev := completedEvent("e1", requestCompleted{Service: "checkout", Operation: "pay", Status: "ok", DurationMs: 12})
+
+	t.Run("binary", func(t *testing.T) {
+		req, err := cehttp.NewHTTPRequestFromEvent(context.Background(), srv.URL, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		if got := resp.Header.Get("Ce-Type"); got != recordedType {
+			t.Fatalf("Ce-Type = %q", got)
+		}
+		if got := resp.Header.Get("Ce-Correlationid"); got != "e1" {
+			t.Fatalf("reply correlation id = %q, want the request's id", got)
+		}
+		reply, err := cehttp.NewEventFromHTTPResponse(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reply.ID() != "reply-e1" || !strings.Contains(string(reply.Data()), `"checkout"`) {
+			t.Fatalf("reply %v", reply)
+		}
+	})
+	t.Run("structured", func(t *testing.T) {
+		resp, err := srv.Client().Post(srv.URL, faas.ContentTypeStructured, strings.NewReader(structuredJSON(t, ev)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != faas.ContentTypeStructured {
+			t.Fatalf("status %d content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		var reply cloudevents.Event
+		if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil {
+			t.Fatal(err)
+		}
+		if reply.Type() != recordedType {
+			t.Fatalf("reply type %q", reply.Type())
+		}
+	})
+}
+
+func TestHTTPHandlerStatuses(t *testing.T) {
+	h := faas.NewHTTPHandler(testFunction(), testOptions()...)
+	ok := completedEvent("e1", requestCompleted{Service: "s", Operation: "noreply"})
+	binary := func(ev cloudevents.Event) *http.Request {
+		r, err := cehttp.NewHTTPRequestFromEvent(context.Background(), "http://x/", ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	withOp := func(op string) *http.Request {
+		return binary(completedEvent("e-"+op, requestCompleted{Service: "s", Operation: op}))
+	}
+	noID := func() *http.Request {
+		r := binary(ok)
+		r.Header.Del("Ce-Id")
+		return r
+	}
+	tests := []struct {
+		name      string
+		req       *http.Request
+		status    int
+		errorType string
+		field     string
+	}{
+		{"no reply", binary(ok), 202, "", ""},
+		{"business error", withOp("business"), 422, "Saga.BusinessError", ""},
+		{"retryable error", withOp("retry"), 503, "Store.Throttled", ""},
+		{"panic", withOp("panic"), 500, faas.ErrPanic, ""},
+		{"unnamed error", withOp("plain"), 500, "errorString", ""},
+		{"schema invalid", binary(completedEvent("e2", requestCompleted{Operation: "x"})), 400, faas.ErrInvalidEvent, "data.service"},
+		{"missing id", noID(), 400, faas.ErrInvalidEvent, "id"},
+		{"not a cloudevent", httptest.NewRequest("POST", "/", strings.NewReader(`{"a":1}`)), 400, faas.ErrInvalidEvent, "specversion"},
+		{"malformed structured", func() *http.Request {
+			r := httptest.NewRequest("POST", "/", strings.NewReader(`{"specversion":"1.0","id":`))
+			r.Header.Set("Content-Type", faas.ContentTypeStructured)
+			return r
+		}(), 400, faas.ErrInvalidEvent, ""},
+		{"structured without type", func() *http.Request {
+			r := httptest.NewRequest("POST", "/", strings.NewReader(`{"specversion":"1.0","id":"1","source":"/s"}`))
+			r.Header.Set("Content-Type", faas.ContentTypeStructured)
+			return r
+		}(), 400, faas.ErrInvalidEvent, "type"},
+		{"GET", httptest.NewRequest("GET", "/", nil), 405, faas.ErrUnsupported, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, tc.req)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d want %d: %s", rec.Code, tc.status, rec.Body)
+			}
+			if tc.errorType == "" {
+				return
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+				t.Fatalf("content type %q", ct)
+			}
+			p := problemOf(t, rec.Body)
+			if p.ErrorType != tc.errorType || p.Status != tc.status || p.Type != faas.ProblemTypePrefix+tc.errorType || p.Title == "" {
+				t.Fatalf("problem %+v", p)
+			}
+			if tc.field != "" && p.Field != tc.field {
+				t.Fatalf("field %q want %q (%+v)", p.Field, tc.field, p)
+			}
+			if p.Status == 500 && strings.Contains(p.Detail, "secret") {
+				t.Fatalf("500 detail leaks internals: %q", p.Detail)
+			}
+		})
+	}
+}
+
+func TestHTTPHandlerBatch(t *testing.T) {
+	for _, batch := range []bool{false, true} {
+		name := "per-event"
+		fn := testFunction()
+		if batch {
+			name = "fn.Batch"
+			calls := 0
+			fn.Batch = func(ctx context.Context, evs []cloudevents.Event) []faas.Result {
+				calls++
+				out := make([]faas.Result, len(evs))
+				for i, ev := range evs {
+					out[i].Event, out[i].Err = testHandler(ctx, ev)
+				}
+				return out
+			}
+			t.Cleanup(func() {
+				if calls != 1 {
+					t.Errorf("batch handler called %d times, want 1", calls)
+				}
+			})
+		}
+		t.Run(name, func(t *testing.T) {
+			h := faas.NewHTTPHandler(fn, testOptions()...)
+			evs := []cloudevents.Event{
+				completedEvent("a", requestCompleted{Service: "s", Operation: "x"}),
+				completedEvent("b", requestCompleted{Service: "s", Operation: "business"}),
+				completedEvent("c", requestCompleted{Operation: "x"}), // fails validation
+				completedEvent("d", requestCompleted{Service: "s", Operation: "noreply"}),
+			}
+			body, _ := json.Marshal(evs)
+			req := httptest.NewRequest("POST", "/", strings.NewReader(string(body)))
+			req.Header.Set("Content-Type", faas.ContentTypeBatch)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusMultiStatus {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			var out struct{ Results []faas.BatchResult }
+			if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+				t.Fatal(err)
+			}
+			want := []int{200, 422, 400, 202}
+			if len(out.Results) != len(want) {
+				t.Fatalf("results %+v", out.Results)
+			}
+			for i, w := range want {
+				if out.Results[i].Status != w || out.Results[i].ID != evs[i].ID() {
+					t.Fatalf("result %d = %+v, want status %d", i, out.Results[i], w)
+				}
+			}
+			if out.Results[2].Problem.Field != "data.service" {
+				t.Fatalf("problem %+v", out.Results[2].Problem)
+			}
+		})
+	}
+}
+
+func TestHTTPHandlerRoute(t *testing.T) {
+	h := faas.NewHTTPHandler(testFunction(), testOptions()...)
+	tests := []struct {
+		name, body string
+		status     int
+		contains   string
+	}{
+		{"reply", `{"service":"checkout","operation":"pay"}`, 200, `"checkout"`},
+		{"no reply", `{"service":"checkout","operation":"noreply"}`, 204, ""},
+		{"not json", `{"service":`, 400, `"field":"body"`},
+		{"invalid", `{"operation":"pay"}`, 400, `"field":"data.service"`},
+		{"business", `{"service":"s","operation":"business"}`, 422, `Saga.BusinessError`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/requests", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			b, _ := io.ReadAll(rec.Body)
+			if rec.Code != tc.status || !strings.Contains(string(b), tc.contains) {
+				t.Fatalf("status %d body %s", rec.Code, b)
+			}
+		})
+	}
+}

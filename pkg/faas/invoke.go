@@ -1,0 +1,442 @@
+package faas
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/google/uuid"
+
+	"github.com/cogniforge/cogniforge/pkg/telemetry"
+)
+
+// CloudEvent types the Invoker creates for platform payloads.
+const (
+	// ScheduleFiredType is the type of EventBridge scheduled events and
+	// EventBridge Scheduler invocations; the data is a ScheduleFired.
+	ScheduleFiredType = "dev.cogniforge.schedule.fired.v1"
+	// SecretRotationType is the type of Secrets Manager rotation requests;
+	// the data is the request as AWS sent it (see SecretRotation).
+	SecretRotationType = "dev.cogniforge.secret.rotation.requested.v1"
+	// EventBridgeTypePrefix starts the type of EventBridge events whose
+	// detail-type is not a CloudEvents type.
+	EventBridgeTypePrefix = "aws.eventbridge."
+)
+
+// ScheduleFired is the data of a ScheduleFiredType event.
+type ScheduleFired struct {
+	// Schedule is the ARN of the EventBridge rule or Scheduler schedule.
+	Schedule      string    `json:"schedule,omitempty"`
+	ScheduledTime time.Time `json:"scheduledTime"`
+	// ExecutionID is the EventBridge event id or the Scheduler execution id.
+	ExecutionID string `json:"executionId,omitempty"`
+	// Attempt is the Scheduler attempt number (1 for the first), 0 if unknown.
+	Attempt int `json:"attempt,omitempty"`
+}
+
+// SecretRotation is the data of a SecretRotationType event: the Secrets
+// Manager rotation request, field names as AWS sends them.
+type SecretRotation struct {
+	SecretID           string `json:"SecretId"`
+	ClientRequestToken string `json:"ClientRequestToken"`
+	// Step is createSecret, setSecret, testSecret or finishSecret.
+	Step          string `json:"Step"`
+	RotationToken string `json:"RotationToken,omitempty"`
+}
+
+// Invoker runs a Function on raw invocation payloads: the core of the Lambda
+// adapter, also used by `cogniforge invoke --payload` and the in-process Step
+// Functions engine. It is safe for concurrent use and never panics.
+//
+// Invoke detects the payload shape from its top-level keys in one decode:
+//
+//   - SQS batch (Records[].eventSource "aws:sqs"): each record is a CloudEvent
+//     (see SQS decoding in the package docs); the reply is
+//     {"batchItemFailures":[{"itemIdentifier":messageId}...]} listing the
+//     records that failed decoding, validation or handling, so only they are
+//     retried. On a FIFO queue every record after the first failure is listed
+//     too (unprocessed) to keep the order. Reply events are dropped.
+//   - EventBridge event (detail-type, source, detail): the detail when it is a
+//     structured CloudEvent; a scheduled event (source aws.events, detail-type
+//     "Scheduled Event", or source aws.scheduler) becomes a ScheduleFiredType
+//     event; anything else becomes an event whose type is the detail-type when
+//     that looks like a CloudEvents type (lower-case, dotted, no spaces), else
+//     "aws.eventbridge.<source>.<detail-type>" slugged, with source = source,
+//     id = id, time = time, subject = resources[0], data = detail. Reply: null.
+//   - Function URL / API Gateway v2 request (requestContext.http): served by
+//     the same code as NewHTTPHandler; the reply is the function URL response.
+//   - Secrets Manager rotation (SecretId, ClientRequestToken, Step): a
+//     SecretRotationType event with id "<ClientRequestToken>/<Step>" (the same
+//     for retries of one step) and source SecretId. Reply: null.
+//   - EventBridge Scheduler universal input {"scheduleArn","scheduledTime",
+//     "executionId"?,"attemptNumber"?} (the Scheduler target Input template
+//     filled from <aws.scheduler.*> context attributes): a ScheduleFiredType event.
+//   - a structured CloudEvent (top-level specversion): the reply event as
+//     structured JSON, or null.
+//   - any other JSON (a Step Functions task input): an event of
+//     fn.TaskEventType with the payload as data, id = the Lambda request id
+//     (or a new UUID), the payload's "traceparent"/"tracestate"/"correlationId"
+//     fields as extensions; the reply event's data is returned raw (null
+//     without a reply). Without TaskEventType: CogniForge.UnsupportedPayload.
+//
+// Errors are named (see ErrorName): malformed JSON and invalid events are
+// CogniForge.InvalidEvent, empty payloads CogniForge.UnsupportedPayload, and
+// handler errors keep their names, so a Step Functions Catch can match them.
+type Invoker struct {
+	fn     Function
+	o      options
+	h      Handler
+	http   *httpHandler
+	source string
+}
+
+// NewInvoker builds an Invoker for fn with the Defaults chain configured by opts.
+func NewInvoker(fn Function, opts ...Option) *Invoker {
+	o := buildOptions(opts)
+	hh := newHTTPHandler(fn, o)
+	return &Invoker{fn: fn, o: o, h: hh.h, http: hh, source: hh.source}
+}
+
+// ebEnvelope is an EventBridge event.
+type ebEnvelope struct {
+	ID         string          `json:"id"`
+	DetailType string          `json:"detail-type"`
+	Source     string          `json:"source"`
+	Account    string          `json:"account"`
+	Time       string          `json:"time"`
+	Region     string          `json:"region"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// sniff is the union of the top-level keys of every payload shape: one
+// decode tells the shape and fills what that shape needs. Fields of the
+// wrong JSON type are skipped by encoding/json (UnmarshalTypeError) and so
+// simply do not match.
+type sniff struct {
+	Records []sqsRecord `json:"Records"`
+
+	ebEnvelope
+
+	// Function URL / API Gateway v2.
+	RequestContext *struct {
+		DomainName string `json:"domainName"`
+		HTTP       *struct {
+			Method   string `json:"method"`
+			SourceIP string `json:"sourceIp"`
+		} `json:"http"`
+	} `json:"requestContext"`
+	RawPath         string            `json:"rawPath"`
+	RawQueryString  string            `json:"rawQueryString"`
+	Headers         map[string]string `json:"headers"`
+	Cookies         []string          `json:"cookies"`
+	Body            string            `json:"body"`
+	IsBase64Encoded bool              `json:"isBase64Encoded"`
+
+	// Secrets Manager rotation.
+	SecretID           string `json:"SecretId"`
+	ClientRequestToken string `json:"ClientRequestToken"`
+	Step               string `json:"Step"`
+
+	// EventBridge Scheduler universal input.
+	ScheduleArn   string          `json:"scheduleArn"`
+	ScheduledTime string          `json:"scheduledTime"`
+	ExecutionID   string          `json:"executionId"`
+	AttemptNumber json.RawMessage `json:"attemptNumber"`
+
+	// Structured CloudEvent.
+	SpecVersion json.RawMessage `json:"specversion"`
+
+	// Step Functions task payload conventions.
+	TraceParent   string `json:"traceparent"`
+	TraceState    string `json:"tracestate"`
+	CorrelationID string `json:"correlationId"`
+}
+
+var nullJSON = []byte("null")
+
+// Invoke handles one raw invocation payload; see Invoker.
+func (i *Invoker) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, panicError(ctx, i.o.logger, r)
+		}
+		if err != nil {
+			err = asNamed(err)
+		}
+	}()
+	trimmed := bytes.TrimSpace(payload)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, nullJSON) {
+		return nil, &Error{Name: ErrUnsupported, Message: "empty payload"}
+	}
+	var s sniff
+	if err := json.Unmarshal(trimmed, &s); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if !errors.As(err, &typeErr) {
+			return nil, invalid("payload", fmt.Errorf("malformed JSON: %w", err))
+		}
+	}
+	switch {
+	case len(s.Records) > 0 && s.Records[0].EventSource == "aws:sqs":
+		return i.sqs(ctx, s.Records)
+	case s.RequestContext != nil && s.RequestContext.HTTP != nil && s.RequestContext.HTTP.Method != "":
+		return i.functionURL(ctx, &s)
+	case len(s.SpecVersion) > 0:
+		return i.direct(ctx, trimmed)
+	case s.DetailType != "" && s.Source != "" && len(s.Detail) > 0:
+		ev, err := eventBridgeEvent(&s.ebEnvelope)
+		if err != nil {
+			return nil, err
+		}
+		return i.dropReply(ctx, ev)
+	case s.SecretID != "" && s.ClientRequestToken != "" && s.Step != "":
+		return i.rotation(ctx, trimmed, &s)
+	case s.ScheduleArn != "" && s.ScheduledTime != "":
+		ev, err := schedulerEvent(&s)
+		if err != nil {
+			return nil, err
+		}
+		return i.dropReply(ctx, ev)
+	}
+	return i.task(ctx, trimmed, &s)
+}
+
+// asNamed makes sure err has a name the Lambda runtime can report.
+func asNamed(err error) error {
+	var named interface{ ErrorName() string }
+	if errors.As(err, &named) && named.ErrorName() != "" {
+		return err
+	}
+	return &Error{Name: ErrorName(err), Message: err.Error(), Err: err}
+}
+
+// handle validates ev's CloudEvents attributes and runs the chain.
+func (i *Invoker) handle(ctx context.Context, ev cloudevents.Event) (*cloudevents.Event, error) {
+	if err := ev.Validate(); err != nil {
+		return nil, invalidEvent(err)
+	}
+	return i.h(ctx, ev)
+}
+
+func (i *Invoker) dropReply(ctx context.Context, ev cloudevents.Event) ([]byte, error) {
+	if _, err := i.handle(ctx, ev); err != nil {
+		return nil, err
+	}
+	return nullJSON, nil
+}
+
+func (i *Invoker) direct(ctx context.Context, payload []byte) ([]byte, error) {
+	ev := cloudevents.NewEvent()
+	if err := ev.UnmarshalJSON(payload); err != nil {
+		return nil, decodeError(err)
+	}
+	reply, err := i.handle(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	if reply == nil {
+		return nullJSON, nil
+	}
+	b, err := json.Marshal(reply)
+	if err != nil {
+		return nil, &Error{Name: ErrInvalidEvent, Message: "reply event cannot be encoded: " + err.Error(), Err: err}
+	}
+	return b, nil
+}
+
+func (i *Invoker) rotation(ctx context.Context, payload []byte, s *sniff) ([]byte, error) {
+	ev := cloudevents.NewEvent()
+	ev.SetID(s.ClientRequestToken + "/" + s.Step)
+	ev.SetSource(s.SecretID)
+	ev.SetType(SecretRotationType)
+	ev.SetSubject(s.Step)
+	ev.SetTime(time.Now())
+	ev.SetDataContentType(ContentTypeJSON)
+	ev.DataEncoded = payload
+	return i.dropReply(ctx, ev)
+}
+
+func (i *Invoker) task(ctx context.Context, payload []byte, s *sniff) ([]byte, error) {
+	if i.fn.TaskEventType == "" {
+		return nil, &Error{Name: ErrUnsupported, Message: "function " + i.fn.Name + " does not accept raw payloads (no TaskEventType)"}
+	}
+	ev := cloudevents.NewEvent()
+	id := ""
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		id = lc.AwsRequestID
+	}
+	if id == "" {
+		id = uuid.NewString()
+	}
+	ev.SetID(id)
+	ev.SetSource(i.source)
+	ev.SetType(i.fn.TaskEventType)
+	ev.SetTime(time.Now())
+	ev.SetDataContentType(ContentTypeJSON)
+	ev.DataEncoded = payload
+	if s.TraceParent != "" {
+		ev.SetExtension(telemetry.TraceParent, s.TraceParent)
+		if s.TraceState != "" {
+			ev.SetExtension(telemetry.TraceState, s.TraceState)
+		}
+	}
+	if s.CorrelationID != "" {
+		ev.SetExtension(CorrelationExtension, s.CorrelationID)
+	}
+	reply, err := i.handle(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	if reply == nil || len(reply.Data()) == 0 {
+		return nullJSON, nil
+	}
+	data := reply.Data()
+	if !json.Valid(data) {
+		// A Step Functions result must be JSON: pass text as a string.
+		return json.Marshal(string(data))
+	}
+	return data, nil
+}
+
+// eventBridgeEvent maps an EventBridge event to a CloudEvent; see Invoker.
+func eventBridgeEvent(env *ebEnvelope) (cloudevents.Event, error) {
+	if bytes.Contains(env.Detail, []byte(`"specversion"`)) {
+		ev := cloudevents.NewEvent()
+		if err := ev.UnmarshalJSON(env.Detail); err == nil {
+			return ev, nil
+		} else if d := bytes.TrimSpace(env.Detail); len(d) > 0 && d[0] == '{' && hasTopLevelSpecVersion(d) {
+			return ev, decodeError(err)
+		}
+	}
+	ev := cloudevents.NewEvent()
+	id := env.ID
+	if id == "" {
+		id = uuid.NewString()
+	}
+	ev.SetID(id)
+	ev.SetSource(env.Source)
+	var t time.Time
+	if env.Time != "" {
+		var err error
+		if t, err = time.Parse(time.RFC3339, env.Time); err != nil {
+			return ev, invalid("time", err)
+		}
+		ev.SetTime(t)
+	}
+	schedule := ""
+	if len(env.Resources) > 0 {
+		schedule = env.Resources[0]
+		ev.SetSubject(schedule)
+	}
+	if env.Source == "aws.scheduler" || env.Source == "aws.events" && env.DetailType == "Scheduled Event" {
+		ev.SetType(ScheduleFiredType)
+		if t.IsZero() {
+			t = time.Now().UTC()
+		}
+		if err := ev.SetData(ContentTypeJSON, ScheduleFired{Schedule: schedule, ScheduledTime: t, ExecutionID: env.ID}); err != nil {
+			return ev, invalid("detail", err)
+		}
+		return ev, nil
+	}
+	if looksLikeCEType(env.DetailType) {
+		ev.SetType(env.DetailType)
+	} else {
+		ev.SetType(EventBridgeTypePrefix + slug(env.Source) + "." + slug(env.DetailType))
+	}
+	ev.SetDataContentType(ContentTypeJSON)
+	ev.DataEncoded = env.Detail
+	return ev, nil
+}
+
+// hasTopLevelSpecVersion reports whether a JSON object has a specversion key
+// at its top level (not merely inside its data).
+func hasTopLevelSpecVersion(obj []byte) bool {
+	var probe struct {
+		SpecVersion json.RawMessage `json:"specversion"`
+	}
+	_ = json.Unmarshal(obj, &probe)
+	return len(probe.SpecVersion) > 0
+}
+
+func schedulerEvent(s *sniff) (cloudevents.Event, error) {
+	ev := cloudevents.NewEvent()
+	t, err := time.Parse(time.RFC3339, s.ScheduledTime)
+	if err != nil {
+		return ev, invalid("scheduledTime", err)
+	}
+	id := s.ExecutionID
+	if id == "" {
+		id = s.ScheduleArn + "@" + s.ScheduledTime
+	}
+	attempt := 0
+	if len(s.AttemptNumber) > 0 {
+		var n json.Number
+		if json.Unmarshal(s.AttemptNumber, &n) == nil {
+			attempt = atoiOr0(n.String())
+		} else {
+			var str string
+			if json.Unmarshal(s.AttemptNumber, &str) == nil {
+				attempt = atoiOr0(str)
+			}
+		}
+	}
+	ev.SetID(id)
+	ev.SetSource(s.ScheduleArn)
+	ev.SetSubject(s.ScheduleArn)
+	ev.SetType(ScheduleFiredType)
+	ev.SetTime(t)
+	if err := ev.SetData(ContentTypeJSON, ScheduleFired{Schedule: s.ScheduleArn, ScheduledTime: t, ExecutionID: s.ExecutionID, Attempt: attempt}); err != nil {
+		return ev, invalid("data", err)
+	}
+	return ev, nil
+}
+
+func atoiOr0(s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' || n > 1<<20 {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// looksLikeCEType accepts reverse-DNS style types: lower-case letters,
+// digits, '.', '-' and '_', at least one dot, no leading or trailing dot.
+func looksLikeCEType(t string) bool {
+	if t == "" || !strings.Contains(t, ".") || t[0] == '.' || t[len(t)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// slug lower-cases s and turns runs of other characters than [a-z0-9.] into '-'.
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' {
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}

@@ -1,0 +1,66 @@
+package faas
+
+import (
+	"context"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/cogniforge/cogniforge/pkg/telemetry"
+)
+
+// TracerName is the instrumentation scope of the spans faas starts.
+const TracerName = "github.com/cogniforge/cogniforge/pkg/faas"
+
+// Span attribute keys (CloudEvents semantic conventions plus ours).
+const (
+	AttrEventID       = attribute.Key("cloudevents.event_id")
+	AttrEventSource   = attribute.Key("cloudevents.event_source")
+	AttrEventType     = attribute.Key("cloudevents.event_type")
+	AttrEventSubject  = attribute.Key("cloudevents.event_subject")
+	AttrCorrelationID = attribute.Key("cogniforge.correlation_id")
+	AttrErrorType     = attribute.Key("error.type")
+)
+
+// Tracing starts a consumer span per event named "process <type>". Its parent
+// is the event's traceparent extension when there is one (the producer's
+// span), else the span already in ctx (the Lambda invocation span). The reply
+// event gets the new span's traceparent, so the next hop joins the trace.
+// Errors are recorded with their name as error.type. A nil tp adds nothing.
+func Tracing(tp trace.TracerProvider) Middleware {
+	return func(next Handler) Handler {
+		if tp == nil {
+			return next
+		}
+		tracer := tp.Tracer(TracerName)
+		return func(ctx context.Context, ev cloudevents.Event) (*cloudevents.Event, error) {
+			ctx = telemetry.ExtractEvent(ctx, ev)
+			attrs := [5]attribute.KeyValue{
+				AttrEventType.String(ev.Type()),
+				AttrEventSource.String(ev.Source()),
+				AttrEventID.String(ev.ID()),
+				AttrCorrelationID.String(CorrelationID(ev)),
+			}
+			n := 4
+			if s := ev.Subject(); s != "" {
+				attrs[n] = AttrEventSubject.String(s)
+				n++
+			}
+			ctx, span := tracer.Start(ctx, "process "+ev.Type(), trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs[:n]...))
+			defer span.End()
+			reply, err := next(ctx, ev)
+			if err != nil {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, err.Error())
+				span.SetAttributes(AttrErrorType.String(ErrorName(err)))
+				return reply, err
+			}
+			if reply != nil {
+				telemetry.InjectEvent(ctx, reply)
+			}
+			return reply, nil
+		}
+	}
+}
