@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cogniforge/cogniforge/pkg/asl"
+)
+
+func init() {
+	register("sfn", command{summary: "run or validate Step Functions (ASL) definitions locally", run: runSFN})
+}
+
+const sfnUsage = `usage:
+  cogniforge sfn run --definition FILE --input JSON|@FILE [--history] [--fast-clock] [--name NAME]
+                     [--mock-config FILE --test-case NAME] [--data-dir DIR]
+  cogniforge sfn validate FILE...
+
+run prints one JSON object {"status","output","error","cause"[,"history"]} and exits
+0 when the execution SUCCEEDED, 1 when it did not, 2 when the definition or the call is invalid.
+validate prints diagnostics and exits 0 when every definition is valid, 1 otherwise.
+`
+
+func runSFN(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		io.WriteString(stderr, sfnUsage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return sfnRun(ctx, args[1:], stdin, stdout, stderr)
+	case "validate":
+		return sfnValidate(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		io.WriteString(stdout, sfnUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "cogniforge sfn: unknown subcommand %q\n\n%s", args[0], sfnUsage)
+	return 2
+}
+
+type sfnRunOutput struct {
+	Status  asl.Status         `json:"status"`
+	Output  any                `json:"output"`
+	Error   *string            `json:"error"`
+	Cause   *string            `json:"cause"`
+	History []asl.HistoryEvent `json:"history,omitempty"`
+}
+
+func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sfn run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	defPath := fs.String("definition", "", "state machine definition file (ASL JSON)")
+	input := fs.String("input", "", "execution input: JSON text, @FILE, or @- for stdin (default {})")
+	history := fs.Bool("history", false, "add the execution history to the output")
+	fast := fs.Bool("fast-clock", false, "advance a virtual clock for Wait states and retries instead of sleeping")
+	name := fs.String("name", "", "state machine name (default: the definition file name without .asl.json/.json)")
+	execName := fs.String("execution-name", "", "execution name (default: a random UUID)")
+	mockPath := fs.String("mock-config", "", "Step Functions Local mock configuration file")
+	testCase := fs.String("test-case", "", "test case of the mock configuration")
+	dataDir := fs.String("data-dir", "", "local runtime data directory (accepted for compatibility; tasks need the local runtime)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	_ = dataDir
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "cogniforge sfn run: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	if *defPath == "" {
+		fmt.Fprintln(stderr, "cogniforge sfn run: --definition is required")
+		return 2
+	}
+	if (*mockPath == "") != (*testCase == "") {
+		fmt.Fprintln(stderr, "cogniforge sfn run: --mock-config and --test-case go together")
+		return 2
+	}
+	raw, err := os.ReadFile(*defPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge sfn run: %v\n", err)
+		return 2
+	}
+	sm, err := asl.Compile(raw)
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge sfn run: %s: %v\n", *defPath, err)
+		return 2
+	}
+	if diags := validateDefinition(raw); len(diags) > 0 {
+		for _, d := range diags {
+			fmt.Fprintf(stderr, "%s: %s\n", *defPath, d)
+		}
+		return 2
+	}
+	in, err := readInput(*input, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge sfn run: --input: %v\n", err)
+		return 2
+	}
+	machineName := *name
+	if machineName == "" {
+		base := filepath.Base(*defPath)
+		base = strings.TrimSuffix(base, ".json")
+		machineName = strings.TrimSuffix(base, ".asl")
+	}
+	cfg := asl.ExecutionConfig{
+		Name:             *execName,
+		StateMachineName: machineName,
+		Input:            in,
+		History:          *history,
+	}
+	if *fast {
+		cfg.Clock = asl.NewFastClock(time.Now())
+	}
+	if *mockPath != "" {
+		mraw, err := os.ReadFile(*mockPath)
+		if err != nil {
+			fmt.Fprintf(stderr, "cogniforge sfn run: %v\n", err)
+			return 2
+		}
+		mc, err := asl.ParseMockConfig(mraw)
+		if err != nil {
+			fmt.Fprintf(stderr, "cogniforge sfn run: %s: %v\n", *mockPath, err)
+			return 2
+		}
+		if cfg.Mock, err = mc.TestCase(machineName, *testCase); err != nil {
+			fmt.Fprintf(stderr, "cogniforge sfn run: %v\n", err)
+			return 2
+		}
+	}
+	ex, res, err := sm.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge sfn run: %v\n", err)
+		return 2
+	}
+	out := sfnRunOutput{Status: res.Status}
+	if res.Status == asl.StatusSucceeded {
+		out.Output = res.Output
+	} else {
+		e, c := res.Error, res.Cause
+		if e != "" {
+			out.Error = &e
+		}
+		if c != "" {
+			out.Cause = &c
+		}
+	}
+	if *history {
+		out.History = ex.History()
+		if out.History == nil {
+			out.History = []asl.HistoryEvent{}
+		}
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		fmt.Fprintf(stderr, "cogniforge sfn run: %v\n", err)
+		return 2
+	}
+	if res.Status != asl.StatusSucceeded {
+		return 1
+	}
+	return 0
+}
+
+// readInput decodes --input: JSON text, @FILE or @- (stdin). Empty means {}.
+func readInput(s string, stdin io.Reader) (any, error) {
+	var data []byte
+	switch {
+	case s == "":
+		return map[string]any{}, nil
+	case s == "@-":
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, err
+		}
+		data = b
+	case strings.HasPrefix(s, "@"):
+		b, err := os.ReadFile(s[1:])
+		if err != nil {
+			return nil, err
+		}
+		data = b
+	default:
+		data = []byte(s)
+	}
+	var v any
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("not valid JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("not valid JSON: trailing data after the value")
+	}
+	return v, nil
+}
+
+func sfnValidate(files []string, stdout, stderr io.Writer) int {
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "usage: cogniforge sfn validate FILE...")
+		return 2
+	}
+	bad := false
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(stdout, "%s: %v\n", f, err)
+			bad = true
+			continue
+		}
+		diags := validateDefinition(raw)
+		if len(diags) == 0 {
+			if _, err := asl.Compile(raw); err != nil {
+				diags = compileDiagnostics(err)
+			}
+		}
+		for _, d := range diags {
+			fmt.Fprintf(stdout, "%s: %s\n", f, d)
+		}
+		if len(diags) > 0 {
+			bad = true
+		} else {
+			fmt.Fprintf(stdout, "%s: valid\n", f)
+		}
+	}
+	if bad {
+		return 1
+	}
+	return 0
+}
+
+func compileDiagnostics(err error) []string {
+	var out []string
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		for _, e := range joined.Unwrap() {
+			if errors.Is(e, asl.ErrInvalidDefinition) && e == asl.ErrInvalidDefinition {
+				continue
+			}
+			out = append(out, e.Error())
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, err.Error())
+	}
+	return out
+}

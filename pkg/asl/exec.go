@@ -1,0 +1,671 @@
+package asl
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Status is the state of an execution, as DescribeExecution reports it.
+type Status string
+
+// Execution statuses.
+const (
+	StatusRunning   Status = "RUNNING"
+	StatusSucceeded Status = "SUCCEEDED"
+	StatusFailed    Status = "FAILED"
+	StatusTimedOut  Status = "TIMED_OUT"
+	StatusAborted   Status = "ABORTED"
+)
+
+// Result is the outcome of an execution. Output is set when Status is
+// SUCCEEDED; Error and Cause when it is not (Cause may be empty).
+type Result struct {
+	Status Status
+	Output any
+	Error  string
+	Cause  string
+}
+
+// ExecutionConfig configures one execution. Only Input matters for most
+// callers; every other field has a working zero value.
+type ExecutionConfig struct {
+	// Name of the execution. Empty means a random UUID.
+	Name string
+	// StateMachineName names the machine in ARNs and in the context object.
+	// Empty means "StateMachine".
+	StateMachineName string
+	// Input is the decoded JSON execution input (nil is JSON null).
+	Input any
+	// Clock is the time source. Nil means RealClock; use a FastClock to run
+	// Wait states and retry intervals without sleeping.
+	Clock Clock
+	// Invoker runs Task states. Nil means every non-mocked Task fails with
+	// States.TaskFailed.
+	Invoker TaskInvoker
+	// FunctionName maps a Lambda ARN or name to the function name passed in
+	// TaskRequest.FunctionName. Nil means DefaultFunctionName.
+	FunctionName func(arnOrName string) string
+	// Mock answers Task states from a Step Functions Local mock test case;
+	// a mocked Task never calls Invoker.
+	Mock *MockTestCase
+	// Tokens is where .waitForTaskToken tasks wait for their callback. Nil
+	// means a registry private to the execution (see Execution.Tokens).
+	Tokens *TaskTokens
+	// History records the AWS-shaped event history (Execution.History).
+	History bool
+	// Observer, if set, is called with every history event as it happens,
+	// from the goroutine that produced it.
+	Observer func(HistoryEvent)
+	// Region, AccountID and RoleArn fill ARNs and the context object.
+	// Defaults: us-east-1, 123456789012, a role named after the machine.
+	Region, AccountID, RoleArn string
+	// Rand is the randomness for FULL retry jitter. Nil means a random seed.
+	Rand *mrand.Rand
+	// MaxConcurrency caps the goroutines of a Map whose MaxConcurrency is 0
+	// (unlimited). Zero means 1000.
+	MaxConcurrency int
+}
+
+// Validate reports configuration errors.
+func (c *ExecutionConfig) Validate() error {
+	var errs []error
+	if len(c.Name) > 80 {
+		errs = append(errs, errors.New("asl: execution name longer than 80 characters"))
+	}
+	if c.MaxConcurrency < 0 {
+		errs = append(errs, errors.New("asl: MaxConcurrency must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Execution is one run of a state machine. Its methods are safe for
+// concurrent use.
+type Execution struct {
+	sm     *StateMachine
+	cfg    ExecutionConfig
+	clock  Clock
+	tokens *TaskTokens
+
+	name, arn, roleArn, region, account string
+	stateMachineName, stateMachineARN   string
+	input                               any
+	startTime                           time.Time
+	deadline                            time.Time
+
+	cancel context.CancelCauseFunc
+	done   chan struct{}
+	result Result
+
+	histMu  sync.Mutex
+	history []HistoryEvent
+	nextID  int64
+
+	randMu sync.Mutex
+	rand   *mrand.Rand
+
+	mockMu     sync.Mutex
+	mockCounts map[string]int
+}
+
+// stopError ends an execution without a state being able to catch it.
+type stopError struct {
+	status Status
+	err    *Error
+}
+
+var errStopped = errors.New("asl: execution stopped")
+
+// Start begins an execution in its own goroutine. Cancelling ctx aborts it
+// (status ABORTED), as does Stop.
+func (sm *StateMachine) Start(ctx context.Context, cfg ExecutionConfig) (*Execution, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ex := sm.newExecution(cfg)
+	ctx, cancel := context.WithCancelCause(ctx)
+	ex.cancel = cancel
+	ex.event(nil, "ExecutionStarted", "executionStartedEventDetails", map[string]any{
+		"input":        compactJSON(ex.input),
+		"inputDetails": map[string]any{"truncated": false},
+		"roleArn":      ex.roleArn,
+	})
+	go ex.run(ctx)
+	return ex, nil
+}
+
+// Run starts an execution and waits for its result.
+func (sm *StateMachine) Run(ctx context.Context, cfg ExecutionConfig) (*Execution, Result, error) {
+	ex, err := sm.Start(ctx, cfg)
+	if err != nil {
+		return nil, Result{}, err
+	}
+	<-ex.done
+	return ex, ex.result, nil
+}
+
+func (sm *StateMachine) newExecution(cfg ExecutionConfig) *Execution {
+	ex := &Execution{sm: sm, cfg: cfg, clock: cfg.Clock, tokens: cfg.Tokens, done: make(chan struct{}), rand: cfg.Rand}
+	if ex.clock == nil {
+		ex.clock = RealClock{}
+	}
+	if ex.tokens == nil {
+		ex.tokens = NewTaskTokens()
+	}
+	if ex.rand == nil {
+		ex.rand = mrand.New(mrand.NewPCG(mrand.Uint64(), mrand.Uint64()))
+	}
+	ex.name = cfg.Name
+	if ex.name == "" {
+		ex.name = newUUID()
+	}
+	ex.stateMachineName = cfg.StateMachineName
+	if ex.stateMachineName == "" {
+		ex.stateMachineName = "StateMachine"
+	}
+	ex.region, ex.account = cfg.Region, cfg.AccountID
+	if ex.region == "" {
+		ex.region = "us-east-1"
+	}
+	if ex.account == "" {
+		ex.account = "123456789012"
+	}
+	ex.roleArn = cfg.RoleArn
+	if ex.roleArn == "" {
+		ex.roleArn = fmt.Sprintf("arn:aws:iam::%s:role/service-role/StepFunctions-%s-role", ex.account, ex.stateMachineName)
+	}
+	ex.stateMachineARN = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", ex.region, ex.account, ex.stateMachineName)
+	ex.arn = fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", ex.region, ex.account, ex.stateMachineName, ex.name)
+	ex.input = cfg.Input
+	ex.startTime = ex.clock.Now()
+	if sm.timeoutSeconds > 0 {
+		ex.deadline = ex.startTime.Add(time.Duration(sm.timeoutSeconds) * time.Second)
+	}
+	return ex
+}
+
+// Name returns the execution name.
+func (ex *Execution) Name() string { return ex.name }
+
+// ARN returns the execution ARN.
+func (ex *Execution) ARN() string { return ex.arn }
+
+// StartTime returns when the execution started, by its clock.
+func (ex *Execution) StartTime() time.Time { return ex.startTime }
+
+// Input returns the execution input.
+func (ex *Execution) Input() any { return ex.input }
+
+// Tokens returns the registry the execution's callback tasks wait in.
+func (ex *Execution) Tokens() *TaskTokens { return ex.tokens }
+
+// Done is closed when the execution has finished.
+func (ex *Execution) Done() <-chan struct{} { return ex.done }
+
+// Result returns the outcome; ok is false while the execution runs.
+func (ex *Execution) Result() (Result, bool) {
+	select {
+	case <-ex.done:
+		return ex.result, true
+	default:
+		return Result{Status: StatusRunning}, false
+	}
+}
+
+// Wait blocks until the execution finishes or ctx is done.
+func (ex *Execution) Wait(ctx context.Context) (Result, error) {
+	select {
+	case <-ex.done:
+		return ex.result, nil
+	case <-ctx.Done():
+		return Result{Status: StatusRunning}, ctx.Err()
+	}
+}
+
+// Stop aborts a running execution (StopExecution): it ends ABORTED with the
+// given error and cause.
+func (ex *Execution) Stop(errName, cause string) {
+	ex.cancel(&stopError{status: StatusAborted, err: &Error{Name: errName, Cause: cause, HasCause: cause != ""}})
+}
+
+// History returns a copy of the events recorded so far (ExecutionConfig.History).
+func (ex *Execution) History() []HistoryEvent {
+	ex.histMu.Lock()
+	defer ex.histMu.Unlock()
+	return append([]HistoryEvent(nil), ex.history...)
+}
+
+func (ex *Execution) run(ctx context.Context) {
+	defer close(ex.done)
+	if !ex.deadline.IsZero() {
+		if _, ok := ex.clock.(RealClock); ok {
+			t := time.AfterFunc(ex.deadline.Sub(time.Now()), func() {
+				ex.cancel(&stopError{status: StatusTimedOut, err: NewError(ErrTimeout, "The execution timed out")})
+			})
+			defer t.Stop()
+		}
+	}
+	th := &thread{prev: 1}
+	out, err := ex.runMachine(ctx, th, ex.sm.top, ex.input)
+	if err == nil {
+		ex.result = Result{Status: StatusSucceeded, Output: out}
+		ex.event(th, "ExecutionSucceeded", "executionSucceededEventDetails", map[string]any{
+			"output": compactJSON(out), "outputDetails": map[string]any{"truncated": false},
+		})
+		return
+	}
+	status := StatusFailed
+	var se *stopError
+	if errors.As(err, &se) {
+		status = se.status
+		err = se.err
+	} else if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+		status, err = stopStatus(cause)
+	}
+	ae := asError(err)
+	ex.result = Result{Status: status, Error: ae.Name, Cause: ae.Cause}
+	details := map[string]any{"error": ae.Name}
+	if ae.HasCause {
+		details["cause"] = ae.Cause
+	}
+	switch status {
+	case StatusAborted:
+		ex.event(th, "ExecutionAborted", "executionAbortedEventDetails", details)
+	case StatusTimedOut:
+		ex.event(th, "ExecutionTimedOut", "executionTimedOutEventDetails", details)
+	default:
+		ex.event(th, "ExecutionFailed", "executionFailedEventDetails", details)
+	}
+}
+
+func stopStatus(cause error) (Status, error) {
+	var se *stopError
+	if errors.As(cause, &se) {
+		return se.status, se.err
+	}
+	return StatusAborted, NewError(ErrExecutionAborted, cause.Error())
+}
+
+func (e *stopError) Error() string { return string(e.status) + ": " + e.err.Error() }
+
+// asError turns any error into a named *Error.
+func asError(err error) *Error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return NewError(ErrRuntime, err.Error())
+}
+
+// thread tracks the previous event id of one line of events (the top level,
+// a branch, an iteration), for previousEventId.
+type thread struct{ prev int64 }
+
+// stopped returns the error that ends the execution when ctx is done or the
+// execution deadline passed, or nil.
+func (ex *Execution) stopped(ctx context.Context) error {
+	if ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		var se *stopError
+		if errors.As(cause, &se) {
+			return se
+		}
+		if errors.Is(cause, errBranchCancelled) {
+			return cause
+		}
+		return &stopError{status: StatusAborted, err: NewError(ErrExecutionAborted, cause.Error())}
+	}
+	if !ex.deadline.IsZero() && !ex.clock.Now().Before(ex.deadline) {
+		return &stopError{status: StatusTimedOut, err: NewError(ErrTimeout, "The execution timed out")}
+	}
+	return nil
+}
+
+// errBranchCancelled stops the other branches or iterations after one failed.
+var errBranchCancelled = errors.New("asl: cancelled because a sibling failed")
+
+// runMachine runs a state graph from its StartAt to an end.
+func (ex *Execution) runMachine(ctx context.Context, th *thread, m *machine, input any) (any, error) {
+	st := m.startAt
+	for {
+		if err := ex.stopped(ctx); err != nil {
+			return nil, err
+		}
+		out, next, err := ex.runState(ctx, th, st, input)
+		if err != nil {
+			return nil, err
+		}
+		if next == nil {
+			return out, nil
+		}
+		st, input = next, out
+	}
+}
+
+// runState runs one state with its Retry and Catch, returning its output and
+// the next state (nil at an end).
+func (ex *Execution) runState(ctx context.Context, th *thread, st *state, raw any) (any, *state, error) {
+	f := &frame{ex: ex, st: st, entered: ex.clock.Now()}
+	ex.event(th, st.kind.String()+"StateEntered", "stateEnteredEventDetails", ex.lazyDetails(func() map[string]any {
+		return map[string]any{"name": st.name, "input": compactJSON(raw), "inputDetails": map[string]any{"truncated": false}}
+	}))
+	var counts []int
+	for {
+		out, next, err := ex.execOnce(ctx, th, f, st, raw)
+		if err == nil {
+			if st.kind != kindFail {
+				ex.event(th, st.kind.String()+"StateExited", "stateExitedEventDetails", ex.lazyDetails(func() map[string]any {
+					return map[string]any{"name": st.name, "output": compactJSON(out), "outputDetails": map[string]any{"truncated": false}}
+				}))
+			}
+			return out, next, nil
+		}
+		var ae *Error
+		if !errors.As(err, &ae) || ae.terminal() {
+			return nil, nil, err
+		}
+		if ri := matchRetrier(st.retry, ae.Name); ri >= 0 {
+			if counts == nil {
+				counts = make([]int, len(st.retry))
+			}
+			r := st.retry[ri]
+			if counts[ri] < r.maxAttempts {
+				delay := ex.retryDelay(r, counts[ri])
+				counts[ri]++
+				f.retryCount++
+				if err := ex.sleep(ctx, delay); err != nil {
+					return nil, nil, err
+				}
+				f.entered = ex.clock.Now()
+				continue
+			}
+		}
+		for i := range st.catch {
+			c := &st.catch[i]
+			if !matches(c.errorEquals, ae.Name) {
+				continue
+			}
+			out, rerr := applyResultPath(c.resultPath, raw, ae.output())
+			if rerr != nil {
+				return nil, nil, rerr
+			}
+			ex.event(th, st.kind.String()+"StateExited", "stateExitedEventDetails", ex.lazyDetails(func() map[string]any {
+				return map[string]any{"name": st.name, "output": compactJSON(out), "outputDetails": map[string]any{"truncated": false}}
+			}))
+			return out, c.next, nil
+		}
+		return nil, nil, err
+	}
+}
+
+func matchRetrier(rs []retrier, name string) int {
+	for i := range rs {
+		if matches(rs[i].errorEquals, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// retryDelay is IntervalSeconds * BackoffRate^attempt, capped by
+// MaxDelaySeconds, and with FULL jitter a uniform random part of that.
+func (ex *Execution) retryDelay(r retrier, attempt int) time.Duration {
+	d := r.intervalSeconds * math.Pow(r.backoffRate, float64(attempt))
+	if r.maxDelaySeconds > 0 && d > r.maxDelaySeconds {
+		d = r.maxDelaySeconds
+	}
+	if r.jitterFull {
+		ex.randMu.Lock()
+		d *= ex.rand.Float64()
+		ex.randMu.Unlock()
+	}
+	return time.Duration(d * float64(time.Second))
+}
+
+// sleep waits on the execution clock, but never past the execution
+// deadline: reaching it times the execution out.
+func (ex *Execution) sleep(ctx context.Context, d time.Duration) error {
+	if !ex.deadline.IsZero() {
+		if left := ex.deadline.Sub(ex.clock.Now()); d >= left {
+			if err := ex.clock.Sleep(ctx, left); err != nil {
+				return ex.stopped(ctx)
+			}
+			return &stopError{status: StatusTimedOut, err: NewError(ErrTimeout, "The execution timed out")}
+		}
+	}
+	if err := ex.clock.Sleep(ctx, d); err != nil {
+		return ex.stopped(ctx)
+	}
+	return nil
+}
+
+// execOnce runs one attempt of a state.
+func (ex *Execution) execOnce(ctx context.Context, th *thread, f *frame, st *state, raw any) (any, *state, error) {
+	switch st.kind {
+	case kindPass:
+		eff, err := applyInputPath(st.inputPath, "InputPath", raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		if st.parameters != nil {
+			if eff, err = st.parameters.eval(f, eff); err != nil {
+				return nil, nil, err
+			}
+		}
+		result := eff
+		if st.hasResult {
+			result = st.result
+		}
+		out, err := finish(st, raw, result)
+		return out, st.next, toErr(err)
+	case kindTask:
+		return ex.execTask(ctx, th, f, st, raw)
+	case kindChoice:
+		eff, err := applyInputPath(st.inputPath, "InputPath", raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		next := st.defaultNext
+		matched := false
+		for _, r := range st.choices {
+			ok, err := r.eval(f, eff)
+			if err != nil {
+				return nil, nil, err
+			}
+			if ok {
+				next, matched = r.next, true
+				break
+			}
+		}
+		if !matched && next == nil {
+			return nil, nil, errorf(ErrNoChoiceMatched, "No Choice rule matched and there is no Default in state '%s'", st.name)
+		}
+		out, err := applyOutputPath(st.outputPath, eff)
+		return out, next, toErr(err)
+	case kindWait:
+		eff, err := applyInputPath(st.inputPath, "InputPath", raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		d, err := ex.waitDuration(st, eff)
+		if err != nil {
+			return nil, nil, err
+		}
+		if serr := ex.sleep(ctx, d); serr != nil {
+			return nil, nil, serr
+		}
+		out, err := applyOutputPath(st.outputPath, eff)
+		return out, st.next, toErr(err)
+	case kindSucceed:
+		eff, err := applyInputPath(st.inputPath, "InputPath", raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, err := applyOutputPath(st.outputPath, eff)
+		return out, nil, toErr(err)
+	case kindFail:
+		return nil, nil, toErr(ex.failError(f, st, raw))
+	case kindParallel:
+		return ex.execParallel(ctx, th, f, st, raw)
+	case kindMap:
+		return ex.execMap(ctx, th, f, st, raw)
+	}
+	return nil, nil, errorf(ErrRuntime, "unknown state type")
+}
+
+// toErr avoids the typed-nil trap of returning a nil *Error as error.
+func toErr(e *Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
+}
+
+// finish applies ResultPath and OutputPath (callers apply ResultSelector).
+func finish(st *state, raw, result any) (any, *Error) {
+	out, err := applyResultPath(st.resultPath, raw, result)
+	if err != nil {
+		return nil, err
+	}
+	return applyOutputPath(st.outputPath, out)
+}
+
+func applyOutputPath(pf pathField, v any) (any, *Error) {
+	return applyInputPath(pf, "OutputPath", v)
+}
+
+func (ex *Execution) waitDuration(st *state, eff any) (time.Duration, *Error) {
+	now := ex.clock.Now()
+	switch {
+	case st.hasWaitSeconds:
+		return time.Duration(st.waitSeconds * float64(time.Second)), nil
+	case st.hasWaitTimestamp:
+		return st.waitTimestamp.Sub(now), nil
+	case st.secondsPath != nil:
+		v, err := st.secondsPath.Get(eff)
+		if err != nil {
+			return 0, errorf(ErrRuntime, "Invalid path '%s': the SecondsPath could not be found in the input '%s'", st.secondsPath, compactJSON(eff))
+		}
+		n, ok := v.(float64)
+		if !ok || n < 0 || n != math.Trunc(n) {
+			return 0, errorf(ErrRuntime, "The SecondsPath parameter does not reference a valid non-negative integer: %s", compactJSON(v))
+		}
+		return time.Duration(n) * time.Second, nil
+	case st.timestampPath != nil:
+		v, err := st.timestampPath.Get(eff)
+		if err != nil {
+			return 0, errorf(ErrRuntime, "Invalid path '%s': the TimestampPath could not be found in the input '%s'", st.timestampPath, compactJSON(eff))
+		}
+		s, _ := v.(string)
+		t, ok := parseTimestamp(s)
+		if !ok {
+			return 0, errorf(ErrRuntime, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s", compactJSON(v))
+		}
+		return t.Sub(now), nil
+	}
+	return 0, nil
+}
+
+func (ex *Execution) failError(f *frame, st *state, raw any) *Error {
+	e := &Error{Name: st.errorName, Cause: st.cause, HasCause: st.hasCause}
+	if st.errorExpr != nil {
+		v, err := st.errorExpr.eval(f, raw)
+		if err != nil {
+			return err
+		}
+		s, ok := v.(string)
+		if !ok {
+			return errorf(ErrRuntime, "The ErrorPath '%s' did not resolve to a string", st.errorExpr.node.src)
+		}
+		e.Name = s
+	}
+	if st.causeExpr != nil {
+		v, err := st.causeExpr.eval(f, raw)
+		if err != nil {
+			return err
+		}
+		s, ok := v.(string)
+		if !ok {
+			return errorf(ErrRuntime, "The CausePath '%s' did not resolve to a string", st.causeExpr.node.src)
+		}
+		e.Cause, e.HasCause = s, true
+	}
+	return e
+}
+
+func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st *state, raw any) (any, *state, error) {
+	eff, aerr := applyInputPath(st.inputPath, "InputPath", raw)
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	if st.parameters != nil {
+		if eff, aerr = st.parameters.eval(f, eff); aerr != nil {
+			return nil, nil, aerr
+		}
+	}
+	started := ex.event(th, "ParallelStateStarted", "", nil)
+	bctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	results := make([]any, len(st.branches))
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for i, b := range st.branches {
+		wg.Add(1)
+		go func(i int, b *machine) {
+			defer wg.Done()
+			bth := &thread{prev: started}
+			out, err := ex.runMachine(bctx, bth, b, eff)
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil && !errors.Is(err, errBranchCancelled) {
+					firstErr = err
+					cancel(errBranchCancelled)
+				}
+				mu.Unlock()
+				return
+			}
+			results[i] = out
+		}(i, b)
+	}
+	wg.Wait()
+	if firstErr == nil {
+		if err := ex.stopped(ctx); err != nil {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		ex.event(th, "ParallelStateFailed", "", nil)
+		return nil, nil, firstErr
+	}
+	ex.event(th, "ParallelStateSucceeded", "", nil)
+	return ex.finishWithSelector(f, st, raw, results)
+}
+
+func (ex *Execution) finishWithSelector(f *frame, st *state, raw, result any) (any, *state, error) {
+	if st.resultSelector != nil {
+		var err *Error
+		if result, err = st.resultSelector.eval(f, result); err != nil {
+			return nil, nil, err
+		}
+	}
+	out, err := finish(st, raw, result)
+	return out, st.next, toErr(err)
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,102 @@
+package asl
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"time"
+)
+
+// HistoryEvent is one event of an execution history, shaped like the
+// HistoryEvent of the Step Functions API: Details holds the
+// "<type>EventDetails" object under DetailsKey (for example
+// "stateEnteredEventDetails"); inputs and outputs in it are JSON strings.
+type HistoryEvent struct {
+	Timestamp       time.Time
+	Type            string
+	ID              int64
+	PreviousEventID int64
+	DetailsKey      string
+	Details         map[string]any
+}
+
+// MarshalJSON writes the event as the API does: timestamp, type, id,
+// previousEventId and the details object under its own key.
+func (e HistoryEvent) MarshalJSON() ([]byte, error) {
+	m := map[string]any{
+		"timestamp":       formatTime(e.Timestamp),
+		"type":            e.Type,
+		"id":              e.ID,
+		"previousEventId": e.PreviousEventID,
+	}
+	if e.DetailsKey != "" && e.Details != nil {
+		m[e.DetailsKey] = e.Details
+	}
+	return marshalNoEscape(m)
+}
+
+func (ex *Execution) recording() bool { return ex.cfg.History || ex.cfg.Observer != nil }
+
+// detailsFunc defers building event details until they are recorded.
+type detailsFunc func() map[string]any
+
+func (ex *Execution) lazyDetails(fn func() map[string]any) detailsFunc { return fn }
+
+// event records an event after th's previous one and returns its id (0
+// when nothing is recorded). details is a map, a detailsFunc or nil.
+func (ex *Execution) event(th *thread, typ, key string, details any) int64 {
+	if !ex.recording() {
+		return 0
+	}
+	var d map[string]any
+	switch t := details.(type) {
+	case map[string]any:
+		d = t
+	case detailsFunc:
+		d = t()
+	}
+	ex.histMu.Lock()
+	ex.nextID++
+	e := HistoryEvent{Timestamp: ex.clock.Now(), Type: typ, ID: ex.nextID, DetailsKey: key, Details: d}
+	if th != nil {
+		e.PreviousEventID = th.prev
+		th.prev = e.ID
+	}
+	if ex.cfg.History {
+		ex.history = append(ex.history, e)
+	}
+	ex.histMu.Unlock()
+	if ex.cfg.Observer != nil {
+		ex.cfg.Observer(e)
+	}
+	return e.ID
+}
+
+// compactJSON renders a value as compact JSON, as history details and error
+// causes show it.
+func compactJSON(v any) string {
+	b, err := marshalNoEscape(v)
+	if err != nil {
+		return "null"
+	}
+	return string(b)
+}
+
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

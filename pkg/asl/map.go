@@ -1,0 +1,195 @@
+package asl
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+)
+
+func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *state, raw any) (any, *state, error) {
+	eff, aerr := applyInputPath(st.inputPath, "InputPath", raw)
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	if st.itemReader != nil {
+		return nil, nil, errorf(ErrItemReaderFailed, "ItemReader is not supported by the local interpreter in state '%s'", st.name)
+	}
+	itemsV := eff
+	if st.itemsPath.null {
+		itemsV = map[string]any{}
+	} else if st.itemsPath.path != nil {
+		v, err := st.itemsPath.path.Get(eff)
+		if err != nil {
+			return nil, nil, errorf(ErrRuntime, "Invalid path '%s': the ItemsPath could not be found in the input '%s'", st.itemsPath.path, compactJSON(eff))
+		}
+		itemsV = v
+	}
+	items, ok := itemsV.([]any)
+	if !ok {
+		return nil, nil, errorf(ErrRuntime, "Map state '%s': the items must be a JSON array, got %s", st.name, compactJSON(itemsV))
+	}
+
+	limit := st.maxConcurrency
+	if st.maxConcurrencyPath != nil {
+		n, err := nonNegInt(st.maxConcurrencyPath, eff, "MaxConcurrencyPath")
+		if err != nil {
+			return nil, nil, err
+		}
+		limit = n
+	}
+	maxLimit := ex.cfg.MaxConcurrency
+	if maxLimit == 0 {
+		maxLimit = 1000
+	}
+	if limit == 0 || limit > maxLimit {
+		limit = maxLimit
+	}
+	if limit > len(items) {
+		limit = len(items)
+	}
+
+	tolerance, tolerant, terr := ex.tolerance(st, eff, len(items))
+	if terr != nil {
+		return nil, nil, terr
+	}
+
+	started := ex.event(th, "MapStateStarted", "mapStateStartedEventDetails", map[string]any{"length": len(items)})
+	mctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	results := make([]any, len(items))
+	var (
+		mu       sync.Mutex
+		firstErr error
+		failures int
+		wg       sync.WaitGroup
+	)
+	work := make(chan int)
+	for w := 0; w < limit; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				out, err := ex.runIteration(mctx, started, f, st, eff, i, items[i])
+				if err == nil {
+					results[i] = out
+					continue
+				}
+				mu.Lock()
+				if errors.Is(err, errBranchCancelled) || firstErr != nil && !tolerant {
+					mu.Unlock()
+					continue
+				}
+				var se *stopError
+				if tolerant && !errors.As(err, &se) && !asError(err).terminal() {
+					failures++
+					results[i] = asError(err).output()
+					if float64(failures) > tolerance {
+						if firstErr == nil {
+							firstErr = errorf(ErrExceedToleratedFailure, "The specified tolerated failure threshold was exceeded")
+							cancel(errBranchCancelled)
+						}
+					}
+					mu.Unlock()
+					continue
+				}
+				if firstErr == nil {
+					firstErr = err
+					cancel(errBranchCancelled)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := range items {
+		select {
+		case work <- i:
+		case <-mctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if firstErr == nil {
+		if err := ex.stopped(ctx); err != nil {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		ex.event(th, "MapStateFailed", "", nil)
+		return nil, nil, firstErr
+	}
+	ex.event(th, "MapStateSucceeded", "", nil)
+	return ex.finishWithSelector(f, st, raw, results)
+}
+
+// tolerance returns how many failed items a Map tolerates; tolerant is false
+// when no ToleratedFailure* field is set (any failure fails the Map).
+func (ex *Execution) tolerance(st *state, eff any, n int) (float64, bool, *Error) {
+	count, pct := st.toleratedCount, st.toleratedPercent
+	hasCount, hasPct := st.hasToleratedCount, st.hasToleratedPct
+	if st.toleratedCountPath != nil {
+		c, err := nonNegInt(st.toleratedCountPath, eff, "ToleratedFailureCountPath")
+		if err != nil {
+			return 0, false, err
+		}
+		count, hasCount = float64(c), true
+	}
+	if st.toleratedPctPath != nil {
+		v, err := st.toleratedPctPath.Get(eff)
+		p, ok := v.(float64)
+		if err != nil || !ok || p < 0 || p > 100 {
+			return 0, false, errorf(ErrRuntime, "ToleratedFailurePercentagePath must reference a number between 0 and 100")
+		}
+		pct, hasPct = p, true
+	}
+	if !hasCount && !hasPct {
+		return 0, false, nil
+	}
+	t := math.Inf(1)
+	if hasCount {
+		t = count
+	}
+	if hasPct {
+		t = math.Min(t, pct/100*float64(n))
+	}
+	return t, true, nil
+}
+
+func nonNegInt(p interface{ Get(any) (any, error) }, eff any, field string) (int, *Error) {
+	v, err := p.Get(eff)
+	n, ok := v.(float64)
+	if err != nil || !ok || n < 0 || n != math.Trunc(n) {
+		return 0, errorf(ErrRuntime, "%s must reference a non-negative integer", field)
+	}
+	return int(n), nil
+}
+
+func (ex *Execution) runIteration(ctx context.Context, started int64, f *frame, st *state, eff any, i int, item any) (any, error) {
+	th := &thread{prev: started}
+	ex.event(th, "MapIterationStarted", "mapIterationStartedEventDetails", map[string]any{"name": st.name, "index": i})
+	input := item
+	if st.itemSelector != nil {
+		sf := *f
+		sf.item = &mapItem{index: i, value: item}
+		v, err := st.itemSelector.eval(&sf, eff)
+		if err != nil {
+			ex.event(th, "MapIterationFailed", "mapIterationFailedEventDetails", map[string]any{"name": st.name, "index": i})
+			return nil, err
+		}
+		input = v
+	}
+	out, err := ex.runMachine(ctx, th, st.processor, input)
+	if err != nil {
+		if errors.Is(err, errBranchCancelled) {
+			ex.event(th, "MapIterationAborted", "mapIterationAbortedEventDetails", map[string]any{"name": st.name, "index": i})
+		} else {
+			ex.event(th, "MapIterationFailed", "mapIterationFailedEventDetails", map[string]any{"name": st.name, "index": i})
+		}
+		return nil, err
+	}
+	ex.event(th, "MapIterationSucceeded", "mapIterationSucceededEventDetails", map[string]any{"name": st.name, "index": i})
+	return out, nil
+}

@@ -1,0 +1,318 @@
+package asl
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cogniforge/cogniforge/pkg/asl/intrinsic"
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonpath"
+)
+
+// template is a compiled payload template (Parameters, ResultSelector,
+// ItemSelector): keys ending in ".$" are resolved against the input or the
+// context object, everything else is literal.
+type template struct {
+	root *tnode
+}
+
+type tnodeKind uint8
+
+const (
+	tLiteral tnodeKind = iota
+	tPath
+	tContextPath
+	tIntrinsic
+	tObject
+	tArray
+)
+
+type tnode struct {
+	kind  tnodeKind
+	lit   any
+	field string // the key as written, for error messages
+	src   string
+	path  *jsonpath.Path
+	expr  *intrinsic.Expr
+	keys  []string
+	vals  []*tnode
+}
+
+func (c *compiler) template(path string, v any) *template {
+	return &template{root: c.tnode(path, "", v)}
+}
+
+func (c *compiler) tnode(path, field string, v any) *tnode {
+	switch t := v.(type) {
+	case map[string]any:
+		n := &tnode{kind: tObject}
+		dynamic := false
+		for _, k := range sortedKeys(t) {
+			val := t[k]
+			kp := path + "." + k
+			if strings.HasSuffix(k, ".$") {
+				s, ok := val.(string)
+				if !ok {
+					c.errf(kp, "the value of a field ending in .$ must be a string path or intrinsic")
+					continue
+				}
+				child := c.valueNode(kp, k, s)
+				if child == nil {
+					continue
+				}
+				n.keys = append(n.keys, strings.TrimSuffix(k, ".$"))
+				n.vals = append(n.vals, child)
+				dynamic = true
+				continue
+			}
+			child := c.tnode(kp, k, val)
+			if child.kind != tLiteral {
+				dynamic = true
+			}
+			n.keys = append(n.keys, k)
+			n.vals = append(n.vals, child)
+		}
+		if !dynamic {
+			return &tnode{kind: tLiteral, lit: v}
+		}
+		return n
+	case []any:
+		n := &tnode{kind: tArray}
+		dynamic := false
+		for i, e := range t {
+			child := c.tnode(fmt.Sprintf("%s[%d]", path, i), field, e)
+			if child.kind != tLiteral {
+				dynamic = true
+			}
+			n.vals = append(n.vals, child)
+		}
+		if !dynamic {
+			return &tnode{kind: tLiteral, lit: v}
+		}
+		return n
+	}
+	return &tnode{kind: tLiteral, lit: v}
+}
+
+// valueNode compiles the string value of a "key.$" field.
+func (c *compiler) valueNode(path, field, s string) *tnode {
+	switch {
+	case strings.HasPrefix(s, "$$"):
+		p, err := jsonpath.Compile(s[1:])
+		if err != nil {
+			c.errf(path, "%v", err)
+			return nil
+		}
+		return &tnode{kind: tContextPath, field: field, src: s, path: p}
+	case strings.HasPrefix(s, "$"):
+		p, err := jsonpath.Compile(s)
+		if err != nil {
+			c.errf(path, "%v", err)
+			return nil
+		}
+		return &tnode{kind: tPath, field: field, src: s, path: p}
+	case intrinsic.IsIntrinsic(s):
+		e := c.compileIntrinsic(path, s)
+		if e == nil {
+			return nil
+		}
+		return &tnode{kind: tIntrinsic, field: field, src: s, expr: e}
+	}
+	c.errf(path, "%q is neither a path nor an intrinsic function", s)
+	return nil
+}
+
+func (t *template) eval(f *frame, input any) (any, *Error) {
+	return t.root.eval(f, input)
+}
+
+func (n *tnode) eval(f *frame, input any) (any, *Error) {
+	switch n.kind {
+	case tLiteral:
+		return n.lit, nil
+	case tObject:
+		m := make(map[string]any, len(n.keys))
+		for i, k := range n.keys {
+			v, err := n.vals[i].eval(f, input)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
+		}
+		return m, nil
+	case tArray:
+		a := make([]any, len(n.vals))
+		for i, c := range n.vals {
+			v, err := c.eval(f, input)
+			if err != nil {
+				return nil, err
+			}
+			a[i] = v
+		}
+		return a, nil
+	case tPath:
+		v, err := n.path.Get(input)
+		if err != nil {
+			return nil, errorf(ErrRuntime, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'",
+				n.src, n.field, compactJSON(input))
+		}
+		return v, nil
+	case tContextPath:
+		v, err := n.path.Get(f.contextObject())
+		if err != nil {
+			return nil, errorf(ErrRuntime, "The JSONPath '%s' specified for the field '%s' could not be found in the context object",
+				n.src, n.field)
+		}
+		return v, nil
+	case tIntrinsic:
+		v, err := n.expr.Eval(f.resolver(input))
+		if err != nil {
+			return nil, intrinsicError(n.src, err)
+		}
+		return v, nil
+	}
+	return nil, errorf(ErrRuntime, "unknown template node")
+}
+
+// intrinsicError names an intrinsic failure. Failures in JSONPath payload
+// templates are reported as States.Runtime by AWS (conformance case 64).
+func intrinsicError(src string, err error) *Error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var ie *intrinsic.Error
+	if errors.As(err, &ie) {
+		return errorf(ie.Name, "The function '%s' had the following error: %s", src, ie.Cause)
+	}
+	return errorf(ErrRuntime, "The function '%s' had the following error: %v", src, err)
+}
+
+// valueExpr is a Fail state's ErrorPath/CausePath: a reference path (also
+// into the context object) or an intrinsic function.
+type valueExpr struct {
+	node *tnode
+}
+
+func (c *compiler) valueExpr(path, field string, v any) *valueExpr {
+	s, ok := v.(string)
+	if !ok {
+		c.errf(path, "must be a string path or intrinsic function")
+		return nil
+	}
+	n := c.valueNode(path, field, s)
+	if n == nil {
+		return nil
+	}
+	return &valueExpr{node: n}
+}
+
+func (e *valueExpr) eval(f *frame, input any) (any, *Error) { return e.node.eval(f, input) }
+
+// frame is what a state sees while it runs: its execution, name, entry time
+// and retry count, and inside a Map's ItemSelector the current item.
+type frame struct {
+	ex         *Execution
+	st         *state
+	entered    time.Time
+	retryCount int
+	item       *mapItem
+	token      string
+}
+
+type mapItem struct {
+	index int
+	value any
+}
+
+// contextObject builds the context object ($$) on demand; only states that
+// read it pay for it.
+func (f *frame) contextObject() map[string]any {
+	ex := f.ex
+	ctx := map[string]any{
+		"Execution": map[string]any{
+			"Id":           ex.arn,
+			"Input":        ex.input,
+			"Name":         ex.name,
+			"RoleArn":      ex.roleArn,
+			"StartTime":    formatTime(ex.startTime),
+			"RedriveCount": float64(0),
+		},
+		"StateMachine": map[string]any{
+			"Id":   ex.stateMachineARN,
+			"Name": ex.stateMachineName,
+		},
+	}
+	if f.st != nil {
+		ctx["State"] = map[string]any{
+			"Name":        f.st.name,
+			"EnteredTime": formatTime(f.entered),
+			"RetryCount":  float64(f.retryCount),
+		}
+	}
+	if f.token != "" {
+		ctx["Task"] = map[string]any{"Token": f.token}
+	}
+	if f.item != nil {
+		ctx["Map"] = map[string]any{"Item": map[string]any{"Index": float64(f.item.index), "Value": f.item.value}}
+	}
+	return ctx
+}
+
+// resolver gives intrinsic functions access to the input and the context.
+func (f *frame) resolver(input any) intrinsic.Resolver {
+	return func(path string) (any, error) {
+		var root any = input
+		src := path
+		if strings.HasPrefix(path, "$$") {
+			root = f.contextObject()
+			src = path[1:]
+		}
+		p, err := f.ex.sm.paths.get(src)
+		if err != nil {
+			return nil, errorf(ErrRuntime, "invalid path %q: %v", path, err)
+		}
+		v, err := p.Get(root)
+		if err != nil {
+			return nil, errorf(ErrRuntime, "The JSONPath '%s' could not be found in the input '%s'", path, compactJSON(input))
+		}
+		return v, nil
+	}
+}
+
+func formatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// applyInputPath selects the effective input.
+func applyInputPath(pf pathField, field string, raw any) (any, *Error) {
+	if pf.null {
+		return map[string]any{}, nil
+	}
+	if pf.path == nil {
+		return raw, nil
+	}
+	v, err := pf.path.Get(raw)
+	if err != nil {
+		return nil, errorf(ErrRuntime, "Invalid path '%s' : %s could not be found in the input '%s'",
+			pf.path.String(), field, compactJSON(raw))
+	}
+	return v, nil
+}
+
+// applyResultPath combines the raw input and the result.
+func applyResultPath(pf pathField, raw, result any) (any, *Error) {
+	if pf.null {
+		return raw, nil
+	}
+	if pf.path == nil {
+		return result, nil
+	}
+	out, err := pf.path.Set(raw, result)
+	if err != nil {
+		return nil, errorf(ErrResultPathMatchFailure, "Unable to apply ResultPath '%s' to input '%s': %v",
+			pf.path.String(), compactJSON(raw), err)
+	}
+	return out, nil
+}
