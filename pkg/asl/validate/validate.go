@@ -50,22 +50,21 @@ const (
 // Definition validates a state machine definition. It returns nil when the
 // definition is valid.
 func Definition(raw []byte) []Diagnostic {
-	v := &validator{seen: map[string]string{}}
-	var doc any
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	if err := dec.Decode(&doc); err != nil {
+	v := &validator{seen: map[string]string{}, all: map[string]bool{}}
+	doc, dups, err := decode(raw)
+	if err != nil {
 		v.add("", "definition is not valid JSON: %v", err)
 		return v.result()
 	}
-	if _, err := dec.Token(); err == nil {
-		v.add("", "definition has text after the JSON object")
-		return v.result()
+	for _, p := range dups {
+		v.add(p, "field appears more than once (JSON keeps only the last)")
 	}
 	root, ok := doc.(map[string]any)
 	if !ok {
 		v.add("", "definition must be a JSON object, got %s", typeName(doc))
 		return v.result()
 	}
+	collectNames(root, v.all)
 	if ql, ok := root["QueryLanguage"]; ok && ql != "JSONPath" {
 		if ql == "JSONata" {
 			v.add("QueryLanguage", "JSONata is not supported; use JSONPath")
@@ -86,6 +85,32 @@ func Definition(raw []byte) []Diagnostic {
 type validator struct {
 	diags []Diagnostic
 	seen  map[string]string // state name -> path of the state that has it
+	all   map[string]bool   // every state name in the definition, any scope
+}
+
+// collectNames records the state names of machine m and of every branch and
+// Map processor inside it.
+func collectNames(m map[string]any, into map[string]bool) {
+	states, _ := m["States"].(map[string]any)
+	for name, raw := range states {
+		into[name] = true
+		st, _ := raw.(map[string]any)
+		if st == nil {
+			continue
+		}
+		if branches, ok := st["Branches"].([]any); ok {
+			for _, b := range branches {
+				if bm, ok := b.(map[string]any); ok {
+					collectNames(bm, into)
+				}
+			}
+		}
+		for _, f := range []string{"ItemProcessor", "Iterator"} {
+			if pm, ok := st[f].(map[string]any); ok {
+				collectNames(pm, into)
+			}
+		}
+	}
 }
 
 func (v *validator) add(path, format string, args ...any) {
@@ -262,7 +287,7 @@ func (v *validator) target(path, from string, val any, sc *scope) {
 		return
 	}
 	if sc.states[name] == nil {
-		if _, elsewhere := v.seen[name]; elsewhere {
+		if v.all[name] {
 			v.add(path, "no state named %q in this scope; a transition cannot leave or enter a Parallel branch or Map processor", name)
 		} else {
 			v.add(path, "no state named %q", name)

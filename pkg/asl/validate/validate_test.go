@@ -30,7 +30,10 @@ func TestInvalidDefinitions(t *testing.T) {
 		// Document.
 		{"not JSON", `{"StartAt":`, []string{"definition is not valid JSON"}},
 		{"not an object", `[1]`, []string{"definition must be a JSON object, got an array"}},
-		{"trailing text", `{} {}`, []string{"text after the JSON object"}},
+		{"trailing text", `{} {}`, []string{"definition is not valid JSON: text after the JSON value"}},
+		{"too deep", strings.Repeat("[", 2000) + strings.Repeat("]", 2000), []string{"nested more than 1000 deep"}},
+		{"duplicate state", `{"StartAt":"S","States":{"S":{"Type":"Succeed"},"S":{"Type":"Succeed"}}}`, []string{"States.S: field appears more than once"}},
+		{"duplicate field", one(`{"Type":"Pass","Next":"S","Next":"T","End":true}`), []string{"States.S: has both Next and End", `States.S.Next: field appears more than once`}},
 		{"unknown top field", `{"StartAt":"S","Foo":1,"States":{"S":{"Type":"Succeed"}}}`, []string{`field "Foo" is not allowed in a state machine`}},
 		{"StartAt missing", `{"States":{"S":{"Type":"Succeed"}}}`, []string{"StartAt: is required"}},
 		{"StartAt not a string", `{"StartAt":1,"States":{"S":{"Type":"Succeed"}}}`, []string{"StartAt: must be a string"}},
@@ -190,6 +193,8 @@ func TestInvalidDefinitions(t *testing.T) {
 		{"Map ProcessorConfig in Iterator", one(`{"Type":"Map","Iterator":{"ProcessorConfig":{},"StartAt":"I","States":{"I":{"Type":"Succeed"}}},"End":true}`), []string{`States.S.Iterator: field "ProcessorConfig" is not allowed in a Map Iterator`}},
 		{"Map leaves processor", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","Next":"Done"}}},"Next":"Done"},"Done":{"Type":"Succeed"}}}`,
 			[]string{`States.M.ItemProcessor.States.I.Next: no state named "Done" in this scope`}},
+		{"Next enters a branch", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Z"},"P":{"Type":"Parallel","Branches":[{"StartAt":"Z","States":{"Z":{"Type":"Succeed"}}}],"End":true}}}`,
+			[]string{`States.A.Next: no state named "Z" in this scope`, `States.P: state is not reachable`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
