@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/platform"
+	"github.com/cogniforge/cogniforge/pkg/registry"
+	"github.com/cogniforge/cogniforge/pkg/runtime"
+	"github.com/cogniforge/cogniforge/pkg/store"
+	"github.com/cogniforge/cogniforge/pkg/store/bolt"
+	"github.com/cogniforge/cogniforge/pkg/store/memory"
+)
+
+func init() {
+	register("run", command{summary: "start the local runtime hosting every function", run: runRuntime})
+}
+
+func runRuntime(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	dataDir := fs.String("data-dir", "", "directory for durable state (queues, store, executions); memory when empty")
+	maxReceives := fs.Int("max-receives", 3, "deliveries of a failing queued event before it is dead-lettered")
+	retryDelay := fs.Duration("retry-delay", time.Second, "delay before the first redelivery (doubles each time)")
+	if !parseFlags(fs, args, stderr) {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "cogniforge run: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	logger := newLogger(stderr, slog.LevelInfo)
+	if err := serve(ctx, *addr, *dataDir, *maxReceives, *retryDelay, logger); err != nil {
+		fmt.Fprintf(stderr, "cogniforge run: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, addr, dataDir string, maxReceives int, retryDelay time.Duration, logger *slog.Logger) error {
+	env := envWith(map[string]string{platform.EnvDataDir: dataDir})
+	ports, closePorts, err := platform.FromEnv(ctx, env, logger)
+	if err != nil {
+		return err
+	}
+	defer closePorts()
+	// The runtime's own queues stay embedded even when the functions use
+	// AWS services through AWS_ENDPOINT_URL.
+	var rtStore store.Store = ports.Store
+	if ports.AWS != nil {
+		if dataDir != "" {
+			s, err := bolt.Open(bolt.Config{Dir: dataDir, GroupCommit: true})
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			rtStore = s
+		} else {
+			rtStore = memory.New(memory.Config{})
+		}
+	}
+	late := &lateBus{}
+	if ports.AWS == nil {
+		ports.Bus = late
+	}
+	fns, err := registry.Build(ports)
+	if err != nil {
+		return err
+	}
+	opts := adapterOptions(ports)
+	rt, err := runtime.New(runtime.Config{
+		Functions:   fns,
+		Store:       rtStore,
+		HTTPHandler: func(fn faas.Function) http.Handler { return faas.NewHTTPHandler(fn, opts...) },
+		Wrap:        func(fn faas.Function) faas.Handler { return faas.Chain(fn.Handler, faas.Defaults(opts...)...) },
+		Logger:      logger,
+		MaxReceives: maxReceives,
+		RetryDelay:  retryDelay,
+	})
+	if err != nil {
+		return err
+	}
+	late.set(rt)
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: rt.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	runCtx, stopRuntime := context.WithCancel(context.Background())
+	rtDone := make(chan error, 1)
+	go func() { rtDone <- rt.Run(runCtx) }()
+	srvDone := make(chan error, 1)
+	go func() { srvDone <- srv.Serve(ln) }()
+	logger.Info("cogniforge: local runtime listening", "url", "http://"+ln.Addr().String(),
+		"functions", registry.Names(), "dataDir", dataDir, "aws", ports.AWS != nil)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-srvDone:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("cogniforge: HTTP shutdown", "error", err)
+	}
+	stopRuntime()
+	if err := <-rtDone; err != nil {
+		return err
+	}
+	logger.Info("cogniforge: stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}

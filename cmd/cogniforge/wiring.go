@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync/atomic"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"github.com/cogniforge/cogniforge/pkg/bus"
+	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/platform"
+)
+
+// lateBus lets functions be built before the runtime that delivers their
+// events exists: the runtime needs the functions, the functions need a bus.
+type lateBus struct{ target atomic.Pointer[bus.Publisher] }
+
+func (b *lateBus) set(p bus.Publisher) { b.target.Store(&p) }
+
+func (b *lateBus) Publish(ctx context.Context, evs []cloudevents.Event) ([]error, error) {
+	p := b.target.Load()
+	if p == nil {
+		return nil, errors.New("cogniforge: event bus not started yet")
+	}
+	return (*p).Publish(ctx, evs)
+}
+
+// envWith overrides some variables of the process environment.
+func envWith(over map[string]string) platform.Env {
+	return func(k string) string {
+		if v, ok := over[k]; ok && v != "" {
+			return v
+		}
+		return os.Getenv(k)
+	}
+}
+
+// adapterOptions are the faas options every locally hosted function gets:
+// logging to stderr and validation against the catalog.
+func adapterOptions(p platform.Ports) []faas.Option {
+	return []faas.Option{faas.WithLogger(p.Logger), faas.WithValidator(p.Catalog)}
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// parseFlags parses and reports usage errors in the CLI's one style.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "cogniforge %s: %v\n", fs.Name(), err)
+		}
+		return false
+	}
+	return true
+}

@@ -1,0 +1,60 @@
+// Package registry lists every function in functions/ with its builder, so
+// the local runtime and the CLI host exactly what is deployed. A function
+// directory without an entry here is caught by TestEveryFunctionIsRegistered.
+package registry
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/platform"
+)
+
+// Entry is one deployable function.
+type Entry struct {
+	Name  string
+	Build platform.Builder
+}
+
+// All returns every function, sorted by name.
+func All() []Entry {
+	entries := []Entry{}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
+	return entries
+}
+
+// Names returns the names of every function.
+func Names() []string {
+	var out []string
+	for _, e := range All() {
+		out = append(out, e.Name)
+	}
+	return out
+}
+
+// Build builds every function from the same ports.
+func Build(p platform.Ports) ([]faas.Function, error) {
+	var fns []faas.Function
+	for _, e := range All() {
+		fn, err := e.Build(p)
+		if err != nil {
+			return nil, fmt.Errorf("registry: build %s: %w", e.Name, err)
+		}
+		if fn.Name != e.Name {
+			return nil, fmt.Errorf("registry: %s builds a function named %q", e.Name, fn.Name)
+		}
+		fns = append(fns, fn)
+	}
+	return fns, nil
+}
+
+// Lookup returns the entry of one function.
+func Lookup(name string) (Entry, error) {
+	for _, e := range All() {
+		if e.Name == name {
+			return e, nil
+		}
+	}
+	return Entry{}, fmt.Errorf("registry: no function %q (have %v)", name, Names())
+}

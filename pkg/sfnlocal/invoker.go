@@ -1,0 +1,280 @@
+package sfnlocal
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/google/uuid"
+
+	"github.com/cogniforge/cogniforge/pkg/asl"
+	"github.com/cogniforge/cogniforge/pkg/bus"
+	"github.com/cogniforge/cogniforge/pkg/faas"
+)
+
+// Enqueuer puts an event on a function's queue (the runtime's embedded SQS).
+type Enqueuer interface {
+	Enqueue(ctx context.Context, function string, e cloudevents.Event) error
+}
+
+// InvokerConfig configures an Invoker.
+type InvokerConfig struct {
+	// Functions are the functions Task states may call, by name. Required.
+	Functions []faas.Function
+	// Options are the faas adapter options (logger, validator, tracer).
+	Options []faas.Option
+	// Bus receives events:putEvents and sns:publish. Nil refuses them.
+	Bus bus.Publisher
+	// Queues receives sqs:sendMessage. Nil refuses it.
+	Queues Enqueuer
+	// FunctionPrefix is stripped from deployed function names
+	// ("cogniforge-inventory" -> "inventory"). Empty means "cogniforge-".
+	FunctionPrefix string
+}
+
+// Invoker is an asl.TaskInvoker over local functions and backends. Safe for
+// concurrent use.
+type Invoker struct {
+	fns    map[string]*faas.Invoker
+	bus    bus.Publisher
+	queues Enqueuer
+	prefix string
+}
+
+var _ asl.TaskInvoker = (*Invoker)(nil)
+
+// NewInvoker builds an Invoker.
+func NewInvoker(cfg InvokerConfig) (*Invoker, error) {
+	if len(cfg.Functions) == 0 {
+		return nil, errors.New("sfnlocal: InvokerConfig.Functions is empty")
+	}
+	if cfg.FunctionPrefix == "" {
+		cfg.FunctionPrefix = "cogniforge-"
+	}
+	inv := &Invoker{fns: map[string]*faas.Invoker{}, bus: cfg.Bus, queues: cfg.Queues, prefix: cfg.FunctionPrefix}
+	for _, fn := range cfg.Functions {
+		inv.fns[fn.Name] = faas.NewInvoker(fn, cfg.Options...)
+	}
+	return inv, nil
+}
+
+// FunctionName maps a Lambda ARN or name to a local function name; pass it
+// as asl.ExecutionConfig.FunctionName.
+func (i *Invoker) FunctionName(arnOrName string) string {
+	name := asl.DefaultFunctionName(arnOrName)
+	if _, ok := i.fns[name]; !ok {
+		if short := strings.TrimPrefix(name, i.prefix); short != name {
+			if _, ok := i.fns[short]; ok {
+				return short
+			}
+		}
+	}
+	return name
+}
+
+// Names lists the functions, sorted.
+func (i *Invoker) Names() []string {
+	out := make([]string, 0, len(i.fns))
+	for n := range i.fns {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Invoke runs one Task.
+func (i *Invoker) Invoke(ctx context.Context, req asl.TaskRequest) (any, error) {
+	switch {
+	case req.FunctionName != "":
+		return i.invokeFunction(ctx, req)
+	case req.Service == "events" && req.Action == "putEvents":
+		return i.putEvents(ctx, req)
+	case req.Service == "sqs" && req.Action == "sendMessage":
+		return i.sendMessage(ctx, req)
+	case req.Service == "sns" && req.Action == "publish":
+		return i.publish(ctx, req)
+	}
+	return nil, asl.NewError("States.Runtime", fmt.Sprintf("the local runtime does not support the resource %q of state '%s'", req.Resource, req.StateName))
+}
+
+func (i *Invoker) invokeFunction(ctx context.Context, req asl.TaskRequest) (any, error) {
+	fn, ok := i.fns[req.FunctionName]
+	if !ok {
+		// Lambda answers a missing function with ResourceNotFoundException,
+		// which a Task reports as Lambda.ResourceNotFoundException.
+		return nil, asl.NewError("Lambda.ResourceNotFoundException",
+			fmt.Sprintf("Function not found: %s (local functions: %s)", req.FunctionName, strings.Join(i.Names(), ", ")))
+	}
+	payload, err := json.Marshal(req.Input)
+	if err != nil {
+		return nil, asl.NewError("States.Runtime", fmt.Sprintf("state '%s': task input is not JSON: %v", req.StateName, err))
+	}
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
+		defer cancel()
+	}
+	out, err := fn.Invoke(ctx, payload)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, asl.NewError("States.Timeout", fmt.Sprintf("function %s did not answer within %s", req.FunctionName, req.Timeout))
+		}
+		return nil, asl.NewError(faas.ErrorName(err), err.Error())
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	var v any
+	if err := json.Unmarshal(out, &v); err != nil {
+		return nil, asl.NewError("States.Runtime", fmt.Sprintf("function %s answered with invalid JSON: %v", req.FunctionName, err))
+	}
+	return v, nil
+}
+
+// eventFromDetail turns a PutEvents entry into a CloudEvent: the Detail is
+// the CloudEvent itself when it is one (the gateway's convention), otherwise
+// source, detail-type and detail make a new one.
+func eventFromDetail(source, detailType string, detail any) (cloudevents.Event, error) {
+	return eventFrom(source, detailType, detail, true)
+}
+
+// eventFrom builds the event; parseString says whether a string detail is
+// JSON text (EventBridge's Detail) or a value in itself (an SNS message).
+func eventFrom(source, detailType string, detail any, parseString bool) (cloudevents.Event, error) {
+	if m, ok := detail.(map[string]any); ok {
+		if _, isCE := m["specversion"]; isCE {
+			b, _ := json.Marshal(m)
+			var e cloudevents.Event
+			if err := json.Unmarshal(b, &e); err != nil {
+				return e, err
+			}
+			return e, e.Validate()
+		}
+	}
+	if s, ok := detail.(string); ok && parseString {
+		var v any
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			return cloudevents.Event{}, fmt.Errorf("Detail is not JSON: %w", err)
+		}
+		if _, isCE := v.(map[string]any); isCE {
+			return eventFromDetail(source, detailType, v)
+		}
+		detail = v
+	}
+	e := cloudevents.NewEvent()
+	e.SetID(uuid.NewString())
+	e.SetSource(source)
+	e.SetType(detailType)
+	e.SetTime(time.Now().UTC())
+	if err := e.SetData(cloudevents.ApplicationJSON, detail); err != nil {
+		return e, err
+	}
+	return e, e.Validate()
+}
+
+func (i *Invoker) putEvents(ctx context.Context, req asl.TaskRequest) (any, error) {
+	if i.bus == nil {
+		return nil, asl.NewError("States.Runtime", "events:putEvents: no event bus in this run")
+	}
+	params, _ := req.Parameters.(map[string]any)
+	entries, _ := params["Entries"].([]any)
+	if len(entries) == 0 {
+		return nil, asl.NewError("EventBridge.ValidationException", fmt.Sprintf("state '%s': events:putEvents needs Parameters.Entries", req.StateName))
+	}
+	evs := make([]cloudevents.Event, 0, len(entries))
+	for n, raw := range entries {
+		m, _ := raw.(map[string]any)
+		src, _ := m["Source"].(string)
+		dt, _ := m["DetailType"].(string)
+		e, err := eventFromDetail(src, dt, m["Detail"])
+		if err != nil {
+			return nil, asl.NewError("EventBridge.ValidationException", fmt.Sprintf("state '%s': Entries[%d]: %v", req.StateName, n, err))
+		}
+		evs = append(evs, e)
+	}
+	results, err := i.bus.Publish(ctx, evs)
+	if err != nil {
+		return nil, asl.NewError("EventBridge.EventBridgeException", err.Error())
+	}
+	out := make([]any, len(evs))
+	failed := 0
+	for n, e := range evs {
+		if n < len(results) && results[n] != nil {
+			failed++
+			out[n] = map[string]any{"ErrorCode": "InternalFailure", "ErrorMessage": results[n].Error()}
+			continue
+		}
+		out[n] = map[string]any{"EventId": e.ID()}
+	}
+	return map[string]any{"Entries": out, "FailedEntryCount": failed}, nil
+}
+
+func (i *Invoker) sendMessage(ctx context.Context, req asl.TaskRequest) (any, error) {
+	if i.queues == nil {
+		return nil, asl.NewError("States.Runtime", "sqs:sendMessage: no queues in this run")
+	}
+	params, _ := req.Parameters.(map[string]any)
+	queueURL, _ := params["QueueUrl"].(string)
+	// Locally a queue is named after the function it feeds: the last
+	// segment of the URL, with the deployment prefix and "-queue" suffix off.
+	name := queueURL[strings.LastIndex(queueURL, "/")+1:]
+	name = strings.TrimSuffix(strings.TrimPrefix(name, i.prefix), "-queue")
+	if _, ok := i.fns[name]; !ok {
+		return nil, asl.NewError("SQS.QueueDoesNotExistException", fmt.Sprintf("no local queue for %q (functions: %s)", queueURL, strings.Join(i.Names(), ", ")))
+	}
+	var body string
+	switch b := params["MessageBody"].(type) {
+	case string:
+		body = b
+	default:
+		j, _ := json.Marshal(b)
+		body = string(j)
+	}
+	var detail any
+	if err := json.Unmarshal([]byte(body), &detail); err != nil {
+		detail = body
+	}
+	e, err := eventFromDetail("cogniforge://stepfunctions/"+req.ExecutionName, "dev.cogniforge.stepfunctions.message.v1", detail)
+	if err != nil {
+		return nil, asl.NewError("SQS.InvalidMessageContents", err.Error())
+	}
+	if err := i.queues.Enqueue(ctx, name, e); err != nil {
+		return nil, asl.NewError("SQS.SdkClientException", err.Error())
+	}
+	sum := md5.Sum([]byte(body))
+	return map[string]any{"MessageId": e.ID(), "MD5OfMessageBody": hex.EncodeToString(sum[:])}, nil
+}
+
+func (i *Invoker) publish(ctx context.Context, req asl.TaskRequest) (any, error) {
+	if i.bus == nil {
+		return nil, asl.NewError("States.Runtime", "sns:publish: no event bus in this run")
+	}
+	params, _ := req.Parameters.(map[string]any)
+	topic, _ := params["TopicArn"].(string)
+	var msg any = params["Message"]
+	if s, ok := msg.(string); ok {
+		var v any
+		if json.Unmarshal([]byte(s), &v) == nil {
+			msg = v
+		}
+	}
+	e, err := eventFrom("cogniforge://sns/"+topic[strings.LastIndex(topic, ":")+1:], "dev.cogniforge.sns.message.v1", msg, false)
+	if err != nil {
+		return nil, asl.NewError("SNS.InvalidParameterException", err.Error())
+	}
+	res, err := i.bus.Publish(ctx, []cloudevents.Event{e})
+	if err == nil && len(res) == 1 {
+		err = res[0]
+	}
+	if err != nil {
+		return nil, asl.NewError("SNS.InternalErrorException", err.Error())
+	}
+	return map[string]any{"MessageId": e.ID()}, nil
+}

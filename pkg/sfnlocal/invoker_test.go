@@ -1,0 +1,152 @@
+package sfnlocal
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"github.com/cogniforge/cogniforge/pkg/asl"
+	"github.com/cogniforge/cogniforge/pkg/faas"
+)
+
+func adder() faas.Function {
+	return faas.Function{Name: "adder", TaskEventType: "dev.cogniforge.test.add.v1",
+		Handler: func(_ context.Context, e cloudevents.Event) (*cloudevents.Event, error) {
+			var in struct{ A, B float64 }
+			if err := e.DataAs(&in); err != nil {
+				return nil, err
+			}
+			if in.A < 0 || in.B < 0 {
+				return nil, &faas.Error{Name: "Math.Negative", Message: "negative operand"}
+			}
+			out := cloudevents.NewEvent()
+			out.SetID("r")
+			out.SetSource("adder")
+			out.SetType("dev.cogniforge.test.sum.v1")
+			_ = out.SetData(cloudevents.ApplicationJSON, map[string]float64{"sum": in.A + in.B})
+			return &out, nil
+		}}
+}
+
+type recBus struct {
+	mu  sync.Mutex
+	got []cloudevents.Event
+}
+
+func (b *recBus) Publish(_ context.Context, evs []cloudevents.Event) ([]error, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.got = append(b.got, evs...)
+	return make([]error, len(evs)), nil
+}
+
+type recQueue struct {
+	fn string
+	e  cloudevents.Event
+}
+
+func (q *recQueue) Enqueue(_ context.Context, fn string, e cloudevents.Event) error {
+	q.fn, q.e = fn, e
+	return nil
+}
+
+func run(t *testing.T, inv *Invoker, def string, input any) asl.Result {
+	t.Helper()
+	sm, err := asl.Compile([]byte(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res, err := sm.Run(context.Background(), asl.ExecutionConfig{Input: input, Invoker: inv, FunctionName: inv.FunctionName, Clock: asl.NewFastClock(asl.RealClock{}.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func newInvoker(t *testing.T, b *recBus, q *recQueue) *Invoker {
+	t.Helper()
+	inv, err := NewInvoker(InvokerConfig{Functions: []faas.Function{adder()}, Bus: b, Queues: q,
+		Options: []faas.Option{faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+const lambdaDef = `{"StartAt":"Add","States":{
+  "Add":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+    "Parameters":{"FunctionName":"arn:aws:lambda:us-east-1:123456789012:function:cogniforge-adder","Payload.$":"$"},
+    "ResultSelector":{"sum.$":"$.Payload.sum"},
+    "Catch":[{"ErrorEquals":["Math.Negative"],"ResultPath":"$.error","Next":"Refused"}],
+    "Next":"Plain"},
+  "Plain":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:adder",
+    "Parameters":{"A.$":"$.sum","B":1},"End":true},
+  "Refused":{"Type":"Pass","End":true}}}`
+
+func TestLambdaTasksRunTheRealFunction(t *testing.T) {
+	inv := newInvoker(t, &recBus{}, &recQueue{})
+	res := run(t, inv, lambdaDef, map[string]any{"A": 2, "B": 3})
+	if res.Status != asl.StatusSucceeded {
+		t.Fatalf("result = %+v", res)
+	}
+	if got, _ := json.Marshal(res.Output); string(got) != `{"sum":6}` {
+		t.Errorf("output = %s, want {\"sum\":6}", got)
+	}
+}
+
+func TestFunctionErrorsKeepTheirNameForCatch(t *testing.T) {
+	inv := newInvoker(t, &recBus{}, &recQueue{})
+	res := run(t, inv, lambdaDef, map[string]any{"A": -1, "B": 3})
+	if res.Status != asl.StatusSucceeded {
+		t.Fatalf("result = %+v", res)
+	}
+	out := res.Output.(map[string]any)
+	errObj, _ := out["error"].(map[string]any)
+	if errObj["Error"] != "Math.Negative" {
+		t.Errorf("caught error = %v, want Math.Negative", out["error"])
+	}
+}
+
+func TestUnknownFunctionFails(t *testing.T) {
+	inv := newInvoker(t, &recBus{}, &recQueue{})
+	res := run(t, inv, `{"StartAt":"X","States":{"X":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:nope","End":true}}}`, map[string]any{})
+	if res.Status != asl.StatusFailed || res.Error != "Lambda.ResourceNotFoundException" {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestServiceIntegrations(t *testing.T) {
+	b, q := &recBus{}, &recQueue{}
+	inv := newInvoker(t, b, q)
+	def := `{"StartAt":"Put","States":{
+	  "Put":{"Type":"Task","Resource":"arn:aws:states:::events:putEvents",
+	    "Parameters":{"Entries":[{"Source":"orders","DetailType":"dev.cogniforge.test.order.v1","Detail":{"id.$":"$.id"}}]},
+	    "ResultPath":"$.put","Next":"Send"},
+	  "Send":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage",
+	    "Parameters":{"QueueUrl":"http://localhost:4566/000000000000/cogniforge-adder-queue","MessageBody":{"A":1,"B":2}},
+	    "ResultPath":"$.sent","Next":"Notify"},
+	  "Notify":{"Type":"Task","Resource":"arn:aws:states:::sns:publish",
+	    "Parameters":{"TopicArn":"arn:aws:sns:us-east-1:1:alerts","Message":"hello"},"ResultPath":"$.sns","End":true}}}`
+	res := run(t, inv, def, map[string]any{"id": "o-1"})
+	if res.Status != asl.StatusSucceeded {
+		t.Fatalf("result = %+v", res)
+	}
+	out := res.Output.(map[string]any)
+	if put := out["put"].(map[string]any); put["FailedEntryCount"] != float64(0) && put["FailedEntryCount"] != 0 {
+		t.Errorf("putEvents = %v", put)
+	}
+	if len(b.got) != 2 || b.got[0].Type() != "dev.cogniforge.test.order.v1" || string(b.got[0].Data()) != `{"id":"o-1"}` {
+		t.Errorf("bus got %v", b.got)
+	}
+	if q.fn != "adder" || string(q.e.Data()) != `{"A":1,"B":2}` {
+		t.Errorf("queue got %s %s", q.fn, q.e.Data())
+	}
+	if b.got[1].Type() != "dev.cogniforge.sns.message.v1" || string(b.got[1].Data()) != `"hello"` {
+		t.Errorf("sns publish = %v", b.got[1])
+	}
+}
