@@ -67,7 +67,14 @@ func NewInvoker(cfg InvokerConfig) (*Invoker, error) {
 
 // FunctionName maps a Lambda ARN or name to a local function name; pass it
 // as asl.ExecutionConfig.FunctionName.
+//
+// A Terraform placeholder left in a definition, ${function_arn_<name>} with
+// dashes written as underscores (see infra/main.tf), names the function
+// <name>, so the files in statemachines/ run locally as they are.
 func (i *Invoker) FunctionName(arnOrName string) string {
+	if p, ok := strings.CutPrefix(arnOrName, "${function_arn_"); ok && strings.HasSuffix(p, "}") {
+		return strings.ReplaceAll(strings.TrimSuffix(p, "}"), "_", "-")
+	}
 	name := asl.DefaultFunctionName(arnOrName)
 	if _, ok := i.fns[name]; !ok {
 		if short := strings.TrimPrefix(name, i.prefix); short != name {

@@ -80,11 +80,11 @@ func newInvoker(t *testing.T, b *recBus, q *recQueue) *Invoker {
 
 const lambdaDef = `{"StartAt":"Add","States":{
   "Add":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
-    "Parameters":{"FunctionName":"arn:aws:lambda:us-east-1:123456789012:function:cogniforge-adder","Payload.$":"$"},
+    "Parameters":{"FunctionName":"${function_arn_adder}","Payload.$":"$"},
     "ResultSelector":{"sum.$":"$.Payload.sum"},
     "Catch":[{"ErrorEquals":["Math.Negative"],"ResultPath":"$.error","Next":"Refused"}],
     "Next":"Plain"},
-  "Plain":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:adder",
+  "Plain":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:cogniforge-adder",
     "Parameters":{"A.$":"$.sum","B":1},"End":true},
   "Refused":{"Type":"Pass","End":true}}}`
 
