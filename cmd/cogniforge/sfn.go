@@ -66,11 +66,10 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	execName := fs.String("execution-name", "", "execution name (default: a random UUID)")
 	mockPath := fs.String("mock-config", "", "Step Functions Local mock configuration file")
 	testCase := fs.String("test-case", "", "test case of the mock configuration")
-	dataDir := fs.String("data-dir", "", "local runtime data directory (accepted for compatibility; tasks need the local runtime)")
+	dataDir := fs.String("data-dir", "", "directory of the functions' durable state (bolt); memory for this run when empty")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	_ = dataDir
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "cogniforge sfn run: unexpected arguments %q\n", fs.Args())
 		return 2
@@ -119,6 +118,9 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if *fast {
 		cfg.Clock = asl.NewFastClock(time.Now())
 	}
+	tasks := newLocalTasks(ctx, *dataDir, stderr)
+	defer tasks.Close()
+	cfg.Invoker, cfg.FunctionName = tasks, tasks.FunctionName
 	if *mockPath != "" {
 		mraw, err := os.ReadFile(*mockPath)
 		if err != nil {

@@ -39,6 +39,9 @@ type InvokerConfig struct {
 	FunctionPrefix string
 }
 
+// DefaultFunctionPrefix is the name prefix infra/ gives deployed functions.
+const DefaultFunctionPrefix = "cogniforge-"
+
 // Invoker is an asl.TaskInvoker over local functions and backends. Safe for
 // concurrent use.
 type Invoker struct {
@@ -56,7 +59,7 @@ func NewInvoker(cfg InvokerConfig) (*Invoker, error) {
 		return nil, errors.New("sfnlocal: InvokerConfig.Functions is empty")
 	}
 	if cfg.FunctionPrefix == "" {
-		cfg.FunctionPrefix = "cogniforge-"
+		cfg.FunctionPrefix = DefaultFunctionPrefix
 	}
 	inv := &Invoker{fns: map[string]*faas.Invoker{}, bus: cfg.Bus, queues: cfg.Queues, prefix: cfg.FunctionPrefix}
 	for _, fn := range cfg.Functions {
@@ -67,20 +70,26 @@ func NewInvoker(cfg InvokerConfig) (*Invoker, error) {
 
 // FunctionName maps a Lambda ARN or name to a local function name; pass it
 // as asl.ExecutionConfig.FunctionName.
+func (i *Invoker) FunctionName(arnOrName string) string {
+	return ResolveFunctionName(arnOrName, i.prefix, func(n string) bool { _, ok := i.fns[n]; return ok })
+}
+
+// ResolveFunctionName maps a Lambda ARN, a deployed name or a placeholder to
+// a local function name: known reports whether a name is a local function,
+// and prefix (the deployment's name prefix) is stripped when that makes it
+// one.
 //
 // A Terraform placeholder left in a definition, ${function_arn_<name>} with
 // dashes written as underscores (see infra/main.tf), names the function
 // <name>, so the files in statemachines/ run locally as they are.
-func (i *Invoker) FunctionName(arnOrName string) string {
+func ResolveFunctionName(arnOrName, prefix string, known func(string) bool) string {
 	if p, ok := strings.CutPrefix(arnOrName, "${function_arn_"); ok && strings.HasSuffix(p, "}") {
 		return strings.ReplaceAll(strings.TrimSuffix(p, "}"), "_", "-")
 	}
 	name := asl.DefaultFunctionName(arnOrName)
-	if _, ok := i.fns[name]; !ok {
-		if short := strings.TrimPrefix(name, i.prefix); short != name {
-			if _, ok := i.fns[short]; ok {
-				return short
-			}
+	if !known(name) {
+		if short, ok := strings.CutPrefix(name, prefix); ok && known(short) {
+			return short
 		}
 	}
 	return name
