@@ -134,7 +134,8 @@ func (s *Store) Close() error {
 //
 //	flags(1) version(8) expiresSec(8) expiresNsec(4) value
 //
-// with expiresSec = expiresNsec = 0 for "never". flags bit 0 marks counters.
+// flags bit 0 marks counters, bit 1 an expiry (without it the item never
+// expires and the expiry fields are zero).
 type record struct {
 	counter   bool
 	version   int64
@@ -142,15 +143,21 @@ type record struct {
 	value     []byte
 }
 
-const headerLen = 1 + 8 + 8 + 4
+const (
+	headerLen   = 1 + 8 + 8 + 4
+	flagCounter = 1 << 0
+	flagExpires = 1 << 1
+	knownFlags  = flagCounter | flagExpires
+)
 
 func (r record) encode() []byte {
 	b := make([]byte, headerLen+len(r.value))
 	if r.counter {
-		b[0] = 1
+		b[0] |= flagCounter
 	}
 	binary.BigEndian.PutUint64(b[1:], uint64(r.version))
 	if !r.expiresAt.IsZero() {
+		b[0] |= flagExpires
 		binary.BigEndian.PutUint64(b[9:], uint64(r.expiresAt.Unix()))
 		binary.BigEndian.PutUint32(b[17:], uint32(r.expiresAt.Nanosecond()))
 	}
@@ -162,12 +169,12 @@ var errCorrupt = errors.New("bolt: corrupt record")
 
 // decode parses b, which belongs to bbolt: value is copied out.
 func decode(b []byte) (record, error) {
-	if len(b) < headerLen || b[0] > 1 {
+	if len(b) < headerLen || b[0]&^knownFlags != 0 {
 		return record{}, fmt.Errorf("%w: %d bytes", errCorrupt, len(b))
 	}
-	r := record{counter: b[0] == 1, version: int64(binary.BigEndian.Uint64(b[1:]))}
-	sec, nsec := int64(binary.BigEndian.Uint64(b[9:])), int64(binary.BigEndian.Uint32(b[17:]))
-	if sec != 0 || nsec != 0 {
+	r := record{counter: b[0]&flagCounter != 0, version: int64(binary.BigEndian.Uint64(b[1:]))}
+	if b[0]&flagExpires != 0 {
+		sec, nsec := int64(binary.BigEndian.Uint64(b[9:])), int64(binary.BigEndian.Uint32(b[17:]))
 		r.expiresAt = time.Unix(sec, nsec).UTC()
 	}
 	r.value = append([]byte{}, b[headerLen:]...)
