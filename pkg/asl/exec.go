@@ -352,17 +352,17 @@ func (ex *Execution) runMachine(ctx context.Context, th *thread, m *machine, inp
 // the next state (nil at an end).
 func (ex *Execution) runState(ctx context.Context, th *thread, st *state, raw any) (any, *state, error) {
 	f := &frame{ex: ex, st: st, entered: ex.clock.Now()}
-	ex.event(th, st.kind.String()+"StateEntered", "stateEnteredEventDetails", ex.lazyDetails(func() map[string]any {
-		return map[string]any{"name": st.name, "input": compactJSON(raw), "inputDetails": map[string]any{"truncated": false}}
-	}))
+	if ex.recording() {
+		ex.event(th, st.kind.String()+"StateEntered", "stateEnteredEventDetails", map[string]any{
+			"name": st.name, "input": compactJSON(raw), "inputDetails": map[string]any{"truncated": false},
+		})
+	}
 	var counts []int
 	for {
 		out, next, err := ex.execOnce(ctx, th, f, st, raw)
 		if err == nil {
-			if st.kind != kindFail {
-				ex.event(th, st.kind.String()+"StateExited", "stateExitedEventDetails", ex.lazyDetails(func() map[string]any {
-					return map[string]any{"name": st.name, "output": compactJSON(out), "outputDetails": map[string]any{"truncated": false}}
-				}))
+			if st.kind != kindFail && ex.recording() {
+				ex.stateExited(th, st, out)
 			}
 			return out, next, nil
 		}
@@ -395,13 +395,19 @@ func (ex *Execution) runState(ctx context.Context, th *thread, st *state, raw an
 			if rerr != nil {
 				return nil, nil, rerr
 			}
-			ex.event(th, st.kind.String()+"StateExited", "stateExitedEventDetails", ex.lazyDetails(func() map[string]any {
-				return map[string]any{"name": st.name, "output": compactJSON(out), "outputDetails": map[string]any{"truncated": false}}
-			}))
+			if ex.recording() {
+				ex.stateExited(th, st, out)
+			}
 			return out, c.next, nil
 		}
 		return nil, nil, err
 	}
+}
+
+func (ex *Execution) stateExited(th *thread, st *state, out any) {
+	ex.event(th, st.kind.String()+"StateExited", "stateExitedEventDetails", map[string]any{
+		"name": st.name, "output": compactJSON(out), "outputDetails": map[string]any{"truncated": false},
+	})
 }
 
 func matchRetrier(rs []retrier, name string) int {

@@ -318,7 +318,7 @@ func (ex *Execution) invoke(ctx context.Context, st *state, req TaskRequest, tim
 	start := ex.clock.Now()
 	ictx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	timedOut := NewError(ErrTimeout, "")
+	timedOut := &Error{Name: ErrTimeout}
 	if timeout > 0 {
 		timeoutC := ex.clock.After(timeout)
 		go func() {
@@ -365,7 +365,7 @@ func (ex *Execution) waitToken(ctx context.Context, w *tokenWait, heartbeat time
 		case <-w.beat:
 			continue
 		case <-hb:
-			return nil, NewError(ErrHeartbeatTimeout, "")
+			return nil, &Error{Name: ErrHeartbeatTimeout}
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}

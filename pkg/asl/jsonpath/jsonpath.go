@@ -25,6 +25,7 @@ package jsonpath
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -429,10 +430,7 @@ func (p *Path) set(i int, cur, value any) (any, error) {
 		var m map[string]any
 		switch t := cur.(type) {
 		case map[string]any:
-			m = make(map[string]any, len(t)+1)
-			for k, v := range t {
-				m[k] = v
-			}
+			m = maps.Clone(t)
 		case nil:
 			m = make(map[string]any, 1)
 		default:

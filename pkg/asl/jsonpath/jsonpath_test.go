@@ -102,7 +102,7 @@ func TestCompileErrors(t *testing.T) {
 func TestSet(t *testing.T) {
 	tests := []struct {
 		in, path, val, want string
-		fail               bool
+		fail                bool
 	}{
 		{`{"a":1}`, "$", `2`, `2`, false},
 		{`{"a":{"x":1},"top":"t"}`, "$.a.b.c", `{"ok":true}`, `{"a":{"b":{"c":{"ok":true}},"x":1},"top":"t"}`, false},

@@ -1,0 +1,71 @@
+package asl
+
+import (
+	"context"
+
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// passChain builds n Pass states, each with Parameters and a ResultPath.
+func passChain(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"StartAt":"S0","States":{`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"S%d":{"Type":"Pass","Parameters":{"n.$":"$.n","step":%d},"ResultPath":"$.last",`, i, i)
+		if i == n-1 {
+			b.WriteString(`"End":true}`)
+		} else {
+			fmt.Fprintf(&b, `"Next":"S%d"}`, i+1)
+		}
+	}
+	b.WriteString(`}}`)
+	return []byte(b.String())
+}
+
+func BenchmarkPassChain1000(b *testing.B) {
+	sm, err := Compile(passChain(1000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	input := map[string]any{"n": 1.0, "keep": "x"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		_, res, err := sm.Run(ctx, ExecutionConfig{Input: input, Clock: NewFastClock(benchStart)})
+		if err != nil || res.Status != StatusSucceeded {
+			b.Fatal(err, res)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/transition")
+}
+
+func BenchmarkMap10000(b *testing.B) {
+	def := `{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":40,"ItemsPath":"$.items",
+		"ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+		"Parameters":{"FunctionName":"echo","Payload.$":"$"},"OutputPath":"$.Payload","End":true}}},"End":true}}}`
+	sm, err := Compile([]byte(def))
+	if err != nil {
+		b.Fatal(err)
+	}
+	items := make([]any, 10000)
+	for i := range items {
+		items[i] = map[string]any{"i": float64(i)}
+	}
+	inv := TaskInvokerFunc(func(_ context.Context, req TaskRequest) (any, error) { return req.Input, nil })
+	b.ReportAllocs()
+	for b.Loop() {
+		_, res, err := sm.Run(context.Background(), ExecutionConfig{Input: map[string]any{"items": items}, Invoker: inv})
+		if err != nil || res.Status != StatusSucceeded {
+			b.Fatal(err, res)
+		}
+		if n := len(res.Output.([]any)); n != 10000 {
+			b.Fatal(n)
+		}
+	}
+}

@@ -1,0 +1,32 @@
+// Package asl is an Amazon States Language interpreter: it compiles Step
+// Functions definitions (JSONPath query language) and runs them locally with
+// the semantics of AWS Step Functions.
+//
+// Compile parses and checks a definition once; every JSONPath, payload
+// template (Parameters, ResultSelector, ItemSelector) and intrinsic call is
+// compiled then, so running a state never re-parses anything. A
+// *StateMachine is immutable and safe for concurrent use.
+//
+// StateMachine.Start begins an Execution in its own goroutine and
+// StateMachine.Run waits for it. An execution is configured by an
+// ExecutionConfig: its input, a Clock (RealClock, or a FastClock on which
+// Wait states and retry intervals cost nothing), a TaskInvoker that runs
+// Task states (Lambda functions and service integrations, keyed by resource
+// ARN), an optional Step Functions Local mock test case, a TaskTokens
+// registry for .waitForTaskToken callbacks, and whether to record the
+// AWS-shaped event history. Cancelling the context or calling Stop aborts
+// an execution.
+//
+// Every state type is supported: Pass, Task, Choice, Wait, Succeed, Fail,
+// Parallel and Map (inline; a distributed Map's items are processed inline
+// too), with input and output processing in AWS order (InputPath,
+// Parameters, the state's work, ResultSelector, ResultPath, OutputPath),
+// the context object ($$), Retry (interval, backoff, MaxDelaySeconds, FULL
+// jitter) and Catch. Failures are *Error values named as AWS names them;
+// States.Runtime (a path that selects nothing, an intrinsic given a bad
+// argument) always fails the execution: States.ALL does not catch it.
+//
+// Values are what encoding/json decodes into an any: map[string]any, []any,
+// string, float64, bool and nil. The interpreter never modifies a value it
+// was given; ResultPath copies the objects on its way.
+package asl
