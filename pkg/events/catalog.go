@@ -166,6 +166,14 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
+// FieldName returns the first offending field, so HTTP problems name it.
+func (e *ValidationError) FieldName() string {
+	if len(e.Fields) == 0 {
+		return ""
+	}
+	return e.Fields[0].Field
+}
+
 // ErrInvalidEvent is the name of a *ValidationError. It equals
 // faas.ErrInvalidEvent (pkg/gateway's tests check that); it is repeated here
 // so that the catalog, which every function and the CLI load, does not

@@ -1,0 +1,325 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"github.com/cogniforge/cogniforge/pkg/bus"
+	"github.com/cogniforge/cogniforge/pkg/events"
+	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/gateway"
+)
+
+// fakePublisher records every Publish call; fail decides each event's error.
+type fakePublisher struct {
+	mu    sync.Mutex
+	calls [][]cloudevents.Event
+	fail  func(e cloudevents.Event) error
+	err   error // whole-call error
+}
+
+func (f *fakePublisher) Publish(ctx context.Context, evs []cloudevents.Event) ([]error, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, append([]cloudevents.Event(nil), evs...))
+	f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := make([]error, len(evs))
+	for i, e := range evs {
+		if f.fail != nil {
+			out[i] = f.fail(e)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakePublisher) published() []string {
+	var ids []string
+	for _, c := range f.calls {
+		for _, e := range c {
+			ids = append(ids, e.ID())
+		}
+	}
+	return ids
+}
+
+var fixed = time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC)
+
+func newGateway(t *testing.T, pub bus.Publisher, ack bool) faas.Function {
+	t.Helper()
+	catalog, err := events.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, err := gateway.New(gateway.Config{Publisher: pub, Catalog: catalog, Acknowledge: ack, Now: func() time.Time { return fixed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fn
+}
+
+func request(t testing.TB, id string, durationMs any) cloudevents.Event {
+	t.Helper()
+	e, err := events.New(context.Background(), events.TypeRequestCompleted, "test/gateway",
+		map[string]any{"service": "payments", "operation": "Charge", "status": "ok", "durationMs": durationMs},
+		events.ID(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestErrorNamesAgree(t *testing.T) {
+	if events.ErrInvalidEvent != faas.ErrInvalidEvent {
+		t.Fatalf("events.ErrInvalidEvent %q != faas.ErrInvalidEvent %q", events.ErrInvalidEvent, faas.ErrInvalidEvent)
+	}
+}
+
+func TestNewValidatesConfig(t *testing.T) {
+	_, err := gateway.New(gateway.Config{GroupSize: -1})
+	for _, want := range []string{"Publisher", "Catalog", "GroupSize"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("New(zero Config) = %v, want it to name %s", err, want)
+		}
+	}
+}
+
+func TestHandler(t *testing.T) {
+	tests := []struct {
+		name      string
+		event     cloudevents.Event
+		ack       bool
+		fail      error
+		wantName  string // error name; "" means success
+		wantField string
+		retryable bool
+		published bool
+	}{
+		{name: "valid, acknowledged", event: request(t, "e1", 12), ack: true, published: true},
+		{name: "valid, no reply", event: request(t, "e2", 12), published: true},
+		{name: "invalid data", event: request(t, "e3", "slow"), wantName: faas.ErrInvalidEvent, wantField: "data.durationMs"},
+		{name: "bus throttles", event: request(t, "e4", 1), fail: &bus.EntryError{EventID: "e4", Code: "ThrottlingException"},
+			wantName: gateway.ErrPublishFailed, retryable: true, published: true},
+		{name: "bus refuses", event: request(t, "e5", 1), fail: &bus.EntryError{EventID: "e5", Code: "MalformedDetail"},
+			wantName: gateway.ErrPublishFailed, published: true},
+		{name: "too large", event: request(t, "e6", 1), fail: fmt.Errorf("x: %w", bus.ErrEventTooLarge),
+			wantName: gateway.ErrPublishFailed, published: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &fakePublisher{fail: func(cloudevents.Event) error { return tt.fail }}
+			fn := newGateway(t, pub, tt.ack)
+			reply, err := fn.Handler(context.Background(), tt.event)
+			if got := len(pub.published()) == 1; got != tt.published {
+				t.Errorf("published = %v, want %v", got, tt.published)
+			}
+			if tt.wantName == "" {
+				if err != nil {
+					t.Fatalf("Handler: %v", err)
+				}
+				if !tt.ack {
+					if reply != nil {
+						t.Errorf("reply = %v, want none", reply)
+					}
+					return
+				}
+				var data events.GatewayAccepted
+				if reply == nil || reply.Type() != events.TypeGatewayAccepted || reply.DataAs(&data) != nil || data.EventID != tt.event.ID() {
+					t.Fatalf("reply = %v, want an acknowledgement of %s", reply, tt.event.ID())
+				}
+				if reply.Extensions()[events.ExtCausationID] != tt.event.ID() || !reply.Time().Equal(fixed) {
+					t.Errorf("acknowledgement %v is not caused by %s at %v", reply, tt.event.ID(), fixed)
+				}
+				return
+			}
+			var fe *faas.Error
+			if !errors.As(err, &fe) || fe.Name != tt.wantName {
+				t.Fatalf("err = %v, want a faas.Error named %s", err, tt.wantName)
+			}
+			if fe.Retryable != tt.retryable {
+				t.Errorf("Retryable = %v, want %v", fe.Retryable, tt.retryable)
+			}
+			if tt.wantField != "" && !strings.Contains(err.Error(), tt.wantField) {
+				t.Errorf("message %q does not name %s", err, tt.wantField)
+			}
+		})
+	}
+}
+
+func TestHandlerPublisherDown(t *testing.T) {
+	pub := &fakePublisher{err: errors.New("no route to bus")}
+	_, err := newGateway(t, pub, false).Handler(context.Background(), request(t, "e1", 1))
+	var fe *faas.Error
+	if !errors.As(err, &fe) || fe.Name != gateway.ErrPublishFailed || !fe.Retryable || !strings.Contains(err.Error(), "no route") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestBatch(t *testing.T) {
+	// 25 events: 3 invalid (ids 04, 11, 20), the bus refuses id 15.
+	var evs []cloudevents.Event
+	invalid := map[int]bool{4: true, 11: true, 20: true}
+	for i := 0; i < 25; i++ {
+		var d any = i
+		if invalid[i] {
+			d = -1
+		}
+		evs = append(evs, request(t, fmt.Sprintf("e%02d", i), d))
+	}
+	pub := &fakePublisher{fail: func(e cloudevents.Event) error {
+		if e.ID() == "e15" {
+			return &bus.EntryError{EventID: "e15", Code: "InternalFailure"}
+		}
+		return nil
+	}}
+	results := newGateway(t, pub, true).Batch(context.Background(), evs)
+	if len(results) != len(evs) {
+		t.Fatalf("%d results for %d events", len(results), len(evs))
+	}
+	if len(pub.calls) != 3 || len(pub.calls[0]) != 10 || len(pub.calls[1]) != 10 || len(pub.calls[2]) != 2 {
+		t.Errorf("publish groups: %d calls", len(pub.calls))
+	}
+	for i, r := range results {
+		switch {
+		case invalid[i]:
+			if faas.ErrorName(r.Err) != faas.ErrInvalidEvent || !strings.Contains(r.Err.Error(), "data.durationMs") {
+				t.Errorf("event %d: %v, want InvalidEvent naming data.durationMs", i, r.Err)
+			}
+		case i == 15:
+			var fe *faas.Error
+			if !errors.As(r.Err, &fe) || fe.Name != gateway.ErrPublishFailed || !fe.Retryable {
+				t.Errorf("event 15: %v, want a retryable PublishFailed", r.Err)
+			}
+		default:
+			if r.Err != nil || r.Event == nil || r.Event.Extensions()[events.ExtCausationID] != evs[i].ID() {
+				t.Errorf("event %d: %+v, want an acknowledgement", i, r)
+			}
+		}
+	}
+	for _, id := range pub.published() {
+		if id == "e04" || id == "e11" || id == "e20" {
+			t.Errorf("invalid event %s was published", id)
+		}
+	}
+
+	pub = &fakePublisher{err: errors.New("down")}
+	for i, r := range newGateway(t, pub, false).Batch(context.Background(), evs[:12]) {
+		if invalid[i] {
+			continue
+		}
+		if faas.ErrorName(r.Err) != gateway.ErrPublishFailed {
+			t.Errorf("event %d with the bus down: %v", i, r.Err)
+		}
+	}
+}
+
+// putEventsCounter is an EventBridge client that accepts everything and
+// counts calls.
+type putEventsCounter struct {
+	mu      sync.Mutex
+	entries []int
+}
+
+func (c *putEventsCounter) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+	c.mu.Lock()
+	c.entries = append(c.entries, len(in.Entries))
+	c.mu.Unlock()
+	out := &eventbridge.PutEventsOutput{}
+	for range in.Entries {
+		out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{EventId: aws.String("x")})
+	}
+	return out, nil
+}
+
+// TestBatchOverHTTPToEventBridge posts a cloudevents-batch of 25 through the
+// faas HTTP adapter to the gateway on the EventBridge publisher: three
+// PutEvents calls, one result per event.
+func TestBatchOverHTTPToEventBridge(t *testing.T) {
+	client := &putEventsCounter{}
+	pub, err := bus.NewEventBridge(bus.EventBridgeConfig{Client: client, EventBusName: "cogniforge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := newGateway(t, pub, false)
+	srv := httptest.NewServer(faas.NewHTTPHandler(fn, faas.WithLogger(discardLogger())))
+	defer srv.Close()
+
+	var evs []cloudevents.Event
+	for i := 0; i < 25; i++ {
+		evs = append(evs, request(t, fmt.Sprintf("b%02d", i), i))
+	}
+	body, _ := json.Marshal(evs)
+	resp, err := http.Post(srv.URL, "application/cloudevents-batch+json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	var out struct {
+		Results []faas.BatchResult `json:"results"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil || len(out.Results) != 25 {
+		t.Fatalf("results %s: %v", b, err)
+	}
+	if fmt.Sprint(client.entries) != "[10 10 5]" {
+		t.Errorf("PutEvents entries per call = %v, want [10 10 5]", client.entries)
+	}
+}
+
+// TestInvalidEventOverHTTP checks what a producer sees: a 400 problem naming
+// the field, and nothing published.
+func TestInvalidEventOverHTTP(t *testing.T) {
+	pub := &fakePublisher{}
+	srv := httptest.NewServer(faas.NewHTTPHandler(newGateway(t, pub, true), faas.WithLogger(discardLogger())))
+	defer srv.Close()
+	body, _ := json.Marshal(request(t, "bad-1", "slow"))
+	resp, err := http.Post(srv.URL, "application/cloudevents+json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var p faas.Problem
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusBadRequest || p.ErrorType != faas.ErrInvalidEvent || p.Field != "data.durationMs" {
+		t.Errorf("status %d problem %+v, want 400 InvalidEvent on data.durationMs", resp.StatusCode, p)
+	}
+	if len(pub.calls) != 0 {
+		t.Error("an invalid event was published")
+	}
+
+	body, _ = json.Marshal(request(t, "good-1", 3))
+	resp, err = http.Post(srv.URL, "application/cloudevents+json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	ack, err := events.Decode(b)
+	if resp.StatusCode != http.StatusOK || err != nil || ack.Type() != events.TypeGatewayAccepted {
+		t.Errorf("valid event: status %d, reply %s (%v)", resp.StatusCode, b, err)
+	}
+	if len(pub.calls) != 1 {
+		t.Errorf("%d publish calls for one valid event", len(pub.calls))
+	}
+}
