@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/gateway"
 	"github.com/cogniforge/cogniforge/pkg/platform"
 )
 
@@ -19,7 +20,9 @@ type Entry struct {
 
 // All returns every function, sorted by name.
 func All() []Entry {
-	entries := []Entry{}
+	entries := []Entry{
+		{Name: gateway.Name, Build: gateway.Build},
+	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries
 }
