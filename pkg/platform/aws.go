@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/store"
@@ -20,5 +21,9 @@ func dynamoStore(cfg aws.Config, table string) (store.Store, error) {
 }
 
 func eventBridgeBus(cfg aws.Config, name string) (bus.Publisher, error) {
-	return nil, fmt.Errorf("platform: EventBridge bus %q: not wired yet", name)
+	p, err := bus.NewEventBridge(bus.EventBridgeConfig{Client: eventbridge.NewFromConfig(cfg), EventBusName: name})
+	if err != nil {
+		return nil, fmt.Errorf("platform: EventBridge bus %q: %w", name, err)
+	}
+	return p, nil
 }
