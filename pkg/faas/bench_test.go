@@ -1,0 +1,172 @@
+package faas_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/cogniforge/cogniforge/pkg/faas"
+)
+
+// benchSQSPayload is an SQS batch of 10 request.completed CloudEvents built on
+// aws-lambda-go's sample record.
+func benchSQSPayload(b *testing.B) []byte {
+	return sqsSample(b, 10, func(i int) string {
+		return structuredJSON(b, completedEvent("bench-"+strconv.Itoa(i), requestCompleted{
+			Service: "checkout", Operation: "POST /orders", Status: "ok", DurationMs: 12.5 + float64(i),
+		}))
+	}, nil)
+}
+
+var sink requestCompleted
+
+// typedHandler is what a business function does with the event: decode its data.
+func typedHandler(_ context.Context, ev cloudevents.Event) (*cloudevents.Event, error) {
+	var d requestCompleted
+	if err := ev.DataAs(&d); err != nil {
+		return nil, err
+	}
+	sink = d
+	return nil, nil
+}
+
+// BenchmarkSQSBatch compares, for the same 10-event batch, the Invoker (payload
+// detection, decoding, Logging/Recover/Timeout middleware, batch response) with
+// the plain decode a hand-written Lambda would do.
+func BenchmarkSQSBatch(b *testing.B) {
+	payload := benchSQSPayload(b)
+	fn := faas.Function{Name: "bench", Handler: typedHandler}
+	b.Run("faas.Invoker", func(b *testing.B) {
+		inv := faas.NewInvoker(fn, faas.WithLogger(quietLogger()))
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.SetBytes(int64(len(payload)))
+		for b.Loop() {
+			out, err := inv.Invoke(ctx, payload)
+			if err != nil || len(out) != len(`{"batchItemFailures":[]}`) {
+				b.Fatalf("%s %v", out, err)
+			}
+		}
+	})
+	b.Run("faas.Invoker+validator", func(b *testing.B) {
+		inv := faas.NewInvoker(fn, faas.WithLogger(quietLogger()), faas.WithValidator(testValidator{}))
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.SetBytes(int64(len(payload)))
+		for b.Loop() {
+			if _, err := inv.Invoke(ctx, payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("plain", func(b *testing.B) {
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.SetBytes(int64(len(payload)))
+		for b.Loop() {
+			var in events.SQSEvent
+			if err := json.Unmarshal(payload, &in); err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range in.Records {
+				var ev cloudevents.Event
+				if err := json.Unmarshal([]byte(r.Body), &ev); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := typedHandler(ctx, ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkTracing measures the per-event cost of the Tracing middleware with
+// an SDK provider and no exporter (the OTEL_TRACES_EXPORTER=none setup).
+func BenchmarkTracing(b *testing.B) {
+	ev := completedEvent("t1", requestCompleted{Service: "s"})
+	ev.SetExtension("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+	noop := func(context.Context, cloudevents.Event) (*cloudevents.Event, error) { return nil, nil }
+	tp := sdktrace.NewTracerProvider()
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	for _, c := range []struct {
+		name string
+		h    faas.Handler
+	}{
+		{"off", noop},
+		{"on", faas.Chain(noop, faas.Tracing(tp))},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = c.h(ctx, ev)
+			}
+		})
+	}
+}
+
+// BenchmarkHTTPLoopback compares NewHTTPHandler (validation + default
+// middleware) with a bare net/http handler that only decodes the CloudEvent,
+// both behind a real loopback server, 32 requests in flight (GOMAXPROCS x
+// SetParallelism).
+func BenchmarkHTTPLoopback(b *testing.B) {
+	fn := faas.Function{Name: "bench", Handler: typedHandler}
+	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ev, err := cehttp.NewEventFromHTTPRequest(r)
+		if err != nil {
+			w.WriteHeader(400)
+			return
+		}
+		_ = ev
+		w.WriteHeader(http.StatusAccepted)
+	})
+	body := `{"service":"checkout","operation":"POST /orders","status":"ok","durationMs":12.5}`
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"bare", bare},
+		{"faas", faas.NewHTTPHandler(fn, faas.WithLogger(quietLogger()), faas.WithValidator(testValidator{}))},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			srv := httptest.NewServer(c.h)
+			defer srv.Close()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+			defer client.CloseIdleConnections()
+			b.SetParallelism(16)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					i++
+					req, _ := http.NewRequest("POST", srv.URL, strings.NewReader(body))
+					req.Header.Set("Ce-Specversion", "1.0")
+					req.Header.Set("Ce-Id", "b-"+strconv.Itoa(i))
+					req.Header.Set("Ce-Source", "/bench")
+					req.Header.Set("Ce-Type", completedType)
+					req.Header.Set("Content-Type", "application/json")
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusAccepted {
+						b.Fatalf("status %d", resp.StatusCode)
+					}
+				}
+			})
+		})
+	}
+}
