@@ -92,12 +92,9 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "cogniforge sfn run: %s: %v\n", *defPath, err)
 		return 2
 	}
-	if diags := validateDefinition(raw); len(diags) > 0 {
-		for _, d := range diags {
-			fmt.Fprintf(stderr, "%s: %s\n", *defPath, d)
-		}
-		return 2
-	}
+	// run refuses what the engine cannot run (asl.Compile's structural
+	// checks); the stricter AWS validator (unreachable states and the like)
+	// is `sfn validate`, as AWS's own local runners execute such machines.
 	in, err := readInput(*input, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "cogniforge sfn run: --input: %v\n", err)
