@@ -29,7 +29,7 @@ test: deps
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(BUILD)/bench.txt
+	mkdir -p $(BUILD) && $(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee $(BUILD)/bench.txt
 
 # Each function as a Linux bootstrap for provided.al2023, zipped with fixed
 # file times so the zip (and Terraform's hash of it) changes only with the code.
@@ -47,7 +47,7 @@ FORCE:
 lint: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	terraform fmt -check -recursive infra
 
 FUZZTIME ?= 30s

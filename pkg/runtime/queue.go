@@ -318,11 +318,3 @@ func (q *queue) stats(ctx context.Context) QueueStats {
 	return QueueStats{Function: q.fn, Pending: pending, InFlight: q.inFlight.Load(), Delivered: q.delivered.Load(),
 		Failed: q.failed.Load(), DeadLetters: len(dl), MaxReceives: q.maxReceives}
 }
-
-// drained reports whether nothing is ready or in flight (delayed retries
-// may remain).
-func (q *queue) drained() bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.ready) == 0 && q.inFlight.Load() == 0
-}
