@@ -83,8 +83,7 @@ func startMoto(t testing.TB, bin string, port int) (string, error) {
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Stdout = log
 	cmd.Stderr = log
-	// Own process group: the pyenv shim and python children die together.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return "", fmt.Errorf("start %s: %w", bin, err)
