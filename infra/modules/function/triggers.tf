@@ -1,0 +1,125 @@
+# SQS trigger: queue -> event source mapping on the live alias; failed
+# messages are retried max_receives times and then land in the DLQ.
+resource "aws_sqs_queue" "dlq" {
+  count                     = var.queue == null ? 0 : 1
+  name                      = "${local.function_name}-dlq"
+  message_retention_seconds = var.queue.dlq_retention_seconds
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
+resource "aws_sqs_queue" "this" {
+  count                     = var.queue == null ? 0 : 1
+  name                      = local.function_name
+  message_retention_seconds = var.queue.message_retention_seconds
+  # AWS advises six times the function timeout so a message is not delivered
+  # again while a batch (plus its batching window) is still being worked on.
+  visibility_timeout_seconds = 6 * var.timeout + var.queue.batching_window_seconds
+  sqs_managed_sse_enabled    = true
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dlq[0].arn
+    maxReceiveCount     = var.queue.max_receives
+  })
+  tags = var.tags
+}
+
+resource "aws_lambda_event_source_mapping" "queue" {
+  count                              = var.queue == null ? 0 : 1
+  event_source_arn                   = aws_sqs_queue.this[0].arn
+  function_name                      = aws_lambda_alias.live.arn
+  batch_size                         = var.queue.batch_size
+  maximum_batching_window_in_seconds = var.queue.batching_window_seconds
+  # The queue adapter returns the failed message ids so only those are retried.
+  function_response_types = ["ReportBatchItemFailures"]
+
+  dynamic "scaling_config" {
+    for_each = var.queue.max_concurrency == null ? [] : [1]
+    content {
+      maximum_concurrency = var.queue.max_concurrency
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.this]
+}
+
+# EventBridge Scheduler: its own role, allowed to invoke this alias only.
+resource "aws_iam_role" "scheduler" {
+  count = length(var.schedules) == 0 ? 0 : 1
+  name  = "${local.function_name}-sched"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "scheduler.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  count = length(var.schedules) == 0 ? 0 : 1
+  name  = "invoke-live-alias"
+  role  = aws_iam_role.scheduler[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "InvokeLiveAlias"
+      Effect   = "Allow"
+      Action   = ["lambda:InvokeFunction"]
+      Resource = [aws_lambda_alias.live.arn]
+    }]
+  })
+}
+
+resource "aws_scheduler_schedule" "this" {
+  for_each                     = var.schedules
+  name                         = "${local.function_name}-${each.key}"
+  schedule_expression          = each.value.expression
+  schedule_expression_timezone = each.value.timezone
+  state                        = each.value.enabled ? "ENABLED" : "DISABLED"
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_lambda_alias.live.arn
+    role_arn = aws_iam_role.scheduler[0].arn
+    input    = each.value.input
+    retry_policy {
+      maximum_retry_attempts       = 2
+      maximum_event_age_in_seconds = 3600
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.scheduler]
+}
+
+# EventBridge rules: one rule per entry on the bus, matching CloudEvent types
+# by detail-type (the EventBridge publisher puts the type there).
+resource "aws_cloudwatch_event_rule" "this" {
+  for_each       = var.event_rules
+  name           = "${local.function_name}-${each.key}"
+  event_bus_name = var.event_bus_name
+  event_pattern  = jsonencode({ "detail-type" = each.value.detail_types })
+  tags           = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "this" {
+  for_each       = var.event_rules
+  rule           = aws_cloudwatch_event_rule.this[each.key].name
+  event_bus_name = var.event_bus_name
+  target_id      = "live"
+  arn            = aws_lambda_alias.live.arn
+}
+
+resource "aws_lambda_permission" "events" {
+  for_each      = var.event_rules
+  statement_id  = "EventBridge-${each.key}"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  qualifier     = aws_lambda_alias.live.name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.this[each.key].arn
+}
