@@ -91,13 +91,17 @@ func ExtractEvent(ctx context.Context, ev cloudevents.Event) context.Context {
 // EventTraceparent returns the traceparent/tracestate extensions of ev.
 func EventTraceparent(ev cloudevents.Event) (traceparent, tracestate string) {
 	ext := ev.Extensions()
-	if v, ok := ext[TraceParent]; ok {
-		traceparent = fmt.Sprint(v)
+	return extString(ext[TraceParent]), extString(ext[TraceState])
+}
+
+func extString(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
 	}
-	if v, ok := ext[TraceState]; ok {
-		tracestate = fmt.Sprint(v)
-	}
-	return traceparent, tracestate
+	return fmt.Sprint(v)
 }
 
 // InjectSQS sets the traceparent (and tracestate) String message attributes
