@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/events"
@@ -339,5 +340,46 @@ func TestEventBridgeMoto(t *testing.T) {
 	}
 	if got[other.ID()] {
 		t.Errorf("event of type %s matched a rule on %s", other.Type(), events.TypeRequestCompleted)
+	}
+}
+
+func TestEventBridgeTraceHeaderFromContext(t *testing.T) {
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	ctx, span := tp.Tracer("test").Start(context.Background(), "publish")
+	defer span.End()
+	fake := &fakePutEvents{}
+	evs := requestEvents(t, 2, 0)
+	evs[1].SetExtension("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
+	if _, err := newEB(t, fake).Publish(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	sc := span.SpanContext()
+	tid := sc.TraceID().String()
+	want := "Root=1-" + tid[:8] + "-" + tid[8:] + ";Parent=" + sc.SpanID().String() + ";Sampled=1"
+	if got := aws.ToString(fake.calls[0].Entries[0].TraceHeader); got != want {
+		t.Errorf("TraceHeader from ctx = %q, want %q", got, want)
+	}
+	// The event's own traceparent wins, unsampled flags included.
+	if got := aws.ToString(fake.calls[0].Entries[1].TraceHeader); got != "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=00f067aa0ba902b7;Sampled=0" {
+		t.Errorf("TraceHeader from the event = %q", got)
+	}
+}
+
+func BenchmarkEventBridgePublish10(b *testing.B) {
+	fake := &fakePutEvents{respond: func(_ int, in *eventbridge.PutEventsInput) (*eventbridge.PutEventsOutput, error) {
+		return acceptAll(in), nil
+	}}
+	p, err := bus.NewEventBridge(bus.EventBridgeConfig{Client: fake})
+	if err != nil {
+		b.Fatal(err)
+	}
+	evs := requestEvents(b, 10, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		fake.calls = fake.calls[:0]
+		if _, err := p.Publish(context.Background(), evs); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

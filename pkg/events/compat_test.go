@@ -125,3 +125,20 @@ func TestCheckCompatible(t *testing.T) {
 		}
 	})
 }
+
+// FuzzCheckCompatible: the checker never panics, and a schema it accepts is
+// always compatible with itself.
+func FuzzCheckCompatible(f *testing.F) {
+	c := newCatalog(f)
+	for _, typ := range c.Types() {
+		f.Add(c.Schema(typ))
+	}
+	f.Add([]byte(`true`))
+	f.Add([]byte(`{"type":["integer","null"],"const":3,"items":false}`))
+	f.Fuzz(func(t *testing.T, schema []byte) {
+		problems, err := events.CheckCompatible(schema, schema)
+		if err == nil && len(problems) > 0 {
+			t.Fatalf("schema %s incompatible with itself: %v", schema, problems)
+		}
+	})
+}

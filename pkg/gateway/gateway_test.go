@@ -323,3 +323,34 @@ func TestInvalidEventOverHTTP(t *testing.T) {
 		t.Errorf("%d publish calls for one valid event", len(pub.calls))
 	}
 }
+
+// nopPublisher accepts everything without work, so the benchmark measures
+// the gateway itself (validation, acknowledgement).
+type nopPublisher struct{}
+
+func (nopPublisher) Publish(_ context.Context, evs []cloudevents.Event) ([]error, error) {
+	return make([]error, len(evs)), nil
+}
+
+func BenchmarkHandler(b *testing.B) {
+	for _, ack := range []bool{false, true} {
+		b.Run(fmt.Sprintf("ack=%v", ack), func(b *testing.B) {
+			catalog, err := events.NewCatalog()
+			if err != nil {
+				b.Fatal(err)
+			}
+			fn, err := gateway.New(gateway.Config{Publisher: nopPublisher{}, Catalog: catalog, Acknowledge: ack})
+			if err != nil {
+				b.Fatal(err)
+			}
+			e := request(b, "bench-1", 12)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := fn.Handler(ctx, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
