@@ -63,11 +63,7 @@ func newHTTPHandler(fn Function, o options) *httpHandler {
 	if len(fn.Routes) > 0 {
 		hh.mux = http.NewServeMux()
 		for _, r := range fn.Routes {
-			pattern := r.Path
-			if r.Method != "" {
-				pattern = strings.ToUpper(r.Method) + " " + r.Path
-			}
-			hh.mux.Handle(pattern, hh.route(r))
+			hh.mux.Handle(routePattern(r), hh.route(r))
 		}
 		hh.mux.HandleFunc("/", hh.serveEvents)
 	}

@@ -222,3 +222,22 @@ func TestHTTPHandlerRoute(t *testing.T) {
 		})
 	}
 }
+
+func TestFunctionValidate(t *testing.T) {
+	if err := testFunction().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := faas.Function{Routes: []faas.Route{
+		{Method: "POST", Path: "nope", EventType: "x"},
+		{Method: "POST", Path: "/a"},
+		{Method: "POST", Path: "/b/{", EventType: "x"},
+		{Method: "POST", Path: "/c", EventType: "x"},
+		{Method: "POST", Path: "/c", EventType: "y"},
+	}}
+	err := bad.Validate()
+	for _, want := range []string{"Name is required", "Handler is required", "must start with /", "EventType is required", `"POST /b/{"`, `"POST /c"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+}
