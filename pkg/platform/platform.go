@@ -79,8 +79,25 @@ func UsesAWS(env Env) bool {
 	return env("AWS_LAMBDA_RUNTIME_API") != "" || env("AWS_ENDPOINT_URL") != ""
 }
 
+// Option tunes FromEnv.
+type Option func(*fromEnvOptions)
+
+type fromEnvOptions struct {
+	awsHooks []func(*aws.Config)
+}
+
+// WithAWSConfig lets the caller adjust the AWS configuration before any
+// client is made from it (tracing middleware, retries).
+func WithAWSConfig(hook func(*aws.Config)) Option {
+	return func(o *fromEnvOptions) { o.awsHooks = append(o.awsHooks, hook) }
+}
+
 // FromEnv builds the ports for one function process. close releases them.
-func FromEnv(ctx context.Context, env Env, logger *slog.Logger) (p Ports, close func() error, err error) {
+func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) (p Ports, close func() error, err error) {
+	var o fromEnvOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if env == nil {
 		env = os.Getenv
 	}
@@ -97,6 +114,9 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger) (p Ports, close 
 		cfg, err := awsconfig.LoadDefaultConfig(ctx)
 		if err != nil {
 			return Ports{}, nil, fmt.Errorf("platform: AWS configuration: %w", err)
+		}
+		for _, hook := range o.awsHooks {
+			hook(&cfg)
 		}
 		p.AWS = &cfg
 		if p.Store, err = dynamoStore(cfg, env.get(EnvTable, "cogniforge")); err != nil {

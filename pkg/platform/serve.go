@@ -1,0 +1,49 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/telemetry"
+)
+
+// Serve is a function binary's whole life: telemetry from the OTEL_*
+// variables, ports from the environment, the function from build, then
+// faas.Start on the platform the environment names (Lambda, Functions
+// Framework or CloudEvents HTTP), with the standard middleware and
+// validation against the catalog. It returns when ctx ends or start fails;
+// main reports the error and exits.
+func Serve(ctx context.Context, name string, build Builder, opts ...faas.Option) (err error) {
+	logger := telemetry.NewLogger(os.Stderr, name, nil)
+	tel, err := telemetry.Setup(ctx, telemetry.Config{ServiceName: name})
+	if err != nil {
+		return fmt.Errorf("%s: telemetry: %w", name, err)
+	}
+	defer func() { err = errors.Join(err, tel.Shutdown(context.Background())) }()
+	ports, closePorts, err := FromEnv(ctx, nil, logger, WithAWSConfig(func(cfg *aws.Config) {
+		telemetry.InstrumentAWS(cfg, tel.TracerProvider())
+	}))
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	defer func() { err = errors.Join(err, closePorts()) }()
+	fn, err := build(ports)
+	if err != nil {
+		return fmt.Errorf("%s: build: %w", name, err)
+	}
+	all := append([]faas.Option{
+		faas.WithLogger(logger),
+		faas.WithTracerProvider(tel.TracerProvider()),
+		faas.WithFlusher(tel),
+		faas.WithValidator(ports.Catalog),
+	}, opts...)
+	if err := faas.Start(ctx, fn, all...); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
