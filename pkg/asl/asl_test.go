@@ -536,3 +536,54 @@ func TestFunctionNames(t *testing.T) {
 		}
 	}
 }
+
+func TestPanickingInvokerFailsTask(t *testing.T) {
+	def := `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"T","States":{
+		"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","End":true}}},"End":true}}}`
+	inv := TaskInvokerFunc(func(context.Context, TaskRequest) (any, error) { panic("boom") })
+	_, res := runDef(t, def, `[1]`, ExecutionConfig{Invoker: inv})
+	assertFailed(t, res, StatusFailed, ErrTaskFailed)
+}
+
+func TestMapItemBatcher(t *testing.T) {
+	def := `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.ids","ItemSelector":{"id.$":"$$.Map.Item.Value"},
+		"ItemBatcher":{"MaxItemsPerBatch":2,"BatchInput":{"tag.$":"$.tag"}},
+		"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"n.$":"States.ArrayLength($.Items)","tag.$":"$.BatchInput.tag","first.$":"$.Items[0].id"},"End":true}}},"End":true}}}`
+	_, res := runDef(t, def, `{"ids":[1,2,3],"tag":"t"}`, ExecutionConfig{})
+	assertOutput(t, res, `[{"n":2,"tag":"t","first":1},{"n":1,"tag":"t","first":3}]`)
+}
+
+func TestMapItemReader(t *testing.T) {
+	reader := func(body any) TaskInvoker {
+		return TaskInvokerFunc(func(_ context.Context, req TaskRequest) (any, error) {
+			if req.Service != "s3" {
+				return nil, errors.New("unexpected " + req.Service)
+			}
+			if req.Action == "listObjectsV2" {
+				return map[string]any{"Contents": []any{map[string]any{"Key": "a"}, map[string]any{"Key": "b"}}}, nil
+			}
+			return body, nil
+		})
+	}
+	def := func(reader string) string {
+		return `{"StartAt":"M","States":{"M":{"Type":"Map","ItemReader":` + reader + `,
+		"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`
+	}
+	tests := []struct {
+		name, reader, want string
+		body               any
+	}{
+		{"json", `{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket":"b","Key.$":"$.key"},"ReaderConfig":{"InputType":"JSON","MaxItems":2}}`, `[1,2]`, `[1,2,3]`},
+		{"jsonl", `{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL"}}`, `[{"a":1},{"a":2}]`, map[string]any{"Body": "{\"a\":1}\n{\"a\":2}\n"}},
+		{"csv", `{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"FIRST_ROW"}}`, `[{"id":"1","n":"x"}]`, "id,n\n1,x\n"},
+		{"list", `{"Resource":"arn:aws:states:::s3:listObjectsV2","Parameters":{"Bucket":"b"}}`, `[{"Key":"a"},{"Key":"b"}]`, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, res := runDef(t, def(tc.reader), `{"key":"k"}`, ExecutionConfig{Invoker: reader(tc.body)})
+			assertOutput(t, res, tc.want)
+		})
+	}
+	_, res := runDef(t, def(tests[0].reader), `{"key":"k"}`, ExecutionConfig{Invoker: reader("not json")})
+	assertFailed(t, res, StatusFailed, ErrItemReaderFailed)
+}

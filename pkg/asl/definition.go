@@ -141,8 +141,8 @@ type state struct {
 	hasToleratedPct    bool
 	toleratedCountPath *jsonpath.Path
 	toleratedPctPath   *jsonpath.Path
-	itemReader         any
-	itemBatcher        any
+	reader             *itemReader
+	batcher            *batcher
 	resultWriter       any
 	label              string
 }
@@ -759,8 +759,12 @@ func (c *compiler) mapState(sp string, st *state, def map[string]any) {
 	if v, ok := def["ToleratedFailurePercentagePath"]; ok {
 		st.toleratedPctPath = c.refPath(sp+".ToleratedFailurePercentagePath", v)
 	}
-	st.itemReader = def["ItemReader"]
-	st.itemBatcher = def["ItemBatcher"]
+	if v, ok := def["ItemReader"]; ok {
+		st.reader = c.itemReader(sp+".ItemReader", v)
+	}
+	if v, ok := def["ItemBatcher"]; ok {
+		st.batcher = c.batcher(sp+".ItemBatcher", v)
+	}
 	st.resultWriter = def["ResultWriter"]
 	st.label, _ = def["Label"].(string)
 }
@@ -795,4 +799,40 @@ func (c *compiler) compileIntrinsic(path, src string) *intrinsic.Expr {
 		}
 	}
 	return e
+}
+
+// batcher is a Map's ItemBatcher: iterations get {"Items": [...],
+// "BatchInput": ...} instead of single items.
+type batcher struct {
+	maxItems     int
+	maxItemsPath *jsonpath.Path
+	maxBytes     int
+	maxBytesPath *jsonpath.Path
+	batchInput   *template
+}
+
+func (c *compiler) batcher(path string, v any) *batcher {
+	m, ok := v.(map[string]any)
+	if !ok {
+		c.errf(path, "ItemBatcher must be an object")
+		return nil
+	}
+	b := &batcher{}
+	for k, val := range m {
+		switch k {
+		case "MaxItemsPerBatch":
+			b.maxItems, _ = c.posInt(path+"."+k, val)
+		case "MaxItemsPerBatchPath":
+			b.maxItemsPath = c.refPath(path+"."+k, val)
+		case "MaxInputBytesPerBatch":
+			b.maxBytes, _ = c.posInt(path+"."+k, val)
+		case "MaxInputBytesPerBatchPath":
+			b.maxBytesPath = c.refPath(path+"."+k, val)
+		case "BatchInput":
+			b.batchInput = c.template(path+"."+k, val)
+		default:
+			c.errf(path+"."+k, "field %q is not allowed in ItemBatcher", k)
+		}
+	}
+	return b
 }

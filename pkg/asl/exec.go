@@ -252,7 +252,7 @@ func (ex *Execution) run(ctx context.Context) {
 		}
 	}
 	th := &thread{prev: 1}
-	out, err := ex.runMachine(ctx, th, ex.sm.top, ex.input)
+	out, err := ex.safeRun(ctx, th, ex.sm.top, ex.input)
 	if err == nil {
 		ex.result = Result{Status: StatusSucceeded, Output: out}
 		ex.event(th, "ExecutionSucceeded", "executionSucceededEventDetails", map[string]any{
@@ -329,6 +329,17 @@ func (ex *Execution) stopped(ctx context.Context) error {
 
 // errBranchCancelled stops the other branches or iterations after one failed.
 var errBranchCancelled = errors.New("asl: cancelled because a sibling failed")
+
+// safeRun is runMachine in a goroutine of its own: a panic (a bug, never an
+// input) fails the execution with States.Runtime instead of the process.
+func (ex *Execution) safeRun(ctx context.Context, th *thread, m *machine, input any) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, errorf(ErrRuntime, "internal error: %v", r)
+		}
+	}()
+	return ex.runMachine(ctx, th, m, input)
+}
 
 // runMachine runs a state graph from its StartAt to an end.
 func (ex *Execution) runMachine(ctx context.Context, th *thread, m *machine, input any) (any, error) {
@@ -629,7 +640,7 @@ func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st 
 		go func(i int, b *machine) {
 			defer wg.Done()
 			bth := &thread{prev: started}
-			out, err := ex.runMachine(bctx, bth, b, eff)
+			out, err := ex.safeRun(bctx, bth, b, eff)
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil && !errors.Is(err, errBranchCancelled) {

@@ -12,11 +12,14 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 	if aerr != nil {
 		return nil, nil, aerr
 	}
-	if st.itemReader != nil {
-		return nil, nil, errorf(ErrItemReaderFailed, "ItemReader is not supported by the local interpreter in state '%s'", st.name)
-	}
 	itemsV := eff
-	if st.itemsPath.null {
+	if st.reader != nil {
+		v, err := ex.readItems(ctx, f, st, eff)
+		if err != nil {
+			return nil, nil, err
+		}
+		itemsV = v
+	} else if st.itemsPath.null {
 		itemsV = map[string]any{}
 	} else if st.itemsPath.path != nil {
 		v, err := st.itemsPath.path.Get(eff)
@@ -28,6 +31,15 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 	items, ok := itemsV.([]any)
 	if !ok {
 		return nil, nil, errorf(ErrRuntime, "Map state '%s': the items must be a JSON array, got %s", st.name, compactJSON(itemsV))
+	}
+
+	selected := false
+	if st.batcher != nil {
+		batches, err := ex.batchItems(f, st, eff, items)
+		if err != nil {
+			return nil, nil, err
+		}
+		items, selected = batches, true
 	}
 
 	limit := st.maxConcurrency
@@ -71,7 +83,7 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				out, err := ex.runIteration(mctx, started, f, st, eff, i, items[i])
+				out, err := ex.runIteration(mctx, started, f, st, eff, i, items[i], selected)
 				if err == nil {
 					results[i] = out
 					continue
@@ -167,11 +179,16 @@ func nonNegInt(p interface{ Get(any) (any, error) }, eff any, field string) (int
 	return int(n), nil
 }
 
-func (ex *Execution) runIteration(ctx context.Context, started int64, f *frame, st *state, eff any, i int, item any) (any, error) {
+func (ex *Execution) runIteration(ctx context.Context, started int64, f *frame, st *state, eff any, i int, item any, selected bool) (_ any, rerr error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rerr = errorf(ErrRuntime, "internal error: %v", r)
+		}
+	}()
 	th := &thread{prev: started}
 	ex.event(th, "MapIterationStarted", "mapIterationStartedEventDetails", map[string]any{"name": st.name, "index": i})
 	input := item
-	if st.itemSelector != nil {
+	if st.itemSelector != nil && !selected {
 		sf := *f
 		sf.item = &mapItem{index: i, value: item}
 		v, err := st.itemSelector.eval(&sf, eff)
@@ -181,7 +198,7 @@ func (ex *Execution) runIteration(ctx context.Context, started int64, f *frame, 
 		}
 		input = v
 	}
-	out, err := ex.runMachine(ctx, th, st.processor, input)
+	out, err := ex.safeRun(ctx, th, st.processor, input)
 	if err != nil {
 		if errors.Is(err, errBranchCancelled) {
 			ex.event(th, "MapIterationAborted", "mapIterationAbortedEventDetails", map[string]any{"name": st.name, "index": i})
@@ -192,4 +209,79 @@ func (ex *Execution) runIteration(ctx context.Context, started int64, f *frame, 
 	}
 	ex.event(th, "MapIterationSucceeded", "mapIterationSucceededEventDetails", map[string]any{"name": st.name, "index": i})
 	return out, nil
+}
+
+// batchItems applies the ItemSelector to every item and groups the results
+// into ItemBatcher batches.
+func (ex *Execution) batchItems(f *frame, st *state, eff any, items []any) ([]any, *Error) {
+	b := st.batcher
+	maxItems, maxBytes := b.maxItems, b.maxBytes
+	if b.maxItemsPath != nil {
+		n, err := nonNegInt(b.maxItemsPath, eff, "MaxItemsPerBatchPath")
+		if err != nil {
+			return nil, err
+		}
+		maxItems = n
+	}
+	if b.maxBytesPath != nil {
+		n, err := nonNegInt(b.maxBytesPath, eff, "MaxInputBytesPerBatchPath")
+		if err != nil {
+			return nil, err
+		}
+		maxBytes = n
+	}
+	var batchInput any
+	hasBatchInput := b.batchInput != nil
+	if hasBatchInput {
+		v, err := b.batchInput.eval(f, eff)
+		if err != nil {
+			return nil, err
+		}
+		batchInput = v
+	}
+	var (
+		batches []any
+		cur     []any
+		size    int
+	)
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		m := map[string]any{"Items": cur}
+		if hasBatchInput {
+			m["BatchInput"] = batchInput
+		}
+		batches = append(batches, m)
+		cur, size = nil, 0
+	}
+	for i, item := range items {
+		in := item
+		if st.itemSelector != nil {
+			sf := *f
+			sf.item = &mapItem{index: i, value: item}
+			v, err := st.itemSelector.eval(&sf, eff)
+			if err != nil {
+				return nil, err
+			}
+			in = v
+		}
+		n := 0
+		if maxBytes > 0 {
+			n = len(compactJSON(in))
+			if len(cur) > 0 && size+n > maxBytes {
+				flush()
+			}
+		}
+		cur = append(cur, in)
+		size += n
+		if maxItems > 0 && len(cur) >= maxItems {
+			flush()
+		}
+	}
+	flush()
+	if batches == nil {
+		batches = []any{}
+	}
+	return batches, nil
 }

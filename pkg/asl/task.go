@@ -334,7 +334,7 @@ func (ex *Execution) invoke(ctx context.Context, st *state, req TaskRequest, tim
 		waiter = ex.tokens.register(req.TaskToken)
 		defer ex.tokens.remove(req.TaskToken)
 	}
-	out, err := ex.cfg.Invoker.Invoke(ictx, req)
+	out, err := safeInvoke(ictx, ex.cfg.Invoker, req)
 	if err == nil && waiter != nil {
 		out, err = ex.waitToken(ictx, waiter, heartbeat)
 	}
@@ -348,6 +348,16 @@ func (ex *Execution) invoke(ctx context.Context, st *state, req TaskRequest, tim
 		return nil, taskError(req, err)
 	}
 	return out, nil
+}
+
+// safeInvoke turns a panicking invoker into a failed task.
+func safeInvoke(ctx context.Context, inv TaskInvoker, req TaskRequest) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, errorf(ErrTaskFailed, "the task panicked: %v", r)
+		}
+	}()
+	return inv.Invoke(ctx, req)
 }
 
 func (ex *Execution) waitToken(ctx context.Context, w *tokenWait, heartbeat time.Duration) (any, error) {
