@@ -35,7 +35,9 @@ type Config struct {
 	// Exporter, when set, is used instead of the one the environment
 	// chooses (tests use tracetest.NewInMemoryExporter).
 	Exporter sdktrace.SpanExporter
-	// Sampler overrides the sampler. Nil means ParentBased(AlwaysSample).
+	// Sampler overrides the sampler. Nil means the SDK default: the
+	// OTEL_TRACES_SAMPLER/OTEL_TRACES_SAMPLER_ARG variables, else
+	// parentbased_always_on.
 	Sampler sdktrace.Sampler
 	// Syncer exports each span when it ends instead of batching. Useful for
 	// tests; on Lambda batching plus ForceFlush per invocation is cheaper.
@@ -91,13 +93,16 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 	if cfg.ServiceVersion != "" {
 		attrs = append(attrs, attribute.String("service.version", cfg.ServiceVersion))
 	}
-	sampler := cfg.Sampler
-	if sampler == nil {
-		sampler = sdktrace.ParentBased(sdktrace.AlwaysSample())
+	// OTEL_RESOURCE_ATTRIBUTES adds attributes (deployment.environment,
+	// cloud.region...); the configured service name wins over the variables.
+	res, err := resource.New(ctx, resource.WithFromEnv(), resource.WithTelemetrySDK(), resource.WithAttributes(attrs...))
+	if err != nil && (res == nil || !errors.Is(err, resource.ErrPartialResource)) {
+		// A malformed OTEL_RESOURCE_ATTRIBUTES only loses those attributes.
+		return nil, fmt.Errorf("telemetry: resource: %w", err)
 	}
-	opts := []sdktrace.TracerProviderOption{
-		sdktrace.WithResource(resource.NewSchemaless(attrs...)),
-		sdktrace.WithSampler(sampler),
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+	if cfg.Sampler != nil {
+		opts = append(opts, sdktrace.WithSampler(cfg.Sampler))
 	}
 	if exp != nil {
 		var proc sdktrace.SpanProcessor
