@@ -88,6 +88,9 @@ type state struct {
 	nextName string
 	end      bool
 
+	// flow is the state's query language: how input becomes arguments and
+	// a result becomes output (JSONPath today; JSONata would be another).
+	flow                              dataFlow
 	inputPath, outputPath, resultPath pathField
 	parameters                        *template
 	resultSelector                    *template
@@ -405,6 +408,8 @@ func (c *compiler) state(sp, name string, def map[string]any) *state {
 	case kindMap:
 		c.mapState(sp, st, def)
 	}
+	st.flow = &jsonPathFlow{inputPath: st.inputPath, outputPath: st.outputPath, resultPath: st.resultPath,
+		parameters: st.parameters, resultSelector: st.resultSelector}
 	return st
 }
 

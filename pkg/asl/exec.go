@@ -402,7 +402,7 @@ func (ex *Execution) runState(ctx context.Context, th *thread, st *state, raw an
 			if !matches(c.errorEquals, ae.Name) {
 				continue
 			}
-			out, rerr := applyResultPath(c.resultPath, raw, ae.output())
+			out, rerr := st.flow.catchOutput(f, c, raw, ae)
 			if rerr != nil {
 				return nil, nil, rerr
 			}
@@ -466,25 +466,23 @@ func (ex *Execution) sleep(ctx context.Context, d time.Duration) error {
 func (ex *Execution) execOnce(ctx context.Context, th *thread, f *frame, st *state, raw any) (any, *state, error) {
 	switch st.kind {
 	case kindPass:
-		eff, err := applyInputPath(st.inputPath, "InputPath", raw)
+		eff, err := st.flow.input(f, raw)
 		if err != nil {
 			return nil, nil, err
 		}
-		if st.parameters != nil {
-			if eff, err = st.parameters.eval(f, eff); err != nil {
-				return nil, nil, err
-			}
+		if eff, err = st.flow.arguments(f, eff); err != nil {
+			return nil, nil, err
 		}
 		result := eff
 		if st.hasResult {
 			result = st.result
 		}
-		out, err := finish(st, raw, result)
+		out, err := st.flow.output(f, raw, result)
 		return out, st.next, toErr(err)
 	case kindTask:
 		return ex.execTask(ctx, th, f, st, raw)
 	case kindChoice:
-		eff, err := applyInputPath(st.inputPath, "InputPath", raw)
+		eff, err := st.flow.input(f, raw)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -503,10 +501,10 @@ func (ex *Execution) execOnce(ctx context.Context, th *thread, f *frame, st *sta
 		if !matched && next == nil {
 			return nil, nil, errorf(ErrNoChoiceMatched, "No Choice rule matched and there is no Default in state '%s'", st.name)
 		}
-		out, err := applyOutputPath(st.outputPath, eff)
+		out, err := st.flow.passOutput(f, eff)
 		return out, next, toErr(err)
 	case kindWait:
-		eff, err := applyInputPath(st.inputPath, "InputPath", raw)
+		eff, err := st.flow.input(f, raw)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -517,14 +515,14 @@ func (ex *Execution) execOnce(ctx context.Context, th *thread, f *frame, st *sta
 		if serr := ex.sleep(ctx, d); serr != nil {
 			return nil, nil, serr
 		}
-		out, err := applyOutputPath(st.outputPath, eff)
+		out, err := st.flow.passOutput(f, eff)
 		return out, st.next, toErr(err)
 	case kindSucceed:
-		eff, err := applyInputPath(st.inputPath, "InputPath", raw)
+		eff, err := st.flow.input(f, raw)
 		if err != nil {
 			return nil, nil, err
 		}
-		out, err := applyOutputPath(st.outputPath, eff)
+		out, err := st.flow.passOutput(f, eff)
 		return out, nil, toErr(err)
 	case kindFail:
 		return nil, nil, toErr(ex.failError(f, st, raw))
@@ -542,19 +540,6 @@ func toErr(e *Error) error {
 		return nil
 	}
 	return e
-}
-
-// finish applies ResultPath and OutputPath (callers apply ResultSelector).
-func finish(st *state, raw, result any) (any, *Error) {
-	out, err := applyResultPath(st.resultPath, raw, result)
-	if err != nil {
-		return nil, err
-	}
-	return applyOutputPath(st.outputPath, out)
-}
-
-func applyOutputPath(pf pathField, v any) (any, *Error) {
-	return applyInputPath(pf, "OutputPath", v)
 }
 
 func (ex *Execution) waitDuration(st *state, eff any) (time.Duration, *Error) {
@@ -617,14 +602,12 @@ func (ex *Execution) failError(f *frame, st *state, raw any) *Error {
 }
 
 func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st *state, raw any) (any, *state, error) {
-	eff, aerr := applyInputPath(st.inputPath, "InputPath", raw)
+	eff, aerr := st.flow.input(f, raw)
 	if aerr != nil {
 		return nil, nil, aerr
 	}
-	if st.parameters != nil {
-		if eff, aerr = st.parameters.eval(f, eff); aerr != nil {
-			return nil, nil, aerr
-		}
+	if eff, aerr = st.flow.arguments(f, eff); aerr != nil {
+		return nil, nil, aerr
 	}
 	started := ex.event(th, "ParallelStateStarted", "", nil)
 	bctx, cancel := context.WithCancelCause(ctx)
@@ -668,13 +651,7 @@ func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st 
 }
 
 func (ex *Execution) finishWithSelector(f *frame, st *state, raw, result any) (any, *state, error) {
-	if st.resultSelector != nil {
-		var err *Error
-		if result, err = st.resultSelector.eval(f, result); err != nil {
-			return nil, nil, err
-		}
-	}
-	out, err := finish(st, raw, result)
+	out, err := st.flow.output(f, raw, result)
 	return out, st.next, toErr(err)
 }
 

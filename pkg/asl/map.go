@@ -8,7 +8,7 @@ import (
 )
 
 func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *state, raw any) (any, *state, error) {
-	eff, aerr := applyInputPath(st.inputPath, "InputPath", raw)
+	eff, aerr := st.flow.input(f, raw)
 	if aerr != nil {
 		return nil, nil, aerr
 	}

@@ -316,3 +316,60 @@ func applyResultPath(pf pathField, raw, result any) (any, *Error) {
 	}
 	return out, nil
 }
+
+// dataFlow is a query language's data processing for one state. The
+// interpreter calls input, then arguments, runs the state, then output (or
+// passOutput for states without a result, catchOutput for a caught error).
+// JSONPath is implemented by jsonPathFlow; JSONata (Arguments, Output,
+// Assign) would be a second implementation chosen per state.
+type dataFlow interface {
+	// input selects what the state works on (InputPath).
+	input(f *frame, raw any) (any, *Error)
+	// arguments builds the state's arguments from its input (Parameters).
+	arguments(f *frame, eff any) (any, *Error)
+	// output combines the raw input and the result into the state output
+	// (ResultSelector, ResultPath, OutputPath).
+	output(f *frame, raw, result any) (any, *Error)
+	// passOutput is the output of Choice, Wait and Succeed (OutputPath).
+	passOutput(f *frame, eff any) (any, *Error)
+	// catchOutput is the input of a catcher's Next (the catcher's ResultPath).
+	catchOutput(f *frame, c *catcher, raw any, e *Error) (any, *Error)
+}
+
+type jsonPathFlow struct {
+	inputPath, outputPath, resultPath pathField
+	parameters, resultSelector        *template
+}
+
+func (j *jsonPathFlow) input(_ *frame, raw any) (any, *Error) {
+	return applyInputPath(j.inputPath, "InputPath", raw)
+}
+
+func (j *jsonPathFlow) arguments(f *frame, eff any) (any, *Error) {
+	if j.parameters == nil {
+		return eff, nil
+	}
+	return j.parameters.eval(f, eff)
+}
+
+func (j *jsonPathFlow) output(f *frame, raw, result any) (any, *Error) {
+	if j.resultSelector != nil {
+		var err *Error
+		if result, err = j.resultSelector.eval(f, result); err != nil {
+			return nil, err
+		}
+	}
+	out, err := applyResultPath(j.resultPath, raw, result)
+	if err != nil {
+		return nil, err
+	}
+	return applyInputPath(j.outputPath, "OutputPath", out)
+}
+
+func (j *jsonPathFlow) passOutput(_ *frame, eff any) (any, *Error) {
+	return applyInputPath(j.outputPath, "OutputPath", eff)
+}
+
+func (j *jsonPathFlow) catchOutput(_ *frame, c *catcher, raw any, e *Error) (any, *Error) {
+	return applyResultPath(c.resultPath, raw, e.output())
+}

@@ -146,7 +146,7 @@ func (ex *Execution) functionName(s string) string {
 // execTask runs a Task: input processing, invocation (or mock), result
 // processing.
 func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *state, raw any) (any, *state, error) {
-	eff, aerr := applyInputPath(st.inputPath, "InputPath", raw)
+	eff, aerr := st.flow.input(f, raw)
 	if aerr != nil {
 		return nil, nil, aerr
 	}
@@ -159,11 +159,9 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 		f.token = newUUID() + newUUID()
 		defer func() { f.token = "" }()
 	}
-	params := eff
-	if st.parameters != nil {
-		if params, aerr = st.parameters.eval(f, eff); aerr != nil {
-			return nil, nil, aerr
-		}
+	params, aerr := st.flow.arguments(f, eff)
+	if aerr != nil {
+		return nil, nil, aerr
 	}
 	req := TaskRequest{
 		Resource: st.resource, Service: res.service, Action: res.action, Pattern: res.pattern,
