@@ -14,6 +14,8 @@ const (
 	TypeSagaStepFailed            = "dev.cogniforge.saga.step.failed.v1"
 	TypeSagaCompensationSucceeded = "dev.cogniforge.saga.compensation.succeeded.v1"
 	TypeSagaCompensationFailed    = "dev.cogniforge.saga.compensation.failed.v1"
+	// TypeSagaTask is the payload of a saga step function (pkg/saga.Task).
+	TypeSagaTask = "dev.cogniforge.saga.task.v1"
 
 	TypeGatewayAccepted = "dev.cogniforge.gateway.accepted.v1"
 )
@@ -23,7 +25,7 @@ var AllTypes = []string{
 	TypeRequestCompleted,
 	TypeSagaStarted, TypeSagaCompleted, TypeSagaCompensated, TypeSagaStuck,
 	TypeSagaStepSucceeded, TypeSagaStepFailed,
-	TypeSagaCompensationSucceeded, TypeSagaCompensationFailed,
+	TypeSagaCompensationSucceeded, TypeSagaCompensationFailed, TypeSagaTask,
 	TypeGatewayAccepted,
 }
 

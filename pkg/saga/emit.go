@@ -1,0 +1,98 @@
+package saga
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"github.com/cogniforge/cogniforge/pkg/events"
+	"github.com/cogniforge/cogniforge/pkg/faas"
+)
+
+// maxMessage is the longest error message the catalog accepts.
+const maxMessage = 4096
+
+// stepEvent builds the catalog event of one finished (or failed) phase:
+// correlationid and subject are the saga id; traceparent is the span in ctx
+// or else the saga's own.
+func stepEvent(ctx context.Context, source string, t Task, now time.Time, dur time.Duration, out Outcome, reply any, err error) (cloudevents.Event, error) {
+	attempt := out.Attempt
+	if attempt < 1 {
+		attempt = t.RetryCount + 1
+	}
+	ms := float64(dur.Microseconds()) / 1000
+	var typ string
+	var data any
+	if err == nil {
+		typ = events.TypeSagaStepSucceeded
+		if t.Phase == PhaseCompensation {
+			typ = events.TypeSagaCompensationSucceeded
+		}
+		data = events.StepSucceeded{SagaID: t.SagaID, Saga: t.Saga, Step: t.Step, Phase: t.Phase, Attempt: attempt, Result: asObject(reply), DurationMs: ms}
+	} else {
+		typ = events.TypeSagaStepFailed
+		if t.Phase == PhaseCompensation {
+			typ = events.TypeSagaCompensationFailed
+		}
+		msg := err.Error()
+		if len(msg) > maxMessage {
+			msg = msg[:maxMessage]
+		}
+		data = events.StepFailed{SagaID: t.SagaID, Saga: t.Saga, Step: t.Step, Phase: t.Phase, Attempt: attempt,
+			Error: events.ErrorInfo{Name: faas.ErrorName(err), Message: msg}, Retryable: !IsBusiness(err), DurationMs: ms}
+	}
+	e, nerr := events.New(ctx, typ, source, data, events.Subject(t.SagaID), events.Time(now))
+	if nerr != nil {
+		return e, nerr
+	}
+	e.SetExtension(events.ExtCorrelationID, t.SagaID)
+	if events.TraceParent(ctx) == "" && t.TraceParent != "" {
+		e.SetExtension(events.ExtTraceParent, t.TraceParent)
+	}
+	return e, nil
+}
+
+// asObject returns v as a JSON object for an event's free-form result, or
+// nil when it is not one.
+func asObject(v any) map[string]any {
+	var b []byte
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case json.RawMessage:
+		b = x
+	default:
+		var err error
+		if b, err = json.Marshal(x); err != nil {
+			return nil
+		}
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+// emit publishes the phase's event. A step's effect is already recorded
+// when it is published, so a bus failure must not fail the step (a retry
+// would only answer the recorded result); it is logged instead.
+func (h *handler[In, Out]) emit(ctx context.Context, t Task, start time.Time, out Outcome, reply any, err error) {
+	if h.cfg.Bus == nil {
+		return
+	}
+	now := h.now()
+	e, eerr := stepEvent(ctx, h.source, t, now, now.Sub(start), out, reply, err)
+	if eerr == nil {
+		var res []error
+		res, eerr = h.cfg.Bus.Publish(ctx, []cloudevents.Event{e})
+		if eerr == nil && len(res) == 1 {
+			eerr = res[0]
+		}
+	}
+	if eerr != nil {
+		h.logger.ErrorContext(ctx, "saga: step event not published", "sagaId", t.SagaID, "step", t.Step, "phase", t.Phase, "error", eerr)
+	}
+}
