@@ -1,12 +1,13 @@
 // Package bolt is the embedded store.Store: one bbolt file in a data
 // directory, for the local runtime and single-host deployments.
 //
-// Every write is one bbolt read-write transaction, fsynced before the call
-// returns (bbolt's default), so an acknowledged write survives a crash.
-// Because bbolt has one writer at a time, each fsync serialises writers; with
-// Config.GroupCommit concurrent writes share transactions (bbolt's Batch), so
-// many goroutines pay for one fsync, at the price of up to MaxBatchDelay of
-// extra latency for a lone writer.
+// Every write is committed in a bbolt read-write transaction that is
+// fsynced before the call returns (bbolt's default), so an acknowledged
+// write survives a crash. bbolt has one writer at a time, so by default each
+// write pays for its own fsync and parallel writers queue behind each other.
+// With Config.GroupCommit one committer goroutine runs every write that
+// queued up while the previous commit was syncing in a single transaction:
+// many writers share one fsync, and a lone writer waits for no timer.
 //
 // A Store is safe for concurrent use by goroutines of one process; bbolt
 // locks the file, so a second process opening it waits (up to OpenTimeout).
@@ -46,11 +47,9 @@ type Config struct {
 	// Now is the clock expiry is judged by. Nil means time.Now.
 	Now func() time.Time
 	// GroupCommit makes concurrent writes share a transaction and its fsync
-	// (bbolt Batch). Off by default: a single writer pays no batching delay.
+	// (see the package doc). Writes stay serialisable: each sees the ones
+	// committed before it in the same transaction. Off by default.
 	GroupCommit bool
-	// MaxBatchDelay bounds how long a GroupCommit write waits for others to
-	// join its transaction. Zero means 2ms.
-	MaxBatchDelay time.Duration
 	// MaxBatchSize caps writes per shared transaction. Zero means 1000.
 	MaxBatchSize int
 	// OpenTimeout bounds the wait for the file lock held by another
@@ -66,9 +65,6 @@ func (c Config) Validate() error {
 	if c.Dir == "" {
 		errs = append(errs, errors.New("bolt: Dir is required"))
 	}
-	if c.MaxBatchDelay < 0 {
-		errs = append(errs, fmt.Errorf("bolt: MaxBatchDelay %s is negative", c.MaxBatchDelay))
-	}
 	if c.MaxBatchSize < 0 {
 		errs = append(errs, fmt.Errorf("bolt: MaxBatchSize %d is negative", c.MaxBatchSize))
 	}
@@ -82,7 +78,7 @@ func (c Config) Validate() error {
 type Store struct {
 	db    *bbolt.DB
 	now   func() time.Time
-	group bool
+	group *committer // nil without GroupCommit
 }
 
 // Open opens (creating if needed) the store in cfg.Dir. Close releases it.
@@ -101,13 +97,6 @@ func Open(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", cfg.Dir, err)
 	}
-	db.MaxBatchDelay = 2 * time.Millisecond
-	if cfg.MaxBatchDelay > 0 {
-		db.MaxBatchDelay = cfg.MaxBatchDelay
-	}
-	if cfg.MaxBatchSize > 0 {
-		db.MaxBatchSize = cfg.MaxBatchSize
-	}
 	if err := db.Update(func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(rootBucket)
 		return err
@@ -119,11 +108,23 @@ func Open(cfg Config) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, now: now, group: cfg.GroupCommit}, nil
+	s := &Store{db: db, now: now}
+	if cfg.GroupCommit {
+		size := cfg.MaxBatchSize
+		if size == 0 {
+			size = 1000
+		}
+		s.group = newCommitter(db, size)
+	}
+	return s, nil
 }
 
-// Close closes the database file.
+// Close waits for queued writes, then closes the database file. No method
+// may be called after Close.
 func (s *Store) Close() error {
+	if s.group != nil {
+		s.group.close()
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("bolt: close: %w", err)
 	}
@@ -230,16 +231,17 @@ func remove(tx *bbolt.Tx, key store.Key) error {
 }
 
 // update runs fn in a durable read-write transaction, shared with other
-// writers under GroupCommit. fn may run more than once under GroupCommit, so
-// it must set its results afresh each time; outcomes that are not failures of
-// the transaction (a failed condition) are returned through the closure, not
-// as fn's error, so they do not force the batch to be retried.
+// writers under GroupCommit. fn may run more than once (a shared transaction
+// that fails is retried one write at a time), so it must set its results
+// afresh each time; outcomes that are not failures of the transaction (a
+// failed condition) are returned through the closure, not as fn's error, so
+// they do not roll back the writes sharing the transaction.
 func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if s.group {
-		return s.db.Batch(fn)
+	if s.group != nil {
+		return s.group.do(fn)
 	}
 	return s.db.Update(fn)
 }

@@ -39,11 +39,11 @@ func TestContract(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	err := bolt.Config{MaxBatchDelay: -1, MaxBatchSize: -1, OpenTimeout: -1}.Validate()
+	err := bolt.Config{MaxBatchSize: -1, OpenTimeout: -1}.Validate()
 	if err == nil {
 		t.Fatal("invalid config accepted")
 	}
-	for _, want := range []string{"Dir", "MaxBatchDelay", "MaxBatchSize", "OpenTimeout"} {
+	for _, want := range []string{"Dir", "MaxBatchSize", "OpenTimeout"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
