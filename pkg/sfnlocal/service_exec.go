@@ -294,18 +294,25 @@ func (s *Service) startExecution(ctx context.Context, in *startExecutionInput) (
 	return &startExecutionOutput{ExecutionArn: p.rec.ARN, StartDate: epoch(p.rec.StartDate)}, nil
 }
 
-// persistStart writes the RUNNING record and the running index entry.
+// persistStart writes the running index entry, then the RUNNING record:
+// a crash in between leaves an entry without a record, which recover
+// drops, never a RUNNING record nobody will fail over.
 func (s *Service) persistStart(ctx context.Context, rec executionRecord) error {
-	if err := s.putExecution(ctx, rec, store.Condition{IfAbsent: true}); err != nil {
-		if errors.Is(err, store.ErrConditionFailed) {
-			return apiErrorf(ErrCodeExecutionAlreadyExists, "Execution Already Exists: '%s'", rec.ARN)
-		}
-		return err
-	}
-	if _, err := s.st.Put(ctx, store.Item{Key: store.Key{Partition: partRunning, Sort: rec.ARN}, Value: []byte(rec.MachineName)}, store.Condition{}); err != nil {
+	idx := store.Key{Partition: partRunning, Sort: rec.ARN}
+	if _, err := s.st.Put(ctx, store.Item{Key: idx, Value: []byte(rec.MachineName)}, store.Condition{}); err != nil {
 		return fmt.Errorf("sfnlocal: index running execution %s: %w", rec.ARN, err)
 	}
-	return nil
+	err := s.putExecution(ctx, rec, store.Condition{IfAbsent: true})
+	if err == nil {
+		return nil
+	}
+	if derr := s.st.Delete(ctx, idx, store.Condition{}); derr != nil {
+		err = errors.Join(err, fmt.Errorf("sfnlocal: unindex execution %s: %w", rec.ARN, derr))
+	}
+	if errors.Is(err, store.ErrConditionFailed) {
+		return apiErrorf(ErrCodeExecutionAlreadyExists, "Execution Already Exists: '%s'", rec.ARN)
+	}
+	return err
 }
 
 // watch records the end of an execution. An execution aborted because the
