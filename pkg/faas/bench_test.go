@@ -6,9 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -169,4 +173,136 @@ func BenchmarkHTTPLoopback(b *testing.B) {
 			})
 		})
 	}
+}
+
+// pairedCPU runs a and b alternately in blocks of n calls on one locked OS
+// thread and reports the thread CPU time per call of each and their ratio.
+// Interleaving cancels the load drift of a shared machine that makes
+// sequential sub-benchmarks incomparable.
+func pairedCPU(bm *testing.B, n int, nameA, nameB string, a, b func()) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var ta, tb time.Duration
+	calls := 0
+	for bm.Loop() {
+		t0 := threadCPU()
+		for range n {
+			a()
+		}
+		t1 := threadCPU()
+		for range n {
+			b()
+		}
+		t2 := threadCPU()
+		ta += t1 - t0
+		tb += t2 - t1
+		calls += n
+	}
+	bm.ReportMetric(float64(ta.Nanoseconds())/float64(calls), nameA+"-cpu-ns/call")
+	bm.ReportMetric(float64(tb.Nanoseconds())/float64(calls), nameB+"-cpu-ns/call")
+	bm.ReportMetric(float64(ta)/float64(tb), nameA+"/"+nameB)
+}
+
+// BenchmarkSQSBatchPaired is BenchmarkSQSBatch's faas.Invoker vs plain,
+// interleaved and measured in thread CPU time.
+func BenchmarkSQSBatchPaired(b *testing.B) {
+	payload := benchSQSPayload(b)
+	inv := faas.NewInvoker(faas.Function{Name: "bench", Handler: typedHandler}, faas.WithLogger(quietLogger()))
+	ctx := context.Background()
+	pairedCPU(b, 5, "faas", "plain", func() {
+		if _, err := inv.Invoke(ctx, payload); err != nil {
+			b.Fatal(err)
+		}
+	}, func() {
+		var in events.SQSEvent
+		if err := json.Unmarshal(payload, &in); err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range in.Records {
+			var ev cloudevents.Event
+			if err := json.Unmarshal([]byte(r.Body), &ev); err != nil {
+				b.Fatal(err)
+			}
+			_, _ = typedHandler(ctx, ev)
+		}
+	})
+}
+
+// BenchmarkTracingPaired reports the per-event CPU cost of the Tracing
+// middleware (SDK provider, no exporter) against the bare handler.
+func BenchmarkTracingPaired(b *testing.B) {
+	ev := completedEvent("t1", requestCompleted{Service: "s"})
+	ev.SetExtension("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+	noop := func(context.Context, cloudevents.Event) (*cloudevents.Event, error) { return nil, nil }
+	tp := sdktrace.NewTracerProvider()
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	traced := faas.Chain(noop, faas.Tracing(tp))
+	ctx := context.Background()
+	pairedCPU(b, 200, "on", "off", func() { _, _ = traced(ctx, ev) }, func() { _, _ = noop(ctx, ev) })
+}
+
+// BenchmarkHTTPLoopbackPaired alternates blocks of 256 requests (16 in
+// flight) between the bare handler and NewHTTPHandler (validation + default
+// middleware) on loopback servers and reports each one's throughput and
+// faas/bare as a fraction (target >= 0.70).
+func BenchmarkHTTPLoopbackPaired(b *testing.B) {
+	fn := faas.Function{Name: "bench", Handler: typedHandler}
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := cehttp.NewEventFromHTTPRequest(r); err != nil {
+			w.WriteHeader(400)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer bare.Close()
+	ours := httptest.NewServer(faas.NewHTTPHandler(fn, faas.WithLogger(quietLogger()), faas.WithValidator(testValidator{})))
+	defer ours.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	defer client.CloseIdleConnections()
+	body := `{"service":"checkout","operation":"POST /orders","status":"ok","durationMs":12.5}`
+	const block, inFlight = 256, 16
+	run := func(url string) time.Duration {
+		start := time.Now()
+		var wg sync.WaitGroup
+		var next atomic.Int64
+		for range inFlight {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for next.Add(1) <= block {
+					req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+					req.Header.Set("Ce-Specversion", "1.0")
+					req.Header.Set("Ce-Id", "b-1")
+					req.Header.Set("Ce-Source", "/bench")
+					req.Header.Set("Ce-Type", completedType)
+					req.Header.Set("Content-Type", "application/json")
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusAccepted {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	run(bare.URL) // warm connections
+	run(ours.URL)
+	var tBare, tOurs time.Duration
+	n := 0
+	for b.Loop() {
+		tBare += run(bare.URL)
+		tOurs += run(ours.URL)
+		n += block
+	}
+	b.ReportMetric(float64(n)/tBare.Seconds(), "bare-req/s")
+	b.ReportMetric(float64(n)/tOurs.Seconds(), "faas-req/s")
+	b.ReportMetric(tBare.Seconds()/tOurs.Seconds(), "faas/bare-throughput")
 }
