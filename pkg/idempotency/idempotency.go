@@ -51,6 +51,11 @@ type Config struct {
 	// (see ParsePath). Empty means the CloudEvent's source and id. Only the
 	// Middleware uses it; Do takes the key as an argument.
 	KeyPath string
+	// PayloadPath selects the part of the event's data whose hash must match
+	// between duplicates (see ParsePath), e.g. "$.order" when the data also
+	// carries a per-delivery timestamp. Empty means all of the data. Only
+	// the Middleware uses it; Do hashes its payload argument.
+	PayloadPath string
 	// RequireKey makes an event without a key at KeyPath fail with
 	// ErrKeyMissing. By default such an event runs unguarded, as in
 	// Powertools.
@@ -84,6 +89,11 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if c.PayloadPath != "" {
+		if _, err := ParsePath(c.PayloadPath); err != nil {
+			errs = append(errs, fmt.Errorf("PayloadPath: %w", err))
+		}
+	}
 	if c.ExpiresAfter < 0 {
 		errs = append(errs, fmt.Errorf("idempotency: ExpiresAfter %s is negative", c.ExpiresAfter))
 	}
@@ -98,6 +108,7 @@ type Guard struct {
 	store         store.Store
 	partition     string
 	path          *Path
+	payloadPath   *Path
 	requireKey    bool
 	expiresAfter  time.Duration
 	maxInProgress time.Duration
@@ -123,6 +134,10 @@ func New(cfg Config) (*Guard, error) {
 	if cfg.KeyPath != "" {
 		p, _ := ParsePath(cfg.KeyPath) // checked by Validate
 		g.path = &p
+	}
+	if cfg.PayloadPath != "" {
+		p, _ := ParsePath(cfg.PayloadPath)
+		g.payloadPath = &p
 	}
 	if g.expiresAfter == 0 {
 		g.expiresAfter = DefaultExpiresAfter

@@ -17,7 +17,7 @@ var nullReply = json.RawMessage("null")
 // Middleware returns a faas.Middleware that runs the handler at most once
 // per idempotency key (see Config.KeyPath) and replays the stored reply
 // event for duplicates. The payload compared between duplicates is the
-// event's data.
+// event's data, or its part at Config.PayloadPath.
 func Middleware(cfg Config) (faas.Middleware, error) {
 	g, err := New(cfg)
 	if err != nil {
@@ -43,7 +43,11 @@ func (g *Guard) Middleware(next faas.Handler) faas.Handler {
 			fresh *cloudevents.Event
 			ran   bool
 		)
-		raw, err := g.run(ctx, key, event.Data(), func(ctx context.Context) (json.RawMessage, error) {
+		payload, err := g.eventPayload(event)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := g.run(ctx, key, payload, func(ctx context.Context) (json.RawMessage, error) {
 			reply, err := next(ctx, event)
 			if err != nil {
 				return nil, err
@@ -93,4 +97,17 @@ func (g *Guard) EventKey(event cloudevents.Event) (key string, ok bool, err erro
 		return "", false, &faas.Error{Name: faas.ErrInvalidEvent, Message: fmt.Sprintf("idempotency key %s: %v", g.path, err), Err: err}
 	}
 	return key, ok, nil
+}
+
+// eventPayload is what is hashed to tell a duplicate from a reused key: the
+// data, or the value at PayloadPath (empty when the path selects nothing).
+func (g *Guard) eventPayload(event cloudevents.Event) ([]byte, error) {
+	if g.payloadPath == nil {
+		return event.Data(), nil
+	}
+	v, _, err := g.payloadPath.Extract(event.Data())
+	if err != nil {
+		return nil, &faas.Error{Name: faas.ErrInvalidEvent, Message: fmt.Sprintf("idempotency payload %s: %v", g.payloadPath, err), Err: err}
+	}
+	return []byte(v), nil
 }

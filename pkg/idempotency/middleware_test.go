@@ -206,3 +206,31 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal("New accepted an empty config")
 	}
 }
+
+func TestMiddlewarePayloadPath(t *testing.T) {
+	mw, err := idempotency.Middleware(idempotency.Config{Store: memory.New(memory.Config{}), KeyPath: "$.orderId", PayloadPath: "$.order"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	h := mw(replyHandler(&calls))
+	ctx := context.Background()
+	send := func(id string, total int, sentAt string) error {
+		_, err := h(ctx, newEvent(t, id, map[string]any{"orderId": "o-1", "sentAt": sentAt, "order": map[string]int{"total": total}}))
+		return err
+	}
+	if err := send("e-1", 10, "t1"); err != nil {
+		t.Fatal(err)
+	}
+	// Redelivery with a new timestamp outside the compared part: a duplicate.
+	if err := send("e-2", 10, "t2"); err != nil || calls.Load() != 1 {
+		t.Fatalf("redelivery: %v, calls %d", err, calls.Load())
+	}
+	// Same key, different order: a reused key.
+	if err := send("e-3", 11, "t3"); !errors.Is(err, idempotency.ErrPayloadMismatch) {
+		t.Fatalf("changed order err = %v, want ErrPayloadMismatch", err)
+	}
+	if err := (idempotency.Config{Store: memory.New(memory.Config{}), PayloadPath: "order"}).Validate(); err == nil {
+		t.Fatal("bad PayloadPath accepted")
+	}
+}
