@@ -327,6 +327,27 @@ func (ex *Execution) stopped(ctx context.Context) error {
 	return nil
 }
 
+// pickFailure chooses the error a Parallel or Map reports: an execution
+// stop first, else the failure of the lowest branch or item index, so that
+// concurrent failures give the same result on every run.
+func pickFailure(stop error, errs []error) error {
+	if stop != nil {
+		return stop
+	}
+	var se *stopError
+	for _, e := range errs {
+		if e != nil && errors.As(e, &se) {
+			return e
+		}
+	}
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, errBranchCancelled) {
+			return e
+		}
+	}
+	return nil
+}
+
 // errBranchCancelled stops the other branches or iterations after one failed.
 var errBranchCancelled = errors.New("asl: cancelled because a sibling failed")
 
@@ -613,11 +634,8 @@ func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st 
 	bctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	results := make([]any, len(st.branches))
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
+	errs := make([]error, len(st.branches))
+	var wg sync.WaitGroup
 	for i, b := range st.branches {
 		wg.Add(1)
 		go func(i int, b *machine) {
@@ -625,26 +643,19 @@ func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st 
 			bth := &thread{prev: started}
 			out, err := ex.safeRun(bctx, bth, b, eff)
 			if err != nil {
-				mu.Lock()
-				if firstErr == nil && !errors.Is(err, errBranchCancelled) {
-					firstErr = err
+				errs[i] = err
+				if !errors.Is(err, errBranchCancelled) {
 					cancel(errBranchCancelled)
 				}
-				mu.Unlock()
 				return
 			}
 			results[i] = out
 		}(i, b)
 	}
 	wg.Wait()
-	if firstErr == nil {
-		if err := ex.stopped(ctx); err != nil {
-			firstErr = err
-		}
-	}
-	if firstErr != nil {
+	if err := pickFailure(ex.stopped(ctx), errs); err != nil {
 		ex.event(th, "ParallelStateFailed", "", nil)
-		return nil, nil, firstErr
+		return nil, nil, err
 	}
 	ex.event(th, "ParallelStateSucceeded", "", nil)
 	return ex.finishWithSelector(f, st, raw, results)

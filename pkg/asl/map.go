@@ -71,10 +71,11 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 	defer cancel(nil)
 
 	results := make([]any, len(items))
+	errs := make([]error, len(items))
 	var (
 		mu       sync.Mutex
-		firstErr error
 		failures int
+		exceeded bool
 		wg       sync.WaitGroup
 	)
 	work := make(chan int)
@@ -88,29 +89,23 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 					results[i] = out
 					continue
 				}
-				mu.Lock()
-				if errors.Is(err, errBranchCancelled) || firstErr != nil && !tolerant {
-					mu.Unlock()
+				if errors.Is(err, errBranchCancelled) {
 					continue
 				}
 				var se *stopError
 				if tolerant && !errors.As(err, &se) && !asError(err).terminal() {
+					mu.Lock()
 					failures++
 					results[i] = asError(err).output()
-					if float64(failures) > tolerance {
-						if firstErr == nil {
-							firstErr = errorf(ErrExceedToleratedFailure, "The specified tolerated failure threshold was exceeded")
-							cancel(errBranchCancelled)
-						}
+					if float64(failures) > tolerance && !exceeded {
+						exceeded = true
+						cancel(errBranchCancelled)
 					}
 					mu.Unlock()
 					continue
 				}
-				if firstErr == nil {
-					firstErr = err
-					cancel(errBranchCancelled)
-				}
-				mu.Unlock()
+				errs[i] = err
+				cancel(errBranchCancelled)
 			}
 		}()
 	}
@@ -124,14 +119,13 @@ feed:
 	}
 	close(work)
 	wg.Wait()
-	if firstErr == nil {
-		if err := ex.stopped(ctx); err != nil {
-			firstErr = err
-		}
+	err := pickFailure(ex.stopped(ctx), errs)
+	if err == nil && exceeded {
+		err = errorf(ErrExceedToleratedFailure, "The specified tolerated failure threshold was exceeded")
 	}
-	if firstErr != nil {
+	if err != nil {
 		ex.event(th, "MapStateFailed", "", nil)
-		return nil, nil, firstErr
+		return nil, nil, err
 	}
 	ex.event(th, "MapStateSucceeded", "", nil)
 	return ex.finishWithSelector(f, st, raw, results)
