@@ -102,6 +102,15 @@ func New(cfg Config) (*Store, error) {
 // expiry for more than MaxRaceRetries attempts. It is transient.
 var ErrRace = errors.New("dynamo: write kept racing")
 
+// ErrExpiryRange: an ExpiresAt that Unix nanoseconds (the exp attribute)
+// cannot hold, i.e. outside 1678..2262.
+var ErrExpiryRange = errors.New("dynamo: expiry out of range")
+
+var (
+	minExpiry = time.Unix(0, math.MinInt64)
+	maxExpiry = time.Unix(0, math.MaxInt64)
+)
+
 // Expressions use placeholders for every name (ttl is a reserved word) and
 // each request carries only the placeholders its expressions use, as
 // DynamoDB rejects unused ones. No placeholder is a prefix of another.
@@ -268,6 +277,9 @@ func (s *Store) Put(ctx context.Context, it store.Item, cond store.Condition) (s
 	}
 	if err := cond.Validate(); err != nil {
 		return store.Item{}, err
+	}
+	if !it.ExpiresAt.IsZero() && (it.ExpiresAt.Before(minExpiry) || it.ExpiresAt.After(maxExpiry)) {
+		return store.Item{}, fmt.Errorf("dynamo put %s/%s: %w: ExpiresAt %s is outside %d..%d", it.Key.Partition, it.Key.Sort, ErrExpiryRange, it.ExpiresAt, minExpiry.Year(), maxExpiry.Year())
 	}
 	value := append([]byte{}, it.Value...)
 	out := store.Item{Key: it.Key, Value: append([]byte{}, value...), ExpiresAt: it.ExpiresAt}
