@@ -17,9 +17,16 @@ import (
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
-func TestContractOnMoto(t *testing.T) {
-	endpoint := testenv.StartMoto(t)
-	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, endpoint))
+// TestOnMoto runs everything that needs DynamoDB against one moto_server
+// (starting one takes seconds); each test uses its own tables.
+func TestOnMoto(t *testing.T) {
+	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t)))
+	t.Run("Contract", func(t *testing.T) { testContract(t, db) })
+	t.Run("CreateTableEnablesTTL", func(t *testing.T) { testCreateTableEnablesTTL(t, db) })
+	t.Run("ItemLayout", func(t *testing.T) { testItemLayout(t, db) })
+}
+
+func testContract(t *testing.T, db *dynamodb.Client) {
 	var n atomic.Int64
 	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
 		// One table per subtest: moto is shared, state is not.
@@ -35,8 +42,7 @@ func TestContractOnMoto(t *testing.T) {
 	})
 }
 
-func TestCreateTableEnablesTTL(t *testing.T) {
-	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t)))
+func testCreateTableEnablesTTL(t *testing.T, db *dynamodb.Client) {
 	ctx := context.Background()
 	if err := dynamo.CreateTable(ctx, db, "ttl-check", 10*time.Second); err != nil {
 		t.Fatal(err)
@@ -51,10 +57,9 @@ func TestCreateTableEnablesTTL(t *testing.T) {
 	}
 }
 
-// TestItemLayout pins the attribute layout that Terraform, TTL and other
+// testItemLayout pins the attribute layout that Terraform, TTL and other
 // readers of the table depend on.
-func TestItemLayout(t *testing.T) {
-	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t)))
+func testItemLayout(t *testing.T, db *dynamodb.Client) {
 	ctx := context.Background()
 	if err := dynamo.CreateTable(ctx, db, "layout", 10*time.Second); err != nil {
 		t.Fatal(err)
