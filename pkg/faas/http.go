@@ -19,6 +19,7 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cogniforge/cogniforge/pkg/telemetry"
 )
@@ -115,7 +116,12 @@ func (h *httpHandler) serveEvents(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, p)
 		return
 	}
-	reply, err := h.h(r.Context(), *ev)
+	ctx := r.Context()
+	if _, ok := ev.Extensions()[telemetry.TraceParent]; !ok {
+		// An instrumented HTTP client sends W3C headers, not ce-traceparent.
+		ctx = telemetry.ContextWithTraceparent(ctx, r.Header.Get("Traceparent"), r.Header.Get("Tracestate"))
+	}
+	reply, err := h.h(ctx, *ev)
 	if err != nil {
 		p := ProblemFor(err)
 		p.EventID = ev.ID()
@@ -367,7 +373,17 @@ func runBatch(ctx context.Context, fn Function, o options, h Handler, evs []clou
 	if len(valid) == 0 {
 		return results
 	}
+	if o.tracerProvider != nil && !o.noDefaults {
+		var span trace.Span
+		ctx, span = startBatchSpan(ctx, o.tracerProvider, valid)
+		defer span.End()
+	}
 	out, err := callBatch(ctx, fn.Batch, o, valid)
+	for j := range out {
+		if out[j].Event != nil && err == nil {
+			telemetry.InjectEvent(ctx, out[j].Event)
+		}
+	}
 	for j, i := range idx {
 		if err != nil {
 			results[i].Err = err

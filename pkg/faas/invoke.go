@@ -57,8 +57,13 @@ type SecretRotation struct {
 //
 // Invoke detects the payload shape from its top-level keys in one decode:
 //
-//   - SQS batch (Records[].eventSource "aws:sqs"): each record is a CloudEvent
-//     (see SQS decoding in the package docs); the reply is
+//   - SQS batch (Records[].eventSource "aws:sqs"): each record is a CloudEvent,
+//     either a structured body, or binary mode with ce_ or ce- prefixed
+//     String message attributes (SQS names may hold '_', '-' and '.'; at most
+//     10 attributes per message) and the body as data, or an EventBridge event
+//     body (a rule targeting the queue), mapped as below. The traceparent
+//     comes from the event, else a traceparent message attribute, else the
+//     AWSTraceHeader system attribute (X-Ray, converted). The reply is
 //     {"batchItemFailures":[{"itemIdentifier":messageId}...]} listing the
 //     records that failed decoding, validation or handling, so only they are
 //     retried. On a FIFO queue every record after the first failure is listed

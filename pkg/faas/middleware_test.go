@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -182,4 +184,64 @@ func TestDefaultsOrderAndExtension(t *testing.T) {
 	if faas.ErrorName(err) != faas.ErrPanic || strings.Join(order, ",") != "idempotency,chaos" {
 		t.Fatalf("%v %v", err, order)
 	}
+}
+
+func TestTracingThroughAdapters(t *testing.T) {
+	const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	t.Run("HTTP traceparent header", func(t *testing.T) {
+		spans := tracetest.NewSpanRecorder()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+		h := faas.NewHTTPHandler(testFunction(), append(testOptions(), faas.WithTracerProvider(tp))...)
+		req, err := cehttp.NewHTTPRequestFromEvent(context.Background(), "http://x/", completedEvent("h1", requestCompleted{Service: "s", Operation: "op"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Traceparent", parent)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		ended := spans.Ended()
+		if rec.Code != 200 || len(ended) != 1 || ended[0].Parent().SpanID().String() != "b7ad6b7169203331" {
+			t.Fatalf("status %d spans %d", rec.Code, len(ended))
+		}
+		if !strings.Contains(rec.Header().Get("Ce-Traceparent"), ended[0].SpanContext().SpanID().String()) {
+			t.Fatalf("reply traceparent %q", rec.Header().Get("Ce-Traceparent"))
+		}
+	})
+	t.Run("SQS batch handler links producers", func(t *testing.T) {
+		spans := tracetest.NewSpanRecorder()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+		fn := testFunction()
+		fn.Batch = func(ctx context.Context, evs []cloudevents.Event) []faas.Result {
+			return make([]faas.Result, len(evs))
+		}
+		payload := sqsSample(t, 3, func(i int) string {
+			ev := completedEvent("s"+string(rune('0'+i)), requestCompleted{Service: "s"})
+			ev.SetExtension("traceparent", parent)
+			return structuredJSON(t, ev)
+		}, nil)
+		inv := faas.NewInvoker(fn, append(testOptions(), faas.WithTracerProvider(tp))...)
+		if _, err := inv.Invoke(context.Background(), payload); err != nil {
+			t.Fatal(err)
+		}
+		ended := spans.Ended()
+		if len(ended) != 1 || ended[0].Name() != "process batch" || len(ended[0].Links()) != 3 {
+			t.Fatalf("%d spans", len(ended))
+		}
+	})
+	t.Run("SQS AWSTraceHeader becomes the parent", func(t *testing.T) {
+		spans := tracetest.NewSpanRecorder()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+		payload := sqsSample(t, 1, func(int) string {
+			return `{"specversion":"1.0","id":"x1","source":"/s","type":"` + completedType + `","data":{"service":"s"}}`
+		}, nil)
+		payload = bytes.Replace(payload, []byte(`"attributes":{`), []byte(`"attributes":{"AWSTraceHeader":"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",`), 1)
+		inv := faas.NewInvoker(testFunction(), append(testOptions(), faas.WithTracerProvider(tp))...)
+		if _, err := inv.Invoke(context.Background(), payload); err != nil {
+			t.Fatal(err)
+		}
+		ended := spans.Ended()
+		if len(ended) != 1 || ended[0].Parent().TraceID().String() != "5759e988bd862e3fe1be46a994272793" {
+			t.Fatalf("%d spans %v", len(ended), ended)
+		}
+	})
 }

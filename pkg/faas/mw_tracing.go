@@ -64,3 +64,17 @@ func Tracing(tp trace.TracerProvider) Middleware {
 		}
 	}
 }
+
+// startBatchSpan starts one span for a batch handed to a BatchHandler, linked
+// to the producer span of every event (a batch has many parents, so they are
+// links, as the OTel messaging conventions say).
+func startBatchSpan(ctx context.Context, tp trace.TracerProvider, evs []cloudevents.Event) (context.Context, trace.Span) {
+	links := make([]trace.Link, 0, len(evs))
+	for i := range evs {
+		if sc := trace.SpanContextFromContext(telemetry.ExtractEvent(context.Background(), evs[i])); sc.IsValid() {
+			links = append(links, trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{AttrEventID.String(evs[i].ID())}})
+		}
+	}
+	return tp.Tracer(TracerName).Start(ctx, "process batch", trace.WithSpanKind(trace.SpanKindConsumer), trace.WithLinks(links...),
+		trace.WithAttributes(attribute.Int("messaging.batch.message_count", len(evs))))
+}
