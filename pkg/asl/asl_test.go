@@ -587,3 +587,18 @@ func TestMapItemReader(t *testing.T) {
 	_, res := runDef(t, def(tests[0].reader), `{"key":"k"}`, ExecutionConfig{Invoker: reader("not json")})
 	assertFailed(t, res, StatusFailed, ErrItemReaderFailed)
 }
+
+func TestConcurrentFailuresPickLowestIndex(t *testing.T) {
+	par := `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+		{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"F"},"F":{"Type":"Fail","Error":"First"}}},
+		{"StartAt":"G","States":{"G":{"Type":"Fail","Error":"Second"}}},
+		{"StartAt":"H","States":{"H":{"Type":"Fail","Error":"Third"}}}]}}}`
+	mp := `{"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemProcessor":{"StartAt":"F","States":{
+		"F":{"Type":"Fail","ErrorPath":"States.Format('E{}', $)"}}}}}}`
+	for i := 0; i < 30; i++ {
+		_, res := runDef(t, par, `{}`, ExecutionConfig{})
+		assertFailed(t, res, StatusFailed, "First")
+		_, res = runDef(t, mp, `[1,2,3,4,5,6,7,8]`, ExecutionConfig{})
+		assertFailed(t, res, StatusFailed, "E1")
+	}
+}

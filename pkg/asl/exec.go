@@ -319,10 +319,28 @@ func (ex *Execution) stopped(ctx context.Context) error {
 		if errors.Is(cause, errBranchCancelled) {
 			return cause
 		}
+		if errors.Is(cause, errSoftCancelled) {
+			// A sibling with a higher index failed: finish the states that
+			// do not block, so a failure of this lower index still counts.
+			goto deadline
+		}
 		return &stopError{status: StatusAborted, err: NewError(ErrExecutionAborted, cause.Error())}
 	}
+deadline:
 	if !ex.deadline.IsZero() && !ex.clock.Now().Before(ex.deadline) {
 		return &stopError{status: StatusTimedOut, err: NewError(ErrTimeout, "The execution timed out")}
+	}
+	return nil
+}
+
+// interrupted is stopped for code that was blocked (a wait, a task) when
+// ctx ended: there a soft cancellation ends the branch too.
+func (ex *Execution) interrupted(ctx context.Context) error {
+	if err := ex.stopped(ctx); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return errBranchCancelled
 	}
 	return nil
 }
@@ -345,11 +363,61 @@ func pickFailure(stop error, errs []error) error {
 			return e
 		}
 	}
+	// Children cancelled because a sibling of an enclosing branch failed:
+	// never succeed with partial results.
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
 	return nil
 }
 
 // errBranchCancelled stops the other branches or iterations after one failed.
 var errBranchCancelled = errors.New("asl: cancelled because a sibling failed")
+
+// errSoftCancelled marks branches or iterations with a lower index than a
+// failed sibling: they run on until they block, then stop.
+var errSoftCancelled = errors.New("asl: a sibling with a higher index failed")
+
+// maxSoftTransitions bounds how long a softly cancelled branch may go on.
+const maxSoftTransitions = 1000
+
+// siblings cancels the branches or iterations of one Parallel or Map when
+// one of them fails: higher indexes at once, lower ones softly.
+type siblings struct {
+	mu      sync.Mutex
+	cancels map[int]context.CancelCauseFunc
+}
+
+func (s *siblings) start(ctx context.Context, i int) (context.Context, func()) {
+	c, cancel := context.WithCancelCause(ctx)
+	s.mu.Lock()
+	if s.cancels == nil {
+		s.cancels = map[int]context.CancelCauseFunc{}
+	}
+	s.cancels[i] = cancel
+	s.mu.Unlock()
+	return c, func() {
+		s.mu.Lock()
+		delete(s.cancels, i)
+		s.mu.Unlock()
+		cancel(nil)
+	}
+}
+
+func (s *siblings) failed(i int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for j, cancel := range s.cancels {
+		switch {
+		case j > i:
+			cancel(errBranchCancelled)
+		case j < i:
+			cancel(errSoftCancelled)
+		}
+	}
+}
 
 // safeRun is runMachine in a goroutine of its own: a panic (a bug, never an
 // input) fails the execution with States.Runtime instead of the process.
@@ -365,9 +433,15 @@ func (ex *Execution) safeRun(ctx context.Context, th *thread, m *machine, input 
 // runMachine runs a state graph from its StartAt to an end.
 func (ex *Execution) runMachine(ctx context.Context, th *thread, m *machine, input any) (any, error) {
 	st := m.startAt
+	soft := 0
 	for {
 		if err := ex.stopped(ctx); err != nil {
 			return nil, err
+		}
+		if ctx.Err() != nil {
+			if soft++; soft > maxSoftTransitions {
+				return nil, errBranchCancelled
+			}
 		}
 		out, next, err := ex.runState(ctx, th, st, input)
 		if err != nil {
@@ -472,13 +546,13 @@ func (ex *Execution) sleep(ctx context.Context, d time.Duration) error {
 	if !ex.deadline.IsZero() {
 		if left := ex.deadline.Sub(ex.clock.Now()); d >= left {
 			if err := ex.clock.Sleep(ctx, left); err != nil {
-				return ex.stopped(ctx)
+				return ex.interrupted(ctx)
 			}
 			return &stopError{status: StatusTimedOut, err: NewError(ErrTimeout, "The execution timed out")}
 		}
 	}
 	if err := ex.clock.Sleep(ctx, d); err != nil {
-		return ex.stopped(ctx)
+		return ex.interrupted(ctx)
 	}
 	return nil
 }
@@ -631,21 +705,24 @@ func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st 
 		return nil, nil, aerr
 	}
 	started := ex.event(th, "ParallelStateStarted", "", nil)
-	bctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	results := make([]any, len(st.branches))
 	errs := make([]error, len(st.branches))
-	var wg sync.WaitGroup
+	var (
+		wg   sync.WaitGroup
+		sibs siblings
+	)
 	for i, b := range st.branches {
+		bctx, done := sibs.start(ctx, i)
 		wg.Add(1)
 		go func(i int, b *machine) {
 			defer wg.Done()
+			defer done()
 			bth := &thread{prev: started}
 			out, err := ex.safeRun(bctx, bth, b, eff)
 			if err != nil {
 				errs[i] = err
 				if !errors.Is(err, errBranchCancelled) {
-					cancel(errBranchCancelled)
+					sibs.failed(i)
 				}
 				return
 			}

@@ -67,29 +67,37 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 	}
 
 	started := ex.event(th, "MapStateStarted", "mapStateStartedEventDetails", map[string]any{"length": len(items)})
-	mctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
 	results := make([]any, len(items))
 	errs := make([]error, len(items))
 	var (
 		mu       sync.Mutex
 		failures int
 		exceeded bool
+		stopFeed bool
+		sibs     siblings
 		wg       sync.WaitGroup
 	)
+	fail := func(i int) {
+		mu.Lock()
+		stopFeed = true
+		mu.Unlock()
+		sibs.failed(i)
+	}
 	work := make(chan int)
 	for w := 0; w < limit; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				out, err := ex.runIteration(mctx, started, f, st, eff, i, items[i], selected)
+				ictx, done := sibs.start(ctx, i)
+				out, err := ex.runIteration(ictx, started, f, st, eff, i, items[i], selected)
+				done()
 				if err == nil {
 					results[i] = out
 					continue
 				}
 				if errors.Is(err, errBranchCancelled) {
+					errs[i] = err
 					continue
 				}
 				var se *stopError
@@ -97,31 +105,39 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 					mu.Lock()
 					failures++
 					results[i] = asError(err).output()
-					if float64(failures) > tolerance && !exceeded {
+					over := float64(failures) > tolerance && !exceeded
+					if over {
 						exceeded = true
-						cancel(errBranchCancelled)
 					}
 					mu.Unlock()
+					if over {
+						fail(-1) // every running iteration stops
+					}
 					continue
 				}
 				errs[i] = err
-				cancel(errBranchCancelled)
+				fail(i)
 			}
 		}()
 	}
-feed:
 	for i := range items {
-		select {
-		case work <- i:
-		case <-mctx.Done():
-			break feed
+		mu.Lock()
+		stop := stopFeed
+		mu.Unlock()
+		if stop || ex.stopped(ctx) != nil {
+			break
 		}
+		work <- i
 	}
 	close(work)
 	wg.Wait()
 	err := pickFailure(ex.stopped(ctx), errs)
-	if err == nil && exceeded {
-		err = errorf(ErrExceedToleratedFailure, "The specified tolerated failure threshold was exceeded")
+	if exceeded {
+		if stop := ex.stopped(ctx); stop != nil {
+			err = stop
+		} else {
+			err = errorf(ErrExceedToleratedFailure, "The specified tolerated failure threshold was exceeded")
+		}
 	}
 	if err != nil {
 		ex.event(th, "MapStateFailed", "", nil)

@@ -332,9 +332,15 @@ func (ex *Execution) invoke(ctx context.Context, st *state, req TaskRequest, tim
 		waiter = ex.tokens.register(req.TaskToken)
 		defer ex.tokens.remove(req.TaskToken)
 	}
+	if ctx.Err() != nil {
+		return nil, ex.interrupted(ctx)
+	}
 	out, err := safeInvoke(ictx, ex.cfg.Invoker, req)
 	if err == nil && waiter != nil {
 		out, err = ex.waitToken(ictx, waiter, heartbeat)
+	}
+	if ctx.Err() != nil {
+		return nil, ex.interrupted(ctx)
 	}
 	if stop := ex.stopped(ctx); stop != nil {
 		return nil, stop
