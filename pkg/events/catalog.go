@@ -185,9 +185,11 @@ const ErrInvalidEvent = "CogniForge.InvalidEvent"
 func (e *ValidationError) ErrorName() string { return ErrInvalidEvent }
 
 // Validate checks the envelope of e (specversion 1.0, id, source, type in the
-// catalog, time, datacontenttype application/json, correlationid, optional
-// causationid and W3C traceparent) and its data against the schema of its
-// type. It returns nil or a *ValidationError naming every bad field.
+// catalog, datacontenttype application/json; optional time, correlationid,
+// causationid and W3C traceparent, which must be well formed when present)
+// and its data against the schema of its type. Events made by New always
+// carry time and correlationid; the gateway fills them in for producers
+// that leave them out. It returns nil or a *ValidationError naming every bad field.
 func (c *Catalog) Validate(e cloudevents.Event) error {
 	var fields []FieldError
 	add := func(field, msg string) { fields = append(fields, FieldError{Field: field, Message: msg}) }
@@ -212,9 +214,6 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 	case !known:
 		add("type", fmt.Sprintf("unknown event type %q", typ))
 	}
-	if e.Time().IsZero() {
-		add("time", "is required")
-	}
 	if ct := e.DataContentType(); !isJSONContentType(ct) {
 		add("datacontenttype", fmt.Sprintf("must be %q, got %q", ContentTypeJSON, ct))
 	}
@@ -233,7 +232,7 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 		}
 		return s
 	}
-	checkString(ExtCorrelationID, true)
+	checkString(ExtCorrelationID, false)
 	checkString(ExtCausationID, false)
 	if tp := checkString(ExtTraceParent, false); tp != "" && !validTraceParent(tp) {
 		add(ExtTraceParent, "must be a W3C traceparent (00-<32 hex trace id>-<16 hex span id>-<2 hex flags>)")

@@ -140,10 +140,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"no data", withData(``), []events.FieldError{{Field: "data", Message: "is required"}}},
 		{"unknown type", func(e *cloudevents.Event) { e.SetType("dev.cogniforge.nope.v1") },
 			[]events.FieldError{{Field: "type", Message: `unknown event type "dev.cogniforge.nope.v1"`}}},
-		{"no correlation id", func(e *cloudevents.Event) {
-			delete(e.Context.(*cloudevents.EventContextV1).Extensions, "correlationid")
-		},
-			[]events.FieldError{{Field: "correlationid", Message: "is required"}}},
+		{"empty correlation id", func(e *cloudevents.Event) { e.SetExtension("correlationid", "") },
+			[]events.FieldError{{Field: "correlationid", Message: "must be a non-empty string"}}},
 		{"bad traceparent", func(e *cloudevents.Event) { e.SetExtension("traceparent", "00-zz-01") },
 			[]events.FieldError{{Field: "traceparent"}}},
 		{"zero trace id", func(e *cloudevents.Event) {
@@ -151,8 +149,6 @@ func TestValidateNamesTheField(t *testing.T) {
 		}, []events.FieldError{{Field: "traceparent"}}},
 		{"wrong content type", func(e *cloudevents.Event) { e.SetDataContentType("text/plain") },
 			[]events.FieldError{{Field: "datacontenttype"}}},
-		{"no time", func(e *cloudevents.Event) { e.Context.(*cloudevents.EventContextV1).Time = nil },
-			[]events.FieldError{{Field: "time", Message: "is required"}}},
 		{"no source and id", func(e *cloudevents.Event) {
 			ec := e.Context.(*cloudevents.EventContextV1)
 			ec.Source = cloudevents.URIRef{}
@@ -190,6 +186,18 @@ func TestValidateNamesTheField(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Producers may leave out time and correlationid, as CloudEvents allows;
+// the gateway fills them in before it forwards.
+func TestOptionalEnvelopeAttributes(t *testing.T) {
+	c := newCatalog(t)
+	e := validRequest(t)
+	e.Context.(*cloudevents.EventContextV1).Time = nil
+	delete(e.Context.(*cloudevents.EventContextV1).Extensions, "correlationid")
+	if err := c.Validate(e); err != nil {
+		t.Fatalf("event without time and correlationid: %v", err)
 	}
 }
 

@@ -111,6 +111,7 @@ func Build(p platform.Ports) (faas.Function, error) {
 }
 
 func (g *gateway) handle(ctx context.Context, e cloudevents.Event) (*cloudevents.Event, error) {
+	g.complete(&e)
 	if err := g.validate(e); err != nil {
 		return nil, err
 	}
@@ -131,6 +132,7 @@ func (g *gateway) batch(ctx context.Context, evs []cloudevents.Event) []faas.Res
 	results := make([]faas.Result, len(evs))
 	valid := make([]int, 0, len(evs))
 	for i := range evs {
+		g.complete(&evs[i])
 		if err := g.validate(evs[i]); err != nil {
 			results[i].Err = err
 			continue
@@ -161,6 +163,21 @@ func (g *gateway) batch(ctx context.Context, evs []cloudevents.Event) []faas.Res
 		}
 	}
 	return results
+}
+
+// complete fills in what producers may leave out, so every event on the
+// bus has a time and a correlation id: the time of arrival, and the event's
+// own id (it starts a new chain of causes).
+func (g *gateway) complete(e *cloudevents.Event) {
+	if e.Context == nil {
+		return
+	}
+	if e.Time().IsZero() {
+		e.SetTime(g.cfg.Now().UTC())
+	}
+	if _, ok := e.Extensions()[events.ExtCorrelationID]; !ok && e.ID() != "" {
+		e.SetExtension(events.ExtCorrelationID, e.ID())
+	}
 }
 
 // validate checks e against the catalog; the error is a faas.Error named

@@ -354,3 +354,31 @@ func BenchmarkHandler(b *testing.B) {
 		})
 	}
 }
+
+// A producer may leave out time and correlationid; the gateway forwards the
+// event with the arrival time and its own id as correlation id, and keeps
+// what the producer did set.
+func TestCompletesEnvelope(t *testing.T) {
+	pub := &fakePublisher{}
+	fn := newGateway(t, pub, false)
+	bare := request(t, "bare", 5)
+	bare.Context.(*cloudevents.EventContextV1).Time = nil
+	delete(bare.Context.(*cloudevents.EventContextV1).Extensions, events.ExtCorrelationID)
+	kept := request(t, "kept", 5)
+	kept.SetExtension(events.ExtCorrelationID, "order-7")
+	for _, e := range []cloudevents.Event{bare, kept} {
+		if _, err := fn.Handler(context.Background(), e); err != nil {
+			t.Fatalf("%s: %v", e.ID(), err)
+		}
+	}
+	got := pub.calls
+	if len(got) != 2 {
+		t.Fatalf("published %d calls", len(got))
+	}
+	if b := got[0][0]; !b.Time().Equal(fixed) || b.Extensions()[events.ExtCorrelationID] != "bare" {
+		t.Errorf("bare event forwarded as time %v correlation %v", b.Time(), b.Extensions()[events.ExtCorrelationID])
+	}
+	if k := got[1][0]; k.Extensions()[events.ExtCorrelationID] != "order-7" || k.Time().Equal(fixed) {
+		t.Errorf("producer's attributes overwritten: %v", k)
+	}
+}
