@@ -46,13 +46,12 @@ const (
 // tokenInvoker hands out the task tokens of callback tasks and fails the
 // test if any other task reaches it.
 type tokenInvoker struct {
-	t      *testing.T
 	tokens chan string
 	calls  atomic.Int64
 }
 
-func newTokenInvoker(t *testing.T) *tokenInvoker {
-	return &tokenInvoker{t: t, tokens: make(chan string, 16)}
+func newTokenInvoker() *tokenInvoker {
+	return &tokenInvoker{tokens: make(chan string, 16)}
 }
 
 func (i *tokenInvoker) Invoke(_ context.Context, req asl.TaskRequest) (any, error) {
@@ -86,9 +85,9 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 
 // newHarness serves a Service on an httptest.Server and returns an SDK
 // client for it. edit may change the config before the service is built.
-func newHarness(t *testing.T, st store.Store, edit func(*ServiceConfig)) *harness {
+func newHarness(t testing.TB, st store.Store, edit func(*ServiceConfig)) *harness {
 	t.Helper()
-	inv := newTokenInvoker(t)
+	inv := newTokenInvoker()
 	cfg := ServiceConfig{Invoker: inv, Store: st, Clock: asl.NewFastClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)), Logger: discard()}
 	if edit != nil {
 		edit(&cfg)
@@ -119,7 +118,7 @@ func newClient(srv *httptest.Server) *sfn.Client {
 	})
 }
 
-func (h *harness) create(t *testing.T, name, def string, typ types.StateMachineType) string {
+func (h *harness) create(t testing.TB, name, def string, typ types.StateMachineType) string {
 	t.Helper()
 	out, err := h.client.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
 		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role), Type: typ,
@@ -582,7 +581,7 @@ func TestMockConfigMissing(t *testing.T) {
 	wantAPIError[*types.ValidationException](t, err)
 }
 
-func openBolt(t *testing.T, dir string) *bolt.Store {
+func openBolt(t testing.TB, dir string) *bolt.Store {
 	t.Helper()
 	st, err := bolt.Open(bolt.Config{Dir: dir})
 	if err != nil {

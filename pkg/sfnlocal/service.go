@@ -204,6 +204,9 @@ func (s *Service) parseMachineARN(arn string) (name, testCase string, err error)
 		return "", "", apiErrorf(ErrCodeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", arn)
 	}
 	name, testCase, _ = strings.Cut(parts[6], "#")
+	if name == "" {
+		return "", "", apiErrorf(ErrCodeInvalidArn, "Invalid Arn: 'Resource type not valid in this context: %s'", arn)
+	}
 	return name, testCase, nil
 }
 
