@@ -9,6 +9,7 @@ import (
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/gateway"
+	"github.com/cogniforge/cogniforge/pkg/orders"
 	"github.com/cogniforge/cogniforge/pkg/platform"
 )
 
@@ -22,6 +23,10 @@ type Entry struct {
 func All() []Entry {
 	entries := []Entry{
 		{Name: gateway.Name, Build: gateway.Build},
+		{Name: orders.Inventory, Build: orders.Builder(orders.Inventory)},
+		{Name: orders.Payment, Build: orders.Builder(orders.Payment)},
+		{Name: orders.Shipping, Build: orders.Builder(orders.Shipping)},
+		{Name: orders.Order, Build: orders.Builder(orders.Order)},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries

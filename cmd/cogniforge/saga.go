@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/cogniforge/cogniforge/pkg/saga"
+	"github.com/cogniforge/cogniforge/pkg/store"
+	"github.com/cogniforge/cogniforge/pkg/store/bolt"
+	"github.com/cogniforge/cogniforge/pkg/store/memory"
+)
+
+func init() {
+	register("saga", command{summary: "generate saga state machines and show a saga's steps", run: runSaga})
+}
+
+const sagaUsage = `usage:
+  cogniforge saga generate SPEC [-o FILE]   write the ASL of a saga spec (stdout without -o)
+  cogniforge saga status ID [--data-dir DIR] print a saga's steps and phases from the store (JSON)
+`
+
+func runSaga(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		io.WriteString(stderr, sagaUsage)
+		return 2
+	}
+	switch args[0] {
+	case "generate":
+		return sagaGenerate(args[1:], stdout, stderr)
+	case "status":
+		return sagaStatus(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		io.WriteString(stdout, sagaUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "cogniforge saga: unknown subcommand %q\n\n%s", args[0], sagaUsage)
+	return 2
+}
+
+// interleaved parses flags given before or after the positional argument.
+func interleaved(fs *flag.FlagSet, args []string, stderr io.Writer) (pos []string, ok bool) {
+	for {
+		if !parseFlags(fs, args, stderr) {
+			return nil, false
+		}
+		if fs.NArg() == 0 {
+			return pos, true
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func sagaGenerate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("saga generate", flag.ContinueOnError)
+	out := fs.String("o", "", "output file (default stdout)")
+	pos, ok := interleaved(fs, args, stderr)
+	if !ok {
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprint(stderr, "cogniforge saga generate: exactly one SPEC is required\n\n"+sagaUsage)
+		return 2
+	}
+	raw, err := os.ReadFile(pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge saga generate: %v\n", err)
+		return 1
+	}
+	spec, err := saga.ParseSpec(raw)
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge saga generate: %s: %v\n", pos[0], err)
+		return 1
+	}
+	def, err := saga.Generate(spec)
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge saga generate: %v\n", err)
+		return 1
+	}
+	if diags := validateDefinition(def); len(diags) > 0 {
+		for _, d := range diags {
+			fmt.Fprintf(stderr, "cogniforge saga generate: generated definition: %s\n", d)
+		}
+		return 1
+	}
+	if *out == "" {
+		_, err = stdout.Write(def)
+	} else {
+		err = os.WriteFile(*out, def, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge saga generate: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func sagaStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("saga status", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", "", "local runtime data directory holding the store (memory, so empty, without it)")
+	pos, ok := interleaved(fs, args, stderr)
+	if !ok {
+		return 2
+	}
+	if len(pos) != 1 || pos[0] == "" {
+		fmt.Fprint(stderr, "cogniforge saga status: exactly one saga ID is required\n\n"+sagaUsage)
+		return 2
+	}
+	var s store.Store = memory.New(memory.Config{})
+	if *dataDir != "" {
+		b, err := bolt.Open(bolt.Config{Dir: *dataDir})
+		if err != nil {
+			fmt.Fprintf(stderr, "cogniforge saga status: %v\n", err)
+			return 1
+		}
+		defer b.Close()
+		s = b
+	}
+	st, err := saga.ReadStatus(ctx, s, pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge saga status: %v\n", err)
+		return 1
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(st); err != nil {
+		fmt.Fprintf(stderr, "cogniforge saga status: %v\n", err)
+		return 1
+	}
+	if len(st.Steps) == 0 {
+		return 1
+	}
+	return 0
+}
