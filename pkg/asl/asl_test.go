@@ -602,3 +602,21 @@ func TestConcurrentFailuresPickLowestIndex(t *testing.T) {
 		assertFailed(t, res, StatusFailed, "E1")
 	}
 }
+
+func TestRuntimeFailuresAreNotCaught(t *testing.T) {
+	for name, state := range map[string]string{
+		"resultpath": `"Parameters":{"a":1},"ResultPath":"$.s.x"`,
+		"parameters": `"Parameters":{"a.$":"$.missing"}`,
+		"outputpath": `"OutputPath":"$.missing"`,
+		"selector":   `"ResultSelector":{"a.$":"$.missing"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			def := `{"StartAt":"P","States":{"P":{"Type":"Parallel",` + state + `,"Branches":[{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}}],
+				"Retry":[{"ErrorEquals":["States.ALL"]}],"Catch":[{"ErrorEquals":["States.ALL"],"Next":"C"}],"End":true},"C":{"Type":"Succeed"}}}`
+			_, res := runDef(t, def, `{"s":"scalar"}`, ExecutionConfig{})
+			if res.Status != StatusFailed || (res.Error != ErrRuntime && res.Error != ErrResultPathMatchFailure) {
+				t.Fatalf("%+v", res)
+			}
+		})
+	}
+}

@@ -66,9 +66,12 @@ func (e *Error) output() map[string]any {
 }
 
 // terminal reports errors that no Retry or Catch handles: AWS documents that
-// States.Runtime and States.DataLimitExceeded always fail the execution.
+// States.Runtime and States.DataLimitExceeded always fail the execution. A
+// ResultPath that cannot be applied is a runtime failure on AWS too (it
+// reports it as States.Runtime; the specification names it
+// States.ResultPathMatchFailure, which is the name used here).
 func (e *Error) terminal() bool {
-	return e.Name == ErrRuntime || e.Name == ErrDataLimitExceeded
+	return e.Name == ErrRuntime || e.Name == ErrDataLimitExceeded || e.Name == ErrResultPathMatchFailure
 }
 
 // matches reports whether an ErrorEquals list covers the error.
