@@ -339,16 +339,40 @@ func MaskingProcessor(next sdktrace.SpanProcessor) sdktrace.SpanProcessor {
 type maskingProcessor struct{ sdktrace.SpanProcessor }
 
 func (p *maskingProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
-	attrs := s.Attributes()
-	if masked := MaskAttributes(attrs); len(attrs) > 0 && &masked[0] != &attrs[0] {
-		s = maskedSpan{ReadOnlySpan: s, attrs: masked}
+	m := maskedSpan{ReadOnlySpan: s, attrs: s.Attributes(), events: s.Events(), status: s.Status()}
+	changed := false
+	if masked := MaskAttributes(m.attrs); len(m.attrs) > 0 && &masked[0] != &m.attrs[0] {
+		m.attrs, changed = masked, true
+	}
+	// Error events (RecordError) and the status carry error messages, which
+	// may quote personal data.
+	copied := false
+	for i, ev := range m.events {
+		if masked := MaskAttributes(ev.Attributes); len(ev.Attributes) > 0 && &masked[0] != &ev.Attributes[0] {
+			if !copied {
+				m.events, copied = append([]sdktrace.Event(nil), m.events...), true
+			}
+			m.events[i].Attributes = masked
+			changed = true
+		}
+	}
+	if SensitiveValue(m.status.Description) {
+		m.status.Description = Masked
+		changed = true
+	}
+	if changed {
+		s = m
 	}
 	p.SpanProcessor.OnEnd(s)
 }
 
 type maskedSpan struct {
 	sdktrace.ReadOnlySpan
-	attrs []attribute.KeyValue
+	attrs  []attribute.KeyValue
+	events []sdktrace.Event
+	status sdktrace.Status
 }
 
 func (m maskedSpan) Attributes() []attribute.KeyValue { return m.attrs }
+func (m maskedSpan) Events() []sdktrace.Event         { return m.events }
+func (m maskedSpan) Status() sdktrace.Status          { return m.status }

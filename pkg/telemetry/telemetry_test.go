@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -230,7 +232,14 @@ func TestMaskingProcessorLeavesCleanSpansAlone(t *testing.T) {
 	s.End()
 	_, s2 := tp.Tracer("t").Start(context.Background(), "dirty", trace.WithAttributes(attribute.String("token", "abc"), attribute.StringSlice("to", []string{"x@example.org"})))
 	s2.End()
+	_, s3 := tp.Tracer("t").Start(context.Background(), "failed")
+	s3.RecordError(errors.New("no account for jane@example.com"))
+	s3.SetStatus(codes.Error, "no account for jane@example.com")
+	s3.End()
 	ended := rec.Ended()
+	if ev := ended[2].Events(); len(ev) != 1 || strings.Contains(fmt.Sprint(ev[0].Attributes), "jane@") || ended[2].Status().Description != telemetry.Masked {
+		t.Fatalf("error event/status not masked: %v %v", ev, ended[2].Status())
+	}
 	if ended[0].Attributes()[0].Value.AsString() != "checkout" {
 		t.Fatal("clean span changed")
 	}

@@ -1,0 +1,70 @@
+package telemetry_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/cogniforge/cogniforge/pkg/telemetry"
+)
+
+// TestInstrumentAWS points a DynamoDB client at a local endpoint and checks
+// that the call gets a client span and carries the W3C traceparent.
+func TestInstrumentAWS(t *testing.T) {
+	var mu sync.Mutex
+	var traceparent string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		traceparent = r.Header.Get("Traceparent")
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(srv.Close)
+
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	cfg := aws.Config{
+		Region:       "eu-west-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		BaseEndpoint: aws.String(srv.URL),
+	}
+	telemetry.InstrumentAWS(&cfg, tp)
+	client := dynamodb.NewFromConfig(cfg)
+
+	ctx, parent := tp.Tracer("t").Start(context.Background(), "handler")
+	if _, err := client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String("breakers"),
+		Key:       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "payments"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	parent.End()
+
+	var call sdktrace.ReadOnlySpan
+	for _, s := range spans.Ended() {
+		if s.Name() == "DynamoDB.GetItem" {
+			call = s
+		}
+	}
+	if call == nil {
+		t.Fatalf("no DynamoDB.GetItem span in %d spans", len(spans.Ended()))
+	}
+	if call.Parent().SpanID() != parent.SpanContext().SpanID() {
+		t.Fatal("SDK span is not a child of the handler span")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if traceparent == "" || traceparent[3:35] != parent.SpanContext().TraceID().String() {
+		t.Fatalf("traceparent header %q", traceparent)
+	}
+}
