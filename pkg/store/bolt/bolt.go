@@ -246,6 +246,37 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	return s.db.Update(fn)
 }
 
+// precheck fails a conditional write whose condition already fails in a
+// read-only snapshot, without a write transaction and its fsync: duplicates
+// (an IfAbsent on a key that exists) are the common case for idempotency
+// and barriers. This is linearizable: the snapshot is a state the store was
+// in during the call. A condition that holds is checked again when writing.
+func (s *Store) precheck(ctx context.Context, key store.Key, cond store.Condition) error {
+	if cond == (store.Condition{}) {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("bolt: %w", err)
+	}
+	var condErr error
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		cur, ok, err := live(tx, key, s.now())
+		if err != nil {
+			return err
+		}
+		var current int64
+		if ok {
+			current = cur.version
+		}
+		condErr = cond.Check(key, current)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: %w", err)
+	}
+	return condErr
+}
+
 // Get implements store.Store.
 func (s *Store) Get(ctx context.Context, key store.Key) (store.Item, error) {
 	if err := ctx.Err(); err != nil {
@@ -277,6 +308,9 @@ func (s *Store) Put(ctx context.Context, it store.Item, cond store.Condition) (s
 		return store.Item{}, err
 	}
 	if err := cond.Validate(); err != nil {
+		return store.Item{}, err
+	}
+	if err := s.precheck(ctx, it.Key, cond); err != nil {
 		return store.Item{}, err
 	}
 	value := append([]byte{}, it.Value...)
@@ -317,6 +351,9 @@ func (s *Store) Delete(ctx context.Context, key store.Key, cond store.Condition)
 		return err
 	}
 	if err := cond.Validate(); err != nil {
+		return err
+	}
+	if err := s.precheck(ctx, key, cond); err != nil {
 		return err
 	}
 	var condErr error
