@@ -183,7 +183,7 @@ func (r *Runtime) Publish(ctx context.Context, events []cloudevents.Event) ([]er
 	for i, e := range events {
 		targets := append(slices.Clone(r.subs[e.Type()]), r.anySubs...)
 		if len(targets) == 0 {
-			r.cfg.Logger.Info("runtime: no subscriber for event", "type", e.Type(), "id", e.ID())
+			r.cfg.Logger.Debug("runtime: no subscriber for event", "type", e.Type(), "id", e.ID())
 		}
 		for _, fn := range targets {
 			if err := r.queues[fn].enqueue(ctx, e); err != nil {
