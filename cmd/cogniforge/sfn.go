@@ -89,7 +89,7 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	sm, err := asl.Compile(raw)
 	if err != nil {
-		fmt.Fprintf(stderr, "cogniforge sfn run: %s: %v\n", *defPath, err)
+		fmt.Fprintf(stderr, "cogniforge sfn run: InvalidDefinition: %s: %v\n", *defPath, err)
 		return 2
 	}
 	// run refuses what the engine cannot run (asl.Compile's structural
@@ -97,7 +97,7 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	// is `sfn validate`, as AWS's own local runners execute such machines.
 	in, err := readInput(*input, stdin)
 	if err != nil {
-		fmt.Fprintf(stderr, "cogniforge sfn run: --input: %v\n", err)
+		fmt.Fprintf(stderr, "cogniforge sfn run: InvalidExecutionInput: --input: %v\n", err)
 		return 2
 	}
 	machineName := *name
