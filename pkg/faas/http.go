@@ -148,9 +148,16 @@ func decodeError(err error) *Error {
 	case errors.Is(err, binding.ErrUnknownEncoding):
 		return invalid("specversion", errors.New("not a CloudEvent: no ce-specversion header and the content type is not "+ContentTypeStructured))
 	}
+	// sdk-go prefixes attribute errors with the attribute name.
 	msg := err.Error()
 	for _, f := range []string{"specversion", "datacontenttype", "dataschema", "data_base64", "data", "time", "type", "source", "subject", "id"} {
-		if strings.Contains(msg, f) {
+		if strings.HasPrefix(msg, f+":") {
+			return invalid(f, err)
+		}
+	}
+	// Messages that name the attribute's type rather than the attribute.
+	for hint, f := range map[string]string{"time.Time": "time", "for time:": "time", "base64": "data_base64"} {
+		if strings.Contains(msg, hint) {
 			return invalid(f, err)
 		}
 	}

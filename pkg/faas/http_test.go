@@ -79,6 +79,11 @@ func TestHTTPHandlerStatuses(t *testing.T) {
 	withOp := func(op string) *http.Request {
 		return binary(completedEvent("e-"+op, requestCompleted{Service: "s", Operation: op}))
 	}
+	structured := func(body string) *http.Request {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		r.Header.Set("Content-Type", faas.ContentTypeStructured)
+		return r
+	}
 	noID := func() *http.Request {
 		r := binary(ok)
 		r.Header.Del("Ce-Id")
@@ -110,6 +115,14 @@ func TestHTTPHandlerStatuses(t *testing.T) {
 			return r
 		}(), 400, faas.ErrInvalidEvent, "type"},
 		{"GET", httptest.NewRequest("GET", "/", nil), 405, faas.ErrUnsupported, ""},
+		{"unknown specversion", structured(`{"specversion":"2.0","id":"1","source":"/s","type":"t"}`), 400, faas.ErrInvalidEvent, "specversion"},
+		{"bad time", structured(`{"specversion":"1.0","id":"1","source":"/s","type":"t","time":"yesterday"}`), 400, faas.ErrInvalidEvent, "time"},
+		{"bad base64", structured(`{"specversion":"1.0","id":"1","source":"/s","type":"t","data_base64":"!!"}`), 400, faas.ErrInvalidEvent, "data_base64"},
+		{"batch not an array", func() *http.Request {
+			r := httptest.NewRequest("POST", "/", strings.NewReader(`{}`))
+			r.Header.Set("Content-Type", faas.ContentTypeBatch)
+			return r
+		}(), 400, faas.ErrInvalidEvent, "body"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

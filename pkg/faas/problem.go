@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 )
@@ -27,7 +28,11 @@ func (e *FieldError) FieldName() string { return e.Field }
 
 // invalid wraps err as a CogniForge.InvalidEvent naming field.
 func invalid(field string, err error) *Error {
-	return &Error{Name: ErrInvalidEvent, Message: field + ": " + err.Error(), Err: &FieldError{Field: field, Err: err}}
+	msg := strings.TrimSpace(err.Error())
+	if !strings.HasPrefix(msg, field+":") {
+		msg = field + ": " + msg
+	}
+	return &Error{Name: ErrInvalidEvent, Message: msg, Err: &FieldError{Field: field, Err: err}}
 }
 
 // invalidEvent turns a CloudEvents validation failure into a named error
