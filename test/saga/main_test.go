@@ -210,7 +210,6 @@ func paymentState(t *testing.T, dataDir, sagaID string) string {
 	return c.State
 }
 
-
 // order builds a valid order input.
 func order(id string, mutate ...func(m map[string]any)) map[string]any {
 	m := map[string]any{

@@ -1,0 +1,191 @@
+package saga_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"github.com/cogniforge/cogniforge/pkg/events"
+	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/orders"
+	"github.com/cogniforge/cogniforge/pkg/saga"
+	"github.com/cogniforge/cogniforge/pkg/store"
+	"github.com/cogniforge/cogniforge/pkg/store/bolt"
+)
+
+// recBus records published events.
+type recBus struct {
+	mu  sync.Mutex
+	got []cloudevents.Event
+}
+
+func (b *recBus) Publish(_ context.Context, evs []cloudevents.Event) ([]error, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.got = append(b.got, evs...)
+	return make([]error, len(evs)), nil
+}
+
+func (b *recBus) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.got)
+}
+
+// services are the four functions behind faas invokers, as Lambda runs
+// them, on one store.
+type services struct {
+	svc  *orders.Services
+	st   store.Store
+	bus  *recBus
+	invs map[string]*faas.Invoker
+}
+
+func newServices(t testing.TB, st store.Store) *services {
+	t.Helper()
+	catalog, err := events.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &recBus{}
+	svc, err := orders.New(orders.Config{Store: st, Saga: saga.Config{Bus: b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &services{svc: svc, st: st, bus: b, invs: map[string]*faas.Invoker{}}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, name := range []string{orders.Inventory, orders.Payment, orders.Shipping, orders.Order} {
+		fn, err := svc.Function(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.invs[name] = faas.NewInvoker(fn, faas.WithLogger(logger), faas.WithValidator(catalog))
+	}
+	return s
+}
+
+func boltStore(t testing.TB) store.Store {
+	t.Helper()
+	s, err := bolt.Open(bolt.Config{Dir: t.TempDir(), GroupCommit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// payload is the task payload the generated definition sends.
+func payload(t testing.TB, sagaID, step, phase string, input any) []byte {
+	t.Helper()
+	in, err := json.Marshal(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(saga.Task{SagaID: sagaID, Saga: "order-fulfillment", Step: step, Phase: phase, CorrelationID: sagaID,
+		TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", Input: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (s *services) call(t *testing.T, step, phase, sagaID string, input any) ([]byte, error) {
+	t.Helper()
+	return s.invs[step].Invoke(context.Background(), payload(t, sagaID, step, phase, input))
+}
+
+func TestEveryActionAndCompensationDeliveredTwice(t *testing.T) {
+	s := newServices(t, boltStore(t))
+	in := order("o-dup")
+	steps := []string{orders.Inventory, orders.Payment, orders.Shipping, orders.Order}
+	for _, step := range steps {
+		first, err := s.call(t, step, saga.PhaseForward, "o-dup", in)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		events := s.bus.count()
+		second, err := s.call(t, step, saga.PhaseForward, "o-dup", in)
+		if err != nil || string(first) != string(second) {
+			t.Fatalf("%s delivered twice: %s / %s (%v)", step, first, second, err)
+		}
+		if s.bus.count() != events {
+			t.Errorf("%s: a duplicate published an event", step)
+		}
+	}
+	ctx := context.Background()
+	if n, _ := s.svc.Stock(ctx, "sku-1"); n != 98 {
+		t.Fatalf("stock after duplicated reservations = %d, want 98", n)
+	}
+	for i := len(steps) - 1; i >= 0; i-- {
+		step := steps[i]
+		for n := 0; n < 2; n++ {
+			out, err := s.call(t, step, saga.PhaseCompensation, "o-dup", in)
+			var res saga.CompensationResult
+			if err != nil || json.Unmarshal(out, &res) != nil || !res.Compensated || res.Duplicate != (n == 1) {
+				t.Fatalf("%s compensation %d: %s %v", step, n, out, err)
+			}
+		}
+	}
+	if n, _ := s.svc.Stock(ctx, "sku-1"); n != 100 {
+		t.Errorf("stock after duplicated releases = %d, want 100", n)
+	}
+	if c, _, _ := orders.Record[orders.Charge](ctx, s.st, orders.PaymentKey("o-dup")); c.State != orders.Refunded || c.AmountCents != 5000 {
+		t.Errorf("payment = %+v, want refunded once", c)
+	}
+	for _, step := range steps {
+		_, err := s.call(t, step, saga.PhaseForward, "o-dup", in)
+		if faas.ErrorName(err) != saga.ErrHanging {
+			t.Errorf("%s after compensation: %v, want %s", step, err, saga.ErrHanging)
+		}
+	}
+}
+
+func TestCompensationDeliveredBeforeItsAction(t *testing.T) {
+	s := newServices(t, boltStore(t))
+	in := order("o-early")
+	ctx := context.Background()
+	for _, step := range []string{orders.Inventory, orders.Payment, orders.Shipping, orders.Order} {
+		out, err := s.call(t, step, saga.PhaseCompensation, "o-early", in)
+		var res saga.CompensationResult
+		if err != nil || json.Unmarshal(out, &res) != nil || res.Compensated {
+			t.Fatalf("%s early compensation: %s %v, want a null compensation", step, out, err)
+		}
+		_, err = s.call(t, step, saga.PhaseForward, "o-early", in)
+		if faas.ErrorName(err) != saga.ErrHanging {
+			t.Fatalf("%s action after its compensation: %v, want %s", step, err, saga.ErrHanging)
+		}
+	}
+	if n, _ := s.svc.Stock(ctx, "sku-1"); n != 100 {
+		t.Errorf("stock = %d, want 100: the hanging reservation took stock", n)
+	}
+	if _, found, _ := orders.Record[orders.Charge](ctx, s.st, orders.PaymentKey("o-early")); found {
+		t.Error("the null compensation wrote a payment record: the barrier should have kept it from running")
+	}
+}
+
+func TestBadPayloadsAreNamedRefusals(t *testing.T) {
+	s := newServices(t, boltStore(t))
+	tests := []struct {
+		name    string
+		payload string
+		want    string
+	}{
+		{"missing saga id", `{"step":"payment","phase":"forward","correlationId":"x","input":{"items":[{"sku":"sku-1","quantity":1}],"payment":{"token":"t"}}}`, saga.ErrInvalidInput},
+		{"unknown phase", `{"sagaId":"s","step":"payment","phase":"sideways","correlationId":"s","input":{}}`, saga.ErrInvalidInput},
+		{"no input", `{"sagaId":"s","step":"payment","phase":"forward","correlationId":"s"}`, saga.ErrInvalidInput},
+		{"input of the wrong shape", `{"sagaId":"s","step":"payment","phase":"forward","correlationId":"s","input":{"items":"many"}}`, saga.ErrInvalidInput},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.invs[orders.Payment].Invoke(context.Background(), []byte(tt.payload))
+			if faas.ErrorName(err) != tt.want {
+				t.Errorf("error = %v (%s), want %s", err, faas.ErrorName(err), tt.want)
+			}
+		})
+	}
+}
