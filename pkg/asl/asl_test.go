@@ -168,8 +168,8 @@ func TestStopAborts(t *testing.T) {
 	}
 	assertFailed(t, res, StatusAborted, "Operator.Stop")
 	h := ex.History()
-	if last := h[len(h)-1]; last.Type != "ExecutionAborted" {
-		t.Errorf("last event %s", last.Type)
+	if n := len(h); n < 2 || h[n-1].Type != "ExecutionAborted" || h[n-2].Type != "WaitStateAborted" {
+		t.Errorf("history ends %v", h)
 	}
 }
 
@@ -335,8 +335,15 @@ func TestWaitForTaskToken(t *testing.T) {
 		}()
 		return map[string]any{"MessageId": "ignored"}, nil
 	})
-	_, res := runDef(t, def, `{"order":1}`, ExecutionConfig{Invoker: inv, Tokens: tokens})
+	ex, res := runDef(t, def, `{"order":1}`, ExecutionConfig{Invoker: inv, Tokens: tokens, History: true})
 	assertOutput(t, res, `{"order":1,"approval":{"approved":true}}`)
+	var types []string
+	for _, e := range ex.History() {
+		types = append(types, e.Type)
+	}
+	if got := strings.Join(types, " "); !strings.Contains(got, "TaskScheduled TaskStarted TaskSubmitted TaskSucceeded TaskStateExited") {
+		t.Errorf("callback history: %s", got)
+	}
 	if err := tokens.SendTaskSuccess("nope", nil); !errors.Is(err, ErrTaskTokenNotFound) {
 		t.Errorf("unknown token: %v", err)
 	}

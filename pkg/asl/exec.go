@@ -474,6 +474,12 @@ func (ex *Execution) runState(ctx context.Context, th *thread, st *state, raw an
 		}
 		var ae *Error
 		if !errors.As(err, &ae) || ae.terminal() {
+			if ae == nil && ex.recording() {
+				switch st.kind {
+				case kindTask, kindWait, kindMap, kindParallel:
+					ex.event(th, st.kind.String()+"StateAborted", "", nil)
+				}
+			}
 			return nil, nil, err
 		}
 		if ri := matchRetrier(st.retry, ae.Name); ri >= 0 {

@@ -211,14 +211,24 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 		}
 		return d
 	}))
-	ex.event(th, evPrefix+"Started", lowerFirst(evPrefix)+"StartedEventDetails", ex.lazyDetails(func() map[string]any {
-		if res.kind == resLambdaFunction {
-			return map[string]any{}
-		}
-		return map[string]any{"resourceType": resourceType, "resource": resourceName}
-	}))
+	if res.kind == resLambdaFunction {
+		ex.event(th, "LambdaFunctionStarted", "", nil)
+	} else {
+		ex.event(th, "TaskStarted", "taskStartedEventDetails", ex.lazyDetails(func() map[string]any {
+			return map[string]any{"resourceType": resourceType, "resource": resourceName}
+		}))
+	}
 
-	result, terr := ex.invoke(ctx, st, req, timeout, heartbeat)
+	var submitted func(any)
+	if ex.recording() {
+		submitted = func(out any) {
+			ex.event(th, "TaskSubmitted", "taskSubmittedEventDetails", map[string]any{
+				"resourceType": resourceType, "resource": resourceName,
+				"output": compactJSON(out), "outputDetails": map[string]any{"truncated": false},
+			})
+		}
+	}
+	result, terr := ex.invoke(ctx, st, req, timeout, heartbeat, submitted)
 	if terr == nil && lambdaIntegration && !ex.mocked(st) {
 		result = map[string]any{
 			"ExecutedVersion": "$LATEST",
@@ -299,7 +309,7 @@ func (ex *Execution) mocked(st *state) bool {
 
 // invoke calls the mock or the invoker, enforcing TimeoutSeconds and, for
 // callbacks, HeartbeatSeconds.
-func (ex *Execution) invoke(ctx context.Context, st *state, req TaskRequest, timeout, heartbeat time.Duration) (any, error) {
+func (ex *Execution) invoke(ctx context.Context, st *state, req TaskRequest, timeout, heartbeat time.Duration, submitted func(any)) (any, error) {
 	if ex.mocked(st) {
 		ex.mockMu.Lock()
 		if ex.mockCounts == nil {
@@ -337,6 +347,9 @@ func (ex *Execution) invoke(ctx context.Context, st *state, req TaskRequest, tim
 	}
 	out, err := safeInvoke(ictx, ex.cfg.Invoker, req)
 	if err == nil && waiter != nil {
+		if submitted != nil {
+			submitted(out)
+		}
 		out, err = ex.waitToken(ictx, waiter, heartbeat)
 	}
 	if ctx.Err() != nil {
