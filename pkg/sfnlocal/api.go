@@ -349,6 +349,11 @@ func Operations() []string {
 // Handler serves the Step Functions API (AWS JSON 1.0) on every path, as
 // the aws CLI and the SDKs call it with --endpoint-url / BaseEndpoint.
 // Requests are not authenticated: any credentials are accepted.
+//
+// StartSyncExecution clients send to "sync-" + the endpoint's host, which
+// does not resolve locally: set AWS_DISABLE_HOST_PREFIX_INJECTION=true for
+// the aws CLI, or smithyhttp.DisableEndpointHostPrefix in an
+// Initialize-step middleware of the Go SDK client (see the tests).
 func (s *Service) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {

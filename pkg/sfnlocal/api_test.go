@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cogniforge/cogniforge/pkg/asl"
 	"github.com/cogniforge/cogniforge/pkg/store"
@@ -102,20 +103,24 @@ func newHarness(t testing.TB, st store.Store, edit func(*ServiceConfig)) *harnes
 	return &harness{svc: svc, client: newClient(srv), srv: srv, inv: inv}
 }
 
-// newClient points an sfn client at srv. Every connection goes to srv
-// whatever the host, because StartSyncExecution prefixes it with "sync-".
+// newClient points an sfn client at srv. StartSyncExecution would send
+// its request to "sync-" + host: the client turns that prefix off, as
+// users of the local runtime have to.
 func newClient(srv *httptest.Server) *sfn.Client {
-	addr := srv.Listener.Addr().String()
-	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, network, addr)
-	}}
 	return sfn.New(sfn.Options{
 		Region:           "us-east-1",
 		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 		BaseEndpoint:     aws.String(srv.URL),
-		HTTPClient:       &http.Client{Transport: tr},
 		RetryMaxAttempts: 1,
+		APIOptions:       []func(*middleware.Stack) error{disableHostPrefix},
 	})
+}
+
+func disableHostPrefix(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("DisableHostPrefix",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+		}), middleware.Before)
 }
 
 func (h *harness) create(t testing.TB, name, def string, typ types.StateMachineType) string {
@@ -522,7 +527,7 @@ func TestStartSyncExecution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Status != types.SyncExecutionStatusSucceeded || *out.Output != `{"a":1,"r":{"ok":true}}` || out.StartDate == nil || out.StopDate == nil || *out.StateMachineArn != express {
+	if out.Status != types.SyncExecutionStatusSucceeded || *out.Output != `{"a":1,"r":{"ok":true}}` || out.StartDate == nil || out.StopDate == nil || *out.StateMachineArn != express || !out.InputDetails.Included || out.BillingDetails == nil {
 		t.Fatalf("sync = %+v", out)
 	}
 	// Not recorded, as express executions on AWS.

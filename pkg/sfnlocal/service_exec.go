@@ -424,11 +424,11 @@ func (s *Service) startSyncExecution(ctx context.Context, in *startExecutionInpu
 	out := &startSyncExecutionOutput{
 		ExecutionArn: rec.ARN, StateMachineArn: rec.MachineARN, Name: rec.Name, Status: rec.Status,
 		StartDate: epoch(rec.StartDate), StopDate: epoch(rec.StopDate), Input: rec.Input, Output: rec.Output,
-		Error: rec.Error, Cause: rec.Cause, InputDetails: &payloadDetails{},
+		Error: rec.Error, Cause: rec.Cause, InputDetails: &payloadDetails{Included: true},
 		BillingDetails: &billingDetails{BilledDurationInMilliseconds: rec.StopDate.Sub(rec.StartDate).Milliseconds(), BilledMemoryUsedInMB: 64},
 	}
 	if rec.Output != nil {
-		out.OutputDetails = &payloadDetails{}
+		out.OutputDetails = &payloadDetails{Included: true}
 	}
 	return out, nil
 }
@@ -440,7 +440,7 @@ func (s *Service) describeExecution(ctx context.Context, in *executionInput) (*d
 	}
 	out := &describeExecutionOutput{
 		ExecutionArn: rec.ARN, StateMachineArn: rec.MachineARN, Name: rec.Name, Status: rec.Status,
-		StartDate: epoch(rec.StartDate), Input: rec.Input, InputDetails: &payloadDetails{},
+		StartDate: epoch(rec.StartDate), Input: rec.Input, InputDetails: &payloadDetails{Included: true},
 		Output: rec.Output, Error: rec.Error, Cause: rec.Cause, RedriveStatus: "NOT_REDRIVABLE",
 	}
 	if !rec.StopDate.IsZero() {
@@ -448,7 +448,7 @@ func (s *Service) describeExecution(ctx context.Context, in *executionInput) (*d
 		out.StopDate = &d
 	}
 	if rec.Output != nil {
-		out.OutputDetails = &payloadDetails{}
+		out.OutputDetails = &payloadDetails{Included: true}
 	}
 	if rec.Status != string(asl.StatusRunning) && rec.Status != string(asl.StatusSucceeded) {
 		// Redrive is not offered locally; say so as AWS does.

@@ -44,6 +44,8 @@ func newCLI(t *testing.T, endpoint string) *cli {
 		"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1",
 		"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
 		"AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true",
+		// StartSyncExecution would go to sync-127.0.0.1, which does not resolve.
+		"AWS_DISABLE_HOST_PREFIX_INJECTION=true",
 	}
 	return &cli{t: t, bin: bin, endpoint: endpoint, env: env}
 }
@@ -155,5 +157,13 @@ func TestCallbackFlowThroughAWSCLI(t *testing.T) {
 	_, stderr, code := aws.run("describe-execution", "--execution-arn", execARN+"-missing")
 	if code == 0 || !strings.Contains(stderr, "ExecutionDoesNotExist") {
 		t.Fatalf("missing execution: exit %d, stderr %q", code, stderr)
+	}
+
+	// An express machine answers synchronously.
+	express := aws.must("create-state-machine", "--name", "greeter", "--type", "EXPRESS", "--role-arn", "arn:aws:iam::123456789012:role/greeter",
+		"--definition", `{"StartAt":"Greet","States":{"Greet":{"Type":"Pass","Parameters":{"greeting.$":"States.Format('hello, {}', $.name)"},"End":true}}}`)
+	sync := aws.must("start-sync-execution", "--state-machine-arn", express["stateMachineArn"].(string), "--input", `{"name":"Ada"}`)
+	if sync["status"] != "SUCCEEDED" || sync["output"] != `{"greeting":"hello, Ada"}` {
+		t.Fatalf("start-sync-execution = %v", sync)
 	}
 }
