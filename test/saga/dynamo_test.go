@@ -1,0 +1,134 @@
+package saga_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/cogniforge/cogniforge/pkg/orders"
+	"github.com/cogniforge/cogniforge/pkg/saga"
+	"github.com/cogniforge/cogniforge/pkg/saga/sagatest"
+	"github.com/cogniforge/cogniforge/pkg/store"
+	"github.com/cogniforge/cogniforge/pkg/store/dynamo"
+	"github.com/cogniforge/cogniforge/test/testenv"
+)
+
+// countingClient counts the DynamoDB requests the store makes, by operation.
+type countingClient struct {
+	dynamo.Client
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *countingClient) add(op string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[op]++
+}
+
+func (c *countingClient) take() (map[string]int, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out, total := c.n, 0
+	for _, v := range out {
+		total += v
+	}
+	c.n = map[string]int{}
+	return out, total
+}
+
+func (c *countingClient) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.add("GetItem")
+	return c.Client.GetItem(ctx, in, o...)
+}
+
+func (c *countingClient) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.add("PutItem")
+	return c.Client.PutItem(ctx, in, o...)
+}
+
+func (c *countingClient) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.add("UpdateItem")
+	return c.Client.UpdateItem(ctx, in, o...)
+}
+
+func (c *countingClient) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	c.add("DeleteItem")
+	return c.Client.DeleteItem(ctx, in, o...)
+}
+
+func (c *countingClient) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	c.add("Query")
+	return c.Client.Query(ctx, in, o...)
+}
+
+// TestBarrierOnDynamoDB holds the DynamoDB store (through moto) to the same
+// barrier scenarios as the embedded stores, then counts the requests one
+// step costs.
+func TestBarrierOnDynamoDB(t *testing.T) {
+	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t)))
+	var tables atomic.Int32
+	newStore := func(t *testing.T, client dynamo.Client) store.Store {
+		t.Helper()
+		name := fmt.Sprintf("saga-%d", tables.Add(1))
+		if err := dynamo.CreateTable(context.Background(), db, name, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		s, err := dynamo.New(dynamo.Config{Client: client, Table: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	sagatest.Run(t, func(t *testing.T) store.Store { return newStore(t, db) })
+
+	t.Run("requests per step", func(t *testing.T) {
+		counter := &countingClient{Client: db, n: map[string]int{}}
+		s := newServices(t, newStore(t, counter))
+		in := order("o-count")
+		for _, step := range []string{orders.Payment} {
+			for _, c := range []struct {
+				phase string
+				label string
+			}{
+				{saga.PhaseForward, "action"},
+				{saga.PhaseForward, "duplicate action"},
+				{saga.PhaseCompensation, "compensation"},
+				{saga.PhaseCompensation, "duplicate compensation"},
+			} {
+				if _, err := s.call(t, step, c.phase, "o-count", in); err != nil {
+					t.Fatalf("%s %s: %v", step, c.label, err)
+				}
+				ops, total := counter.take()
+				t.Logf("%s %s: %d DynamoDB requests %v", step, c.label, total, ops)
+			}
+		}
+		// The barrier alone: a no-op effect.
+		b, err := saga.NewBarrier(saga.BarrierConfig{Store: newStore(t, counter)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counter.take()
+		var noop saga.Effect = func(context.Context) (json.RawMessage, error) { return json.RawMessage(`{}`), nil }
+		id := saga.ID{SagaID: "b-1", Step: "x"}
+		if _, err := b.Forward(context.Background(), id, noop, noop); err != nil {
+			t.Fatal(err)
+		}
+		ops, fwd := counter.take()
+		t.Logf("barrier forward: %d requests %v", fwd, ops)
+		if _, err := b.Compensate(context.Background(), id, noop); err != nil {
+			t.Fatal(err)
+		}
+		ops, comp := counter.take()
+		t.Logf("barrier compensation: %d requests %v", comp, ops)
+		if fwd > 2 || comp > 5 {
+			t.Errorf("barrier costs %d requests forward, %d compensating; want at most 2 and 5", fwd, comp)
+		}
+	})
+}
