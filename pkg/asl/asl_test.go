@@ -157,10 +157,16 @@ func TestExecutionTimeout(t *testing.T) {
 
 func TestStopAborts(t *testing.T) {
 	sm := compile(t, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}`)
-	ex, err := sm.Start(context.Background(), ExecutionConfig{Input: map[string]any{}, History: true})
+	waiting := make(chan struct{})
+	ex, err := sm.Start(context.Background(), ExecutionConfig{Input: map[string]any{}, History: true, Observer: func(e HistoryEvent) {
+		if e.Type == "WaitStateEntered" {
+			close(waiting)
+		}
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-waiting
 	ex.Stop("Operator.Stop", "no longer needed")
 	res, err := ex.Wait(context.Background())
 	if err != nil {
