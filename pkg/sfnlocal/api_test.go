@@ -380,6 +380,15 @@ func TestExecutionRecordedWithHistory(t *testing.T) {
 	}
 }
 
+func containsType(list []types.HistoryEventType, want types.HistoryEventType) bool {
+	for _, t := range list {
+		if t == want {
+			return true
+		}
+	}
+	return false
+}
+
 func equalTypes(a, b []types.HistoryEventType) bool {
 	if len(a) != len(b) {
 		return false
@@ -451,7 +460,7 @@ func TestCallbackCompletedBySendTaskSuccess(t *testing.T) {
 	if d, _ := h.client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)}); d.Status != types.ExecutionStatusRunning || d.StopDate != nil || d.Output != nil {
 		t.Fatalf("running describe = %+v", d)
 	}
-	if got := historyTypes(t, h.client, arn); len(got) == 0 || got[len(got)-1] != "TaskStarted" {
+	if got := historyTypes(t, h.client, arn); !containsType(got, "TaskStarted") || containsType(got, "TaskSucceeded") {
 		t.Fatalf("history while waiting = %v", got)
 	}
 
@@ -467,9 +476,12 @@ func TestCallbackCompletedBySendTaskSuccess(t *testing.T) {
 	if d.Status != types.ExecutionStatusSucceeded || *d.Output != `{"approval":{"approved":true},"order":7}` {
 		t.Fatalf("describe = %s %s", d.Status, aws.ToString(d.Output))
 	}
-	want := []types.HistoryEventType{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"}
-	if got := historyTypes(t, h.client, arn); !equalTypes(got, want) {
-		t.Fatalf("history = %v, want %v", got, want)
+	// The engine decides the events in between (TaskSubmitted, say); the
+	// service must return them all, in order.
+	got := historyTypes(t, h.client, arn)
+	if len(got) < 6 || !equalTypes(got[:4], []types.HistoryEventType{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted"}) ||
+		!equalTypes(got[len(got)-3:], []types.HistoryEventType{"TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"}) {
+		t.Fatalf("history = %v", got)
 	}
 
 	_, err = h.client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(tok), Output: aws.String(`{}`)})

@@ -145,7 +145,7 @@ func TestCallbackFlowThroughAWSCLI(t *testing.T) {
 	}
 	hist := aws.must("get-execution-history", "--execution-arn", execARN, "--reverse-order")
 	events, _ := hist["events"].([]any)
-	if len(events) != 7 {
+	if len(events) < 7 {
 		t.Fatalf("get-execution-history = %v", hist)
 	}
 	last, _ := events[0].(map[string]any)
