@@ -99,9 +99,10 @@ type Execution struct {
 	startTime                           time.Time
 	deadline                            time.Time
 
-	cancel context.CancelCauseFunc
-	done   chan struct{}
-	result Result
+	cancel   context.CancelCauseFunc
+	done     chan struct{}
+	result   Result
+	stopTime time.Time
 
 	histMu  sync.Mutex
 	history []HistoryEvent
@@ -199,6 +200,17 @@ func (ex *Execution) ARN() string { return ex.arn }
 // StartTime returns when the execution started, by its clock.
 func (ex *Execution) StartTime() time.Time { return ex.startTime }
 
+// StopTime returns when the execution ended, by its clock (zero while it
+// runs).
+func (ex *Execution) StopTime() time.Time {
+	select {
+	case <-ex.done:
+		return ex.stopTime
+	default:
+		return time.Time{}
+	}
+}
+
 // Input returns the execution input.
 func (ex *Execution) Input() any { return ex.input }
 
@@ -243,6 +255,7 @@ func (ex *Execution) History() []HistoryEvent {
 
 func (ex *Execution) run(ctx context.Context) {
 	defer close(ex.done)
+	defer func() { ex.stopTime = ex.clock.Now() }()
 	if !ex.deadline.IsZero() {
 		if _, ok := ex.clock.(RealClock); ok {
 			t := time.AfterFunc(ex.deadline.Sub(time.Now()), func() {
