@@ -28,5 +28,7 @@
 //
 // Values are what encoding/json decodes into an any: map[string]any, []any,
 // string, float64, bool and nil. The interpreter never modifies a value it
-// was given; ResultPath copies the objects on its way.
+// was given; ResultPath copies the objects on its way. Outputs share
+// structure with the input and the definition's literals, so callers must
+// treat them as read-only too.
 package asl

@@ -132,11 +132,13 @@ func (sm *StateMachine) Start(ctx context.Context, cfg ExecutionConfig) (*Execut
 	ex := sm.newExecution(cfg)
 	ctx, cancel := context.WithCancelCause(ctx)
 	ex.cancel = cancel
-	ex.event(nil, "ExecutionStarted", "executionStartedEventDetails", map[string]any{
-		"input":        compactJSON(ex.input),
-		"inputDetails": map[string]any{"truncated": false},
-		"roleArn":      ex.roleArn,
-	})
+	if ex.recording() {
+		ex.event(nil, "ExecutionStarted", "executionStartedEventDetails", map[string]any{
+			"input":        compactJSON(ex.input),
+			"inputDetails": map[string]any{"truncated": false},
+			"roleArn":      ex.roleArn,
+		})
+	}
 	go ex.run(ctx)
 	return ex, nil
 }
@@ -268,9 +270,11 @@ func (ex *Execution) run(ctx context.Context) {
 	out, err := ex.safeRun(ctx, th, ex.sm.top, ex.input)
 	if err == nil {
 		ex.result = Result{Status: StatusSucceeded, Output: out}
-		ex.event(th, "ExecutionSucceeded", "executionSucceededEventDetails", map[string]any{
-			"output": compactJSON(out), "outputDetails": map[string]any{"truncated": false},
-		})
+		if ex.recording() {
+			ex.event(th, "ExecutionSucceeded", "executionSucceededEventDetails", map[string]any{
+				"output": compactJSON(out), "outputDetails": map[string]any{"truncated": false},
+			})
+		}
 		return
 	}
 	status := StatusFailed
