@@ -128,6 +128,14 @@ func TestInvokeSQS(t *testing.T) {
 					}
 				}
 			}},
+		{name: "eventbridge rule to queue, cloudevent detail", body: func(i int) string {
+			ce := structuredJSON(t, completedEvent("q"+string(rune('0'+i)), requestCompleted{Service: "s", Operation: "op"}))
+			return `{"version":"0","id":"eb-` + string(rune('0'+i)) + `","detail-type":"` + completedType + `","source":"/gateway","account":"1","time":"2026-01-02T03:04:05Z","region":"eu-west-1","resources":[],"detail":` + ce + `}`
+		}, failed: []string{}, check: func(t *testing.T, evs []cloudevents.Event) {
+			if len(evs) != 6 || evs[0].ID() != "q0" || evs[0].Type() != completedType {
+				t.Fatalf("%v", evs)
+			}
+		}},
 		{name: "eventbridge envelope in body", body: func(int) string {
 			return string(lambdaTestdata(t, "ecr-image-push-event.json"))
 		}, failed: []string{}, check: func(t *testing.T, evs []cloudevents.Event) {
