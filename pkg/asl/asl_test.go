@@ -633,3 +633,18 @@ func TestRuntimeFailuresAreNotCaught(t *testing.T) {
 		})
 	}
 }
+
+func TestTaskTimeoutIsWallTimeOnFastClock(t *testing.T) {
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"hung"},
+		"TimeoutSeconds":1,"End":true}}}`
+	inv := TaskInvokerFunc(func(ctx context.Context, req TaskRequest) (any, error) {
+		<-ctx.Done() // a function that never answers
+		return nil, ctx.Err()
+	})
+	start := time.Now()
+	_, res := runDef(t, def, `{}`, ExecutionConfig{Invoker: inv})
+	assertFailed(t, res, StatusFailed, ErrTimeout)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+}

@@ -329,9 +329,13 @@ func (ex *Execution) invoke(ctx context.Context, st *state, req TaskRequest, tim
 	timedOut := &Error{Name: ErrTimeout}
 	if timeout > 0 {
 		timeoutC := ex.clock.After(timeout)
+		wall, stopWall := ex.wallBackstop(timeout)
+		defer stopWall()
 		go func() {
 			select {
 			case <-timeoutC:
+				cancel(timedOut)
+			case <-wall:
 				cancel(timedOut)
 			case <-ictx.Done():
 			}
@@ -379,24 +383,46 @@ func safeInvoke(ctx context.Context, inv TaskInvoker, req TaskRequest) (out any,
 
 func (ex *Execution) waitToken(ctx context.Context, w *tokenWait, heartbeat time.Duration) (any, error) {
 	for {
-		var hb <-chan time.Time
+		var hb, wall <-chan time.Time
+		stopWall := func() {}
 		if heartbeat > 0 {
 			hb = ex.clock.After(heartbeat)
+			wall, stopWall = ex.wallBackstop(heartbeat)
 		}
-		select {
-		case r := <-w.done:
-			if r.err != nil {
-				return nil, r.err
-			}
-			return r.output, nil
-		case <-w.beat:
+		r, beat, err := ex.waitTokenOnce(ctx, w, hb, wall)
+		stopWall()
+		if beat {
 			continue
-		case <-hb:
-			return nil, &Error{Name: ErrHeartbeatTimeout}
-		case <-ctx.Done():
-			return nil, ctx.Err()
 		}
+		return r, err
 	}
+}
+
+func (ex *Execution) waitTokenOnce(ctx context.Context, w *tokenWait, hb, wall <-chan time.Time) (out any, beat bool, err error) {
+	select {
+	case r := <-w.done:
+		return r.output, false, r.err
+	case <-w.beat:
+		return nil, true, nil
+	case <-hb:
+		return nil, false, &Error{Name: ErrHeartbeatTimeout}
+	case <-wall:
+		return nil, false, &Error{Name: ErrHeartbeatTimeout}
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+}
+
+// wallBackstop makes task timeouts and heartbeats real time even on a
+// FastClock: the virtual clock only moves with Wait states and retries, so
+// without it a hung function would never time out. On the real clock it is
+// not needed and returns a nil channel.
+func (ex *Execution) wallBackstop(d time.Duration) (<-chan time.Time, func()) {
+	if _, ok := ex.clock.(RealClock); ok {
+		return nil, func() {}
+	}
+	t := time.NewTimer(d)
+	return t.C, func() { t.Stop() }
 }
 
 // taskError names an invoker's error the way Step Functions reports a
