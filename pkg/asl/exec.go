@@ -259,12 +259,12 @@ func (ex *Execution) run(ctx context.Context) {
 	defer close(ex.done)
 	defer func() { ex.stopTime = ex.clock.Now() }()
 	if !ex.deadline.IsZero() {
-		if _, ok := ex.clock.(RealClock); ok {
-			t := time.AfterFunc(ex.deadline.Sub(time.Now()), func() {
-				ex.cancel(&stopError{status: StatusTimedOut, err: NewError(ErrTimeout, "The execution timed out")})
-			})
-			defer t.Stop()
-		}
+		// Wall time bounds the execution on any clock; a FastClock also
+		// times it out when Wait states pass the deadline (see stopped).
+		t := time.AfterFunc(ex.deadline.Sub(ex.startTime), func() {
+			ex.cancel(&stopError{status: StatusTimedOut, err: NewError(ErrTimeout, "The execution timed out")})
+		})
+		defer t.Stop()
 	}
 	th := &thread{prev: 1}
 	out, err := ex.safeRun(ctx, th, ex.sm.top, ex.input)
