@@ -618,6 +618,22 @@ func TestExecutionsSurviveRestart(t *testing.T) {
 	before := waitDone(t, h.client, finished)
 	interrupted := h.start(t, waiting, "interrupted", `{"order":9}`)
 	h.inv.token(t)
+	// The history so far is written once the task waits; wait for that
+	// write, which is asynchronous, before the process goes away.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		evs, err := h.svc.storedHistory(ctx, executionRecord{ARN: interrupted, MachineName: "approval", Name: "interrupted"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) >= 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("history of the waiting execution not written: %v", evs)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 
 	// The process goes away with an execution waiting for its callback.
 	h.srv.Close()
@@ -643,8 +659,14 @@ func TestExecutionsSurviveRestart(t *testing.T) {
 	if err != nil || d.Status != types.ExecutionStatusFailed || *d.Error != asl.ErrRuntime || *d.Cause != RestartCause || d.StopDate == nil {
 		t.Fatalf("interrupted after restart = %+v, %v", d, err)
 	}
-	if got := historyTypes(t, h2.client, interrupted); !equalTypes(got, []types.HistoryEventType{"ExecutionStarted", "ExecutionFailed"}) {
-		t.Fatalf("interrupted history = %v", got)
+	hist, err := h2.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(interrupted)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := hist.Events
+	if n := len(evs); n < 5 || evs[0].Type != "ExecutionStarted" || evs[3].Type != "TaskStarted" || evs[n-1].Type != "ExecutionFailed" ||
+		evs[n-1].Id != evs[n-2].Id+1 || evs[n-1].PreviousEventId != evs[n-2].Id || *evs[n-1].ExecutionFailedEventDetails.Cause != RestartCause {
+		t.Fatalf("interrupted history = %v", historyTypes(t, h2.client, interrupted))
 	}
 	list, err := h2.client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(waiting), StatusFilter: types.ExecutionStatusFailed})
 	if err != nil || len(list.Executions) != 1 {
@@ -766,5 +788,37 @@ func TestServiceConfigValidate(t *testing.T) {
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: Validate() = %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestFailOverWithoutHistory: a process that died right after recording a
+// start left no history; the fail-over writes one of two events.
+func TestFailOverWithoutHistory(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New(memory.Config{})
+	h := newHarness(t, st, nil)
+	h.create(t, "orders", passDef, "")
+	rec := executionRecord{ARN: h.svc.executionARN("orders", "lost"), Name: "lost", MachineName: "orders", MachineARN: h.svc.machineARN("orders"),
+		Input: `{"a":1}`, RoleARN: role, Status: string(asl.StatusRunning), StartDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if err := h.svc.persistStart(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	// An index entry whose record was never written is dropped.
+	if _, err := st.Put(ctx, store.Item{Key: store.Key{Partition: partRunning, Sort: h.svc.executionARN("orders", "ghost")}, Value: []byte("orders")}, store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	h2 := newHarness(t, st, nil)
+	d, err := h2.client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(rec.ARN)})
+	if err != nil || d.Status != types.ExecutionStatusFailed || *d.Error != asl.ErrRuntime {
+		t.Fatalf("describe = %+v, %v", d, err)
+	}
+	hist, err := h2.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(rec.ARN)})
+	if err != nil || len(hist.Events) != 2 || *hist.Events[0].ExecutionStartedEventDetails.Input != `{"a":1}` || hist.Events[1].PreviousEventId != 1 {
+		t.Fatalf("history = %+v, %v", hist, err)
+	}
+	_, err = h2.client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(h.svc.executionARN("orders", "ghost"))})
+	wantAPIError[*types.ExecutionDoesNotExist](t, err)
+	if items, _ := st.Query(ctx, partRunning, "", 0); len(items) != 0 {
+		t.Fatalf("running index = %d items", len(items))
 	}
 }

@@ -67,11 +67,14 @@ func (c ServiceConfig) Validate() error {
 // protocol by Handler. Safe for concurrent use.
 //
 // Executions run in goroutines of the process. An execution is written to
-// the store when it starts and when it ends (record and full history); one
-// that was still RUNNING when the process stopped (crash or Close) is not
-// resumed: the next Service on the same store marks it FAILED with error
-// States.Runtime and cause "local runtime restarted", because re-running
-// its Task states could repeat side effects the functions already made.
+// the store when it starts and when it ends (record and full history), and
+// its history so far whenever it starts to wait (a task, a callback, a Wait
+// state). One that was still RUNNING when the process stopped (crash or
+// Close) is not resumed: the next Service on the same store marks it
+// FAILED with error States.Runtime and cause "local runtime restarted",
+// appending an ExecutionFailed event to the history it had, because
+// re-running its Task states could repeat side effects the functions
+// already made.
 type Service struct {
 	cfg    ServiceConfig
 	st     store.Store
@@ -97,7 +100,11 @@ type liveExec struct {
 	rec executionRecord // as started
 	// persisted is closed once the final record is in the store.
 	persisted chan struct{}
-	stopped   bool // stopped by StopExecution (not by Close)
+	// flush asks for the history so far to be written; flushed is closed
+	// when the writer has stopped.
+	flush   chan struct{}
+	flushed chan struct{}
+	stopped bool // stopped by StopExecution (not by Close)
 }
 
 // Store layout: one partition for machines, one per machine for execution

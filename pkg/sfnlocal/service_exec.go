@@ -126,7 +126,7 @@ func (s *Service) current(ctx context.Context, arn string) (executionRecord, *li
 	r := s.running[arn]
 	s.mu.Unlock()
 	if r != nil {
-		return liveRecord(r, s.clock), r, nil
+		return liveRecord(r), r, nil
 	}
 	rec, err := s.getExecution(ctx, arn)
 	return rec, nil, err
@@ -140,22 +140,15 @@ func (s *Service) live(arn string) (executionRecord, bool) {
 	if r == nil {
 		return executionRecord{}, false
 	}
-	return liveRecord(r, s.clock), true
+	return liveRecord(r), true
 }
 
-func liveRecord(r *liveExec, clock asl.Clock) executionRecord {
+func liveRecord(r *liveExec) executionRecord {
 	rec := r.rec
 	if res, done := r.ex.Result(); done {
-		applyResult(&rec, res, lastEventTime(r.ex.History(), clock.Now()))
+		applyResult(&rec, res, r.ex.StopTime())
 	}
 	return rec
-}
-
-func lastEventTime(evs []asl.HistoryEvent, fallback time.Time) time.Time {
-	if len(evs) == 0 {
-		return fallback
-	}
-	return evs[len(evs)-1].Timestamp
 }
 
 func applyResult(rec *executionRecord, res asl.Result, stop time.Time) {
@@ -244,8 +237,8 @@ func (s *Service) prepare(ctx context.Context, machineARN, name, input string) (
 	return p, nil
 }
 
-func (s *Service) execConfig(p *prepared) asl.ExecutionConfig {
-	return asl.ExecutionConfig{
+func (s *Service) execConfig(p *prepared, observe func(asl.HistoryEvent)) asl.ExecutionConfig {
+	return asl.ExecutionConfig{Observer: observe,
 		Name: p.rec.Name, StateMachineName: p.rec.MachineName, Input: p.input, Clock: s.clock,
 		Invoker: s.cfg.Invoker, FunctionName: s.cfg.FunctionName, Mock: p.mock, Tokens: s.tokens,
 		History: true, Region: s.region, AccountID: s.acct, RoleArn: p.rec.RoleARN,
@@ -277,19 +270,28 @@ func (s *Service) startExecution(ctx context.Context, in *startExecutionInput) (
 	} else if !isCode(err, ErrCodeExecutionDoesNotExist) {
 		return nil, err
 	}
-	ex, err := p.sm.Start(s.ctx, s.execConfig(p))
+	flush := make(chan struct{}, 1)
+	ex, err := p.sm.Start(s.ctx, s.execConfig(p, func(e asl.HistoryEvent) {
+		if blocking(e.Type) {
+			select {
+			case flush <- struct{}{}:
+			default: // a flush is already due; it will see this event too
+			}
+		}
+	}))
 	if err != nil {
 		return nil, apiErrorf(ErrCodeValidationException, "%v", err)
 	}
 	p.rec.StartDate = ex.StartTime()
-	r := &liveExec{ex: ex, rec: p.rec, persisted: make(chan struct{})}
+	r := &liveExec{ex: ex, rec: p.rec, persisted: make(chan struct{}), flush: flush, flushed: make(chan struct{})}
 	if err := s.persistStart(ctx, p.rec); err != nil {
 		ex.Stop(asl.ErrRuntime, "the local runtime could not record the execution")
 		<-ex.Done()
 		return nil, err
 	}
 	s.running[p.rec.ARN] = r
-	s.wg.Add(1)
+	s.wg.Add(2)
+	go s.flushHistory(r)
 	go s.watch(r)
 	return &startExecutionOutput{ExecutionArn: p.rec.ARN, StartDate: epoch(p.rec.StartDate)}, nil
 }
@@ -322,6 +324,7 @@ func (s *Service) watch(r *liveExec) {
 	defer s.wg.Done()
 	defer close(r.persisted)
 	<-r.ex.Done()
+	<-r.flushed
 	res, _ := r.ex.Result()
 	s.mu.Lock()
 	closing := s.closed && !r.stopped && res.Status == asl.StatusAborted
@@ -331,7 +334,7 @@ func (s *Service) watch(r *liveExec) {
 	}
 	hist := r.ex.History()
 	rec := r.rec
-	applyResult(&rec, res, lastEventTime(hist, s.clock.Now()))
+	applyResult(&rec, res, r.ex.StopTime())
 	if err := s.persistEnd(context.Background(), rec, toStored(hist)); err != nil {
 		s.log.Error("sfnlocal: recording the end of an execution failed", "execution", rec.ARN, "error", err)
 	} else {
@@ -340,6 +343,45 @@ func (s *Service) watch(r *liveExec) {
 	s.mu.Lock()
 	delete(s.running, r.rec.ARN)
 	s.mu.Unlock()
+}
+
+// blocking reports events after which an execution may wait long (for a
+// function, a callback or a Wait state): the history so far is written then,
+// so after a crash GetExecutionHistory still shows where it stood.
+func blocking(typ string) bool {
+	switch typ {
+	case "TaskStarted", "TaskSubmitted", "LambdaFunctionStarted", "ActivityStarted", "WaitStateEntered":
+		return true
+	}
+	return false
+}
+
+// flushHistory writes the history of a running execution when it blocks.
+// It is the only writer of the history until the execution ends, and
+// watch waits for it, so a partial history never overwrites the final one.
+func (s *Service) flushHistory(r *liveExec) {
+	defer s.wg.Done()
+	defer close(r.flushed)
+	key := historyKey(r.rec.MachineName, r.rec.Name)
+	for {
+		select {
+		case <-r.ex.Done():
+			return
+		case <-r.flush:
+		}
+		if s.ctx.Err() != nil {
+			// Closing: the events from here on are the shutdown's abort,
+			// which the next Service replaces with its own failure.
+			return
+		}
+		b, err := json.Marshal(toStored(r.ex.History()))
+		if err == nil {
+			_, err = s.st.Put(context.Background(), store.Item{Key: key, Value: b}, store.Condition{})
+		}
+		if err != nil {
+			s.log.Error("sfnlocal: recording the history of a running execution failed", "execution", r.rec.ARN, "error", err)
+		}
+	}
 }
 
 // persistEnd writes the history, then the final record, then drops the
@@ -384,12 +426,18 @@ func (s *Service) recover(ctx context.Context) error {
 		if rec.Status == string(asl.StatusRunning) {
 			now := s.clock.Now()
 			rec.Status, rec.Error, rec.Cause, rec.StopDate = string(asl.StatusFailed), asl.ErrRuntime, RestartCause, now
-			hist := []storedEvent{
-				{Timestamp: rec.StartDate, Type: "ExecutionStarted", ID: 1, DetailsKey: "executionStartedEventDetails",
-					Details: map[string]any{"input": rec.Input, "inputDetails": map[string]any{"truncated": false}, "roleArn": rec.RoleARN}},
-				{Timestamp: now, Type: "ExecutionFailed", ID: 2, Previous: 1, DetailsKey: "executionFailedEventDetails",
-					Details: map[string]any{"error": rec.Error, "cause": rec.Cause}},
+			hist, err := s.storedHistory(ctx, rec)
+			if err != nil {
+				errs = append(errs, err)
+				continue
 			}
+			if len(hist) == 0 {
+				hist = []storedEvent{{Timestamp: rec.StartDate, Type: "ExecutionStarted", ID: 1, DetailsKey: "executionStartedEventDetails",
+					Details: map[string]any{"input": rec.Input, "inputDetails": map[string]any{"truncated": false}, "roleArn": rec.RoleARN}}}
+			}
+			last := hist[len(hist)-1].ID
+			hist = append(hist, storedEvent{Timestamp: now, Type: "ExecutionFailed", ID: last + 1, Previous: last,
+				DetailsKey: "executionFailedEventDetails", Details: map[string]any{"error": rec.Error, "cause": rec.Cause}})
 			s.log.Warn("sfnlocal: execution was running when the runtime stopped; marked failed", "execution", rec.ARN)
 			errs = append(errs, s.persistEnd(ctx, rec, hist))
 			continue
@@ -409,7 +457,7 @@ func (s *Service) startSyncExecution(ctx context.Context, in *startExecutionInpu
 	}
 	// Like an express execution on AWS, a synchronous one is not recorded:
 	// Describe and GetExecutionHistory do not know it.
-	ex, err := p.sm.Start(s.ctx, s.execConfig(p))
+	ex, err := p.sm.Start(s.ctx, s.execConfig(p, nil))
 	if err != nil {
 		return nil, apiErrorf(ErrCodeValidationException, "%v", err)
 	}
@@ -420,7 +468,7 @@ func (s *Service) startSyncExecution(ctx context.Context, in *startExecutionInpu
 	}
 	rec := p.rec
 	rec.StartDate = ex.StartTime()
-	applyResult(&rec, res, lastEventTime(ex.History(), s.clock.Now()))
+	applyResult(&rec, res, ex.StopTime())
 	out := &startSyncExecutionOutput{
 		ExecutionArn: rec.ARN, StateMachineArn: rec.MachineARN, Name: rec.Name, Status: rec.Status,
 		StartDate: epoch(rec.StartDate), StopDate: epoch(rec.StopDate), Input: rec.Input, Output: rec.Output,
@@ -523,16 +571,21 @@ func (s *Service) history(ctx context.Context, arn string) ([]storedEvent, error
 	if r != nil {
 		return toStored(r.ex.History()), nil
 	}
+	return s.storedHistory(ctx, rec)
+}
+
+// storedHistory reads the history written for an execution (nil if none).
+func (s *Service) storedHistory(ctx context.Context, rec executionRecord) ([]storedEvent, error) {
 	it, err := s.st.Get(ctx, historyKey(rec.MachineName, rec.Name))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sfnlocal: read history of %s: %w", arn, err)
+		return nil, fmt.Errorf("sfnlocal: read history of %s: %w", rec.ARN, err)
 	}
 	var evs []storedEvent
 	if err := json.Unmarshal(it.Value, &evs); err != nil {
-		return nil, fmt.Errorf("sfnlocal: decode history of %s: %w", arn, err)
+		return nil, fmt.Errorf("sfnlocal: decode history of %s: %w", rec.ARN, err)
 	}
 	return evs, nil
 }
