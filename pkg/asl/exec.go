@@ -451,6 +451,9 @@ func (ex *Execution) safeRun(ctx context.Context, th *thread, m *machine, input 
 func (ex *Execution) runMachine(ctx context.Context, th *thread, m *machine, input any) (any, error) {
 	st := m.startAt
 	soft := 0
+	// One frame per line of execution, reused state after state: nothing
+	// keeps a frame once its state has finished.
+	f := &frame{}
 	for {
 		if err := ex.stopped(ctx); err != nil {
 			return nil, err
@@ -460,7 +463,7 @@ func (ex *Execution) runMachine(ctx context.Context, th *thread, m *machine, inp
 				return nil, errBranchCancelled
 			}
 		}
-		out, next, err := ex.runState(ctx, th, st, input)
+		out, next, err := ex.runState(ctx, th, f, st, input)
 		if err != nil {
 			return nil, err
 		}
@@ -473,8 +476,8 @@ func (ex *Execution) runMachine(ctx context.Context, th *thread, m *machine, inp
 
 // runState runs one state with its Retry and Catch, returning its output and
 // the next state (nil at an end).
-func (ex *Execution) runState(ctx context.Context, th *thread, st *state, raw any) (any, *state, error) {
-	f := &frame{ex: ex, st: st, entered: ex.clock.Now()}
+func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *state, raw any) (any, *state, error) {
+	*f = frame{ex: ex, st: st, entered: ex.clock.Now()}
 	if ex.recording() {
 		ex.event(th, st.kind.String()+"StateEntered", "stateEnteredEventDetails", map[string]any{
 			"name": st.name, "input": compactJSON(raw), "inputDetails": map[string]any{"truncated": false},
