@@ -822,3 +822,54 @@ func TestFailOverWithoutHistory(t *testing.T) {
 		t.Fatalf("running index = %d items", len(items))
 	}
 }
+
+// TestConcurrentStartsWithOneName: requests racing to start one name get
+// one execution: the same ARN for the same input, a clash for another.
+func TestConcurrentStartsWithOneName(t *testing.T) {
+	h := newHarness(t, memory.New(memory.Config{}), nil)
+	machine := h.create(t, "approval", callbackDef, "")
+	const n = 8
+	type answer struct {
+		arn string
+		err error
+	}
+	answers := make(chan answer, n)
+	for i := range n {
+		input := `{"order":1}`
+		if i == n-1 {
+			input = `{"order":2}`
+		}
+		go func() {
+			out, err := h.client.StartExecution(context.Background(), &sfn.StartExecutionInput{StateMachineArn: aws.String(machine), Name: aws.String("once"), Input: aws.String(input)})
+			if err != nil {
+				answers <- answer{err: err}
+				return
+			}
+			answers <- answer{arn: *out.ExecutionArn}
+		}()
+	}
+	var ok, clashes int
+	for range n {
+		a := <-answers
+		var clash *types.ExecutionAlreadyExists
+		switch {
+		case a.err == nil && a.arn == h.svc.executionARN("approval", "once"):
+			ok++
+		case errors.As(a.err, &clash):
+			clashes++
+		default:
+			t.Fatalf("answer = %+v", a)
+		}
+	}
+	// Either an {"order":1} request won and the others with that input
+	// joined it, or the {"order":2} one won and all others clashed.
+	if (ok != n-1 || clashes != 1) && (ok != 1 || clashes != n-1) {
+		t.Fatalf("%d started/joined, %d clashes", ok, clashes)
+	}
+	h.inv.token(t)
+	select {
+	case tok := <-h.inv.tokens:
+		t.Fatalf("a second execution started (token %s)", tok)
+	default:
+	}
+}

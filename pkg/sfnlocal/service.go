@@ -90,7 +90,8 @@ type Service struct {
 
 	mu       sync.Mutex
 	closed   bool
-	running  map[string]*liveExec // by execution ARN
+	running  map[string]*liveExec     // by execution ARN
+	starting map[string]chan struct{} // closed when the start of this ARN is decided
 	compiled map[string]*asl.StateMachine
 }
 
@@ -131,7 +132,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	s := &Service{
 		cfg: cfg, st: cfg.Store, clock: cfg.Clock, log: cfg.Logger, tokens: asl.NewTaskTokens(),
 		region: cfg.Region, acct: cfg.AccountID,
-		running: map[string]*liveExec{}, compiled: map[string]*asl.StateMachine{},
+		running: map[string]*liveExec{}, starting: map[string]chan struct{}{}, compiled: map[string]*asl.StateMachine{},
 	}
 	if s.clock == nil {
 		s.clock = asl.RealClock{}

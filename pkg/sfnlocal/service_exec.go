@@ -250,24 +250,74 @@ func (s *Service) startExecution(ctx context.Context, in *startExecutionInput) (
 	if err != nil {
 		return nil, err
 	}
-	// The lock makes the name check and the start one step, so two
-	// requests with the same name never both start an execution.
+	arn := p.rec.ARN
+	// Reserve the name, so two requests with the same name never both start
+	// an execution, without holding the lock through the store writes; a
+	// second request waits for the first to decide.
+	s.mu.Lock()
+	for {
+		if s.closed {
+			s.mu.Unlock()
+			return nil, errClosing()
+		}
+		if r := s.running[arn]; r != nil {
+			s.mu.Unlock()
+			// Idempotent while running: the same name and input is the same
+			// execution; once it ended, or with another input, it is a clash.
+			if _, done := r.ex.Result(); !done && r.rec.Input == p.rec.Input {
+				return &startExecutionOutput{ExecutionArn: arn, StartDate: epoch(r.rec.StartDate)}, nil
+			}
+			return nil, apiErrorf(ErrCodeExecutionAlreadyExists, "Execution Already Exists: '%s'", arn)
+		}
+		wait, busy := s.starting[arn]
+		if !busy {
+			break
+		}
+		s.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		s.mu.Lock()
+	}
+	decided := make(chan struct{})
+	s.starting[arn] = decided
+	s.mu.Unlock()
+	r, err := s.launch(ctx, p)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.starting, arn)
+	close(decided)
+	if err != nil {
+		return nil, err
+	}
 	if s.closed {
-		return nil, apiErrorf(ErrCodeServiceUnavailable, "the local Step Functions service is shutting down")
+		// Close won the race: the execution is aborted with the service
+		// and, left RUNNING in the store, failed over by the next one.
+		return nil, errClosing()
 	}
-	if r := s.running[p.rec.ARN]; r != nil {
-		// Idempotent while running: the same name and input is the same
-		// execution; once it ended, or with another input, it is a clash.
-		if _, done := r.ex.Result(); !done && r.rec.Input == p.rec.Input {
-			return &startExecutionOutput{ExecutionArn: r.rec.ARN, StartDate: epoch(r.rec.StartDate)}, nil
-		}
-		return nil, apiErrorf(ErrCodeExecutionAlreadyExists, "Execution Already Exists: '%s'", p.rec.ARN)
-	}
+	s.running[arn] = r
+	s.wg.Add(2)
+	go s.flushHistory(r)
+	go s.watch(r)
+	return &startExecutionOutput{ExecutionArn: arn, StartDate: epoch(r.rec.StartDate)}, nil
+}
+
+func errClosing() error {
+	return apiErrorf(ErrCodeServiceUnavailable, "the local Step Functions service is shutting down")
+}
+
+// launch records the start of an execution, then starts it: a Task never
+// runs for an execution the store does not know.
+func (s *Service) launch(ctx context.Context, p *prepared) (*liveExec, error) {
 	if _, err := s.getExecution(ctx, p.rec.ARN); err == nil {
 		return nil, apiErrorf(ErrCodeExecutionAlreadyExists, "Execution Already Exists: '%s'", p.rec.ARN)
 	} else if !isCode(err, ErrCodeExecutionDoesNotExist) {
+		return nil, err
+	}
+	p.rec.StartDate = s.clock.Now()
+	if err := s.persistStart(ctx, p.rec); err != nil {
 		return nil, err
 	}
 	flush := make(chan struct{}, 1)
@@ -280,20 +330,16 @@ func (s *Service) startExecution(ctx context.Context, in *startExecutionInput) (
 		}
 	}))
 	if err != nil {
-		return nil, apiErrorf(ErrCodeValidationException, "%v", err)
+		// Nothing ran: forget the start.
+		errs := []error{apiErrorf(ErrCodeValidationException, "%v", err)}
+		for _, k := range []store.Key{execKey(p.rec.MachineName, p.rec.Name), {Partition: partRunning, Sort: p.rec.ARN}} {
+			if derr := s.st.Delete(ctx, k, store.Condition{}); derr != nil {
+				errs = append(errs, fmt.Errorf("sfnlocal: undo start of %s: %w", p.rec.ARN, derr))
+			}
+		}
+		return nil, errors.Join(errs...)
 	}
-	p.rec.StartDate = ex.StartTime()
-	r := &liveExec{ex: ex, rec: p.rec, persisted: make(chan struct{}), flush: flush, flushed: make(chan struct{})}
-	if err := s.persistStart(ctx, p.rec); err != nil {
-		ex.Stop(asl.ErrRuntime, "the local runtime could not record the execution")
-		<-ex.Done()
-		return nil, err
-	}
-	s.running[p.rec.ARN] = r
-	s.wg.Add(2)
-	go s.flushHistory(r)
-	go s.watch(r)
-	return &startExecutionOutput{ExecutionArn: p.rec.ARN, StartDate: epoch(p.rec.StartDate)}, nil
+	return &liveExec{ex: ex, rec: p.rec, persisted: make(chan struct{}), flush: flush, flushed: make(chan struct{})}, nil
 }
 
 // persistStart writes the running index entry, then the RUNNING record:
