@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/cogniforge/cogniforge/pkg/store/bolt"
 	"github.com/cogniforge/cogniforge/pkg/store/memory"
 )
 
@@ -49,4 +50,35 @@ func BenchmarkStartExecutionBolt(b *testing.B) {
 			<-r.persisted
 		}
 	}
+}
+
+// BenchmarkStartExecutionBoltGroupParallel: concurrent callers on a bolt
+// store with group commit, as `cogniforge run --data-dir` opens it, so
+// concurrent executions share fsyncs.
+func BenchmarkStartExecutionBoltGroupParallel(b *testing.B) {
+	st, err := bolt.Open(bolt.Config{Dir: b.TempDir(), GroupCommit: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	h := newHarness(b, st, nil)
+	arn := h.create(b, "bench", passDef, "")
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			out, err := h.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(arn), Input: aws.String(`{"n":1}`)})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			h.svc.mu.Lock()
+			r := h.svc.running[*out.ExecutionArn]
+			h.svc.mu.Unlock()
+			if r != nil {
+				<-r.persisted
+			}
+		}
+	})
 }
