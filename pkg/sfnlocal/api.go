@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -337,12 +338,13 @@ var operations = map[string]operation{
 	"ListTagsForResource":              op((*Service).listTags),
 }
 
-// Operations lists the operation names the Handler answers.
+// Operations lists the operation names the Handler answers, sorted.
 func Operations() []string {
 	out := make([]string, 0, len(operations))
 	for k := range operations {
 		out = append(out, k)
 	}
+	sort.Strings(out)
 	return out
 }
 
