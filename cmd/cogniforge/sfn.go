@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -191,6 +192,7 @@ func readInput(s string, stdin io.Reader) (any, error) {
 		data = []byte(s)
 	}
 	var v any
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // editors on Windows add a BOM
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("not valid JSON: %w", err)

@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -196,7 +197,7 @@ func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 		o(&cfg)
 	}
 	var doc any
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	if err := json.Unmarshal(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")), &doc); err != nil {
 		return nil, fmt.Errorf("%w: not JSON: %w", ErrInvalidDefinition, err)
 	}
 	top, ok := doc.(map[string]any)
