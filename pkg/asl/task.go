@@ -437,7 +437,7 @@ func taskError(req TaskRequest, err error) *Error {
 		name = ErrTaskFailed
 	}
 	if req.Service == "lambda" {
-		return NewError(name, compactJSON(map[string]any{"errorMessage": err.Error(), "errorType": name, "trace": []any{}}))
+		return NewError(name, compactJSON(map[string]any{"errorMessage": err.Error(), "errorType": name, "stackTrace": []any{}}))
 	}
 	return NewError(name, err.Error())
 }
