@@ -648,3 +648,25 @@ func TestTaskTimeoutIsWallTimeOnFastClock(t *testing.T) {
 		t.Errorf("took %v", d)
 	}
 }
+
+func TestErrorMatching(t *testing.T) {
+	tests := []struct {
+		equals []string
+		name   string
+		want   bool
+	}{
+		{[]string{"States.ALL"}, "Custom", true},
+		{[]string{"States.TaskFailed"}, "Custom", true},
+		{[]string{"States.TaskFailed"}, ErrTimeout, false},
+		{[]string{"States.TaskFailed"}, ErrHeartbeatTimeout, false},
+		{[]string{"States.Timeout"}, ErrHeartbeatTimeout, true},
+		{[]string{"States.HeartbeatTimeout"}, ErrTimeout, false},
+		{[]string{"A", "B"}, "B", true},
+		{[]string{"A"}, "a", false},
+	}
+	for _, tc := range tests {
+		if got := matches(tc.equals, tc.name); got != tc.want {
+			t.Errorf("%v matches %s = %v", tc.equals, tc.name, got)
+		}
+	}
+}

@@ -84,7 +84,13 @@ func matches(errorEquals []string, name string) bool {
 			return true
 		case ErrTaskFailed:
 			// States.TaskFailed is a wildcard for every error but a timeout.
-			if name != ErrTimeout {
+			if name != ErrTimeout && name != ErrHeartbeatTimeout {
+				return true
+			}
+		case ErrTimeout:
+			// AWS documents States.Timeout as covering a missed heartbeat
+			// too; States.HeartbeatTimeout is the specific name.
+			if name == ErrHeartbeatTimeout {
 				return true
 			}
 		}
