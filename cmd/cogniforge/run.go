@@ -9,12 +9,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/asl"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/platform"
 	"github.com/cogniforge/cogniforge/pkg/registry"
 	"github.com/cogniforge/cogniforge/pkg/runtime"
+	"github.com/cogniforge/cogniforge/pkg/sfnlocal"
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
 	"github.com/cogniforge/cogniforge/pkg/store/memory"
@@ -30,6 +33,8 @@ func runRuntime(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	dataDir := fs.String("data-dir", "", "directory for durable state (queues, store, executions); memory when empty")
 	maxReceives := fs.Int("max-receives", 3, "deliveries of a failing queued event before it is dead-lettered")
 	retryDelay := fs.Duration("retry-delay", time.Second, "delay before the first redelivery (doubles each time)")
+	machines := fs.String("statemachines", "statemachines", "directory of *.asl.json definitions created in the Step Functions API at start (empty: none)")
+	mockConfig := fs.String("sfn-mock-config", "", "Step Functions Local mock configuration: StartExecution on <stateMachineArn>#<TestCase> uses it")
 	if !parseFlags(fs, args, stderr) {
 		return 2
 	}
@@ -38,14 +43,34 @@ func runRuntime(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 		return 2
 	}
 	logger := newLogger(stderr, slog.LevelInfo)
-	if err := serve(ctx, *addr, *dataDir, *maxReceives, *retryDelay, logger); err != nil {
+	opts := serveOptions{addr: *addr, dataDir: *dataDir, maxReceives: *maxReceives, retryDelay: *retryDelay,
+		machinesDir: *machines, mockConfig: *mockConfig}
+	if err := serve(ctx, opts, logger); err != nil {
 		fmt.Fprintf(stderr, "cogniforge run: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(ctx context.Context, addr, dataDir string, maxReceives int, retryDelay time.Duration, logger *slog.Logger) error {
+type serveOptions struct {
+	addr, dataDir           string
+	maxReceives             int
+	retryDelay              time.Duration
+	machinesDir, mockConfig string
+}
+
+func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
+	addr, dataDir := o.addr, o.dataDir
+	var mocks *asl.MockConfig
+	if o.mockConfig != "" {
+		raw, err := os.ReadFile(o.mockConfig)
+		if err != nil {
+			return err
+		}
+		if mocks, err = asl.ParseMockConfig(raw); err != nil {
+			return fmt.Errorf("%s: %w", o.mockConfig, err)
+		}
+	}
 	env := envWith(map[string]string{platform.EnvDataDir: dataDir})
 	ports, closePorts, err := platform.FromEnv(ctx, env, logger)
 	if err != nil {
@@ -76,14 +101,32 @@ func serve(ctx context.Context, addr, dataDir string, maxReceives int, retryDela
 		return err
 	}
 	opts := adapterOptions(ports)
+	// The Step Functions API answers at "/" (the AWS JSON protocol), its
+	// Tasks running the same functions through the same adapters.
+	tasks, err := sfnlocal.NewInvoker(sfnlocal.InvokerConfig{Functions: fns, Options: opts, Bus: ports.Bus, Queues: lateQueues{late}})
+	if err != nil {
+		return err
+	}
+	sfn, err := sfnlocal.NewService(sfnlocal.ServiceConfig{Invoker: tasks, FunctionName: tasks.FunctionName,
+		Store: rtStore, MockConfig: mocks, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer sfn.Close()
+	if o.machinesDir != "" {
+		if err := sfn.LoadDir(ctx, o.machinesDir); err != nil {
+			return fmt.Errorf("state machines in %s: %w", o.machinesDir, err)
+		}
+	}
 	rt, err := runtime.New(runtime.Config{
 		Functions:   fns,
 		Store:       rtStore,
 		HTTPHandler: func(fn faas.Function) http.Handler { return faas.NewHTTPHandler(fn, opts...) },
 		Wrap:        func(fn faas.Function) faas.Handler { return faas.Chain(fn.Handler, faas.Defaults(opts...)...) },
 		Logger:      logger,
-		MaxReceives: maxReceives,
-		RetryDelay:  retryDelay,
+		MaxReceives: o.maxReceives,
+		RetryDelay:  o.retryDelay,
+		Extra:       sfn.Handler(),
 	})
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/platform"
+	"github.com/cogniforge/cogniforge/pkg/sfnlocal"
 )
 
 // lateBus lets functions be built before the runtime that delivers their
@@ -29,6 +30,22 @@ func (b *lateBus) Publish(ctx context.Context, evs []cloudevents.Event) ([]error
 		return nil, errors.New("cogniforge: event bus not started yet")
 	}
 	return (*p).Publish(ctx, evs)
+}
+
+// lateQueues reaches the runtime's queues once it exists, for the Step
+// Functions sqs:sendMessage integration.
+type lateQueues struct{ b *lateBus }
+
+func (q lateQueues) Enqueue(ctx context.Context, function string, e cloudevents.Event) error {
+	p := q.b.target.Load()
+	if p == nil {
+		return errors.New("cogniforge: queues not started yet")
+	}
+	enq, ok := (*p).(sfnlocal.Enqueuer)
+	if !ok {
+		return errors.New("cogniforge: the event bus has no queues")
+	}
+	return enq.Enqueue(ctx, function, e)
 }
 
 // envWith overrides some variables of the process environment.
