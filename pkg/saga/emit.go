@@ -1,6 +1,7 @@
 package saga
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"time"
@@ -30,7 +31,7 @@ func stepEvent(ctx context.Context, source string, t Task, now time.Time, dur ti
 		if t.Phase == PhaseCompensation {
 			typ = events.TypeSagaCompensationSucceeded
 		}
-		data = events.StepSucceeded{SagaID: t.SagaID, Saga: t.Saga, Step: t.Step, Phase: t.Phase, Attempt: attempt, Result: asObject(reply), DurationMs: ms}
+		data = stepSucceeded{SagaID: t.SagaID, Saga: t.Saga, Step: t.Step, Phase: t.Phase, Attempt: attempt, Result: asObject(reply), DurationMs: ms}
 	} else {
 		typ = events.TypeSagaStepFailed
 		if t.Phase == PhaseCompensation {
@@ -54,9 +55,21 @@ func stepEvent(ctx context.Context, source string, t Task, now time.Time, dur ti
 	return e, nil
 }
 
-// asObject returns v as a JSON object for an event's free-form result, or
-// nil when it is not one.
-func asObject(v any) map[string]any {
+// stepSucceeded is events.StepSucceeded with the result kept as JSON text,
+// so a step's answer is not decoded into a map only to be encoded again.
+type stepSucceeded struct {
+	SagaID     string          `json:"sagaId"`
+	Saga       string          `json:"saga,omitempty"`
+	Step       string          `json:"step"`
+	Phase      string          `json:"phase,omitempty"`
+	Attempt    int             `json:"attempt"`
+	Result     json.RawMessage `json:"result,omitempty"`
+	DurationMs float64         `json:"durationMs,omitempty"`
+}
+
+// asObject returns v as JSON when it is an object (the catalog's result is
+// an object), or nil.
+func asObject(v any) json.RawMessage {
 	var b []byte
 	switch x := v.(type) {
 	case nil:
@@ -69,11 +82,11 @@ func asObject(v any) map[string]any {
 			return nil
 		}
 	}
-	var m map[string]any
-	if json.Unmarshal(b, &m) != nil {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
 		return nil
 	}
-	return m
+	return b
 }
 
 // emit publishes the phase's event. A step's effect is already recorded

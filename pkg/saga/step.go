@@ -238,7 +238,10 @@ func (h *handler[In, Out]) handle(ctx context.Context, ev cloudevents.Event) (*c
 	e.SetSource(h.source)
 	e.SetType(TaskType + ".result")
 	e.SetTime(h.now())
-	if err := e.SetData(cloudevents.ApplicationJSON, reply); err != nil {
+	if raw, ok := reply.(json.RawMessage); ok {
+		e.SetDataContentType(cloudevents.ApplicationJSON)
+		e.DataEncoded = raw
+	} else if err := e.SetData(cloudevents.ApplicationJSON, reply); err != nil {
 		return nil, fmt.Errorf("saga: encode reply: %w", err)
 	}
 	return &e, nil
