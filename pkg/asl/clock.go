@@ -44,10 +44,13 @@ func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
 func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // FastClock is a virtual clock: Sleep returns at once and moves the virtual
-// time forward, so Wait states and retry intervals cost nothing. Concurrent
-// sleepers (Parallel branches, Map iterations) advance it to the latest of
-// their wake-up times, not to the sum. After fires when the virtual time
-// passes its deadline. It is safe for concurrent use.
+// time forward, so Wait states and retry intervals cost nothing. The
+// interpreter gives every Parallel branch and Map iteration its own lane of
+// virtual time (carried in the context passed to Sleep), so concurrent
+// waits overlap as they would in real time: the clock ends at the latest
+// wake-up, not at the sum, however the goroutines happen to be scheduled.
+// After fires when the virtual time passes its deadline. It is safe for
+// concurrent use.
 type FastClock struct {
 	mu     sync.Mutex
 	now    time.Time
@@ -77,16 +80,70 @@ func (c *FastClock) Now() time.Time {
 	return c.now
 }
 
-// Sleep advances the virtual time to at least now+d.
+// Sleep advances the virtual time to at least now+d, where now is the
+// time of the caller's lane when ctx carries one.
 func (c *FastClock) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	target := c.now.Add(d)
-	c.mu.Unlock()
+	var target time.Time
+	if l := laneOf(ctx); l != nil {
+		l.mu.Lock()
+		l.now = l.now.Add(d)
+		target = l.now
+		l.mu.Unlock()
+	} else {
+		c.mu.Lock()
+		target = c.now.Add(d)
+		c.mu.Unlock()
+	}
 	c.AdvanceTo(target)
 	return nil
+}
+
+// lane is the virtual time reached by one line of execution.
+type lane struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+type laneKey struct{}
+
+func laneOf(ctx context.Context) *lane {
+	l, _ := ctx.Value(laneKey{}).(*lane)
+	return l
+}
+
+// forkLanes gives n concurrent children lanes starting where ctx's lane is;
+// join moves ctx's lane to the latest child. Without a lane in ctx (not a
+// FastClock) both are no-ops.
+func forkLanes(ctx context.Context) (child func() (context.Context, *lane), join func([]*lane)) {
+	parent := laneOf(ctx)
+	if parent == nil {
+		return func() (context.Context, *lane) { return ctx, nil }, func([]*lane) {}
+	}
+	parent.mu.Lock()
+	start := parent.now
+	parent.mu.Unlock()
+	child = func() (context.Context, *lane) {
+		l := &lane{now: start}
+		return context.WithValue(ctx, laneKey{}, l), l
+	}
+	join = func(ls []*lane) {
+		parent.mu.Lock()
+		defer parent.mu.Unlock()
+		for _, l := range ls {
+			if l == nil {
+				continue
+			}
+			l.mu.Lock()
+			if l.now.After(parent.now) {
+				parent.now = l.now
+			}
+			l.mu.Unlock()
+		}
+	}
+	return child, join
 }
 
 // Advance moves the virtual time forward by d.

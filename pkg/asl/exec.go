@@ -266,6 +266,9 @@ func (ex *Execution) run(ctx context.Context) {
 		})
 		defer t.Stop()
 	}
+	if fc, ok := ex.clock.(*FastClock); ok {
+		ctx = context.WithValue(ctx, laneKey{}, &lane{now: fc.Now()})
+	}
 	th := &thread{prev: 1}
 	out, err := ex.safeRun(ctx, th, ex.sm.top, ex.input)
 	if err == nil {
@@ -566,11 +569,21 @@ func (ex *Execution) retryDelay(r retrier, attempt int) time.Duration {
 	return time.Duration(d * float64(time.Second))
 }
 
+// now is the time of ctx's lane of virtual time, or the clock's time.
+func (ex *Execution) now(ctx context.Context) time.Time {
+	if l := laneOf(ctx); l != nil {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.now
+	}
+	return ex.clock.Now()
+}
+
 // sleep waits on the execution clock, but never past the execution
 // deadline: reaching it times the execution out.
 func (ex *Execution) sleep(ctx context.Context, d time.Duration) error {
 	if !ex.deadline.IsZero() {
-		if left := ex.deadline.Sub(ex.clock.Now()); d >= left {
+		if left := ex.deadline.Sub(ex.now(ctx)); d >= left {
 			if err := ex.clock.Sleep(ctx, left); err != nil {
 				return ex.interrupted(ctx)
 			}
@@ -629,7 +642,7 @@ func (ex *Execution) execOnce(ctx context.Context, th *thread, f *frame, st *sta
 		if err != nil {
 			return nil, nil, err
 		}
-		d, err := ex.waitDuration(st, eff)
+		d, err := ex.waitDuration(ctx, st, eff)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -663,8 +676,8 @@ func toErr(e *Error) error {
 	return e
 }
 
-func (ex *Execution) waitDuration(st *state, eff any) (time.Duration, *Error) {
-	now := ex.clock.Now()
+func (ex *Execution) waitDuration(ctx context.Context, st *state, eff any) (time.Duration, *Error) {
+	now := ex.now(ctx)
 	switch {
 	case st.hasWaitSeconds:
 		return time.Duration(st.waitSeconds * float64(time.Second)), nil
@@ -737,8 +750,12 @@ func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st 
 		wg   sync.WaitGroup
 		sibs siblings
 	)
+	fork, join := forkLanes(ctx)
+	lanes := make([]*lane, len(st.branches))
 	for i, b := range st.branches {
-		bctx, done := sibs.start(ctx, i)
+		lctx, l := fork()
+		lanes[i] = l
+		bctx, done := sibs.start(lctx, i)
 		wg.Add(1)
 		go func(i int, b *machine) {
 			defer wg.Done()
@@ -756,6 +773,7 @@ func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st 
 		}(i, b)
 	}
 	wg.Wait()
+	join(lanes)
 	if err := pickFailure(ex.stopped(ctx), errs); err != nil {
 		ex.event(th, "ParallelStateFailed", "", nil)
 		return nil, nil, err

@@ -83,13 +83,34 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 		mu.Unlock()
 		sibs.failed(i)
 	}
+	// Virtual time (FastClock): without a concurrency limit every item has
+	// its own lane, so all waits overlap; with one, each worker is a lane and
+	// the items it runs one after another add up, as they would in real time.
+	fork, join := forkLanes(ctx)
+	unlimited := st.maxConcurrency == 0 && st.maxConcurrencyPath == nil
+	var (
+		lanesMu sync.Mutex
+		lanes   []*lane
+	)
+	newLane := func() context.Context {
+		lctx, l := fork()
+		lanesMu.Lock()
+		lanes = append(lanes, l)
+		lanesMu.Unlock()
+		return lctx
+	}
 	work := make(chan int)
 	for w := 0; w < limit; w++ {
+		workerCtx := newLane()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				ictx, done := sibs.start(ctx, i)
+				lctx := workerCtx
+				if unlimited {
+					lctx = newLane()
+				}
+				ictx, done := sibs.start(lctx, i)
 				out, err := ex.runIteration(ictx, started, f, st, eff, i, items[i], selected)
 				done()
 				if err == nil {
@@ -131,6 +152,7 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 	}
 	close(work)
 	wg.Wait()
+	join(lanes)
 	err := pickFailure(ex.stopped(ctx), errs)
 	if exceeded {
 		if stop := ex.stopped(ctx); stop != nil {

@@ -323,7 +323,7 @@ func (ex *Execution) invoke(ctx context.Context, st *state, req TaskRequest, tim
 	if ex.cfg.Invoker == nil {
 		return nil, errorf(ErrTaskFailed, "no task invoker is configured for resource %s", req.Resource)
 	}
-	start := ex.clock.Now()
+	start := ex.now(ctx)
 	ictx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	timedOut := &Error{Name: ErrTimeout}
@@ -362,7 +362,7 @@ func (ex *Execution) invoke(ctx context.Context, st *state, req TaskRequest, tim
 	if stop := ex.stopped(ctx); stop != nil {
 		return nil, stop
 	}
-	if errors.Is(context.Cause(ictx), timedOut) || (timeout > 0 && ex.clock.Now().Sub(start) > timeout) {
+	if errors.Is(context.Cause(ictx), timedOut) || (timeout > 0 && ex.now(ctx).Sub(start) > timeout) {
 		return nil, timedOut
 	}
 	if err != nil {
