@@ -96,3 +96,15 @@ func TestVirtualTimeOverlapsInParallelAndMap(t *testing.T) {
 		})
 	}
 }
+
+func TestOtherBranchWaitDoesNotTimeOutTask(t *testing.T) {
+	def := `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+		{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","TimeoutSeconds":5,"End":true}}},
+		{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}]}}}`
+	inv := TaskInvokerFunc(func(ctx context.Context, req TaskRequest) (any, error) {
+		time.Sleep(20 * time.Millisecond) // real work while the other branch's wait jumps the clock
+		return "done", nil
+	})
+	_, res := runDef(t, def, `{}`, ExecutionConfig{Invoker: inv})
+	assertOutput(t, res, `["done",{}]`)
+}

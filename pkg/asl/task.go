@@ -328,14 +328,20 @@ func (ex *Execution) invoke(ctx context.Context, st *state, req TaskRequest, tim
 	defer cancel(nil)
 	timedOut := &Error{Name: ErrTimeout}
 	if timeout > 0 {
-		timeoutC := ex.clock.After(timeout)
-		wall, stopWall := ex.wallBackstop(timeout)
-		defer stopWall()
+		// On a FastClock the virtual time jumps with other branches' waits
+		// while this task runs in real time, so its timer is a wall-time one;
+		// virtual time spent by the task itself is checked when it returns.
+		var timeoutC <-chan time.Time
+		if _, fast := ex.clock.(*FastClock); fast {
+			t := time.NewTimer(timeout)
+			defer t.Stop()
+			timeoutC = t.C
+		} else {
+			timeoutC = ex.clock.After(timeout)
+		}
 		go func() {
 			select {
 			case <-timeoutC:
-				cancel(timedOut)
-			case <-wall:
 				cancel(timedOut)
 			case <-ictx.Done():
 			}
