@@ -670,3 +670,25 @@ func TestErrorMatching(t *testing.T) {
 		}
 	}
 }
+
+func TestActivityWaitsForToken(t *testing.T) {
+	def := `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:activity:approve","HeartbeatSeconds":60,"End":true}}}`
+	tokens := NewTaskTokens()
+	inv := TaskInvokerFunc(func(_ context.Context, req TaskRequest) (any, error) {
+		if req.Service != "activity" || req.Action != "approve" || req.TaskToken == "" {
+			return nil, errors.New("bad activity request")
+		}
+		// An activity worker picks the task up later and answers by token.
+		go func() { _ = tokens.SendTaskSuccess(req.TaskToken, map[string]any{"ok": true}) }()
+		return nil, nil
+	})
+	ex, res := runDef(t, def, `{"doc":1}`, ExecutionConfig{Invoker: inv, Tokens: tokens, History: true})
+	assertOutput(t, res, `{"ok":true}`)
+	var types []string
+	for _, e := range ex.History() {
+		types = append(types, e.Type)
+	}
+	if got := strings.Join(types, " "); !strings.Contains(got, "ActivityScheduled ActivityStarted ActivitySucceeded") {
+		t.Errorf("activity history: %s", got)
+	}
+}

@@ -155,7 +155,8 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 		return nil, nil, aerr
 	}
 	res := st.res
-	if res.pattern == PatternWaitForTaskToken {
+	// Callback tasks and activities complete through a task token.
+	if res.pattern == PatternWaitForTaskToken || res.kind == resActivity {
 		f.token = newUUID() + newUUID()
 		defer func() { f.token = "" }()
 	}
@@ -190,12 +191,18 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 	if res.pattern != "" {
 		resourceName += "." + res.pattern
 	}
-	if res.kind == resLambdaFunction {
+	// Lambda function ARNs and activities have their own event types, whose
+	// details name the ARN instead of a resource type.
+	arnEvents := res.kind == resLambdaFunction || res.kind == resActivity
+	switch res.kind {
+	case resLambdaFunction:
 		evPrefix = "LambdaFunction"
+	case resActivity:
+		evPrefix = "Activity"
 	}
 	ex.event(th, evPrefix+"Scheduled", lowerFirst(evPrefix)+"ScheduledEventDetails", ex.lazyDetails(func() map[string]any {
 		d := map[string]any{}
-		if res.kind == resLambdaFunction {
+		if arnEvents {
 			d["resource"] = st.resource
 			d["input"] = compactJSON(req.Input)
 			d["inputDetails"] = map[string]any{"truncated": false}
@@ -211,8 +218,8 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 		}
 		return d
 	}))
-	if res.kind == resLambdaFunction {
-		ex.event(th, "LambdaFunctionStarted", "", nil)
+	if arnEvents {
+		ex.event(th, evPrefix+"Started", "", nil)
 	} else {
 		ex.event(th, "TaskStarted", "taskStartedEventDetails", ex.lazyDetails(func() map[string]any {
 			return map[string]any{"resourceType": resourceType, "resource": resourceName}
@@ -220,7 +227,7 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 	}
 
 	var submitted func(any)
-	if ex.recording() {
+	if ex.recording() && !arnEvents {
 		submitted = func(out any) {
 			ex.event(th, "TaskSubmitted", "taskSubmittedEventDetails", map[string]any{
 				"resourceType": resourceType, "resource": resourceName,
@@ -257,7 +264,7 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 			if ae.HasCause {
 				d["cause"] = ae.Cause
 			}
-			if res.kind != resLambdaFunction {
+			if !arnEvents {
 				d["resourceType"], d["resource"] = resourceType, resourceName
 			}
 			return d
@@ -266,7 +273,7 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 	}
 	ex.event(th, evPrefix+"Succeeded", lowerFirst(evPrefix)+"SucceededEventDetails", ex.lazyDetails(func() map[string]any {
 		d := map[string]any{"output": compactJSON(result), "outputDetails": map[string]any{"truncated": false}}
-		if res.kind != resLambdaFunction {
+		if !arnEvents {
 			d["resourceType"], d["resource"] = resourceType, resourceName
 		}
 		return d
