@@ -43,7 +43,7 @@ func TestGuardBolt(t *testing.T) {
 }
 
 func TestGuardDynamoOnMoto(t *testing.T) {
-	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t)))
+	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t, testenv.Serial())))
 	var n atomic.Int64
 	runSuite(t, func(t *testing.T, now func() time.Time) store.Store {
 		table := fmt.Sprintf("idem-%d", n.Add(1))

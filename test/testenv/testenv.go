@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -57,14 +58,18 @@ func FreePort(t testing.TB) int {
 // it answers and returns its endpoint ("http://127.0.0.1:PORT"). The server
 // (its whole process group) is killed when the test ends. Each call gets its
 // own server, so tests using it do not share state.
-func StartMoto(t testing.TB) (endpoint string) {
+func StartMoto(t testing.TB, opts ...MotoOption) (endpoint string) {
 	t.Helper()
 	bin := RequireTool(t, "moto_server", MotoInstall)
+	var o motoOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		port := FreePort(t)
-		endpoint, lastErr = startMoto(t, bin, port)
+		endpoint, lastErr = startMoto(t, bin, port, o)
 		if lastErr == nil {
 			return endpoint
 		}
@@ -73,7 +78,44 @@ func StartMoto(t testing.TB) (endpoint string) {
 	return ""
 }
 
-func startMoto(t testing.TB, bin string, port int) (string, error) {
+// MotoOption tunes StartMoto.
+type MotoOption func(*motoOptions)
+
+type motoOptions struct{ serial bool }
+
+// Serial makes moto handle one request at a time. moto_server is threaded
+// and its backends take no locks, so two concurrent UpdateItem ADDs can lose
+// an update that DynamoDB itself would never lose; tests of concurrent
+// conditional writes use a serial moto so they test our code, not moto's
+// races.
+func Serial() MotoOption { return func(o *motoOptions) { o.serial = true } }
+
+// serialMoto runs moto's WSGI app on werkzeug without threads (HTTP/1.0,
+// one connection at a time), the same app moto_server serves.
+const serialMoto = `import sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)
+`
+
+// motoPython returns the interpreter moto_server runs with, from its #! line.
+func motoPython(bin string) (string, error) {
+	f, err := os.Open(bin)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	buf := make([]byte, 256)
+	n, _ := f.Read(buf)
+	line, _, _ := strings.Cut(string(buf[:n]), "\n")
+	if py, ok := strings.CutPrefix(line, "#!"); ok && !strings.Contains(py, " ") {
+		return py, nil
+	}
+	// pyenv shims and wrappers: ask the shell which python has moto.
+	return exec.LookPath("python3")
+}
+
+func startMoto(t testing.TB, bin string, port int, o motoOptions) (string, error) {
 	t.Helper()
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
 	log, err := os.CreateTemp(t.TempDir(), "moto-*.log")
@@ -81,6 +123,13 @@ func startMoto(t testing.TB, bin string, port int) (string, error) {
 		return "", fmt.Errorf("moto log file: %w", err)
 	}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	if o.serial {
+		py, err := motoPython(bin)
+		if err != nil {
+			return "", fmt.Errorf("python of moto_server: %w", err)
+		}
+		cmd = exec.Command(py, "-c", serialMoto, "127.0.0.1", strconv.Itoa(port))
+	}
 	cmd.Stdout = log
 	cmd.Stderr = log
 	cmd.SysProcAttr = procAttr()

@@ -49,7 +49,12 @@ func TestRequireToolMissingFails(t *testing.T) {
 }
 
 func TestStartMotoDynamoDB(t *testing.T) {
-	endpoint := testenv.StartMoto(t)
+	for name, opts := range map[string][]testenv.MotoOption{"threaded": nil, "serial": {testenv.Serial()}} {
+		t.Run(name, func(t *testing.T) { testMotoDynamoDB(t, testenv.StartMoto(t, opts...)) })
+	}
+}
+
+func testMotoDynamoDB(t *testing.T, endpoint string) {
 	ctx := context.Background()
 	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, endpoint))
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{

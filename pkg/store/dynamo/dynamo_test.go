@@ -20,7 +20,7 @@ import (
 // TestOnMoto runs everything that needs DynamoDB against one moto_server
 // (starting one takes seconds); each test uses its own tables.
 func TestOnMoto(t *testing.T) {
-	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t)))
+	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t, testenv.Serial())))
 	t.Run("Contract", func(t *testing.T) { testContract(t, db) })
 	t.Run("CreateTableEnablesTTL", func(t *testing.T) { testCreateTableEnablesTTL(t, db) })
 	t.Run("ItemLayout", func(t *testing.T) { testItemLayout(t, db) })
