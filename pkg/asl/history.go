@@ -40,7 +40,14 @@ func (ex *Execution) recording() bool { return ex.cfg.History || ex.cfg.Observer
 // detailsFunc defers building event details until they are recorded.
 type detailsFunc func() map[string]any
 
-func (ex *Execution) lazyDetails(fn func() map[string]any) detailsFunc { return fn }
+// eventLazy is event with details built only when history is recorded, so
+// executions without history pay nothing for them.
+func (ex *Execution) eventLazy(th *thread, typ, key string, details func() map[string]any) int64 {
+	if !ex.recording() {
+		return 0
+	}
+	return ex.event(th, typ, key, details())
+}
 
 // event records an event after th's previous one and returns its id (0
 // when nothing is recorded). details is a map, a detailsFunc or nil.

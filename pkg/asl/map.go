@@ -66,7 +66,9 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 		return nil, nil, terr
 	}
 
-	started := ex.event(th, "MapStateStarted", "mapStateStartedEventDetails", map[string]any{"length": len(items)})
+	started := ex.eventLazy(th, "MapStateStarted", "mapStateStartedEventDetails", func() map[string]any {
+		return map[string]any{"length": len(items)}
+	})
 	results := make([]any, len(items))
 	errs := make([]error, len(items))
 	var (
@@ -218,14 +220,14 @@ func (ex *Execution) runIteration(ctx context.Context, started int64, f *frame, 
 		}
 	}()
 	th := &thread{prev: started}
-	ex.event(th, "MapIterationStarted", "mapIterationStartedEventDetails", map[string]any{"name": st.name, "index": i})
+	ex.iterationEvent(th, "Started", st.name, i)
 	input := item
 	if st.itemSelector != nil && !selected {
 		sf := *f
 		sf.item = &mapItem{index: i, value: item}
 		v, err := st.itemSelector.eval(&sf, eff)
 		if err != nil {
-			ex.event(th, "MapIterationFailed", "mapIterationFailedEventDetails", map[string]any{"name": st.name, "index": i})
+			ex.iterationEvent(th, "Failed", st.name, i)
 			return nil, err
 		}
 		input = v
@@ -233,13 +235,13 @@ func (ex *Execution) runIteration(ctx context.Context, started int64, f *frame, 
 	out, err := ex.safeRun(ctx, th, st.processor, input)
 	if err != nil {
 		if errors.Is(err, errBranchCancelled) {
-			ex.event(th, "MapIterationAborted", "mapIterationAbortedEventDetails", map[string]any{"name": st.name, "index": i})
+			ex.iterationEvent(th, "Aborted", st.name, i)
 		} else {
-			ex.event(th, "MapIterationFailed", "mapIterationFailedEventDetails", map[string]any{"name": st.name, "index": i})
+			ex.iterationEvent(th, "Failed", st.name, i)
 		}
 		return nil, err
 	}
-	ex.event(th, "MapIterationSucceeded", "mapIterationSucceededEventDetails", map[string]any{"name": st.name, "index": i})
+	ex.iterationEvent(th, "Succeeded", st.name, i)
 	return out, nil
 }
 
@@ -316,4 +318,11 @@ func (ex *Execution) batchItems(f *frame, st *state, eff any, items []any) ([]an
 		batches = []any{}
 	}
 	return batches, nil
+}
+
+// iterationEvent records MapIteration<what> for item i of a Map state.
+func (ex *Execution) iterationEvent(th *thread, what, name string, i int) {
+	if ex.recording() {
+		ex.event(th, "MapIteration"+what, "mapIteration"+what+"EventDetails", map[string]any{"name": name, "index": i})
+	}
 }

@@ -187,6 +187,7 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 		req.Input = payload
 	}
 
+	rec := ex.recording()
 	evPrefix, resourceType, resourceName := "Task", res.service, res.action
 	if res.pattern != "" {
 		resourceName += "." + res.pattern
@@ -200,30 +201,32 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 	case resActivity:
 		evPrefix = "Activity"
 	}
-	ex.event(th, evPrefix+"Scheduled", lowerFirst(evPrefix)+"ScheduledEventDetails", ex.lazyDetails(func() map[string]any {
-		d := map[string]any{}
-		if arnEvents {
-			d["resource"] = st.resource
-			d["input"] = compactJSON(req.Input)
-			d["inputDetails"] = map[string]any{"truncated": false}
-		} else {
-			d["resourceType"], d["resource"], d["region"] = resourceType, resourceName, ex.region
-			d["parameters"] = compactJSON(params)
-		}
-		if timeout > 0 {
-			d["timeoutInSeconds"] = int64(timeout / time.Second)
-		}
-		if heartbeat > 0 && res.kind != resLambdaFunction {
-			d["heartbeatInSeconds"] = int64(heartbeat / time.Second)
-		}
-		return d
-	}))
+	if rec {
+		ex.eventLazy(th, evPrefix+"Scheduled", lowerFirst(evPrefix)+"ScheduledEventDetails", func() map[string]any {
+			d := map[string]any{}
+			if arnEvents {
+				d["resource"] = st.resource
+				d["input"] = compactJSON(req.Input)
+				d["inputDetails"] = map[string]any{"truncated": false}
+			} else {
+				d["resourceType"], d["resource"], d["region"] = resourceType, resourceName, ex.region
+				d["parameters"] = compactJSON(params)
+			}
+			if timeout > 0 {
+				d["timeoutInSeconds"] = int64(timeout / time.Second)
+			}
+			if heartbeat > 0 && res.kind != resLambdaFunction {
+				d["heartbeatInSeconds"] = int64(heartbeat / time.Second)
+			}
+			return d
+		})
+	}
 	if arnEvents {
 		ex.event(th, evPrefix+"Started", "", nil)
 	} else {
-		ex.event(th, "TaskStarted", "taskStartedEventDetails", ex.lazyDetails(func() map[string]any {
+		ex.eventLazy(th, "TaskStarted", "taskStartedEventDetails", func() map[string]any {
 			return map[string]any{"resourceType": resourceType, "resource": resourceName}
-		}))
+		})
 	}
 
 	var submitted func(any)
@@ -259,25 +262,29 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 		if ae.Name == ErrTimeout || ae.Name == ErrHeartbeatTimeout {
 			typ = "TimedOut"
 		}
-		ex.event(th, evPrefix+typ, lowerFirst(evPrefix)+typ+"EventDetails", ex.lazyDetails(func() map[string]any {
-			d := map[string]any{"error": ae.Name}
-			if ae.HasCause {
-				d["cause"] = ae.Cause
-			}
+		if rec {
+			ex.eventLazy(th, evPrefix+typ, lowerFirst(evPrefix)+typ+"EventDetails", func() map[string]any {
+				d := map[string]any{"error": ae.Name}
+				if ae.HasCause {
+					d["cause"] = ae.Cause
+				}
+				if !arnEvents {
+					d["resourceType"], d["resource"] = resourceType, resourceName
+				}
+				return d
+			})
+		}
+		return nil, nil, ae
+	}
+	if rec {
+		ex.eventLazy(th, evPrefix+"Succeeded", lowerFirst(evPrefix)+"SucceededEventDetails", func() map[string]any {
+			d := map[string]any{"output": compactJSON(result), "outputDetails": map[string]any{"truncated": false}}
 			if !arnEvents {
 				d["resourceType"], d["resource"] = resourceType, resourceName
 			}
 			return d
-		}))
-		return nil, nil, ae
+		})
 	}
-	ex.event(th, evPrefix+"Succeeded", lowerFirst(evPrefix)+"SucceededEventDetails", ex.lazyDetails(func() map[string]any {
-		d := map[string]any{"output": compactJSON(result), "outputDetails": map[string]any{"truncated": false}}
-		if !arnEvents {
-			d["resourceType"], d["resource"] = resourceType, resourceName
-		}
-		return d
-	}))
 	return ex.finishWithSelector(f, st, raw, result)
 }
 
