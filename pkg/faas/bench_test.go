@@ -9,8 +9,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/test/loadgen"
 )
 
 // benchSQSPayload is an SQS batch of 10 request.completed CloudEvents built on
@@ -260,49 +259,17 @@ func BenchmarkHTTPLoopbackPaired(b *testing.B) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	defer client.CloseIdleConnections()
 	body := `{"service":"checkout","operation":"POST /orders","status":"ok","durationMs":12.5}`
-	const block, inFlight = 256, 16
-	run := func(url string) time.Duration {
-		start := time.Now()
-		var wg sync.WaitGroup
-		var next atomic.Int64
-		for range inFlight {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for next.Add(1) <= block {
-					req, _ := http.NewRequest("POST", url, strings.NewReader(body))
-					req.Header.Set("Ce-Specversion", "1.0")
-					req.Header.Set("Ce-Id", "b-1")
-					req.Header.Set("Ce-Source", "/bench")
-					req.Header.Set("Ce-Type", completedType)
-					req.Header.Set("Content-Type", "application/json")
-					resp, err := client.Do(req)
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusAccepted {
-						b.Errorf("status %d", resp.StatusCode)
-						return
-					}
-				}
-			}()
+	request := func(url string) func(ctx context.Context) *http.Request {
+		return func(ctx context.Context) *http.Request {
+			req, _ := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
+			req.Header.Set("Ce-Specversion", "1.0")
+			req.Header.Set("Ce-Id", "b-1")
+			req.Header.Set("Ce-Source", "/bench")
+			req.Header.Set("Ce-Type", completedType)
+			req.Header.Set("Content-Type", "application/json")
+			return req
 		}
-		wg.Wait()
-		return time.Since(start)
 	}
-	run(bare.URL) // warm connections
-	run(ours.URL)
-	var tBare, tOurs time.Duration
-	n := 0
-	for b.Loop() {
-		tBare += run(bare.URL)
-		tOurs += run(ours.URL)
-		n += block
-	}
-	b.ReportMetric(float64(n)/tBare.Seconds(), "bare-req/s")
-	b.ReportMetric(float64(n)/tOurs.Seconds(), "faas-req/s")
-	b.ReportMetric(tBare.Seconds()/tOurs.Seconds(), "faas/bare-throughput")
+	loadgen.Paired(b, client, 256, 16, http.StatusAccepted, [2]string{"bare", "faas"},
+		[2]func(context.Context) *http.Request{request(bare.URL), request(ours.URL)})
 }
