@@ -406,8 +406,10 @@ const maxSoftTransitions = 1000
 // siblings cancels the branches or iterations of one Parallel or Map when
 // one of them fails: higher indexes at once, lower ones softly.
 type siblings struct {
-	mu      sync.Mutex
-	cancels map[int]context.CancelCauseFunc
+	mu        sync.Mutex
+	cancels   map[int]context.CancelCauseFunc
+	hasFailed bool
+	lowest    int // lowest failed index when hasFailed
 }
 
 func (s *siblings) start(ctx context.Context, i int) (context.Context, func()) {
@@ -417,6 +419,14 @@ func (s *siblings) start(ctx context.Context, i int) (context.Context, func()) {
 		s.cancels = map[int]context.CancelCauseFunc{}
 	}
 	s.cancels[i] = cancel
+	if s.hasFailed {
+		// Started after a sibling failed (a Map worker picked it up late).
+		if i > s.lowest {
+			cancel(errBranchCancelled)
+		} else if i < s.lowest {
+			cancel(errSoftCancelled)
+		}
+	}
 	s.mu.Unlock()
 	return c, func() {
 		s.mu.Lock()
@@ -429,6 +439,9 @@ func (s *siblings) start(ctx context.Context, i int) (context.Context, func()) {
 func (s *siblings) failed(i int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.hasFailed || i < s.lowest {
+		s.hasFailed, s.lowest = true, i
+	}
 	for j, cancel := range s.cancels {
 		switch {
 		case j > i:
