@@ -112,6 +112,8 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		StateMachineName: machineName,
 		Input:            in,
 		History:          *history,
+		// A definition that loops forever fails instead of hanging the CLI.
+		MaxTransitions: 1_000_000,
 	}
 	if *fast {
 		cfg.Clock = asl.NewFastClock(time.Now())

@@ -692,3 +692,9 @@ func TestActivityWaitsForToken(t *testing.T) {
 		t.Errorf("activity history: %s", got)
 	}
 }
+
+func TestMaxTransitionsEndsLoops(t *testing.T) {
+	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}`
+	_, res := runDef(t, def, `{}`, ExecutionConfig{MaxTransitions: 1000})
+	assertFailed(t, res, StatusFailed, ErrRuntime)
+}

@@ -9,6 +9,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -71,6 +72,10 @@ type ExecutionConfig struct {
 	// MaxConcurrency caps the goroutines of a Map whose MaxConcurrency is 0
 	// (unlimited). Zero means 1000.
 	MaxConcurrency int
+	// MaxTransitions fails the execution with States.Runtime once it has
+	// entered that many states (all branches and iterations counted), so a
+	// definition that loops forever ends. Zero means no limit.
+	MaxTransitions int64
 }
 
 // Validate reports configuration errors.
@@ -81,6 +86,9 @@ func (c *ExecutionConfig) Validate() error {
 	}
 	if c.MaxConcurrency < 0 {
 		errs = append(errs, errors.New("asl: MaxConcurrency must not be negative"))
+	}
+	if c.MaxTransitions < 0 {
+		errs = append(errs, errors.New("asl: MaxTransitions must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -113,6 +121,8 @@ type Execution struct {
 
 	mockMu     sync.Mutex
 	mockCounts map[string]int
+
+	transitions atomic.Int64
 }
 
 // stopError ends an execution without a state being able to catch it.
@@ -478,6 +488,10 @@ func (ex *Execution) runMachine(ctx context.Context, th *thread, m *machine, inp
 			if soft++; soft > maxSoftTransitions {
 				return nil, errBranchCancelled
 			}
+		}
+		if max := ex.cfg.MaxTransitions; max > 0 && ex.transitions.Add(1) > max {
+			return nil, &stopError{status: StatusFailed, err: errorf(ErrRuntime,
+				"The execution entered more than %d states; the definition may loop forever", max)}
 		}
 		out, next, err := ex.runState(ctx, th, f, st, input)
 		if err != nil {
