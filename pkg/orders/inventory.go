@@ -24,11 +24,14 @@ type StockRecord struct {
 	Holds map[string]Hold `json:"holds,omitempty"`
 }
 
-// Hold is one saga's claim on a SKU, or its release tombstone.
+// Hold is one saga's claim on a SKU, or its release tombstone. A hot SKU
+// record carries every recent saga's hold and is decoded and encoded on
+// each reservation, so the fields are short and the time is a number.
 type Hold struct {
-	Quantity int64     `json:"quantity"`
-	State    string    `json:"state"`
-	At       time.Time `json:"at"`
+	Quantity int64  `json:"q"`
+	State    string `json:"s"`
+	// At is when the hold last changed, in Unix milliseconds.
+	At int64 `json:"t"`
 }
 
 // Reservation is the inventory step's result.
@@ -55,7 +58,7 @@ func (s *Services) Stock(ctx context.Context, sku string) (int64, error) {
 // prune drops holds older than the retention, so hot SKU records stay small.
 func (s *Services) prune(rec *StockRecord, now time.Time) {
 	for id, h := range rec.Holds {
-		if now.Sub(h.At) > s.retention {
+		if now.Sub(time.UnixMilli(h.At)) > s.retention {
 			delete(rec.Holds, id)
 		}
 	}
@@ -95,7 +98,7 @@ func (s *Services) Reserve(ctx context.Context, in OrderInput) (Reservation, err
 				cur.Holds = map[string]Hold{}
 			}
 			cur.Stock -= l.Quantity
-			cur.Holds[id] = Hold{Quantity: l.Quantity, State: HoldHeld, At: now}
+			cur.Holds[id] = Hold{Quantity: l.Quantity, State: HoldHeld, At: now.UnixMilli()}
 			return cur, true, nil
 		})
 		if err != nil {
@@ -159,7 +162,7 @@ func (s *Services) release(ctx context.Context, id string, lines []Item, tombsto
 				cur.Stock += h.Quantity
 			}
 			if tombstone {
-				cur.Holds[id] = Hold{Quantity: h.Quantity, State: HoldReleased, At: now}
+				cur.Holds[id] = Hold{Quantity: h.Quantity, State: HoldReleased, At: now.UnixMilli()}
 			} else {
 				delete(cur.Holds, id)
 			}

@@ -29,6 +29,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"regexp"
 	"sort"
@@ -214,7 +215,7 @@ func sagaID(ctx context.Context) (string, error) {
 // returns write=false to leave the item alone.
 func update[T any](ctx context.Context, st store.Store, key store.Key, mutate func(cur T, exists bool) (next T, write bool, err error)) (T, error) {
 	var zero T
-	for range 16 {
+	for attempt := range 16 {
 		var cur T
 		var version int64
 		it, err := st.Get(ctx, key)
@@ -243,6 +244,11 @@ func update[T any](ctx context.Context, st store.Store, key store.Key, mutate fu
 		if _, err = st.Put(ctx, store.Item{Key: key, Value: b}, cond); err == nil {
 			return next, nil
 		} else if !errors.Is(err, store.ErrConditionFailed) {
+			return zero, err
+		}
+		// Lost a race on a hot record (a popular SKU): back off a little,
+		// with jitter, so the writers stop colliding.
+		if err := pause(ctx, attempt); err != nil {
 			return zero, err
 		}
 	}
@@ -288,3 +294,17 @@ func (s *Services) total(lines []Item) int64 {
 }
 
 var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// pause waits up to 100µs·2^attempt (capped at 20ms), at random, or until
+// ctx ends.
+func pause(ctx context.Context, attempt int) error {
+	limit := 100 * time.Microsecond << min(attempt, 8)
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(limit)) + 1))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

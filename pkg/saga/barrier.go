@@ -269,13 +269,20 @@ func (b *Barrier) Forward(ctx context.Context, id ID, do, undo Effect) (Outcome,
 			if _, perr := b.put(ctx, id.Key(PhaseForward), &rec, store.Condition{IfVersion: version}); perr != nil && !errors.Is(perr, store.ErrConditionFailed) {
 				return Outcome{Attempt: rec.Attempts}, Transient(fmt.Errorf("saga: record business failure: %w", perr))
 			}
+			return Outcome{Attempt: rec.Attempts}, ferr
+		}
+		// Still pending: keep the last error for `saga status`. A lost race
+		// (the compensation aborted the record) changes nothing here.
+		rec.Error = &events.ErrorInfo{Name: ferr.Name, Message: ferr.Error()}
+		if _, perr := b.put(ctx, id.Key(PhaseForward), &rec, store.Condition{IfVersion: version}); perr != nil && !errors.Is(perr, store.ErrConditionFailed) {
+			return Outcome{Attempt: rec.Attempts}, errors.Join(ferr, Transient(perr))
 		}
 		return Outcome{Attempt: rec.Attempts}, ferr
 	}
 	if len(result) == 0 {
 		result = json.RawMessage("null")
 	}
-	rec.State, rec.Result = StateSucceeded, result
+	rec.State, rec.Result, rec.Error = StateSucceeded, result, nil
 	key := id.Key(PhaseForward)
 	for range maxRaces {
 		_, err = b.put(ctx, key, &rec, store.Condition{IfVersion: version})
