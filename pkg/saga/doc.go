@@ -29,11 +29,16 @@
 //     action that refused with a business error, which by contract left no
 //     effect.
 //   - Hanging: an action that arrives after its compensation finds its
-//     record blocked or aborted and is refused with Saga.Hanging, doing
-//     nothing. An action attempt still running when the compensation came
-//     (the compensation turned its pending record into "aborted") notices
-//     when it tries to record success, undoes itself and answers
-//     Saga.Hanging too.
+//     record blocked, aborted or fenced (a succeeded action whose
+//     compensation began) and is refused with Saga.Hanging, doing nothing.
+//     An action attempt still running when the compensation came (the
+//     compensation turned its pending record into "aborted") notices when
+//     it tries to record success, undoes itself and answers Saga.Hanging
+//     too.
+//
+// Costs: on DynamoDB an action is 2 single-item writes (create pending,
+// record the result) and a compensation 5 requests; a duplicate is 2.
+// ReadStatus (`cogniforge saga status`) lists the records of a saga.
 //
 // # Why the barrier and the effect cannot diverge
 //
@@ -86,6 +91,14 @@
 // Saga.Compensated and a JSON cause {"failedStep","error","message",
 // "compensated"} listing the compensations that undid something, in the
 // order they ran; a successful one outputs every step's result.
+//
+// # Testing
+//
+// A test-only fault hook (Fault, Config.Faults, $COGNIFORGE_SAGA_FAULTS=1
+// for the registry's functions) makes a step fail a given number of times
+// from a "faults" list in the saga input, so retried, stuck and refused
+// steps can be driven through the real definitions and functions. Package
+// sagatest is the barrier contract suite for any store.
 //
 // Barrier, functions and generated definitions are safe for concurrent
 // use; nothing here holds global state.
