@@ -153,3 +153,21 @@ func TestFailureAtThePivotCompensatesEverything(t *testing.T) {
 		t.Errorf("effects left after rollback: %d", len(items))
 	}
 }
+
+func TestSagaWithNothingToUndo(t *testing.T) {
+	res, _, _ := runSpec(t, "testdata/minimal.saga.yaml", map[string]any{"sagaId": "m-1",
+		"faults": []saga.Fault{{Step: "only", Phase: saga.PhaseForward, Error: saga.ErrBusiness}}})
+	if res.Status != asl.StatusFailed || res.Error != saga.ErrCompensated {
+		t.Fatalf("result %+v", res)
+	}
+	var cause struct {
+		FailedStep  string   `json:"failedStep"`
+		Compensated []string `json:"compensated"`
+	}
+	if err := json.Unmarshal([]byte(res.Cause), &cause); err != nil || cause.FailedStep != "only" || cause.Compensated == nil || len(cause.Compensated) != 0 {
+		t.Errorf("cause %s (%v)", res.Cause, err)
+	}
+	if ok, _, _ := runSpec(t, "testdata/minimal.saga.yaml", map[string]any{"sagaId": "m-2"}); ok.Status != asl.StatusSucceeded {
+		t.Errorf("result %+v", ok)
+	}
+}

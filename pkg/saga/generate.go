@@ -480,6 +480,17 @@ func (p *plan) compensations(states obj) {
 	states[stateCompFail] = obj{"Type": "Fail", "Error": ErrCompensated, "CausePath": "States.JsonToString($.rollback)"}
 }
 
+// canStick reports whether anything can end stuck: a compensation or a
+// step after the pivot.
+func (p *plan) canStick() bool {
+	for _, st := range p.steps {
+		if st.afterPivot || st.Compensation != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // endings: success (every result, saga completed) and stuck (saga stuck).
 func (p *plan) endings(states obj) {
 	results := obj{}
@@ -496,6 +507,9 @@ func (p *plan) endings(states obj) {
 		"sagaId.$": "$.saga.id", "saga.$": "$.saga.name", "result.$": "$.output.results",
 	}, stateDone)
 	states[stateDone] = obj{"Type": "Succeed", "OutputPath": "$.output"}
+	if !p.canStick() {
+		return
+	}
 	states[stateEmitStuck] = p.event(events.TypeSagaStuck, obj{
 		"sagaId.$": "$.saga.id",
 		"saga.$":   "$.saga.name",
