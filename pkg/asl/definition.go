@@ -67,10 +67,23 @@ var kindNames = map[string]stateKind{
 }
 
 func (k stateKind) String() string {
-	for n, v := range kindNames {
-		if v == k {
-			return n
-		}
+	switch k {
+	case kindPass:
+		return "Pass"
+	case kindTask:
+		return "Task"
+	case kindChoice:
+		return "Choice"
+	case kindWait:
+		return "Wait"
+	case kindSucceed:
+		return "Succeed"
+	case kindFail:
+		return "Fail"
+	case kindParallel:
+		return "Parallel"
+	case kindMap:
+		return "Map"
 	}
 	return "Unknown"
 }
