@@ -163,18 +163,22 @@ func TestChainSameResultAsReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	refOut, _, _, err := ref.run(def, input)
+	// Both ways of running the reference, with and without its validation,
+	// must agree: the benchmark times the one without.
+	for _, validate := range []bool{false, true} {
+		run, err := ref.run(def, input, validate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.CheckOutput(run.Output); err != nil {
+			t.Errorf("aws-local-stepfunctions (validate %v): %v", validate, err)
+		}
+	}
+	run, err := runCogniforge(def, input)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfOut, _, err := runCogniforge(def, input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.CheckOutput(refOut); err != nil {
-		t.Errorf("aws-local-stepfunctions: %v", err)
-	}
-	if err := c.CheckOutput(cfOut); err != nil {
+	if err := c.CheckOutput(run.Output); err != nil {
 		t.Errorf("cogniforge: %v", err)
 	}
 }

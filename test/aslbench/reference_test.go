@@ -103,24 +103,49 @@ type runTimings struct {
 	RunMs       float64 `json:"runMs"`
 }
 
-// run executes the chain once as a whole node process and returns its
-// output JSON, the phases runner.mjs measured and the process's wall time.
-func (r reference) run(def, input string) (out []byte, phases runTimings, elapsed time.Duration, err error) {
-	cmd := exec.Command(r.node, r.runner, def, input)
-	cmd.Dir = filepath.Dir(r.runner) // resolve the package from node_modules here
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+// procRun is one whole-process execution.
+type procRun struct {
+	// Output is the execution's output JSON.
+	Output []byte
+	// Wall is the time from exec to exit; CPU is the user and system time
+	// the process used, which a busy machine inflates far less.
+	Wall, CPU time.Duration
+	// Phases are runner.mjs's own timings (zero for cogniforge).
+	Phases runTimings
+}
+
+// runProcess runs cmd to its exit and measures it.
+func runProcess(cmd *exec.Cmd) (run procRun, stdout, stderr []byte, err error) {
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
 	err = cmd.Run()
-	elapsed = time.Since(start)
+	run.Wall = time.Since(start)
+	if cmd.ProcessState != nil {
+		run.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	return run, out.Bytes(), errb.Bytes(), err
+}
+
+// run executes the chain once as a whole node process, with the package's
+// definition validation when validate is set.
+func (r reference) run(def, input string, validate bool) (procRun, error) {
+	args := []string{r.runner, def, input}
+	if validate {
+		args = []string{r.runner, "--validate", def, input}
+	}
+	cmd := exec.Command(r.node, args...)
+	cmd.Dir = filepath.Dir(r.runner) // resolve the package from node_modules here
+	run, stdout, stderr, err := runProcess(cmd)
 	if err != nil {
-		return nil, phases, elapsed, fmt.Errorf("node runner.mjs: %w\n%s", err, stderr.String())
+		return run, fmt.Errorf("node runner.mjs: %w\n%s", err, stderr)
 	}
-	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-	if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &phases); jerr != nil {
-		return nil, phases, elapsed, fmt.Errorf("node runner.mjs: timings on stderr: %w\n%s", jerr, stderr.String())
+	lines := strings.Split(strings.TrimSpace(string(stderr)), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &run.Phases); err != nil {
+		return run, fmt.Errorf("node runner.mjs: timings on stderr: %w\n%s", err, stderr)
 	}
-	return stdout.Bytes(), phases, elapsed, nil
+	run.Output = stdout
+	return run, nil
 }
 
 // cogniforgeResult is `cogniforge sfn run`'s one JSON object.
@@ -132,26 +157,22 @@ type cogniforgeResult struct {
 }
 
 // runCogniforge executes the chain once as the whole process
-// `cogniforge sfn run --fast-clock` and returns the execution's output JSON
-// and the process's wall time.
-func runCogniforge(def, input string) (out []byte, elapsed time.Duration, err error) {
+// `cogniforge sfn run --fast-clock`.
+func runCogniforge(def, input string) (procRun, error) {
 	cmd := exec.Command(cli, "sfn", "run", "--definition", def, "--input", "@"+input, "--fast-clock")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err = cmd.Run()
-	elapsed = time.Since(start)
+	run, stdout, stderr, err := runProcess(cmd)
 	if err != nil {
-		return nil, elapsed, fmt.Errorf("cogniforge sfn run: %w\n%s%s", err, stdout.String(), stderr.String())
+		return run, fmt.Errorf("cogniforge sfn run: %w\n%s%s", err, stdout, stderr)
 	}
 	var res cogniforgeResult
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		return nil, elapsed, fmt.Errorf("cogniforge sfn run: output: %w\n%s", err, stdout.String())
+	if err := json.Unmarshal(stdout, &res); err != nil {
+		return run, fmt.Errorf("cogniforge sfn run: output: %w\n%s", err, stdout)
 	}
 	if res.Status != "SUCCEEDED" {
-		return nil, elapsed, fmt.Errorf("cogniforge sfn run: status %s, error %v, cause %v", res.Status, deref(res.Error), deref(res.Cause))
+		return run, fmt.Errorf("cogniforge sfn run: status %s, error %v, cause %v", res.Status, deref(res.Error), deref(res.Cause))
 	}
-	return res.Output, elapsed, nil
+	run.Output = res.Output
+	return run, nil
 }
 
 func deref(s *string) string {
