@@ -171,3 +171,21 @@ func TestSagaWithNothingToUndo(t *testing.T) {
 		t.Errorf("result %+v", ok)
 	}
 }
+
+func TestGroupAfterThePivotGetsStuckInsteadOfCompensating(t *testing.T) {
+	res, st, _ := runSpec(t, "testdata/after-pivot-group.saga.yaml", map[string]any{"sagaId": "g-1",
+		"faults": []saga.Fault{{Step: "sms", Phase: saga.PhaseForward, Error: saga.ErrBusiness}}})
+	if res.Status != asl.StatusFailed || res.Error != saga.ErrStuck {
+		t.Fatalf("result %+v", res)
+	}
+	var cause struct{ Step, Phase string }
+	if err := json.Unmarshal([]byte(res.Cause), &cause); err != nil || cause.Step != "sms" || cause.Phase != saga.PhaseForward {
+		t.Errorf("cause %s (%v)", res.Cause, err)
+	}
+	status, _ := saga.ReadStatus(context.Background(), st, "g-1")
+	for _, s := range status.Steps {
+		if s.Compensation != nil {
+			t.Errorf("%s compensated after the pivot", s.Step)
+		}
+	}
+}

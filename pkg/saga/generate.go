@@ -378,8 +378,24 @@ func (p *plan) forward(states obj) {
 			idx++
 		}
 		last := idx - 1
-		_ = first
 		parsed := "Parse " + g.Name + " failure"
+		onFailure := p.compensationEntry(last)
+		if p.steps[first].afterPivot {
+			// Past the pivot a failed group cannot go back: it is stuck.
+			onFailure = "Stuck " + g.Name
+			states[onFailure] = obj{
+				"Type": "Pass",
+				"Parameters": obj{
+					"step.$":   "$.failure.failedStep",
+					"phase":    PhaseForward,
+					"reason":   fmt.Sprintf("a step of group %s after the pivot kept failing; the saga cannot go back, an operator must finish it", g.Name),
+					"error.$":  "$.failure.error",
+					"caught.$": "$.failure.caught",
+				},
+				"ResultPath": "$.stuck",
+				"Next":       stateEmitStuck,
+			}
+		}
 		states[g.Name] = obj{
 			"Type":           "Parallel",
 			"Branches":       branches,
@@ -398,7 +414,7 @@ func (p *plan) forward(states obj) {
 			"Type":       "Pass",
 			"Parameters": obj{"failedStep.$": "$.failure.parsed.failedStep", "error.$": "$.failure.parsed.error", "caught.$": "$.failure.parsed.caught"},
 			"ResultPath": "$.failure",
-			"Next":       p.compensationEntry(last),
+			"Next":       onFailure,
 		}
 	}
 }
