@@ -337,6 +337,30 @@ func asError(err error) *Error {
 // a branch, an iteration), for previousEventId.
 type thread struct{ prev int64 }
 
+// lastEvent collects the last event of concurrent threads so the event that
+// joins them (ParallelStateSucceeded, MapStateSucceeded...) follows the
+// latest one.
+type lastEvent struct {
+	mu  sync.Mutex
+	max int64
+}
+
+func (l *lastEvent) add(th *thread) {
+	l.mu.Lock()
+	if th.prev > l.max {
+		l.max = th.prev
+	}
+	l.mu.Unlock()
+}
+
+func (l *lastEvent) follow(th *thread) {
+	l.mu.Lock()
+	if l.max > th.prev {
+		th.prev = l.max
+	}
+	l.mu.Unlock()
+}
+
 // stopped returns the error that ends the execution when ctx is done or the
 // execution deadline passed, or nil.
 func (ex *Execution) stopped(ctx context.Context) error {
@@ -779,6 +803,7 @@ func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st 
 	)
 	fork, join := forkLanes(ctx)
 	lanes := make([]*lane, len(st.branches))
+	var last lastEvent
 	for i, b := range st.branches {
 		lctx, l := fork()
 		lanes[i] = l
@@ -788,6 +813,7 @@ func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st 
 			defer wg.Done()
 			defer done()
 			bth := &thread{prev: started}
+			defer last.add(bth)
 			out, err := ex.safeRun(bctx, bth, b, eff)
 			if err != nil {
 				errs[i] = err
@@ -801,6 +827,7 @@ func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st 
 	}
 	wg.Wait()
 	join(lanes)
+	last.follow(th)
 	if err := pickFailure(ex.stopped(ctx), errs); err != nil {
 		ex.event(th, "ParallelStateFailed", "", nil)
 		return nil, nil, err

@@ -88,6 +88,7 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 	// Virtual time (FastClock): without a concurrency limit every item has
 	// its own lane, so all waits overlap; with one, each worker is a lane and
 	// the items it runs one after another add up, as they would in real time.
+	var last lastEvent
 	fork, join := forkLanes(ctx)
 	unlimited := st.maxConcurrency == 0 && st.maxConcurrencyPath == nil
 	var (
@@ -113,7 +114,7 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 					lctx = newLane()
 				}
 				ictx, done := sibs.start(lctx, i)
-				out, err := ex.runIteration(ictx, started, f, st, eff, i, items[i], selected)
+				out, err := ex.runIteration(ictx, started, &last, f, st, eff, i, items[i], selected)
 				done()
 				if err == nil {
 					results[i] = out
@@ -155,6 +156,7 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 	close(work)
 	wg.Wait()
 	join(lanes)
+	last.follow(th)
 	err := pickFailure(ex.stopped(ctx), errs)
 	if exceeded {
 		if stop := ex.stopped(ctx); stop != nil {
@@ -213,13 +215,14 @@ func nonNegInt(p interface{ Get(any) (any, error) }, eff any, field string) (int
 	return int(n), nil
 }
 
-func (ex *Execution) runIteration(ctx context.Context, started int64, f *frame, st *state, eff any, i int, item any, selected bool) (_ any, rerr error) {
+func (ex *Execution) runIteration(ctx context.Context, started int64, last *lastEvent, f *frame, st *state, eff any, i int, item any, selected bool) (_ any, rerr error) {
 	defer func() {
 		if r := recover(); r != nil {
 			rerr = errorf(ErrRuntime, "internal error: %v", r)
 		}
 	}()
 	th := &thread{prev: started}
+	defer last.add(th)
 	ex.iterationEvent(th, "Started", st.name, i)
 	input := item
 	if st.itemSelector != nil && !selected {
