@@ -60,3 +60,38 @@ fuzz: deps
 
 clean:
 	rm -rf $(BUILD) bin
+
+# ---- Deployment to LocalStack (see localstack/README.md, infra/) ----
+LOCALSTACK_ENDPOINT ?= http://localhost:4566
+COMPOSE_LOCALSTACK := docker compose -f localstack/docker-compose.yml
+# LocalStack runs functions in containers of the host's architecture.
+LOCAL_ARCH ?= $(shell $(GO) env GOARCH)
+TF_LOCAL := terraform -chdir=infra/envs/local
+TF_LOCAL_VARS = -var endpoint=$(LOCALSTACK_ENDPOINT) -var architecture=$(if $(filter amd64,$(LOCAL_ARCH)),x86_64,arm64)
+
+.PHONY: localstack-up localstack-down deploy-local destroy-local tf-fmt
+
+localstack-up:
+	$(COMPOSE_LOCALSTACK) up -d
+	@echo "waiting for LocalStack at $(LOCALSTACK_ENDPOINT) (services and init hooks)..."
+	@for i in $$(seq 1 90); do \
+	  if curl -fsS $(LOCALSTACK_ENDPOINT)/_localstack/init/ready 2>/dev/null | grep -q '"completed": *true'; then \
+	    echo "LocalStack is ready"; exit 0; \
+	  fi; \
+	  sleep 2; \
+	done; \
+	echo "LocalStack was not ready after 180s"; $(COMPOSE_LOCALSTACK) logs --tail 50; exit 1
+
+localstack-down:
+	$(COMPOSE_LOCALSTACK) down
+
+deploy-local:
+	$(MAKE) build ARCH=$(LOCAL_ARCH)
+	$(TF_LOCAL) init -input=false
+	$(TF_LOCAL) apply -auto-approve -input=false $(TF_LOCAL_VARS)
+
+destroy-local:
+	$(TF_LOCAL) destroy -auto-approve -input=false $(TF_LOCAL_VARS)
+
+tf-fmt:
+	terraform fmt -recursive infra

@@ -2,24 +2,45 @@
 # function is one entry here: its zip comes from `make build`, and it gets
 # a role, a log group, the `live` alias and the shared environment
 # (COGNIFORGE_TABLE, COGNIFORGE_EVENT_BUS, OTEL_*) from modules/function.
+# State machines reach it as $${function_arn_<name>} (dashes as underscores).
 #
-# Optional keys (see modules/function/variables.tf, and the
-# fixture in test/deploy that uses them all): description, memory_size,
-# timeout, environment, policy_statements, reserved_concurrency,
+# Optional keys (see modules/function/variables.tf, and the fixture in
+# test/deploy that uses them all): description, memory_size, timeout,
+# environment, policy_statements, reserved_concurrency,
 # function_url = { auth_type }, queue = { batch_size, batching_window_seconds,
 # max_receives, ... }, schedules = { key = { expression } },
 # event_rules = { key = { detail_types = [...] } }.
 locals {
+  # What pkg/store/dynamo calls, on the store table only.
+  use_store = {
+    sid       = "UseStore"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+    resources = [module.table.arn]
+  }
+  # What pkg/bus's EventBridge publisher calls, on our bus only.
+  publish_events = {
+    sid       = "PublishToBus"
+    actions   = ["events:PutEvents"]
+    resources = [module.bus.arn]
+  }
+
+  # A saga step service: a Step Functions Task function (no trigger of its
+  # own) keeping barriers in the store and emitting saga events.
+  saga_step = {
+    timeout           = 30
+    policy_statements = [local.use_store, local.publish_events]
+  }
+
   declared_functions = {
     "event-gateway" = {
-      description  = "Front door: validates CloudEvents against the catalog and publishes them to the bus."
-      function_url = { auth_type = "AWS_IAM" }
-      timeout      = 15
-      policy_statements = [{
-        sid       = "PublishToBus"
-        actions   = ["events:PutEvents"]
-        resources = [module.bus.arn]
-      }]
+      description       = "Front door: validates CloudEvents against the catalog and publishes them to the bus."
+      function_url      = { auth_type = "AWS_IAM" }
+      timeout           = 15
+      policy_statements = [local.publish_events]
     }
+    "order"     = merge(local.saga_step, { description = "Order fulfilment saga: the order step (pivot)." })
+    "inventory" = merge(local.saga_step, { description = "Order fulfilment saga: stock reservation and its release." })
+    "payment"   = merge(local.saga_step, { description = "Order fulfilment saga: charge and refund." })
+    "shipping"  = merge(local.saga_step, { description = "Order fulfilment saga: shipment and its cancellation." })
   }
 }

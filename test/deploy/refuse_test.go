@@ -1,0 +1,91 @@
+package deploy_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPlanRefuses: a function whose zip was not built and a state machine
+// naming a function that does not exist both fail plan, each error naming
+// the culprit. No AWS endpoint is contacted: plan fails before any call.
+func TestPlanRefuses(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	dir := t.TempDir()
+	copyTree(t, filepath.Join(root, "infra", "modules"), filepath.Join(dir, "modules"))
+	bad := `{"StartAt":"Call","States":{"Call":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",` +
+		`"Parameters":{"FunctionName":"${function_arn_no_such_function}"},"End":true}}}`
+	write(t, filepath.Join(dir, "bad.asl.json"), bad)
+	write(t, filepath.Join(dir, "main.tf"), `
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  endpoints {
+    lambda = "http://127.0.0.1:9"
+    iam    = "http://127.0.0.1:9"
+    sfn    = "http://127.0.0.1:9"
+    logs   = "http://127.0.0.1:9"
+    sts    = "http://127.0.0.1:9"
+  }
+}
+
+module "unbuilt" {
+  source   = "./modules/function"
+  name     = "unbuilt"
+  zip_path = "${path.module}/build/unbuilt.zip"
+}
+
+module "dangling" {
+  source          = "./modules/state-machine"
+  name            = "dangling"
+  definition_file = "${path.module}/bad.asl.json"
+  substitutions   = { function_arn_event_gateway = "arn:aws:lambda:us-east-1:123456789012:function:cogniforge-event-gateway:live" }
+}
+`)
+	tf := newTerraform(t, dir)
+	tf.run("init", "-input=false", "-backend=false")
+	out, err := tf.try("plan", "-input=false")
+	if err == nil {
+		t.Fatalf("plan succeeded; want it refused:\n%s", tail(out, 2000))
+	}
+	msg := strings.Join(strings.Fields(err.Error()), " ") // undo Terraform's line wrapping
+	for _, want := range []string{
+		"build/unbuilt.zip does not exist: run `make build`",
+		"State machine dangling",
+		"function_arn_no_such_function",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("plan error lacks %q:\n%s", want, err)
+		}
+	}
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUnwiredNamesTheFunction: a functions/<name> with no module instance in
+// the plan is reported by name.
+func TestUnwiredNamesTheFunction(t *testing.T) {
+	var p plan
+	raw := `{"planned_values":{"root_module":{"child_modules":[{"address":"module.cogniforge","child_modules":[
+	  {"address":"module.cogniforge.module.function[\"order\"]","resources":[
+	    {"address":"module.cogniforge.module.function[\"order\"].aws_lambda_function.this","type":"aws_lambda_function"}]}]}]}}}`
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		t.Fatal(err)
+	}
+	got := unwired(&p, []string{"order", "refunds"})
+	if len(got) != 1 || !strings.Contains(got[0], "functions/refunds is not wired") {
+		t.Fatalf("unwired = %q, want only functions/refunds named", got)
+	}
+}
