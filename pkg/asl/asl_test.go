@@ -366,6 +366,24 @@ func TestWaitForTaskToken(t *testing.T) {
 	}
 }
 
+// A lambda:invoke.waitForTaskToken task's output is the SendTaskSuccess
+// output as sent, not wrapped in a Lambda response (Payload, StatusCode).
+func TestLambdaWaitForTaskTokenOutputIsNotWrapped(t *testing.T) {
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+		"Parameters":{"FunctionName":"f","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}`
+	tokens := NewTaskTokens()
+	inv := TaskInvokerFunc(func(_ context.Context, req TaskRequest) (any, error) {
+		go func() {
+			if err := tokens.SendTaskSuccess(req.TaskToken, map[string]any{"approved": true}); err != nil {
+				t.Error(err)
+			}
+		}()
+		return map[string]any{"ignored": true}, nil
+	})
+	_, res := runDef(t, def, `{}`, ExecutionConfig{Invoker: inv, Tokens: tokens})
+	assertOutput(t, res, `{"approved":true}`)
+}
+
 func TestHeartbeatTimeout(t *testing.T) {
 	clock := NewFastClock(benchStart)
 	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",

@@ -239,7 +239,9 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 		}
 	}
 	result, terr := ex.invoke(ctx, st, req, timeout, heartbeat, submitted)
-	if terr == nil && lambdaIntegration && !ex.mocked(st) {
+	// With .waitForTaskToken the output is what SendTaskSuccess sent, as is;
+	// only a request-response invoke is wrapped in the Lambda response.
+	if terr == nil && lambdaIntegration && res.pattern != PatternWaitForTaskToken && !ex.mocked(st) {
 		result = map[string]any{
 			"ExecutedVersion": "$LATEST",
 			"Payload":         result,
