@@ -9,17 +9,65 @@ import (
 )
 
 // TestPlanRefuses: a function whose zip was not built and a state machine
-// naming a function that does not exist both fail plan, each error naming
-// the culprit. No AWS endpoint is contacted: plan fails before any call.
+// naming a function that does not exist both fail plan, the error naming the
+// culprit. No AWS endpoint is contacted: plan fails before any call.
 func TestPlanRefuses(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
-	dir := t.TempDir()
-	copyTree(t, filepath.Join(root, "infra", "modules"), filepath.Join(dir, "modules"))
-	bad := `{"StartAt":"Call","States":{"Call":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",` +
-		`"Parameters":{"FunctionName":"${function_arn_no_such_function}"},"End":true}}}`
-	write(t, filepath.Join(dir, "bad.asl.json"), bad)
-	write(t, filepath.Join(dir, "main.tf"), `
+	tests := []struct {
+		name   string
+		module string
+		want   []string
+	}{
+		{
+			name: "unbuilt zip",
+			module: `
+module "unbuilt" {
+  source   = "./modules/function"
+  name     = "unbuilt"
+  zip_path = "${path.module}/build/unbuilt.zip"
+}`,
+			want: []string{"build/unbuilt.zip does not exist: run `make build`"},
+		},
+		{
+			name: "unknown function",
+			module: `
+module "dangling" {
+  source          = "./modules/state-machine"
+  name            = "dangling"
+  definition_file = "${path.module}/bad.asl.json"
+  substitutions   = { function_arn_event_gateway = "arn:aws:lambda:us-east-1:123456789012:function:cogniforge-event-gateway:live" }
+}`,
+			want: []string{"State machine dangling", "undefined placeholders function_arn_no_such_function"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			copyTree(t, filepath.Join(root, "infra", "modules"), filepath.Join(dir, "modules"))
+			write(t, filepath.Join(dir, "bad.asl.json"), `{"StartAt":"Call","States":{"Call":{"Type":"Task",`+
+				`"Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"${function_arn_no_such_function}"},"End":true}}}`)
+			write(t, filepath.Join(dir, "main.tf"), offlineProvider+tt.module)
+			tf := newTerraform(t, dir)
+			tf.run("init", "-input=false", "-backend=false")
+			out, err := tf.try("plan", "-input=false")
+			if err == nil {
+				t.Fatalf("plan succeeded; want it refused:\n%s", tail(out, 2000))
+			}
+			msg := strings.Join(strings.Fields(err.Error()), " ") // undo Terraform's line wrapping
+			for _, want := range tt.want {
+				if !strings.Contains(msg, want) {
+					t.Errorf("plan error lacks %q:\n%s", want, err)
+				}
+			}
+		})
+	}
+}
+
+// offlineProvider points every service at a closed port: a plan that
+// reached AWS would fail differently.
+const offlineProvider = `
 provider "aws" {
   region                      = "us-east-1"
   access_key                  = "test"
@@ -35,37 +83,7 @@ provider "aws" {
     sts    = "http://127.0.0.1:9"
   }
 }
-
-module "unbuilt" {
-  source   = "./modules/function"
-  name     = "unbuilt"
-  zip_path = "${path.module}/build/unbuilt.zip"
-}
-
-module "dangling" {
-  source          = "./modules/state-machine"
-  name            = "dangling"
-  definition_file = "${path.module}/bad.asl.json"
-  substitutions   = { function_arn_event_gateway = "arn:aws:lambda:us-east-1:123456789012:function:cogniforge-event-gateway:live" }
-}
-`)
-	tf := newTerraform(t, dir)
-	tf.run("init", "-input=false", "-backend=false")
-	out, err := tf.try("plan", "-input=false")
-	if err == nil {
-		t.Fatalf("plan succeeded; want it refused:\n%s", tail(out, 2000))
-	}
-	msg := strings.Join(strings.Fields(err.Error()), " ") // undo Terraform's line wrapping
-	for _, want := range []string{
-		"build/unbuilt.zip does not exist: run `make build`",
-		"State machine dangling",
-		"function_arn_no_such_function",
-	} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("plan error lacks %q:\n%s", want, err)
-		}
-	}
-}
+`
 
 func write(t *testing.T, path, content string) {
 	t.Helper()
