@@ -1,0 +1,350 @@
+package jsonv
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// ErrSyntax is wrapped by the errors Decode returns for text that is not
+// one JSON value.
+var ErrSyntax = errors.New("jsonv: invalid JSON")
+
+// SyntaxError is a decoding failure at Offset (in bytes).
+type SyntaxError struct {
+	Offset int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("jsonv: invalid JSON at offset %d: %s", e.Offset, e.Msg)
+}
+
+// Unwrap returns ErrSyntax.
+func (e *SyntaxError) Unwrap() error { return ErrSyntax }
+
+// maxDepth bounds nesting so hostile input cannot exhaust the stack
+// (encoding/json uses the same limit).
+const maxDepth = 10000
+
+// Decode parses exactly one JSON value (surrounded by optional white space)
+// into nil, bool, float64, string, []any or *Object, keeping object members
+// in document order. Invalid UTF-8 in strings becomes U+FFFD, as with
+// encoding/json; a number outside float64's range is an error.
+func Decode(data []byte) (any, error) {
+	d := decoder{data: data}
+	d.skipSpace()
+	v, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return nil, d.errf("text after the JSON value")
+	}
+	return v, nil
+}
+
+// DecodeFirst parses the first JSON value of data and returns it with the
+// number of bytes it and the white space before it took, so a stream of
+// values (JSON Lines, concatenated JSON) can be read one at a time.
+func DecodeFirst(data []byte) (any, int, error) {
+	d := decoder{data: data}
+	d.skipSpace()
+	v, err := d.value(0)
+	if err != nil {
+		return nil, 0, err
+	}
+	return v, d.pos, nil
+}
+
+type decoder struct {
+	data []byte
+	pos  int
+}
+
+func (d *decoder) errf(format string, args ...any) error {
+	return &SyntaxError{Offset: d.pos, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (d *decoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) value(depth int) (any, error) {
+	if d.pos >= len(d.data) {
+		return nil, d.errf("unexpected end of input")
+	}
+	if depth > maxDepth {
+		return nil, d.errf("nested too deeply")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		return d.object(depth)
+	case c == '[':
+		return d.array(depth)
+	case c == '"':
+		return d.string()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	default:
+		return nil, d.errf("unexpected character %q", c)
+	}
+}
+
+func (d *decoder) literal(word string) error {
+	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
+		return d.errf("invalid literal, expected %s", word)
+	}
+	d.pos += len(word)
+	return nil
+}
+
+func (d *decoder) object(depth int) (any, error) {
+	d.pos++ // '{'
+	var members []Member
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return NewObject(nil), nil
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, d.errf("expected a string key")
+		}
+		k, err := d.string()
+		if err != nil {
+			return nil, err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.errf("expected ':' after an object key")
+		}
+		d.pos++
+		d.skipSpace()
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		members = append(members, Member{Key: k.(string), Value: v})
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errf("unexpected end of input in an object")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			return NewObject(members), nil
+		default:
+			return nil, d.errf("expected ',' or '}' in an object")
+		}
+	}
+}
+
+func (d *decoder) array(depth int) (any, error) {
+	d.pos++ // '['
+	out := []any{}
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return out, nil
+	}
+	for {
+		d.skipSpace()
+		v, err := d.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errf("unexpected end of input in an array")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return out, nil
+		default:
+			return nil, d.errf("expected ',' or ']' in an array")
+		}
+	}
+}
+
+func (d *decoder) number() (any, error) {
+	start := d.pos
+	data := d.data
+	if data[d.pos] == '-' {
+		d.pos++
+	}
+	switch {
+	case d.pos < len(data) && data[d.pos] == '0':
+		d.pos++
+	case d.pos < len(data) && data[d.pos] >= '1' && data[d.pos] <= '9':
+		for d.pos < len(data) && data[d.pos] >= '0' && data[d.pos] <= '9' {
+			d.pos++
+		}
+	default:
+		return nil, d.errf("invalid number")
+	}
+	if d.pos < len(data) && data[d.pos] == '.' {
+		d.pos++
+		digits := d.pos
+		for d.pos < len(data) && data[d.pos] >= '0' && data[d.pos] <= '9' {
+			d.pos++
+		}
+		if d.pos == digits {
+			return nil, d.errf("invalid number: no digits after '.'")
+		}
+	}
+	if d.pos < len(data) && (data[d.pos] == 'e' || data[d.pos] == 'E') {
+		d.pos++
+		if d.pos < len(data) && (data[d.pos] == '+' || data[d.pos] == '-') {
+			d.pos++
+		}
+		digits := d.pos
+		for d.pos < len(data) && data[d.pos] >= '0' && data[d.pos] <= '9' {
+			d.pos++
+		}
+		if d.pos == digits {
+			return nil, d.errf("invalid number: no digits in the exponent")
+		}
+	}
+	f, err := strconv.ParseFloat(string(data[start:d.pos]), 64)
+	if err != nil {
+		return nil, &SyntaxError{Offset: start, Msg: fmt.Sprintf("number %s does not fit a float64", data[start:d.pos])}
+	}
+	return f, nil
+}
+
+func (d *decoder) string() (any, error) {
+	d.pos++ // '"'
+	data := d.data
+	start := d.pos
+	// Fast path: no escapes, ASCII or valid UTF-8.
+	for d.pos < len(data) {
+		c := data[d.pos]
+		if c == '"' {
+			s := string(data[start:d.pos])
+			d.pos++
+			return s, nil
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+		d.pos++
+	}
+	buf := make([]byte, 0, d.pos-start+16)
+	buf = append(buf, data[start:d.pos]...)
+	for d.pos < len(data) {
+		c := data[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			return string(buf), nil
+		case c < 0x20:
+			return nil, d.errf("control character in a string")
+		case c == '\\':
+			if d.pos+1 >= len(data) {
+				return nil, d.errf("unterminated escape")
+			}
+			e := data[d.pos+1]
+			d.pos += 2
+			switch e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := d.hex4()
+				if !ok {
+					return nil, d.errf("invalid \\u escape")
+				}
+				if utf16.IsSurrogate(r) {
+					r2 := rune(-1)
+					if d.pos+1 < len(data) && data[d.pos] == '\\' && data[d.pos+1] == 'u' {
+						save := d.pos
+						d.pos += 2
+						if x, ok := d.hex4(); ok {
+							r2 = x
+						} else {
+							d.pos = save
+						}
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							buf = utf8.AppendRune(buf, dec)
+							continue
+						}
+						// Not a pair: the lone surrogate becomes U+FFFD and
+						// the second escape is read on its own.
+						d.pos = save
+					}
+					r = utf8.RuneError
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				return nil, d.errf("invalid escape \\%c", e)
+			}
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			d.pos++
+		default:
+			r, size := utf8.DecodeRune(data[d.pos:])
+			if r == utf8.RuneError && size == 1 {
+				buf = utf8.AppendRune(buf, utf8.RuneError)
+			} else {
+				buf = append(buf, data[d.pos:d.pos+size]...)
+			}
+			d.pos += size
+		}
+	}
+	return nil, d.errf("unterminated string")
+}
+
+func (d *decoder) hex4() (rune, bool) {
+	if len(d.data)-d.pos < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d.data[d.pos : d.pos+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	d.pos += 4
+	return r, true
+}

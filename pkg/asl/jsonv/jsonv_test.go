@@ -1,0 +1,154 @@
+package jsonv
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestDecodeKeepsDocumentOrder(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{`{"z":1,"a":2,"m":3}`, `{"z":1,"a":2,"m":3}`},
+		{` {"name" : "a", "age" : 3} `, `{"name":"a","age":3}`},
+		{`{"b":{"y":[1,{"q":1,"p":2}],"x":null},"a":true}`, `{"b":{"y":[1,{"q":1,"p":2}],"x":null},"a":true}`},
+		{`{"k":1,"j":2,"k":3}`, `{"k":3,"j":2}`}, // duplicate: first position, last value
+		{`"<a&b>\u00e9\ud83d\ude00"`, `"<a&b>é😀"`},
+		{`"\ud800x"`, `"` + "\uFFFD" + `x"`},
+		{`"tab\tnl\nctl\u0001"`, `"tab\tnl\nctl\u0001"`},
+		{`[1.5,-0,1e21,1e-7,100]`, `[1.5,-0,1e+21,1e-7,100]`},
+		{`{}`, `{}`},
+		{`[]`, `[]`},
+	}
+	for _, tt := range tests {
+		v, err := Decode([]byte(tt.in))
+		if err != nil {
+			t.Fatalf("Decode(%s): %v", tt.in, err)
+		}
+		if got := Marshal(v); got != tt.want {
+			t.Errorf("Decode(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	for _, in := range []string{``, `{`, `{"a"}`, `{"a":1,}`, `[1,]`, `01`, `1.`, `1e`, `"\x"`, "\"a\x01\"", `tru`, `{} {}`, `1e999`, `{'a':1}`} {
+		if _, err := Decode([]byte(in)); !errors.Is(err, ErrSyntax) {
+			t.Errorf("Decode(%q) error = %v, want ErrSyntax", in, err)
+		}
+	}
+}
+
+func TestWithKeepsPositionOrAppends(t *testing.T) {
+	v, _ := Decode([]byte(`{"b":1,"a":2}`))
+	o := v.(*Object)
+	if got := Marshal(o.With("b", "x")); got != `{"b":"x","a":2}` {
+		t.Errorf("replace = %s", got)
+	}
+	if got := Marshal(o.With("c", 3)); got != `{"b":1,"a":2,"c":3}` {
+		t.Errorf("add = %s", got)
+	}
+	if got := Marshal(o); got != `{"b":1,"a":2}` {
+		t.Errorf("receiver changed: %s", got)
+	}
+	var nilObj *Object
+	if got := Marshal(nilObj.With("a", 1)); got != `{"a":1}` {
+		t.Errorf("nil.With = %s", got)
+	}
+}
+
+func TestLargeObjectsUseTheIndex(t *testing.T) {
+	members := make([]Member, 100)
+	for i := range members {
+		members[i] = Member{Key: strings.Repeat("k", i+1), Value: float64(i)}
+	}
+	o := NewObject(members)
+	for i := range 100 {
+		if v, ok := o.Get(strings.Repeat("k", i+1)); !ok || v != float64(i) {
+			t.Fatalf("Get(%d) = %v %v", i, v, ok)
+		}
+	}
+	o2 := o.With("new", true).With("k", "first")
+	if v, _ := o2.Get("new"); v != true || o2.Len() != 101 || o2.Members()[0].Value != "first" || o2.Members()[100].Key != "new" {
+		t.Fatalf("With on an indexed object: %s", Marshal(o2))
+	}
+}
+
+func TestFromAnyAndToAny(t *testing.T) {
+	in := map[string]any{"b": []any{map[string]any{"d": 1, "c": int64(2)}}, "a": json.Number("1.5")}
+	v := FromAny(in)
+	if got := Marshal(v); got != `{"a":1.5,"b":[{"c":2,"d":1}]}` {
+		t.Fatalf("FromAny = %s", got)
+	}
+	back := ToAny(v)
+	want := map[string]any{"b": []any{map[string]any{"d": 1.0, "c": 2.0}}, "a": 1.5}
+	if !reflect.DeepEqual(back, want) {
+		t.Fatalf("ToAny = %#v", back)
+	}
+	type rec struct {
+		Z string `json:"z"`
+		A int    `json:"a"`
+	}
+	if got := Marshal(FromAny(rec{Z: "z", A: 1})); got != `{"z":"z","a":1}` {
+		t.Errorf("struct = %s", got)
+	}
+	canonical, _ := Decode([]byte(`{"x":[1,{"y":2}]}`))
+	if FromAny(canonical) != canonical {
+		t.Error("FromAny copied a canonical value")
+	}
+	if !Equal(canonical, map[string]any{"x": []any{1, map[string]any{"y": 2}}}) {
+		t.Error("Equal ignores representation")
+	}
+}
+
+func TestMarshalJSONThroughEncodingJSON(t *testing.T) {
+	v, _ := Decode([]byte(`{"z":{"y":1},"a":[2]}`))
+	b, err := json.Marshal(struct{ Out any }{v})
+	if err != nil || string(b) != `{"Out":{"z":{"y":1},"a":[2]}}` {
+		t.Fatalf("json.Marshal = %s %v", b, err)
+	}
+	var o Object
+	if err := json.Unmarshal([]byte(`{"q":1,"p":2}`), &o); err != nil || Marshal(&o) != `{"q":1,"p":2}` {
+		t.Fatalf("UnmarshalJSON = %s %v", Marshal(&o), err)
+	}
+}
+
+func TestGoNumbers(t *testing.T) {
+	for _, f := range []float64{0, 1, -1.25, 1e20, 1e21, 1e-6, 1e-7, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64} {
+		want, _ := json.Marshal(f)
+		if got := string(AppendGoNumber(nil, f)); got != string(want) {
+			t.Errorf("AppendGoNumber(%v) = %s, want %s", f, got, want)
+		}
+	}
+}
+
+// FuzzDecode checks the decoder against encoding/json: the same texts are
+// valid, they decode to the same values, and what Append writes decodes
+// back to the same value.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"z":1,"a":[true,false,null]}`, `"\ud83d\ude00\u00e9"`, `[1e5,-0.5,"a\"b"]`, `{"a":{"a":{"a":1}}}`, `"\xff"`, `{"a":1,"a":2}`, ` 1 `, `[`, `"\ud800\u0041"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := Decode(data)
+		var std any
+		stdErr := json.Unmarshal(data, &std)
+		if (err == nil) != (stdErr == nil) {
+			t.Fatalf("Decode(%q) err = %v, encoding/json err = %v", data, err, stdErr)
+		}
+		if err != nil {
+			return
+		}
+		if !reflect.DeepEqual(ToAny(v), std) {
+			t.Fatalf("Decode(%q) = %#v, encoding/json = %#v", data, ToAny(v), std)
+		}
+		again, err := Decode(Append(nil, v))
+		if err != nil || !Equal(again, v) || Marshal(again) != Marshal(v) {
+			t.Fatalf("round trip of %q: %s vs %s (%v)", data, Marshal(again), Marshal(v), err)
+		}
+	})
+}
