@@ -82,13 +82,15 @@ func (t *tally) reportPhases(b *testing.B) {
 //   - side-by-side: both in one iteration, cogniforge, reference, reference,
 //     cogniforge, so the machine's noise hits both alike. x-faster is the
 //     reference's wall time over cogniforge's, x-faster-cpu the same for
-//     CPU time: the ratios to quote (medians over -count runs).
+//     CPU time: the ratios to quote (medians over -count runs);
+//   - cogniforge-GOGC=off: a diagnostic, cogniforge with the collector off,
+//     to size what garbage collection costs a one-shot run.
 func BenchmarkChain20kWholeProcess(b *testing.B) {
 	ref := requireReference(b)
 	c, def, input := chainFiles(b, chainStates)
 
-	runCF := func(b *testing.B) procRun {
-		r, err := runCogniforge(def, input)
+	runCF := func(b *testing.B, env ...string) procRun {
+		r, err := runCogniforge(def, input, env...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -138,6 +140,52 @@ func BenchmarkChain20kWholeProcess(b *testing.B) {
 		b.ReportMetric(float64(rf.wall)/float64(cf.wall), "x-faster")
 		b.ReportMetric(float64(rf.cpu)/float64(cf.cpu), "x-faster-cpu")
 	})
+
+	b.Run("cogniforge-GOGC=off", func(b *testing.B) {
+		var t tally
+		for b.Loop() {
+			t.add(runCF(b, "GOGC=off"))
+		}
+		t.report(b, "")
+	})
+}
+
+// BenchmarkChain20kStartupFloor runs a 1-state chain as a whole process:
+// the fixed cost (exec, runtime and package initialisation, for node also
+// importing the package) that every BenchmarkChain20kWholeProcess run
+// includes.
+func BenchmarkChain20kStartupFloor(b *testing.B) {
+	ref := requireReference(b)
+	c, def, input := chainFiles(b, 1)
+	b.Run("cogniforge", func(b *testing.B) {
+		var t tally
+		for b.Loop() {
+			r, err := runCogniforge(def, input)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := c.CheckOutput(r.Output); err != nil {
+				b.Fatal(err)
+			}
+			t.add(r)
+		}
+		t.report(b, "floor-")
+	})
+	b.Run("aws-local-stepfunctions", func(b *testing.B) {
+		var t tally
+		for b.Loop() {
+			r, err := ref.run(def, input, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := c.CheckOutput(r.Output); err != nil {
+				b.Fatal(err)
+			}
+			t.add(r)
+		}
+		t.report(b, "floor-")
+		b.ReportMetric(t.phases.ImportMs/float64(t.runs), "import-ms/run")
+	})
 }
 
 // BenchmarkChain20kReferenceValidating is aws-local-stepfunctions with its
@@ -177,6 +225,18 @@ func BenchmarkChain20kInProcess(b *testing.B) {
 	if err := json.Unmarshal(c.Input, &in); err != nil {
 		b.Fatal(err)
 	}
+	// decode is the part of compile that json.Unmarshal of the definition
+	// into an any tree costs, the floor of compiling from such a tree.
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var doc any
+			if err := json.Unmarshal(c.Definition, &doc); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(ms(b.Elapsed())/float64(b.N), "ms/decode")
+	})
 	b.Run("compile", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -157,9 +157,13 @@ type cogniforgeResult struct {
 }
 
 // runCogniforge executes the chain once as the whole process
-// `cogniforge sfn run --fast-clock`.
-func runCogniforge(def, input string) (procRun, error) {
+// `cogniforge sfn run --fast-clock`, with env (KEY=VALUE) added to this
+// process's environment.
+func runCogniforge(def, input string, env ...string) (procRun, error) {
 	cmd := exec.Command(cli, "sfn", "run", "--definition", def, "--input", "@"+input, "--fast-clock")
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	run, stdout, stderr, err := runProcess(cmd)
 	if err != nil {
 		return run, fmt.Errorf("cogniforge sfn run: %w\n%s%s", err, stdout, stderr)
