@@ -11,8 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cogniforge/cogniforge/pkg/telemetry"
 )
@@ -66,5 +69,45 @@ func TestInstrumentAWS(t *testing.T) {
 	defer mu.Unlock()
 	if traceparent == "" || traceparent[3:35] != parent.SpanContext().TraceID().String() {
 		t.Fatalf("traceparent header %q", traceparent)
+	}
+}
+
+// TestInstrumentAWSFailedCall checks that a call AWS refuses ends its span
+// as an error carrying the HTTP status and the request ID.
+func TestInstrumentAWSFailedCall(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.Header().Set("X-Amzn-Requestid", "req-42")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"no table"}`))
+	}))
+	t.Cleanup(srv.Close)
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	cfg := aws.Config{
+		Region:       "eu-west-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		BaseEndpoint: aws.String(srv.URL),
+	}
+	telemetry.InstrumentAWS(&cfg, tp)
+	_, err := dynamodb.NewFromConfig(cfg).DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String("missing")})
+	if err == nil {
+		t.Fatal("no error from a 400 answer")
+	}
+	ended := spans.Ended()
+	if len(ended) != 1 || ended[0].Name() != "DynamoDB.DescribeTable" {
+		t.Fatalf("want one DynamoDB.DescribeTable span, got %d", len(ended))
+	}
+	s := ended[0]
+	if s.Status().Code != codes.Error || s.SpanKind() != trace.SpanKindClient {
+		t.Fatalf("status %v kind %v", s.Status(), s.SpanKind())
+	}
+	attrs := map[attribute.Key]attribute.Value{}
+	for _, kv := range s.Attributes() {
+		attrs[kv.Key] = kv.Value
+	}
+	if attrs["aws.request_id"].AsString() != "req-42" || attrs["http.response.status_code"].AsInt64() != 400 ||
+		attrs["cloud.region"].AsString() != "eu-west-1" || attrs["rpc.method"].AsString() != "DynamoDB/DescribeTable" {
+		t.Fatalf("attributes %v", s.Attributes())
 	}
 }
