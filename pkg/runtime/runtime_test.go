@@ -258,10 +258,6 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-func contains(s, sub string) bool {
-	return len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub))
-}
-
 func TestHTTPRoutes(t *testing.T) {
 	h := start(t, nil, faas.Function{Name: "echo", Description: "echoes", Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) { return nil, nil },
 		Triggers: []faas.Trigger{{Kind: faas.TriggerHTTP}, {Kind: faas.TriggerSchedule, Schedule: "rate(1 hour)"}}})

@@ -177,7 +177,7 @@ func eventFrom(source, detailType string, detail any, parseString bool) (cloudev
 	if s, ok := detail.(string); ok && parseString {
 		var v any
 		if err := json.Unmarshal([]byte(s), &v); err != nil {
-			return cloudevents.Event{}, fmt.Errorf("Detail is not JSON: %w", err)
+			return cloudevents.Event{}, fmt.Errorf("the entry's Detail is not JSON: %w", err)
 		}
 		if _, isCE := v.(map[string]any); isCE {
 			return eventFromDetail(source, detailType, v)
