@@ -105,14 +105,12 @@ func (h *httpHandler) serveEvents(w http.ResponseWriter, r *http.Request) {
 		h.serveBatch(w, r)
 		return
 	}
-	ev, err := cehttp.NewEventFromHTTPRequest(r)
+	ev, err := DecodeHTTPEvent(r)
 	if err != nil {
-		writeProblem(w, ProblemFor(decodeError(err)))
-		return
-	}
-	if err := ev.Validate(); err != nil {
-		p := ProblemFor(invalidEvent(err))
-		p.EventID = ev.ID()
+		p := ProblemFor(err)
+		if ev != nil {
+			p.EventID = ev.ID()
+		}
 		writeProblem(w, p)
 		return
 	}
@@ -137,6 +135,24 @@ func (h *httpHandler) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeBinary(w, reply, http.StatusOK)
+}
+
+// DecodeHTTPEvent reads one CloudEvent, in structured or binary mode, from
+// r and validates it: the decoding every CogniForge HTTP endpoint shares.
+// A failure is a CogniForge.InvalidEvent *Error naming the offending
+// attribute (see FieldError); when the event decoded but is invalid, it is
+// returned too, so callers can report its ID. Bound the body first with
+// http.MaxBytesReader: the error then names the limit instead of the event
+// being cut short.
+func DecodeHTTPEvent(r *http.Request) (*cloudevents.Event, error) {
+	ev, err := cehttp.NewEventFromHTTPRequest(r)
+	if err != nil {
+		return nil, decodeError(err)
+	}
+	if err := ev.Validate(); err != nil {
+		return ev, invalidEvent(err)
+	}
+	return ev, nil
 }
 
 // decodeError names what made a request undecodable.

@@ -3,6 +3,7 @@ package faas_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -252,5 +253,43 @@ func TestFunctionValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in %v", want, err)
 		}
+	}
+}
+
+func TestDecodeHTTPEvent(t *testing.T) {
+	cases := []struct {
+		name      string
+		headers   map[string]string
+		body      string
+		wantID    string // the event returned, even beside an error
+		wantField string // the FieldError's field; "" for success
+	}{
+		{name: "structured", headers: map[string]string{"Content-Type": faas.ContentTypeStructured},
+			body: `{"specversion":"1.0","id":"a","type":"t","source":"s"}`, wantID: "a"},
+		{name: "binary", headers: map[string]string{"Ce-Specversion": "1.0", "Ce-Id": "b", "Ce-Type": "t", "Ce-Source": "s"}, wantID: "b"},
+		{name: "decoded but invalid", headers: map[string]string{"Ce-Specversion": "1.0", "Ce-Id": "c", "Ce-Source": "s"}, wantID: "c", wantField: "type"},
+		{name: "not a CloudEvent", headers: map[string]string{"Content-Type": "application/json"}, body: `{}`, wantField: "specversion"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(c.body))
+			for k, v := range c.headers {
+				r.Header.Set(k, v)
+			}
+			ev, err := faas.DecodeHTTPEvent(r)
+			if (ev == nil && c.wantID != "") || (ev != nil && ev.ID() != c.wantID) {
+				t.Fatalf("event %v, want ID %q", ev, c.wantID)
+			}
+			if c.wantField == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var fe *faas.FieldError
+			if faas.ErrorName(err) != faas.ErrInvalidEvent || !errors.As(err, &fe) || fe.Field != c.wantField {
+				t.Fatalf("error %v (%s), want an invalid %s", err, faas.ErrorName(err), c.wantField)
+			}
+		})
 	}
 }

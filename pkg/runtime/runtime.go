@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -339,7 +338,7 @@ func (r *Runtime) routes() *http.ServeMux {
 			problem(w, http.StatusNotFound, "no function "+name)
 			return
 		}
-		e, err := decodeEvent(req)
+		e, err := decodeEvent(w, req)
 		if err != nil {
 			problem(w, http.StatusBadRequest, err.Error())
 			return
@@ -375,45 +374,19 @@ func (r *Runtime) routes() *http.ServeMux {
 	return mux
 }
 
-// decodeEvent reads a structured or binary CloudEvent from a request.
-func decodeEvent(req *http.Request) (*cloudevents.Event, error) {
-	if strings.HasPrefix(req.Header.Get("Content-Type"), "application/cloudevents+json") || req.Header.Get("Ce-Specversion") == "" {
-		b, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
-		if err != nil {
-			return nil, err
-		}
-		e := cloudevents.NewEvent()
-		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, fmt.Errorf("body is not a structured CloudEvent: %w", err)
-		}
-		return &e, e.Validate()
+// maxQueuedEvent bounds the body of an enqueued event (SQS's own limit is
+// 256 KiB; local tests may send more).
+const maxQueuedEvent = 1 << 20
+
+// decodeEvent reads a structured or binary CloudEvent from a request, with
+// faas's decoder. A body without ce-specversion is taken as a structured
+// event whatever its content type, so `curl -d @event.json` enqueues.
+func decodeEvent(w http.ResponseWriter, req *http.Request) (*cloudevents.Event, error) {
+	if req.Header.Get("Ce-Specversion") == "" {
+		req.Header.Set("Content-Type", faas.ContentTypeStructured)
 	}
-	b, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
-	if err != nil {
-		return nil, err
-	}
-	e := cloudevents.NewEvent(req.Header.Get("Ce-Specversion"))
-	e.SetID(req.Header.Get("Ce-Id"))
-	e.SetType(req.Header.Get("Ce-Type"))
-	e.SetSource(req.Header.Get("Ce-Source"))
-	if s := req.Header.Get("Ce-Subject"); s != "" {
-		e.SetSubject(s)
-	}
-	for k, v := range req.Header {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "ce-") && !slices.Contains([]string{"ce-id", "ce-type", "ce-source", "ce-specversion", "ce-subject", "ce-time"}, lk) && len(v) > 0 {
-			e.SetExtension(strings.TrimPrefix(lk, "ce-"), v[0])
-		}
-	}
-	if t := req.Header.Get("Ce-Time"); t != "" {
-		if pt, err := time.Parse(time.RFC3339Nano, t); err == nil {
-			e.SetTime(pt)
-		}
-	}
-	if err := e.SetData(req.Header.Get("Content-Type"), b); err != nil {
-		return nil, err
-	}
-	return &e, e.Validate()
+	req.Body = http.MaxBytesReader(w, req.Body, maxQueuedEvent)
+	return faas.DecodeHTTPEvent(req)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

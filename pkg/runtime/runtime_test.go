@@ -295,3 +295,93 @@ func TestHTTPRoutes(t *testing.T) {
 		t.Errorf("unknown function: %d %q", code, body)
 	}
 }
+
+// TestQueueEndpointDecodes sends events to POST /functions/{name}/queue in
+// both CloudEvents modes and checks what the function receives, and that a
+// malformed event is refused with the attribute named instead of being
+// queued with the bad attribute dropped.
+func TestQueueEndpointDecodes(t *testing.T) {
+	got := make(chan cloudevents.Event, 4)
+	h := start(t, nil, faas.Function{Name: "f", Triggers: []faas.Trigger{{Kind: faas.TriggerQueue}},
+		Handler: func(_ context.Context, e cloudevents.Event) (*cloudevents.Event, error) {
+			got <- e
+			return nil, nil
+		}})
+	srv := httptest.NewServer(h.rt.Handler())
+	defer srv.Close()
+	binary := map[string]string{"Ce-Specversion": "1.0", "Ce-Id": "b1", "Ce-Type": "t.binary", "Ce-Source": "test",
+		"Ce-Time": "2026-11-23T10:00:00Z", "Ce-Tenant": "acme", "Content-Type": "application/json"}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{}
+		for a, b := range binary {
+			m[a] = b
+		}
+		if v == "" {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+		return m
+	}
+	cases := []struct {
+		name    string
+		headers map[string]string
+		body    string
+		status  int
+		wantErr string // in the problem detail
+		check   func(t *testing.T, e cloudevents.Event)
+	}{
+		{name: "structured without content type", body: `{"specversion":"1.0","id":"s1","type":"t.s","source":"test","data":{"n":1}}`,
+			status: http.StatusAccepted, check: func(t *testing.T, e cloudevents.Event) {
+				if e.ID() != "s1" || string(e.Data()) != `{"n":1}` {
+					t.Errorf("event %s data %s", e.ID(), e.Data())
+				}
+			}},
+		{name: "binary", headers: binary, body: `{"n":2}`, status: http.StatusAccepted, check: func(t *testing.T, e cloudevents.Event) {
+			if e.ID() != "b1" || e.Type() != "t.binary" || e.Extensions()["tenant"] != "acme" ||
+				!e.Time().Equal(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)) || string(e.Data()) != `{"n":2}` {
+				t.Errorf("event %v", e)
+			}
+		}},
+		{name: "binary with a bad time", headers: with("Ce-Time", "yesterday"), body: `{}`, status: http.StatusBadRequest, wantErr: "time"},
+		{name: "binary without source", headers: with("Ce-Source", ""), body: `{}`, status: http.StatusBadRequest, wantErr: "source"},
+		{name: "too large", headers: binary, body: `"` + strings.Repeat("x", maxQueuedEvent) + `"`, status: http.StatusBadRequest, wantErr: "larger than"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, srv.URL+"/functions/f/queue", strings.NewReader(c.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range c.headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, c.status, body)
+			}
+			if c.wantErr != "" && !strings.Contains(string(body), c.wantErr) {
+				t.Fatalf("problem %s does not mention %q", body, c.wantErr)
+			}
+			if c.check == nil {
+				return
+			}
+			select {
+			case e := <-got:
+				c.check(t, e)
+			case <-time.After(5 * time.Second):
+				t.Fatal("event never delivered")
+			}
+		})
+	}
+	select {
+	case e := <-got:
+		t.Fatalf("a refused event was delivered: %v", e)
+	default:
+	}
+}
