@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
-	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/asl"
+	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/saga"
@@ -19,28 +18,6 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/memory"
 )
-
-type recBus struct {
-	mu  sync.Mutex
-	got []cloudevents.Event
-}
-
-func (b *recBus) Publish(_ context.Context, evs []cloudevents.Event) ([]error, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.got = append(b.got, evs...)
-	return make([]error, len(evs)), nil
-}
-
-func (b *recBus) types() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []string
-	for _, e := range b.got {
-		out = append(out, e.Type())
-	}
-	return out
-}
 
 type demoIn struct {
 	ID string `json:"id"`
@@ -51,7 +28,7 @@ type demoOut struct {
 }
 
 // counterFunction is a step whose effect is one record per saga and step.
-func counterFunction(t *testing.T, st store.Store, b *recBus) faas.Function {
+func counterFunction(t *testing.T, st store.Store, b *bustest.Recorder) faas.Function {
 	t.Helper()
 	effect := func(ctx context.Context, _ demoIn) (demoOut, error) {
 		info, _ := saga.InfoFrom(ctx)
@@ -70,10 +47,10 @@ func counterFunction(t *testing.T, st store.Store, b *recBus) faas.Function {
 	return fn
 }
 
-func runSpec(t *testing.T, path string, input any) (asl.Result, store.Store, *recBus) {
+func runSpec(t *testing.T, path string, input any) (asl.Result, store.Store, *bustest.Recorder) {
 	t.Helper()
 	st := memory.New(memory.Config{})
-	b := &recBus{}
+	b := &bustest.Recorder{}
 	inv, err := sfnlocal.NewInvoker(sfnlocal.InvokerConfig{Functions: []faas.Function{counterFunction(t, st, b)}, Bus: b,
 		Options: []faas.Option{faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}})
 	if err != nil {
@@ -101,7 +78,7 @@ func TestPivotSagaSucceeds(t *testing.T) {
 	if string(out) != want {
 		t.Errorf("output = %s, want %s", out, want)
 	}
-	if got := b.types(); len(got) != 5 || got[0] != events.TypeSagaStarted || got[4] != events.TypeSagaCompleted {
+	if got := b.Types(); len(got) != 5 || got[0] != events.TypeSagaStarted || got[4] != events.TypeSagaCompleted {
 		t.Errorf("events = %v", got)
 	}
 }
@@ -126,7 +103,7 @@ func TestAfterThePivotTheSagaOnlyGoesForward(t *testing.T) {
 		}
 	}
 	stuck := 0
-	for _, typ := range b.types() {
+	for _, typ := range b.Types() {
 		if typ == events.TypeSagaStuck {
 			stuck++
 		}

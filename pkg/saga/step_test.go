@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/saga"
@@ -17,7 +18,7 @@ import (
 
 func TestStepFunctionEventsAndErrors(t *testing.T) {
 	st := memory.New(memory.Config{})
-	b := &recBus{}
+	b := &bustest.Recorder{}
 	calls := 0
 	step := saga.Step[demoIn, demoOut]{
 		Action: func(ctx context.Context, in demoIn) (demoOut, error) {
@@ -57,14 +58,13 @@ func TestStepFunctionEventsAndErrors(t *testing.T) {
 		{"d", saga.PhaseForward, "ok", saga.ErrHanging, ""}, // refused before doing anything: a duplicate
 	}
 	for i, tt := range tests {
-		before := len(b.types())
+		before := b.Len()
 		err := call(tt.sagaID, tt.phase, tt.id)
 		if got := faas.ErrorName(err); (err == nil) != (tt.wantErr == "") || err != nil && got != tt.wantErr {
 			t.Errorf("%d: error %v (%s), want %q", i, err, got, tt.wantErr)
 		}
 		var got []string
-		b.mu.Lock()
-		for _, e := range b.got[before:] {
+		for _, e := range b.Events()[before:] {
 			got = append(got, e.Type())
 			if events.CorrelationID(e) != tt.sagaID || e.Subject() != tt.sagaID {
 				t.Errorf("%d: event correlation %q subject %q", i, events.CorrelationID(e), e.Subject())
@@ -73,7 +73,6 @@ func TestStepFunctionEventsAndErrors(t *testing.T) {
 				t.Errorf("%d: %v", i, err)
 			}
 		}
-		b.mu.Unlock()
 		var want []string
 		if tt.wantEvent != "" {
 			want = []string{tt.wantEvent}

@@ -10,6 +10,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/saga"
@@ -23,7 +24,7 @@ func TestOneTraceSpansTheSaga(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	st := memory.New(memory.Config{})
-	b := &recBus{}
+	b := &bustest.Recorder{}
 	step := saga.Step[demoIn, demoOut]{
 		Action:       func(context.Context, demoIn) (demoOut, error) { return demoOut{Step: "x"}, nil },
 		Compensation: func(context.Context, demoIn) error { return nil },
@@ -50,9 +51,7 @@ func TestOneTraceSpansTheSaga(t *testing.T) {
 			t.Errorf("span %s in trace %s, want the saga's %s", s.Name(), s.SpanContext().TraceID(), traceID)
 		}
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for i, e := range b.got {
+	for i, e := range b.Events() {
 		tp, _ := e.Extensions()[events.ExtTraceParent].(string)
 		if !strings.Contains(tp, traceID) || strings.Contains(tp, "00f067aa0ba902b7") {
 			t.Errorf("event %d traceparent %q: want the step span in the saga's trace", i, tp)

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/asl"
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
+	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 )
 
@@ -31,18 +32,6 @@ func adder() faas.Function {
 			_ = out.SetData(cloudevents.ApplicationJSON, map[string]float64{"sum": in.A + in.B})
 			return &out, nil
 		}}
-}
-
-type recBus struct {
-	mu  sync.Mutex
-	got []cloudevents.Event
-}
-
-func (b *recBus) Publish(_ context.Context, evs []cloudevents.Event) ([]error, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.got = append(b.got, evs...)
-	return make([]error, len(evs)), nil
 }
 
 type recQueue struct {
@@ -68,7 +57,7 @@ func run(t *testing.T, inv *Invoker, def string, input any) asl.Result {
 	return res
 }
 
-func newInvoker(t *testing.T, b *recBus, q *recQueue) *Invoker {
+func newInvoker(t *testing.T, b *bustest.Recorder, q *recQueue) *Invoker {
 	t.Helper()
 	inv, err := NewInvoker(InvokerConfig{Functions: []faas.Function{adder()}, Bus: b, Queues: q,
 		Options: []faas.Option{faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}})
@@ -89,7 +78,7 @@ const lambdaDef = `{"StartAt":"Add","States":{
   "Refused":{"Type":"Pass","End":true}}}`
 
 func TestLambdaTasksRunTheRealFunction(t *testing.T) {
-	inv := newInvoker(t, &recBus{}, &recQueue{})
+	inv := newInvoker(t, &bustest.Recorder{}, &recQueue{})
 	res := run(t, inv, lambdaDef, map[string]any{"A": 2, "B": 3})
 	if res.Status != asl.StatusSucceeded {
 		t.Fatalf("result = %+v", res)
@@ -100,12 +89,12 @@ func TestLambdaTasksRunTheRealFunction(t *testing.T) {
 }
 
 func TestFunctionErrorsKeepTheirNameForCatch(t *testing.T) {
-	inv := newInvoker(t, &recBus{}, &recQueue{})
+	inv := newInvoker(t, &bustest.Recorder{}, &recQueue{})
 	res := run(t, inv, lambdaDef, map[string]any{"A": -1, "B": 3})
 	if res.Status != asl.StatusSucceeded {
 		t.Fatalf("result = %+v", res)
 	}
-	out := res.Output.(map[string]any)
+	out := jsonv.ToAny(res.Output).(map[string]any)
 	errObj, _ := out["error"].(map[string]any)
 	if errObj["Error"] != "Math.Negative" {
 		t.Errorf("caught error = %v, want Math.Negative", out["error"])
@@ -113,7 +102,7 @@ func TestFunctionErrorsKeepTheirNameForCatch(t *testing.T) {
 }
 
 func TestUnknownFunctionFails(t *testing.T) {
-	inv := newInvoker(t, &recBus{}, &recQueue{})
+	inv := newInvoker(t, &bustest.Recorder{}, &recQueue{})
 	res := run(t, inv, `{"StartAt":"X","States":{"X":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:nope","End":true}}}`, map[string]any{})
 	if res.Status != asl.StatusFailed || res.Error != "Lambda.ResourceNotFoundException" {
 		t.Errorf("result = %+v", res)
@@ -121,7 +110,7 @@ func TestUnknownFunctionFails(t *testing.T) {
 }
 
 func TestServiceIntegrations(t *testing.T) {
-	b, q := &recBus{}, &recQueue{}
+	b, q := &bustest.Recorder{}, &recQueue{}
 	inv := newInvoker(t, b, q)
 	def := `{"StartAt":"Put","States":{
 	  "Put":{"Type":"Task","Resource":"arn:aws:states:::events:putEvents",
@@ -136,17 +125,18 @@ func TestServiceIntegrations(t *testing.T) {
 	if res.Status != asl.StatusSucceeded {
 		t.Fatalf("result = %+v", res)
 	}
-	out := res.Output.(map[string]any)
+	out := jsonv.ToAny(res.Output).(map[string]any)
 	if put := out["put"].(map[string]any); put["FailedEntryCount"] != float64(0) && put["FailedEntryCount"] != 0 {
 		t.Errorf("putEvents = %v", put)
 	}
-	if len(b.got) != 2 || b.got[0].Type() != "dev.cogniforge.test.order.v1" || string(b.got[0].Data()) != `{"id":"o-1"}` {
-		t.Errorf("bus got %v", b.got)
+	got := b.Events()
+	if len(got) != 2 || got[0].Type() != "dev.cogniforge.test.order.v1" || string(got[0].Data()) != `{"id":"o-1"}` {
+		t.Errorf("bus got %v", got)
 	}
 	if q.fn != "adder" || string(q.e.Data()) != `{"A":1,"B":2}` {
 		t.Errorf("queue got %s %s", q.fn, q.e.Data())
 	}
-	if b.got[1].Type() != "dev.cogniforge.sns.message.v1" || string(b.got[1].Data()) != `"hello"` {
-		t.Errorf("sns publish = %v", b.got[1])
+	if got[1].Type() != "dev.cogniforge.sns.message.v1" || string(got[1].Data()) != `"hello"` {
+		t.Errorf("sns publish = %v", got[1])
 	}
 }

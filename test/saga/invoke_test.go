@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 
-	cloudevents "github.com/cloudevents/sdk-go/v2"
-
+	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/orders"
@@ -18,31 +16,12 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
 )
 
-// recBus records published events.
-type recBus struct {
-	mu  sync.Mutex
-	got []cloudevents.Event
-}
-
-func (b *recBus) Publish(_ context.Context, evs []cloudevents.Event) ([]error, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.got = append(b.got, evs...)
-	return make([]error, len(evs)), nil
-}
-
-func (b *recBus) count() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.got)
-}
-
 // services are the four functions behind faas invokers, as Lambda runs
 // them, on one store.
 type services struct {
 	svc  *orders.Services
 	st   store.Store
-	bus  *recBus
+	bus  *bustest.Recorder
 	invs map[string]*faas.Invoker
 }
 
@@ -52,7 +31,7 @@ func newServices(t testing.TB, st store.Store) *services {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &recBus{}
+	b := &bustest.Recorder{}
 	svc, err := orders.New(orders.Config{Store: st, Saga: saga.Config{Bus: b}})
 	if err != nil {
 		t.Fatal(err)
@@ -108,12 +87,12 @@ func TestEveryActionAndCompensationDeliveredTwice(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
-		events := s.bus.count()
+		events := s.bus.Len()
 		second, err := s.call(t, step, saga.PhaseForward, "o-dup", in)
 		if err != nil || string(first) != string(second) {
 			t.Fatalf("%s delivered twice: %s / %s (%v)", step, first, second, err)
 		}
-		if s.bus.count() != events {
+		if s.bus.Len() != events {
 			t.Errorf("%s: a duplicate published an event", step)
 		}
 	}
