@@ -24,7 +24,7 @@ import (
 )
 
 func init() {
-	register("run", command{summary: "start the local runtime hosting every function", run: runRuntime})
+	register("run", command{summary: "start the local runtime hosting every function", run: runRuntime, longRunning: true})
 }
 
 func runRuntime(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) int {
