@@ -32,17 +32,7 @@ func TestInstrumentAWS(t *testing.T) {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		_, _ = w.Write([]byte(`{}`))
 	}))
-	t.Cleanup(srv.Close)
-
-	spans := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
-	cfg := aws.Config{
-		Region:       "eu-west-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		BaseEndpoint: aws.String(srv.URL),
-	}
-	telemetry.InstrumentAWS(&cfg, tp)
-	client := dynamodb.NewFromConfig(cfg)
+	client, spans, tp := instrumentedDynamo(t, srv)
 
 	ctx, parent := tp.Tracer("t").Start(context.Background(), "handler")
 	if _, err := client.GetItem(ctx, &dynamodb.GetItemInput{
@@ -81,16 +71,8 @@ func TestInstrumentAWSFailedCall(t *testing.T) {
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = w.Write([]byte(`{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"no table"}`))
 	}))
-	t.Cleanup(srv.Close)
-	spans := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
-	cfg := aws.Config{
-		Region:       "eu-west-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		BaseEndpoint: aws.String(srv.URL),
-	}
-	telemetry.InstrumentAWS(&cfg, tp)
-	_, err := dynamodb.NewFromConfig(cfg).DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String("missing")})
+	client, spans, _ := instrumentedDynamo(t, srv)
+	_, err := client.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String("missing")})
 	if err == nil {
 		t.Fatal("no error from a 400 answer")
 	}
@@ -110,4 +92,20 @@ func TestInstrumentAWSFailedCall(t *testing.T) {
 		attrs["cloud.region"].AsString() != "eu-west-1" || attrs["rpc.method"].AsString() != "DynamoDB/DescribeTable" {
 		t.Fatalf("attributes %v", s.Attributes())
 	}
+}
+
+// instrumentedDynamo is a DynamoDB client for srv, instrumented with a
+// tracer provider whose spans the recorder keeps; srv closes with the test.
+func instrumentedDynamo(t *testing.T, srv *httptest.Server) (*dynamodb.Client, *tracetest.SpanRecorder, *sdktrace.TracerProvider) {
+	t.Helper()
+	t.Cleanup(srv.Close)
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	cfg := aws.Config{
+		Region:       "eu-west-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		BaseEndpoint: aws.String(srv.URL),
+	}
+	telemetry.InstrumentAWS(&cfg, tp)
+	return dynamodb.NewFromConfig(cfg), spans, tp
 }

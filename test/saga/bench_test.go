@@ -95,35 +95,23 @@ func benchSagas(b *testing.B, skus, concurrency int, noSync bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var next atomic.Int64
 	var failed atomic.Int64
 	b.ResetTimer()
 	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < concurrency; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(b.N) {
-					return
-				}
-				id := fmt.Sprintf("bench-%d-%d", b.N, i)
-				input := map[string]any{
-					"orderId": id, "customerId": "c",
-					"items":    []any{map[string]any{"sku": fmt.Sprintf("bench-%d", i%int64(skus)), "quantity": 1}},
-					"payment":  map[string]any{"token": "tok_visa"},
-					"shipping": map[string]any{"address": map[string]any{"country": "DE"}},
-				}
-				_, res, err := sm.Run(context.Background(), asl.ExecutionConfig{Name: id, Input: input, Invoker: inv, FunctionName: inv.FunctionName})
-				if err != nil || res.Status != asl.StatusSucceeded {
-					failed.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	fanOut(b.N, concurrency, func(i int) bool {
+		id := fmt.Sprintf("bench-%d-%d", b.N, i)
+		input := map[string]any{
+			"orderId": id, "customerId": "c",
+			"items":    []any{map[string]any{"sku": fmt.Sprintf("bench-%d", i%skus), "quantity": 1}},
+			"payment":  map[string]any{"token": "tok_visa"},
+			"shipping": map[string]any{"address": map[string]any{"country": "DE"}},
+		}
+		_, res, err := sm.Run(context.Background(), asl.ExecutionConfig{Name: id, Input: input, Invoker: inv, FunctionName: inv.FunctionName})
+		if err != nil || res.Status != asl.StatusSucceeded {
+			failed.Add(1)
+		}
+		return true
+	})
 	elapsed := time.Since(start)
 	b.StopTimer()
 	if n := failed.Load(); n > 0 {
@@ -174,30 +162,37 @@ func benchOverhead(b *testing.B, st store.Store, concurrency int) {
 			CorrelationID: "x", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", Input: json.RawMessage(`{}`)})
 	}
 	lat := make([]time.Duration, b.N)
-	var next atomic.Int64
 	b.ResetTimer()
-	var wg sync.WaitGroup
-	for w := 0; w < concurrency; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(b.N) {
-					return
-				}
-				t0 := time.Now()
-				if _, err := inv.Invoke(context.Background(), payloads[i]); err != nil {
-					b.Error(err)
-					return
-				}
-				lat[i] = time.Since(t0)
-			}
-		}()
-	}
-	wg.Wait()
+	fanOut(b.N, concurrency, func(i int) bool {
+		t0 := time.Now()
+		if _, err := inv.Invoke(context.Background(), payloads[i]); err != nil {
+			b.Error(err)
+			return false
+		}
+		lat[i] = time.Since(t0)
+		return true
+	})
 	b.StopTimer()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// fanOut calls do(i) for every i in [0, n) from workers goroutines, each
+// taking the next index as it finishes one; a worker stops early when do
+// returns false.
+func fanOut(n, workers int, do func(i int) bool) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || !do(i) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
