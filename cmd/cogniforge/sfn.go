@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/asl"
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 func init() {
@@ -177,7 +178,7 @@ func readInput(s string, stdin io.Reader) (any, error) {
 	var data []byte
 	switch {
 	case s == "":
-		return map[string]any{}, nil
+		return jsonv.NewObject(nil), nil
 	case s == "@-":
 		b, err := io.ReadAll(stdin)
 		if err != nil {
@@ -193,13 +194,14 @@ func readInput(s string, stdin io.Reader) (any, error) {
 	default:
 		data = []byte(s)
 	}
-	var v any
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // editors on Windows add a BOM
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	if err := dec.Decode(&v); err != nil {
+	// Decoded in document order: AWS keeps the input's key order, and so
+	// does everything the execution builds from it.
+	v, n, err := jsonv.DecodeFirst(data)
+	if err != nil {
 		return nil, fmt.Errorf("not valid JSON: %w", err)
 	}
-	if dec.More() {
+	if len(bytes.TrimSpace(data[n:])) > 0 {
 		return nil, errors.New("not valid JSON: trailing data after the value")
 	}
 	return v, nil

@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonpath"
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 )
 
 func mustJSON(t testing.TB, s string) any {
 	t.Helper()
-	var v any
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
+	v, err := jsonv.Decode([]byte(s))
+	if err != nil {
 		t.Fatalf("bad JSON %s: %v", s, err)
 	}
 	return v
@@ -237,7 +238,7 @@ func TestRetriesExhaustedThenCatch(t *testing.T) {
 	if res.Status != StatusSucceeded {
 		t.Fatal(res)
 	}
-	out := res.Output.(map[string]any)
+	out := jsonv.ToAny(res.Output).(map[string]any)
 	e := out["err"].(map[string]any)
 	if e["Error"] != "Transient.Error" || len(inv.calls) != 3 {
 		t.Fatalf("err %v after %d calls", e, len(inv.calls))
@@ -327,7 +328,7 @@ func TestWaitForTaskToken(t *testing.T) {
 		"Parameters":{"MessageBody":{"token.$":"$$.Task.Token"}},"HeartbeatSeconds":60,"ResultPath":"$.approval","End":true}}}`
 	tokens := NewTaskTokens()
 	inv := TaskInvokerFunc(func(_ context.Context, req TaskRequest) (any, error) {
-		body := req.Input.(map[string]any)["MessageBody"].(map[string]any)
+		body := jsonv.ToAny(req.Input).(map[string]any)["MessageBody"].(map[string]any)
 		if body["token"] != req.TaskToken || req.Pattern != PatternWaitForTaskToken {
 			return nil, errors.New("token not passed")
 		}

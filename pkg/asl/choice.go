@@ -91,7 +91,7 @@ func (c *compiler) choiceState(sp string, st *state, def map[string]any) {
 	}
 	for i, r := range rules {
 		rp := fmt.Sprintf("%s.Choices[%d]", sp, i)
-		m, ok := r.(map[string]any)
+		m, ok := asMap(r)
 		if !ok {
 			c.errf(rp, "a Choice rule must be an object")
 			continue
@@ -139,7 +139,7 @@ func (c *compiler) choiceRule(rp string, m map[string]any, top bool) *choiceRule
 				r.op = opOr
 			}
 			for i, s := range list {
-				sm, ok := s.(map[string]any)
+				sm, ok := asMap(s)
 				if !ok {
 					c.errf(fmt.Sprintf("%s.%s[%d]", rp, k, i), "a rule must be an object")
 					continue
@@ -151,7 +151,7 @@ func (c *compiler) choiceRule(rp string, m map[string]any, top bool) *choiceRule
 		case "Not":
 			n++
 			r.op = opNot
-			sm, ok := v.(map[string]any)
+			sm, ok := asMap(v)
 			if !ok {
 				c.errf(rp+".Not", "Not must be a rule object")
 				continue

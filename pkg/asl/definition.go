@@ -2,7 +2,6 @@ package asl
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/cogniforge/cogniforge/pkg/asl/intrinsic"
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonpath"
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 // StateMachine is a compiled definition. It is immutable and safe for
@@ -209,11 +209,13 @@ func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	var doc any
-	if err := json.Unmarshal(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")), &doc); err != nil {
+	// Decoded in document order: payload templates and Pass results build
+	// objects in the order they are written, as AWS does.
+	doc, err := jsonv.Decode(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")))
+	if err != nil {
 		return nil, fmt.Errorf("%w: not JSON: %w", ErrInvalidDefinition, err)
 	}
-	top, ok := doc.(map[string]any)
+	top, ok := asMap(doc)
 	if !ok {
 		return nil, fmt.Errorf("%w: the definition must be a JSON object", ErrInvalidDefinition)
 	}
@@ -256,7 +258,7 @@ func join(prefix, field string) string {
 
 func (c *compiler) machine(prefix string, def map[string]any) *machine {
 	m := &machine{states: map[string]*state{}}
-	statesRaw, ok := def["States"].(map[string]any)
+	statesRaw, ok := asMap(def["States"])
 	if !ok {
 		c.errf(join(prefix, "States"), "States must be an object of states")
 		return m
@@ -270,7 +272,7 @@ func (c *compiler) machine(prefix string, def map[string]any) *machine {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		sdef, ok := statesRaw[n].(map[string]any)
+		sdef, ok := asMap(statesRaw[n])
 		sp := join(prefix, "States."+n)
 		if !ok {
 			c.errf(sp, "a state must be an object")
@@ -307,7 +309,8 @@ func (c *compiler) machine(prefix string, def map[string]any) *machine {
 		for i, r := range st.choices {
 			r.next = resolve(fmt.Sprintf("%s.Choices[%d].Next", sp, i), r.nextName)
 		}
-		if dn, ok := statesRaw[n].(map[string]any)["Default"].(string); ok && st.kind == kindChoice {
+		sdef, _ := asMap(statesRaw[n])
+		if dn, ok := sdef["Default"].(string); ok && st.kind == kindChoice {
 			st.defaultNext = resolve(sp+".Default", dn)
 		}
 	}
@@ -412,7 +415,7 @@ func (c *compiler) state(sp, name string, def map[string]any) *state {
 		}
 		for i, b := range branches {
 			bp := fmt.Sprintf("%s.Branches[%d]", sp, i)
-			bm, ok := b.(map[string]any)
+			bm, ok := asMap(b)
 			if !ok {
 				c.errf(bp, "a branch must be an object")
 				continue
@@ -522,7 +525,7 @@ func (c *compiler) retriers(path string, v any) []retrier {
 	out := make([]retrier, 0, len(list))
 	for i, item := range list {
 		rp := fmt.Sprintf("%s[%d]", path, i)
-		m, ok := item.(map[string]any)
+		m, ok := asMap(item)
 		if !ok {
 			c.errf(rp, "a retrier must be an object")
 			continue
@@ -598,7 +601,7 @@ func (c *compiler) catchers(path string, v any) []catcher {
 	out := make([]catcher, 0, len(list))
 	for i, item := range list {
 		cp := fmt.Sprintf("%s[%d]", path, i)
-		m, ok := item.(map[string]any)
+		m, ok := asMap(item)
 		if !ok {
 			c.errf(cp, "a catcher must be an object")
 			continue
@@ -736,14 +739,14 @@ func (c *compiler) mapState(sp string, st *state, def map[string]any) {
 		// Legacy form: Parameters of a Map state select each item.
 		st.itemSelector, st.parameters = st.parameters, nil
 	}
-	proc, hasProc := def["ItemProcessor"].(map[string]any)
-	iter, hasIter := def["Iterator"].(map[string]any)
+	proc, hasProc := asMap(def["ItemProcessor"])
+	iter, hasIter := asMap(def["Iterator"])
 	switch {
 	case hasProc && hasIter:
 		c.errf(sp, "ItemProcessor and Iterator are exclusive")
 	case hasProc:
 		st.processor = c.machine(sp+".ItemProcessor", proc)
-		if pc, ok := proc["ProcessorConfig"].(map[string]any); ok {
+		if pc, ok := asMap(proc["ProcessorConfig"]); ok {
 			st.processorMode, _ = pc["Mode"].(string)
 		}
 	case hasIter:
@@ -831,7 +834,7 @@ type batcher struct {
 }
 
 func (c *compiler) batcher(path string, v any) *batcher {
-	m, ok := v.(map[string]any)
+	m, ok := asMap(v)
 	if !ok {
 		c.errf(path, "ItemBatcher must be an object")
 		return nil
@@ -854,4 +857,21 @@ func (c *compiler) batcher(path string, v any) *batcher {
 		}
 	}
 	return b
+}
+
+// asMap gives the compiler a keyed view of a definition object. Only the
+// view is a map: the member values stay ordered values, so the templates and
+// literals below keep their document order.
+func asMap(v any) (map[string]any, bool) {
+	switch t := v.(type) {
+	case *jsonv.Object:
+		m := make(map[string]any, t.Len())
+		for _, mem := range t.Members() {
+			m[mem.Key] = mem.Value
+		}
+		return m, true
+	case map[string]any:
+		return t, true
+	}
+	return nil, false
 }

@@ -26,9 +26,16 @@
 // States.Runtime (a path that selects nothing, an intrinsic given a bad
 // argument) always fails the execution: States.ALL does not catch it.
 //
-// Values are what encoding/json decodes into an any: map[string]any, []any,
-// string, float64, bool and nil. The interpreter never modifies a value it
-// was given; ResultPath copies the objects on its way. Outputs share
-// structure with the input and the definition's literals, so callers must
-// treat them as read-only too.
+// Values are those of package jsonv: *jsonv.Object, []any, string, float64,
+// bool and nil. Objects keep their members in order, as AWS does: the
+// document order of the input and of task results, a payload template's
+// order for what Parameters, ResultSelector and ItemSelector build, and for
+// ResultPath a replaced field keeping its place while a new one goes last;
+// States.JsonToString, States.Format, wildcards, deep scans and the output
+// show that order. Plain encoding/json values given as input or returned by
+// a TaskInvoker are accepted and converted (a map's keys sorted, its order
+// being lost). The interpreter never modifies a value it was given;
+// ResultPath copies the objects on its way. Outputs share structure with the
+// input and the definition's literals, so callers must treat them as
+// read-only too.
 package asl

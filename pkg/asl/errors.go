@@ -3,6 +3,8 @@ package asl
 import (
 	"errors"
 	"fmt"
+
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 // Error names predefined by the States Language and AWS Step Functions. A
@@ -57,12 +59,11 @@ func (e *Error) Error() string {
 func (e *Error) ErrorName() string { return e.Name }
 
 // output is the error output a Catch passes on: {"Error": ..., "Cause": ...}.
-func (e *Error) output() map[string]any {
-	m := map[string]any{"Error": e.Name}
+func (e *Error) output() *jsonv.Object {
 	if e.HasCause {
-		m["Cause"] = e.Cause
+		return object("Error", e.Name, "Cause", e.Cause)
 	}
-	return m
+	return object("Error", e.Name)
 }
 
 // terminal reports errors that no Retry or Catch handles: AWS documents that

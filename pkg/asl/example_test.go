@@ -43,6 +43,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
+	// Objects keep their order: the input's keys, then what ResultPath added.
 	fmt.Println(res.Status, res.Output)
-	// Output: SUCCEEDED map[quote:map[price:42] sku:A-1]
+	// Output: SUCCEEDED {"sku":"A-1","quote":{"price":42}}
 }

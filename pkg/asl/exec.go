@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 // Status is the state of an execution, as DescribeExecution reports it.
@@ -26,7 +28,9 @@ const (
 )
 
 // Result is the outcome of an execution. Output is set when Status is
-// SUCCEEDED; Error and Cause when it is not (Cause may be empty).
+// SUCCEEDED; Error and Cause when it is not (Cause may be empty). Output is
+// a jsonv value: objects are *jsonv.Object, which json.Marshal writes with
+// their members in order (jsonv.ToAny converts to plain maps).
 type Result struct {
 	Status Status
 	Output any
@@ -42,7 +46,9 @@ type ExecutionConfig struct {
 	// StateMachineName names the machine in ARNs and in the context object.
 	// Empty means "StateMachine".
 	StateMachineName string
-	// Input is the decoded JSON execution input (nil is JSON null).
+	// Input is the execution input (nil is JSON null): ideally decoded by
+	// jsonv.Decode, which keeps the document's key order; plain
+	// encoding/json values are accepted and their object keys sorted.
 	Input any
 	// Clock is the time source. Nil means RealClock; use a FastClock to run
 	// Wait states and retry intervals without sleeping.
@@ -195,7 +201,9 @@ func (sm *StateMachine) newExecution(cfg ExecutionConfig) *Execution {
 	}
 	ex.stateMachineARN = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", ex.region, ex.account, ex.stateMachineName)
 	ex.arn = fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", ex.region, ex.account, ex.stateMachineName, ex.name)
-	ex.input = cfg.Input
+	// Plain maps from callers become ordered objects (keys sorted, their
+	// order being lost); input decoded by jsonv keeps its document order.
+	ex.input = jsonv.FromAny(cfg.Input)
 	ex.startTime = ex.clock.Now()
 	if sm.timeoutSeconds > 0 {
 		ex.deadline = ex.startTime.Add(time.Duration(sm.timeoutSeconds) * time.Second)

@@ -3,8 +3,9 @@ package asl
 import (
 	"bytes"
 	"encoding/json"
-	"sort"
 	"time"
+
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 // HistoryEvent is one event of an execution history, shaped like the
@@ -81,13 +82,9 @@ func (ex *Execution) event(th *thread, typ, key string, details any) int64 {
 
 // compactJSON renders a value as compact JSON, as history details and error
 // causes show it.
-func compactJSON(v any) string {
-	b, err := marshalNoEscape(v)
-	if err != nil {
-		return "null"
-	}
-	return string(b)
-}
+// compactJSON prints a value as AWS does in histories and outputs: compact,
+// object members in order, no HTML escaping.
+func compactJSON(v any) string { return jsonv.Marshal(v) }
 
 func marshalNoEscape(v any) ([]byte, error) {
 	var buf bytes.Buffer
@@ -97,13 +94,4 @@ func marshalNoEscape(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

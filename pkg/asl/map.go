@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"sync"
+
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *state, raw any) (any, *state, error) {
@@ -20,7 +22,7 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 		}
 		itemsV = v
 	} else if st.itemsPath.null {
-		itemsV = map[string]any{}
+		itemsV = jsonv.NewObject(nil)
 	} else if st.itemsPath.path != nil {
 		v, err := st.itemsPath.path.Get(eff)
 		if err != nil {
@@ -285,11 +287,11 @@ func (ex *Execution) batchItems(f *frame, st *state, eff any, items []any) ([]an
 		if len(cur) == 0 {
 			return
 		}
-		m := map[string]any{"Items": cur}
+		m := []jsonv.Member{{Key: "Items", Value: cur}}
 		if hasBatchInput {
-			m["BatchInput"] = batchInput
+			m = append(m, jsonv.Member{Key: "BatchInput", Value: batchInput})
 		}
-		batches = append(batches, m)
+		batches = append(batches, jsonv.NewObject(m))
 		cur, size = nil, 0
 	}
 	for i, item := range items {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 // MockConfig is an AWS Step Functions Local mock configuration:
@@ -103,8 +105,10 @@ func (mc *MockConfig) TestCase(machine, testCase string) (*MockTestCase, error) 
 			e := mockEntry{lo: lo, hi: hi}
 			if r.Throw != nil {
 				e.err = NewError(r.Throw.Error, r.Throw.Cause)
-			} else if err := json.Unmarshal(r.Return, &e.ret); err != nil {
+			} else if ret, err := jsonv.Decode(r.Return); err != nil {
 				return nil, fmt.Errorf("%w: %s.%s: %w", ErrMockConfig, respName, key, err)
+			} else {
+				e.ret = ret
 			}
 			entries = append(entries, e)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cogniforge/cogniforge/pkg/asl/intrinsic"
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonpath"
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 // template is a compiled payload template (Parameters, ResultSelector,
@@ -45,11 +46,12 @@ func (c *compiler) template(path string, v any) *template {
 
 func (c *compiler) tnode(path, field string, v any) *tnode {
 	switch t := v.(type) {
-	case map[string]any:
+	case *jsonv.Object:
+		// Template order is the order of the object built from it.
 		n := &tnode{kind: tObject}
 		dynamic := false
-		for _, k := range sortedKeys(t) {
-			val := t[k]
+		for _, mem := range t.Members() {
+			k, val := mem.Key, mem.Value
 			kp := path + "." + k
 			if strings.HasSuffix(k, ".$") {
 				s, ok := val.(string)
@@ -132,15 +134,15 @@ func (n *tnode) eval(f *frame, input any) (any, *Error) {
 	case tLiteral:
 		return n.lit, nil
 	case tObject:
-		m := make(map[string]any, len(n.keys))
+		m := make([]jsonv.Member, len(n.keys))
 		for i, k := range n.keys {
 			v, err := n.vals[i].eval(f, input)
 			if err != nil {
 				return nil, err
 			}
-			m[k] = v
+			m[i] = jsonv.Member{Key: k, Value: v}
 		}
-		return m, nil
+		return jsonv.NewObject(m), nil
 	case tArray:
 		a := make([]any, len(n.vals))
 		for i, c := range n.vals {
@@ -228,36 +230,45 @@ type mapItem struct {
 
 // contextObject builds the context object ($$) on demand; only states that
 // read it pay for it.
-func (f *frame) contextObject() map[string]any {
+func (f *frame) contextObject() *jsonv.Object {
 	ex := f.ex
-	ctx := map[string]any{
-		"Execution": map[string]any{
-			"Id":           ex.arn,
-			"Input":        ex.input,
-			"Name":         ex.name,
-			"RoleArn":      ex.roleArn,
-			"StartTime":    formatTime(ex.startTime),
-			"RedriveCount": float64(0),
-		},
-		"StateMachine": map[string]any{
-			"Id":   ex.stateMachineARN,
-			"Name": ex.stateMachineName,
-		},
-	}
+	ctx := make([]jsonv.Member, 0, 5)
+	ctx = append(ctx,
+		jsonv.Member{Key: "Execution", Value: object(
+			"Id", ex.arn,
+			"Input", ex.input,
+			"Name", ex.name,
+			"RoleArn", ex.roleArn,
+			"StartTime", formatTime(ex.startTime),
+			"RedriveCount", float64(0),
+		)},
+		jsonv.Member{Key: "StateMachine", Value: object(
+			"Id", ex.stateMachineARN,
+			"Name", ex.stateMachineName,
+		)})
 	if f.st != nil {
-		ctx["State"] = map[string]any{
-			"Name":        f.st.name,
-			"EnteredTime": formatTime(f.entered),
-			"RetryCount":  float64(f.retryCount),
-		}
+		ctx = append(ctx, jsonv.Member{Key: "State", Value: object(
+			"Name", f.st.name,
+			"EnteredTime", formatTime(f.entered),
+			"RetryCount", float64(f.retryCount),
+		)})
 	}
 	if f.token != "" {
-		ctx["Task"] = map[string]any{"Token": f.token}
+		ctx = append(ctx, jsonv.Member{Key: "Task", Value: object("Token", f.token)})
 	}
 	if f.item != nil {
-		ctx["Map"] = map[string]any{"Item": map[string]any{"Index": float64(f.item.index), "Value": f.item.value}}
+		ctx = append(ctx, jsonv.Member{Key: "Map", Value: object("Item", object("Index", float64(f.item.index), "Value", f.item.value))})
 	}
-	return ctx
+	return jsonv.NewObject(ctx)
+}
+
+// object builds an object from alternating keys and values, in that order.
+func object(kv ...any) *jsonv.Object {
+	m := make([]jsonv.Member, len(kv)/2)
+	for i := range m {
+		m[i] = jsonv.Member{Key: kv[2*i].(string), Value: kv[2*i+1]}
+	}
+	return jsonv.NewObject(m)
 }
 
 // resolver gives intrinsic functions access to the input and the context.
@@ -288,7 +299,7 @@ func formatTime(t time.Time) string {
 // applyInputPath selects the effective input.
 func applyInputPath(pf pathField, field string, raw any) (any, *Error) {
 	if pf.null {
-		return map[string]any{}, nil
+		return jsonv.NewObject(nil), nil
 	}
 	if pf.path == nil {
 		return raw, nil

@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonpath"
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 // itemReader is a distributed Map's ItemReader. The read itself goes
@@ -28,7 +28,7 @@ type itemReader struct {
 }
 
 func (c *compiler) itemReader(path string, v any) *itemReader {
-	m, ok := v.(map[string]any)
+	m, ok := asMap(v)
 	if !ok {
 		c.errf(path, "ItemReader must be an object")
 		return nil
@@ -42,7 +42,7 @@ func (c *compiler) itemReader(path string, v any) *itemReader {
 	if p, ok := m["Parameters"]; ok {
 		r.parameters = c.template(path+".Parameters", p)
 	}
-	if rc, ok := m["ReaderConfig"].(map[string]any); ok {
+	if rc, ok := asMap(m["ReaderConfig"]); ok {
 		r.inputType, _ = rc["InputType"].(string)
 		switch r.inputType {
 		case "", "JSON", "JSONL", "CSV":
@@ -75,7 +75,7 @@ func (ex *Execution) readItems(ctx context.Context, f *frame, st *state, eff any
 	fail := func(format string, args ...any) *Error {
 		return errorf(ErrItemReaderFailed, "Map state '%s': "+format, append([]any{st.name}, args...)...)
 	}
-	var params any = map[string]any{}
+	var params any = jsonv.NewObject(nil)
 	if r.parameters != nil {
 		v, err := r.parameters.eval(f, eff)
 		if err != nil {
@@ -94,18 +94,22 @@ func (ex *Execution) readItems(ctx context.Context, f *frame, st *state, eff any
 		ae := taskError(TaskRequest{Service: r.res.service}, err)
 		return nil, fail("%s: %s", ae.Name, ae.Cause)
 	}
+	out = jsonv.FromAny(out)
 	var items []any
 	if r.res.action == "listObjectsV2" {
-		m, _ := out.(map[string]any)
-		items, _ = m["Contents"].([]any)
+		m, _ := out.(*jsonv.Object)
+		contents, _ := m.Get("Contents")
+		items, _ = contents.([]any)
 		if items == nil {
 			items = []any{}
 		}
 	} else {
 		text, isText := out.(string)
-		if m, ok := out.(map[string]any); ok {
-			if body, ok := m["Body"].(string); ok {
-				text, isText = body, true
+		if m, ok := out.(*jsonv.Object); ok {
+			if body, ok := m.Get("Body"); ok {
+				if b, ok := body.(string); ok {
+					text, isText = b, true
+				}
 			}
 		}
 		switch {
@@ -121,7 +125,7 @@ func (ex *Execution) readItems(ctx context.Context, f *frame, st *state, eff any
 			items, err = decodeJSONL(text)
 		default:
 			var v any
-			if err = json.Unmarshal([]byte(text), &v); err == nil {
+			if v, err = jsonv.Decode([]byte(text)); err == nil {
 				var ok bool
 				if items, ok = v.([]any); !ok {
 					err = errors.New("the JSON document is not an array")
@@ -162,13 +166,14 @@ func decodeCSV(text string, firstRow bool, headers []string) ([]any, error) {
 			headers = rec
 			continue
 		}
-		m := make(map[string]any, len(headers))
+		// Members in header order, as the file has them.
+		m := make([]jsonv.Member, 0, len(headers))
 		for i, h := range headers {
 			if i < len(rec) {
-				m[h] = rec[i]
+				m = append(m, jsonv.Member{Key: h, Value: rec[i]})
 			}
 		}
-		items = append(items, m)
+		items = append(items, jsonv.NewObject(m))
 	}
 	if items == nil {
 		items = []any{}
@@ -185,8 +190,8 @@ func decodeJSONL(text string) ([]any, error) {
 		if line == "" {
 			continue
 		}
-		var v any
-		if err := json.Unmarshal([]byte(line), &v); err != nil {
+		v, err := jsonv.Decode([]byte(line))
+		if err != nil {
 			return nil, fmt.Errorf("JSONL line %d: %w", n, err)
 		}
 		items = append(items, v)

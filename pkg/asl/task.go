@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 )
 
@@ -174,15 +175,16 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 	case res.kind == resLambdaFunction:
 		req.FunctionName = ex.functionName(res.function)
 	case lambdaIntegration:
-		pm, _ := params.(map[string]any)
-		fn, _ := pm["FunctionName"].(string)
+		pm, _ := params.(*jsonv.Object)
+		fnv, _ := pm.Get("FunctionName")
+		fn, _ := fnv.(string)
 		if fn == "" {
 			return nil, nil, errorf(ErrRuntime, "The lambda:invoke integration of state '%s' needs Parameters.FunctionName", st.name)
 		}
 		req.FunctionName = ex.functionName(fn)
-		payload, ok := pm["Payload"]
+		payload, ok := pm.Get("Payload")
 		if !ok {
-			payload = map[string]any{}
+			payload = jsonv.NewObject(nil)
 		}
 		req.Input = payload
 	}
@@ -239,20 +241,23 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 		}
 	}
 	result, terr := ex.invoke(ctx, st, req, timeout, heartbeat, submitted)
+	// Invokers and callbacks hand back plain Go values; from here on the
+	// result is an ordered value (a map's keys come sorted).
+	result = jsonv.FromAny(result)
 	// With .waitForTaskToken the output is what SendTaskSuccess sent, as is;
 	// only a request-response invoke is wrapped in the Lambda response.
 	if terr == nil && lambdaIntegration && res.pattern != PatternWaitForTaskToken && !ex.mocked(st) {
-		result = map[string]any{
-			"ExecutedVersion": "$LATEST",
-			"Payload":         result,
-			"SdkHttpMetadata": map[string]any{
-				"AllHttpHeaders": map[string]any{"Content-Type": []any{"application/json"}, "X-Amz-Executed-Version": []any{"$LATEST"}},
-				"HttpHeaders":    map[string]any{"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST"},
-				"HttpStatusCode": float64(200),
-			},
-			"SdkResponseMetadata": map[string]any{"RequestId": newUUID()},
-			"StatusCode":          float64(200),
-		}
+		result = object(
+			"ExecutedVersion", "$LATEST",
+			"Payload", result,
+			"SdkHttpMetadata", object(
+				"AllHttpHeaders", object("Content-Type", []any{"application/json"}, "X-Amz-Executed-Version", []any{"$LATEST"}),
+				"HttpHeaders", object("Content-Type", "application/json", "X-Amz-Executed-Version", "$LATEST"),
+				"HttpStatusCode", float64(200),
+			),
+			"SdkResponseMetadata", object("RequestId", newUUID()),
+			"StatusCode", float64(200),
+		)
 	}
 	if terr != nil {
 		var se *stopError

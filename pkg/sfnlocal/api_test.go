@@ -473,7 +473,7 @@ func TestCallbackCompletedBySendTaskSuccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := waitDone(t, h.client, arn)
-	if d.Status != types.ExecutionStatusSucceeded || *d.Output != `{"approval":{"approved":true},"order":7}` {
+	if d.Status != types.ExecutionStatusSucceeded || *d.Output != `{"order":7,"approval":{"approved":true}}` { // AWS order: input keys, then ResultPath's
 		t.Fatalf("describe = %s %s", d.Status, aws.ToString(d.Output))
 	}
 	// The engine decides the events in between (TaskSubmitted, say); the

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cogniforge/cogniforge/pkg/asl"
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 )
@@ -147,8 +148,9 @@ func (i *Invoker) invokeFunction(ctx context.Context, req asl.TaskRequest) (any,
 	if len(out) == 0 {
 		return nil, nil
 	}
-	var v any
-	if err := json.Unmarshal(out, &v); err != nil {
+	// Decoded in document order: AWS keeps a function's key order.
+	v, err := jsonv.Decode(out)
+	if err != nil {
 		return nil, asl.NewError("States.Runtime", fmt.Sprintf("function %s answered with invalid JSON: %v", req.FunctionName, err))
 	}
 	return v, nil
@@ -199,7 +201,7 @@ func (i *Invoker) putEvents(ctx context.Context, req asl.TaskRequest) (any, erro
 	if i.bus == nil {
 		return nil, asl.NewError("States.Runtime", "events:putEvents: no event bus in this run")
 	}
-	params, _ := req.Parameters.(map[string]any)
+	params, _ := jsonv.ToAny(req.Parameters).(map[string]any)
 	entries, _ := params["Entries"].([]any)
 	if len(entries) == 0 {
 		return nil, asl.NewError("EventBridge.ValidationException", fmt.Sprintf("state '%s': events:putEvents needs Parameters.Entries", req.StateName))
@@ -236,7 +238,7 @@ func (i *Invoker) sendMessage(ctx context.Context, req asl.TaskRequest) (any, er
 	if i.queues == nil {
 		return nil, asl.NewError("States.Runtime", "sqs:sendMessage: no queues in this run")
 	}
-	params, _ := req.Parameters.(map[string]any)
+	params, _ := jsonv.ToAny(req.Parameters).(map[string]any)
 	queueURL, _ := params["QueueUrl"].(string)
 	// Locally a queue is named after the function it feeds: the last
 	// segment of the URL, with the deployment prefix and "-queue" suffix off.
@@ -272,7 +274,7 @@ func (i *Invoker) publish(ctx context.Context, req asl.TaskRequest) (any, error)
 	if i.bus == nil {
 		return nil, asl.NewError("States.Runtime", "sns:publish: no event bus in this run")
 	}
-	params, _ := req.Parameters.(map[string]any)
+	params, _ := jsonv.ToAny(req.Parameters).(map[string]any)
 	topic, _ := params["TopicArn"].(string)
 	var msg any = params["Message"]
 	if s, ok := msg.(string); ok {

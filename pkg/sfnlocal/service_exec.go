@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cogniforge/cogniforge/pkg/asl"
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 	"github.com/cogniforge/cogniforge/pkg/store"
 )
 
@@ -182,8 +183,8 @@ func decodeInput(in string) (string, any, error) {
 	if len(in) > maxPayload {
 		return "", nil, apiErrorf(ErrCodeInvalidExecutionInput, "Input exceeds the maximum size of %d bytes", maxPayload)
 	}
-	var v any
-	if err := json.Unmarshal([]byte(in), &v); err != nil {
+	v, err := decodeOrdered(in)
+	if err != nil {
 		return "", nil, apiErrorf(ErrCodeInvalidExecutionInput, "Invalid State Machine Execution Input: '%v'", err)
 	}
 	return in, v, nil
@@ -753,8 +754,8 @@ func (s *Service) sendTaskSuccess(_ context.Context, in *sendTaskSuccessInput) (
 	if len(in.Output) > maxPayload {
 		return nil, apiErrorf(ErrCodeInvalidOutput, "Output exceeds the maximum size of %d bytes", maxPayload)
 	}
-	var out any
-	if err := json.Unmarshal([]byte(in.Output), &out); err != nil {
+	out, err := decodeOrdered(in.Output)
+	if err != nil {
 		return nil, apiErrorf(ErrCodeInvalidOutput, "Invalid Output: '%v'", err)
 	}
 	if err := s.tokens.SendTaskSuccess(in.TaskToken, out); err != nil {
@@ -784,4 +785,19 @@ func (s *Service) sendTaskHeartbeat(_ context.Context, in *taskTokenInput) (*str
 		return nil, taskTokenError(in.TaskToken, err)
 	}
 	return &struct{}{}, nil
+}
+
+// decodeOrdered decodes JSON text keeping object key order, as AWS does for
+// execution input and task output; a rejection is worded by encoding/json,
+// as before.
+func decodeOrdered(s string) (any, error) {
+	v, err := jsonv.Decode([]byte(s))
+	if err != nil {
+		var x any
+		if e := json.Unmarshal([]byte(s), &x); e != nil {
+			return nil, e
+		}
+		return nil, err
+	}
+	return v, nil
 }

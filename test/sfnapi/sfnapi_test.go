@@ -140,7 +140,7 @@ func TestCallbackFlowThroughAWSCLI(t *testing.T) {
 			break
 		}
 	}
-	if desc["status"] != "SUCCEEDED" || desc["output"] != `{"approval":{"approved":true},"order":7}` || desc["input"] != `{"order":7}` {
+	if desc["status"] != "SUCCEEDED" || desc["output"] != `{"order":7,"approval":{"approved":true}}` || desc["input"] != `{"order":7}` {
 		t.Fatalf("describe-execution = %v", desc)
 	}
 	hist := aws.must("get-execution-history", "--execution-arn", execARN, "--reverse-order")

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cogniforge/cogniforge/pkg/asl/intrinsic"
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 // conformanceCase is the part of a /work/shared/conformance/asl case these
@@ -32,6 +32,7 @@ type conformanceCase struct {
 
 // pathResolver resolves the simple paths the cases use: $, $.a.b and $.a[0].
 func pathResolver(doc any) intrinsic.Resolver {
+	doc = jsonv.FromAny(doc)
 	return func(path string) (any, error) {
 		if !strings.HasPrefix(path, "$") {
 			return nil, fmt.Errorf("not a path: %s", path)
@@ -46,11 +47,11 @@ func pathResolver(doc any) intrinsic.Resolver {
 				if end < 0 {
 					end = len(rest)
 				}
-				m, ok := cur.(map[string]any)
+				m, ok := cur.(*jsonv.Object)
 				if !ok {
 					return nil, fmt.Errorf("path %s: not an object", path)
 				}
-				v, ok := m[rest[:end]]
+				v, ok := m.Get(rest[:end])
 				if !ok {
 					return nil, fmt.Errorf("path %s: no field %q", path, rest[:end])
 				}
@@ -197,8 +198,8 @@ func TestConformanceCases(t *testing.T) {
 			if status != c.Expected.Status || errName != c.Expected.Error {
 				t.Fatalf("status %s error %q, want %s %q", status, errName, c.Expected.Status, c.Expected.Error)
 			}
-			if status == "SUCCEEDED" && !reflect.DeepEqual(data, c.Expected.Output) {
-				got, _ := json.Marshal(data)
+			if status == "SUCCEEDED" && !jsonv.Equal(data, c.Expected.Output) {
+				got, _ := json.Marshal(jsonv.ToAny(data))
 				want, _ := json.Marshal(c.Expected.Output)
 				t.Fatalf("output\n got %s\nwant %s", got, want)
 			}

@@ -8,13 +8,14 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"hash"
 	"math"
 	mrand "math/rand/v2"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 // kind is the type an argument must have or a function returns.
@@ -67,7 +68,7 @@ func (k kind) accepts(v any) bool {
 		_, ok := v.([]any)
 		return ok
 	case kindObject:
-		_, ok := v.(map[string]any)
+		_, ok := v.(*jsonv.Object)
 		return ok
 	}
 	return true
@@ -228,12 +229,11 @@ func evalStringToJSON(_ *Expr, a []any) (any, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	var v any
-	dec := json.NewDecoder(strings.NewReader(s))
-	if err := dec.Decode(&v); err != nil {
+	v, n, err := jsonv.DecodeFirst([]byte(s))
+	if err != nil {
 		return nil, errorf("States.StringToJson: argument 1 is not JSON text: %v", err)
 	}
-	if dec.More() || dec.InputOffset() != int64(len(strings.TrimRight(s, " \t\r\n"))) {
+	if n != len(strings.TrimRight(s, " \t\r\n")) {
 		return nil, errorf("States.StringToJson: argument 1 has text after the JSON value")
 	}
 	return v, nil
@@ -339,7 +339,7 @@ func evalArrayUnique(_ *Expr, a []any) (any, error) {
 	seen := make(map[string]struct{}, len(arr))
 	out := make([]any, 0, len(arr))
 	for _, v := range arr {
-		k := toJSON(v) // canonical: keys sorted, numbers by value
+		k := canonicalJSON(v) // keys sorted: member order does not make objects differ
 		if _, dup := seen[k]; dup {
 			continue
 		}
@@ -418,15 +418,14 @@ func evalJSONMerge(_ *Expr, a []any) (any, error) {
 	if a[2].(bool) {
 		return nil, errorf("States.JsonMerge: deep merge (argument 3 true) is not supported; pass false")
 	}
-	left, right := a[0].(map[string]any), a[1].(map[string]any)
-	out := make(map[string]any, len(left)+len(right))
-	for k, v := range left {
-		out[k] = v
-	}
-	for k, v := range right {
-		out[k] = v
-	}
-	return out, nil
+	left, right := a[0].(*jsonv.Object), a[1].(*jsonv.Object)
+	// The first object's members in their order, then the second's new
+	// ones; a key of both keeps its first position and takes the second
+	// value (NewObject folds repeated keys exactly so).
+	members := make([]jsonv.Member, 0, left.Len()+right.Len())
+	members = append(members, left.Members()...)
+	members = append(members, right.Members()...)
+	return jsonv.NewObject(members), nil
 }
 
 // roundJava rounds half up like Java's Math.round, which AWS uses for

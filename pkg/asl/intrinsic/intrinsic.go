@@ -10,9 +10,9 @@
 // Resolver that reads JSONPaths from the state input and the context object.
 // An Expr is immutable after Parse and safe for concurrent use.
 //
-// Values are those encoding/json produces when it decodes into an any:
-// map[string]any, []any, string, float64, bool and nil. Results are built from
-// the same types; numbers are always float64.
+// Values are those of package jsonv: *jsonv.Object (members in document
+// order), []any, string, float64, bool and nil. Results are built from the
+// same types; numbers are always float64.
 //
 // Failures are *Error values carrying the ASL error name. Evaluation failures
 // (an argument of the wrong type or out of range) are named States.Runtime:
@@ -20,10 +20,13 @@
 // 64-runtime-error-intrinsic-bad-argument), which also means States.ALL does not
 // catch them. An error returned by the Resolver is passed through unchanged.
 //
-// Where AWS's behaviour depends on things a decoded JSON value no longer holds
-// (object key order, whether a number was written 1 or 1.0), the output is
-// deterministic instead: object keys are printed in sorted order and whole
-// numbers print without a decimal point.
+// Objects print their members in their order, as AWS does: States.JsonToString
+// and States.Format show a document's keys as written, a template's keys in
+// template order, and States.JsonMerge's result has the first object's keys
+// then the second's new ones. Where AWS's behaviour depends on something a
+// decoded value no longer holds (whether a number was written 1 or 1.0),
+// the output is deterministic instead: whole numbers print without a
+// decimal point.
 package intrinsic
 
 import (

@@ -6,19 +6,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 func sortStrings(s []string) { slices.Sort(s) }
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
 
 // formatNumber prints a number as AWS (Java) does: whole numbers without a
 // decimal point (AWS keeps integers as integers), others like Java's
@@ -42,49 +34,20 @@ func formatNumber(f float64) string {
 	return mant + "E" + strconv.Itoa(n)
 }
 
-// toJSON serialises v compactly, as AWS prints JSON: no spaces, object keys
-// sorted (a decoded map has lost the original order), numbers by
-// formatNumber, and only the characters JSON requires escaped.
+// toJSON serialises v compactly, as AWS prints JSON: no spaces, object
+// members in their order, numbers by formatNumber, and only the characters
+// JSON requires escaped (HTML characters are not).
 func toJSON(v any) string {
-	var b strings.Builder
-	writeJSON(&b, v)
-	return b.String()
+	return string(jsonv.AppendWith(nil, v, appendNumber))
 }
 
-func writeJSON(b *strings.Builder, v any) {
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("null")
-	case bool:
-		b.WriteString(strconv.FormatBool(x))
-	case float64:
-		b.WriteString(formatNumber(x))
-	case string:
-		writeJSONString(b, x)
-	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSON(b, e)
-		}
-		b.WriteByte(']')
-	case map[string]any:
-		b.WriteByte('{')
-		for i, k := range sortedKeys(x) {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONString(b, k)
-			b.WriteByte(':')
-			writeJSON(b, x[k])
-		}
-		b.WriteByte('}')
-	default:
-		writeOther(b, v, writeJSON)
-	}
-}
+// canonicalJSON is toJSON with object keys sorted, so that objects with the
+// same members in another order print the same (for equality keys).
+func canonicalJSON(v any) string { return toJSON(jsonv.ToAny(v)) }
+
+func appendNumber(dst []byte, f float64) []byte { return append(dst, formatNumber(f)...) }
+
+func writeJSON(b *strings.Builder, v any) { b.WriteString(toJSON(v)) }
 
 // writeOther handles values outside the encoding/json set (ints, typed
 // slices) that a caller may still pass, by converting them.
@@ -102,50 +65,7 @@ func writeOther(b *strings.Builder, v any, write func(*strings.Builder, any)) {
 	}
 }
 
-const hexDigits = "0123456789ABCDEF"
-
-func writeJSONString(b *strings.Builder, s string) {
-	b.WriteByte('"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b.WriteString("\uFFFD")
-			} else {
-				b.WriteString(s[i : i+size])
-			}
-			i += size
-			continue
-		}
-		switch c {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		default:
-			if c < 0x20 {
-				b.WriteString(`\u00`)
-				b.WriteByte(hexDigits[c>>4])
-				b.WriteByte(hexDigits[c&0xf])
-			} else {
-				b.WriteByte(c)
-			}
-		}
-		i++
-	}
-	b.WriteByte('"')
-}
+func writeJSONString(b *strings.Builder, s string) { b.Write(jsonv.AppendString(nil, s)) }
 
 // writeFormatValue writes a States.Format argument: strings raw, numbers,
 // booleans and null as JSON literals, arrays as "[a, b]" and objects as
@@ -163,17 +83,19 @@ func writeFormatValue(b *strings.Builder, v any) {
 			writeFormatValue(b, e)
 		}
 		b.WriteByte(']')
-	case map[string]any:
+	case *jsonv.Object:
 		b.WriteByte('{')
-		for i, k := range sortedKeys(x) {
+		for i, m := range x.Members() {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(k)
+			b.WriteString(m.Key)
 			b.WriteByte('=')
-			writeFormatValue(b, x[k])
+			writeFormatValue(b, m.Value)
 		}
 		b.WriteByte('}')
+	case map[string]any:
+		writeFormatValue(b, jsonv.FromAny(x))
 	case nil, bool, float64:
 		writeJSON(b, x)
 	default:
@@ -195,7 +117,7 @@ func describe(v any) string {
 		t = "boolean"
 	case []any:
 		t = "array"
-	case map[string]any:
+	case *jsonv.Object, map[string]any:
 		t = "object"
 	default:
 		return reflect.TypeOf(v).String()
@@ -208,43 +130,5 @@ func describe(v any) string {
 }
 
 // deepEqual compares JSON values: numbers by value, objects regardless of
-// key order.
-func deepEqual(a, b any) bool {
-	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case float64:
-		y, ok := b.(float64)
-		return ok && x == y
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !deepEqual(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !deepEqual(v, w) {
-				return false
-			}
-		}
-		return true
-	}
-	return reflect.DeepEqual(a, b)
-}
+// member order.
+func deepEqual(a, b any) bool { return jsonv.Equal(a, b) }

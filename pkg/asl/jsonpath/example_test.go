@@ -1,15 +1,14 @@
 package jsonpath_test
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonpath"
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 func Example() {
-	var input any
-	_ = json.Unmarshal([]byte(`{"order":{"lines":[{"sku":"a","qty":2},{"sku":"b","qty":0}]}}`), &input)
+	input, _ := jsonv.Decode([]byte(`{"order":{"lines":[{"sku":"a","qty":2},{"sku":"b","qty":0}]}}`))
 
 	skus := jsonpath.MustCompile("$.order.lines[?(@.qty > 0)].sku")
 	v, _ := skus.Get(input)
@@ -18,7 +17,17 @@ func Example() {
 	out, _ := jsonpath.MustCompile("$.order.status").Set(input, "accepted")
 	status, _ := jsonpath.MustCompile("$.order.status").Get(out)
 	fmt.Println(status)
+
+	// Members keep document order: a wildcard visits them as written and
+	// a new member goes last.
+	obj, _ := jsonv.Decode([]byte(`{"z":1,"a":2,"m":3}`))
+	all, _ := jsonpath.MustCompile("$.*").Get(obj)
+	fmt.Println(all)
+	added, _ := jsonpath.MustCompile("$.b").Set(obj, 4)
+	fmt.Println(jsonv.Marshal(added))
 	// Output:
 	// [a]
 	// accepted
+	// [1 2 3]
+	// {"z":1,"a":2,"m":3,"b":4}
 }

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 // expr is a compiled filter expression. eval returns a JSON value; filters
@@ -146,46 +148,9 @@ func compare(l, r any) (int, bool) {
 }
 
 // Equal reports whether two JSON values are equal by value (numbers by
-// numeric value, objects regardless of key order).
-func Equal(a, b any) bool {
-	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case float64:
-		y, ok := b.(float64)
-		return ok && x == y
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !Equal(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !Equal(v, w) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
+// numeric value, objects regardless of key order; plain map[string]any
+// objects compare equal to *jsonv.Object ones with the same members).
+func Equal(a, b any) bool { return jsonv.Equal(a, b) }
 
 // ---- filter parser: or := and ('||' and)*; and := unary ('&&' unary)*;
 // unary := '!' unary | '(' or ')' | operand [op operand] ----

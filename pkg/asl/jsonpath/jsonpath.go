@@ -6,9 +6,8 @@
 // function.
 //
 // A path is compiled once (Compile) and evaluated many times; a compiled Path
-// is immutable and safe for concurrent use. Values are what encoding/json
-// produces when it decodes into `any`: map[string]any, []any, string,
-// float64, bool and nil. Evaluation never modifies its input: Set returns a
+// is immutable and safe for concurrent use. Values are those of package jsonv:
+// *jsonv.Object, []any, string, float64, bool and nil. Evaluation never modifies its input: Set returns a
 // new root that shares every untouched sub-value with the old one.
 //
 // A definite path (only member names and single indexes) selects at most one
@@ -17,18 +16,20 @@
 // Jayway JsonPath (which AWS uses) does. A reference path, as ResultPath and a
 // Choice Variable need, is a definite path without functions.
 //
-// Objects are Go maps, which have no order: where a wildcard or deep scan
-// walks an object its members are visited in sorted key order, so results are
-// deterministic (AWS visits them in document order).
+// Objects are *jsonv.Object values, which keep their members in document
+// order: a wildcard or deep scan visits members in that order, as Jayway
+// (and so AWS) does, and Set replaces a member in place or appends a new one
+// last. Plain map[string]any objects are not walked; convert them with
+// jsonv.FromAny first.
 package jsonpath
 
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 // ErrNotFound is wrapped by the errors Get returns when a definite path
@@ -153,11 +154,11 @@ func (p *Path) Get(root any) (any, error) {
 			s := &p.segs[i]
 			switch s.kind {
 			case segName:
-				m, ok := cur.(map[string]any)
+				m, ok := cur.(*jsonv.Object)
 				if !ok {
 					return nil, p.notFound(i, cur)
 				}
-				v, ok := m[s.name]
+				v, ok := m.Get(s.name)
 				if !ok {
 					return nil, p.notFound(i, cur)
 				}
@@ -219,7 +220,7 @@ func (p *Path) notFound(seg int, at any) error {
 	reason := "no results"
 	switch s := p.segs[seg]; s.kind {
 	case segName:
-		if _, ok := at.(map[string]any); ok {
+		if _, ok := at.(*jsonv.Object); ok {
 			reason = fmt.Sprintf("no member %q", s.name)
 		} else {
 			reason = fmt.Sprintf("member %q of a %s", s.name, typeName(at))
@@ -238,7 +239,7 @@ func typeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
-	case map[string]any:
+	case *jsonv.Object:
 		return "object"
 	case []any:
 		return "array"
@@ -256,36 +257,27 @@ func length(v any) (int, bool) {
 	switch t := v.(type) {
 	case []any:
 		return len(t), true
-	case map[string]any:
-		return len(t), true
+	case *jsonv.Object:
+		return t.Len(), true
 	case string:
 		return len([]rune(t)), true
 	}
 	return 0, false
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // apply appends to out the matches of one segment at node n.
 func apply(s *segment, n, root any, out []any) []any {
 	switch s.kind {
 	case segName:
-		if m, ok := n.(map[string]any); ok {
-			if v, ok := m[s.name]; ok {
+		if m, ok := n.(*jsonv.Object); ok {
+			if v, ok := m.Get(s.name); ok {
 				out = append(out, v)
 			}
 		}
 	case segNames:
-		if m, ok := n.(map[string]any); ok {
+		if m, ok := n.(*jsonv.Object); ok {
 			for _, name := range s.names {
-				if v, ok := m[name]; ok {
+				if v, ok := m.Get(name); ok {
 					out = append(out, v)
 				}
 			}
@@ -308,9 +300,9 @@ func apply(s *segment, n, root any, out []any) []any {
 		switch t := n.(type) {
 		case []any:
 			out = append(out, t...)
-		case map[string]any:
-			for _, k := range sortedKeys(t) {
-				out = append(out, t[k])
+		case *jsonv.Object:
+			for _, m := range t.Members() {
+				out = append(out, m.Value)
 			}
 		}
 	case segSlice:
@@ -325,7 +317,7 @@ func apply(s *segment, n, root any, out []any) []any {
 					out = append(out, e)
 				}
 			}
-		case map[string]any:
+		case *jsonv.Object:
 			if truthy(s.filter.eval(t, root)) {
 				out = append(out, t)
 			}
@@ -343,9 +335,9 @@ func deepScan(inner *segment, n, root any, out []any) []any {
 		for _, e := range t {
 			out = deepScan(inner, e, root, out)
 		}
-	case map[string]any:
-		for _, k := range sortedKeys(t) {
-			out = deepScan(inner, t[k], root, out)
+	case *jsonv.Object:
+		for _, m := range t.Members() {
+			out = deepScan(inner, m.Value, root, out)
 		}
 	}
 	return out
@@ -410,7 +402,8 @@ func appendSlice(s *segment, a []any, out []any) []any {
 
 // Set returns a copy of root with the value at the path replaced by value.
 // Missing objects along the way are created; objects and arrays on the way
-// are copied (shallowly), never modified. The path must be a reference path.
+// are copied (shallowly), never modified. A member that exists keeps its
+// position; a new one is added last, as AWS's ResultPath does. The path must be a reference path.
 // Set fails with an *Error wrapping ErrNotSettable when the path walks into a
 // scalar or an array index that does not exist.
 func (p *Path) Set(root, value any) (any, error) {
@@ -427,21 +420,20 @@ func (p *Path) set(i int, cur, value any) (any, error) {
 	s := &p.segs[i]
 	switch s.kind {
 	case segName:
-		var m map[string]any
+		var m *jsonv.Object
 		switch t := cur.(type) {
-		case map[string]any:
-			m = maps.Clone(t)
+		case *jsonv.Object:
+			m = t
 		case nil:
-			m = make(map[string]any, 1)
 		default:
 			return nil, &Error{Path: p.src, Reason: fmt.Sprintf("cannot set member %q of a %s", s.name, typeName(cur)), Err: ErrNotSettable}
 		}
-		child, err := p.set(i+1, m[s.name], value)
+		old, _ := m.Get(s.name)
+		child, err := p.set(i+1, old, value)
 		if err != nil {
 			return nil, err
 		}
-		m[s.name] = child
-		return m, nil
+		return m.With(s.name, child), nil
 	case segIndex:
 		a, ok := cur.([]any)
 		if !ok {

@@ -104,8 +104,8 @@ func canon(v any) (any, bool) {
 }
 
 // ToAny converts a value to what encoding/json decodes into any: every
-// *Object becomes a map[string]any (losing its order). Values without
-// objects are returned as they are.
+// *Object becomes a map[string]any (losing its order). Maps are copied;
+// other values without objects are returned as they are.
 func ToAny(v any) any {
 	switch x := v.(type) {
 	case *Object:
@@ -114,15 +114,21 @@ func ToAny(v any) any {
 			m[mem.Key] = ToAny(mem.Value)
 		}
 		return m
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = ToAny(e)
+		}
+		return m
 	case []any:
 		var out []any
 		for i, e := range x {
 			c := ToAny(e)
 			if out == nil {
-				if _, isObj := e.(*Object); !isObj {
-					if _, isArr := e.([]any); !isArr {
-						continue
-					}
+				switch e.(type) {
+				case *Object, []any, map[string]any:
+				default:
+					continue
 				}
 				out = slices.Clone(x)
 			}

@@ -249,3 +249,7 @@ func equal(a, b any) bool {
 	}
 	return reflect.DeepEqual(a, b)
 }
+
+// String returns the object's compact JSON text, so that fmt prints objects
+// readably and in order.
+func (o *Object) String() string { return Marshal(o) }
