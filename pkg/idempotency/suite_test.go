@@ -3,7 +3,6 @@ package idempotency_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
 	"github.com/cogniforge/cogniforge/pkg/store/dynamo"
+	"github.com/cogniforge/cogniforge/pkg/store/dynamo/dynamotest"
 	"github.com/cogniforge/cogniforge/pkg/store/memory"
 	"github.com/cogniforge/cogniforge/pkg/store/storetest"
 	"github.com/cogniforge/cogniforge/test/testenv"
@@ -44,17 +44,8 @@ func TestGuardBolt(t *testing.T) {
 
 func TestGuardDynamoOnMoto(t *testing.T) {
 	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t, testenv.Serial())))
-	var n atomic.Int64
 	runSuite(t, func(t *testing.T, now func() time.Time) store.Store {
-		table := fmt.Sprintf("idem-%d", n.Add(1))
-		if err := dynamo.CreateTable(context.Background(), db, table, 10*time.Second); err != nil {
-			t.Fatal(err)
-		}
-		s, err := dynamo.New(dynamo.Config{Client: db, Table: table, Now: now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return dynamotest.NewStore(t, db, dynamo.Config{Now: now})
 	})
 }
 

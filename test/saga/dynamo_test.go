@@ -3,11 +3,8 @@ package saga_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -16,6 +13,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/saga/sagatest"
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/dynamo"
+	"github.com/cogniforge/cogniforge/pkg/store/dynamo/dynamotest"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
@@ -73,18 +71,9 @@ func (c *countingClient) Query(ctx context.Context, in *dynamodb.QueryInput, o .
 // step costs.
 func TestBarrierOnDynamoDB(t *testing.T) {
 	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t)))
-	var tables atomic.Int32
 	newStore := func(t *testing.T, client dynamo.Client) store.Store {
 		t.Helper()
-		name := fmt.Sprintf("saga-%d", tables.Add(1))
-		if err := dynamo.CreateTable(context.Background(), db, name, 10*time.Second); err != nil {
-			t.Fatal(err)
-		}
-		s, err := dynamo.New(dynamo.Config{Client: client, Table: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return dynamotest.NewStore(t, db, dynamo.Config{Client: client})
 	}
 	sagatest.Run(t, func(t *testing.T) store.Store { return newStore(t, db) })
 

@@ -3,7 +3,6 @@ package dynamo_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/dynamo"
+	"github.com/cogniforge/cogniforge/pkg/store/dynamo/dynamotest"
 	"github.com/cogniforge/cogniforge/pkg/store/storetest"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
@@ -27,18 +27,9 @@ func TestOnMoto(t *testing.T) {
 }
 
 func testContract(t *testing.T, db *dynamodb.Client) {
-	var n atomic.Int64
 	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
 		// One table per subtest: moto is shared, state is not.
-		table := fmt.Sprintf("store-%d", n.Add(1))
-		if err := dynamo.CreateTable(context.Background(), db, table, 10*time.Second); err != nil {
-			t.Fatal(err)
-		}
-		s, err := dynamo.New(dynamo.Config{Client: db, Table: table, Now: now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return dynamotest.NewStore(t, db, dynamo.Config{Now: now})
 	})
 }
 
