@@ -138,3 +138,21 @@ func TestSFNValidate(t *testing.T) {
 		t.Fatalf("no files: %d", code)
 	}
 }
+
+// The printed output keeps AWS's key order: the input's document order, a
+// template's order, and a ResultPath field appended last.
+func TestSFNRunPrintsKeysInAWSOrder(t *testing.T) {
+	dir := t.TempDir()
+	def := writeFile(t, dir, "order.asl.json", `{"StartAt":"A","States":{"A":{"Type":"Pass",
+		"Parameters":{"zeta.$":"$.z","alpha":"<&>"},"ResultPath":"$.added","End":true}}}`)
+	var stdout, stderr bytes.Buffer
+	code := dispatch(context.Background(), []string{"sfn", "run", "--definition", def, "--input", `{"z":1,"m":{"y":2,"b":3},"a":4}`},
+		strings.NewReader(""), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	want := `"output":{"z":1,"m":{"y":2,"b":3},"a":4,"added":{"zeta":1,"alpha":"<&>"}}`
+	if !strings.Contains(stdout.String(), want) {
+		t.Fatalf("stdout = %s\nwant it to contain %s", stdout.String(), want)
+	}
+}
