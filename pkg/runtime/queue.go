@@ -236,6 +236,12 @@ func (q *queue) deliver(ctx context.Context, m *message) {
 	if serr := q.save(ctx, m); serr != nil {
 		q.log.Error("runtime: store retry count", "function", q.fn, "error", serr)
 	}
+	q.later(ctx, delay, func() { q.push(m) })
+}
+
+// later runs do after delay on the queue's clock, unless ctx ends first; the
+// message it holds counts as pending meanwhile.
+func (q *queue) later(ctx context.Context, delay time.Duration, do func()) {
 	q.mu.Lock()
 	q.delayed++
 	q.mu.Unlock()
@@ -249,7 +255,7 @@ func (q *queue) deliver(ctx context.Context, m *message) {
 		q.delayed--
 		q.mu.Unlock()
 		if ctx.Err() == nil {
-			q.push(m)
+			do()
 		}
 	}()
 }
@@ -263,8 +269,11 @@ func (q *queue) deadLetter(ctx context.Context, m *message) {
 		_, err = q.store.Put(ctx, store.Item{Key: store.Key{Partition: dlqPartition(q.fn), Sort: m.ID}, Value: b}, store.Condition{})
 	}
 	if err != nil {
-		// Keep it in the queue rather than lose it.
-		q.log.Error("runtime: dead-letter failed, event stays queued", "function", q.fn, "id", m.Event.ID(), "error", err)
+		// Keep it queued (stored, so a restart finds it) and try the dead-letter
+		// queue again later, without another delivery.
+		q.log.Error("runtime: dead-letter failed, event stays queued and is retried", "function", q.fn, "id", m.Event.ID(),
+			"retryIn", q.retryDelay.String(), "error", err)
+		q.later(ctx, q.retryDelay, func() { q.deadLetter(ctx, m) })
 		return
 	}
 	q.forget(m.ID)
@@ -310,11 +319,14 @@ func (q *queue) redrive(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (q *queue) stats(ctx context.Context) QueueStats {
+func (q *queue) stats(ctx context.Context) (QueueStats, error) {
 	q.mu.Lock()
 	pending := len(q.ready) + q.delayed
 	q.mu.Unlock()
-	dl, _ := q.store.Query(ctx, dlqPartition(q.fn), "", 0)
+	dl, err := q.store.Query(ctx, dlqPartition(q.fn), "", 0)
+	if err != nil {
+		return QueueStats{}, fmt.Errorf("runtime: count dead letters of %s: %w", q.fn, err)
+	}
 	return QueueStats{Function: q.fn, Pending: pending, InFlight: q.inFlight.Load(), Delivered: q.delivered.Load(),
-		Failed: q.failed.Load(), DeadLetters: len(dl), MaxReceives: q.maxReceives}
+		Failed: q.failed.Load(), DeadLetters: len(dl), MaxReceives: q.maxReceives}, nil
 }

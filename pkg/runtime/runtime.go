@@ -22,6 +22,10 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/store"
 )
 
+// ErrUnknownFunction is returned for a function name the runtime does not
+// host.
+var ErrUnknownFunction = errors.New("runtime: no function")
+
 // ScheduleFiredType is the type of the event a schedule delivers.
 const ScheduleFiredType = "dev.cogniforge.schedule.fired.v1"
 
@@ -197,7 +201,7 @@ func (r *Runtime) Publish(ctx context.Context, events []cloudevents.Event) ([]er
 func (r *Runtime) Enqueue(ctx context.Context, function string, e cloudevents.Event) error {
 	q, ok := r.queues[function]
 	if !ok {
-		return fmt.Errorf("runtime: no function %q", function)
+		return fmt.Errorf("%w %q", ErrUnknownFunction, function)
 	}
 	return q.enqueue(ctx, e)
 }
@@ -206,18 +210,23 @@ func (r *Runtime) Enqueue(ctx context.Context, function string, e cloudevents.Ev
 func (r *Runtime) DeadLetters(ctx context.Context, function string) ([]DeadLetter, error) {
 	q, ok := r.queues[function]
 	if !ok {
-		return nil, fmt.Errorf("runtime: no function %q", function)
+		return nil, fmt.Errorf("%w %q", ErrUnknownFunction, function)
 	}
 	return q.deadLetters(ctx)
 }
 
-// Stats returns a snapshot of every queue.
-func (r *Runtime) Stats(ctx context.Context) []QueueStats {
+// Stats returns a snapshot of every queue; it fails when the store cannot
+// count the dead letters.
+func (r *Runtime) Stats(ctx context.Context) ([]QueueStats, error) {
 	out := make([]QueueStats, 0, len(r.names))
 	for _, n := range r.names {
-		out = append(out, r.queues[n].stats(ctx))
+		st, err := r.queues[n].stats(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
 	}
-	return out
+	return out, nil
 }
 
 // Handler serves the runtime's HTTP API.
@@ -308,12 +317,21 @@ func (r *Runtime) routes() *http.ServeMux {
 		writeJSON(w, http.StatusOK, map[string]any{"functions": out})
 	})
 	mux.HandleFunc("GET /queues", func(w http.ResponseWriter, req *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"queues": r.Stats(req.Context())})
+		st, err := r.Stats(req.Context())
+		if err != nil {
+			problem(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"queues": st})
 	})
 	mux.HandleFunc("GET /functions/{name}/dead-letters", func(w http.ResponseWriter, req *http.Request) {
 		dls, err := r.DeadLetters(req.Context(), req.PathValue("name"))
 		if err != nil {
-			problem(w, http.StatusNotFound, err.Error())
+			status := http.StatusInternalServerError
+			if errors.Is(err, ErrUnknownFunction) {
+				status = http.StatusNotFound
+			}
+			problem(w, status, err.Error())
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"deadLetters": dls})

@@ -151,7 +151,10 @@ func TestQueueRedeliversThenDeadLetters(t *testing.T) {
 	if calls.Load() != 3 {
 		t.Errorf("calls = %d, want 3", calls.Load())
 	}
-	st := h.rt.Stats(context.Background())
+	st, err := h.rt.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if st[0].Pending != 0 || st[0].DeadLetters != 1 || st[0].Failed != 3 {
 		t.Errorf("stats = %+v", st[0])
 	}
@@ -208,7 +211,7 @@ func TestUnacknowledgedEventsSurviveRestart(t *testing.T) {
 	}
 	h := start(t, st, fn(true))
 	_ = h.rt.Enqueue(context.Background(), "f", testEvent(t, "t", "e1"))
-	waitFor(t, "in flight", func() bool { return h.rt.Stats(context.Background())[0].InFlight == 1 })
+	waitFor(t, "in flight", func() bool { st, _ := h.rt.Stats(context.Background()); return len(st) == 1 && st[0].InFlight == 1 })
 	h.stop() // the process dies with the event in flight
 	if delivered.Load() != 0 {
 		t.Fatal("delivered although blocked")
@@ -383,5 +386,86 @@ func TestQueueEndpointDecodes(t *testing.T) {
 	case e := <-got:
 		t.Fatalf("a refused event was delivered: %v", e)
 	default:
+	}
+}
+
+// flakyStore fails the dead-letter queue's writes while failDLQPut is above
+// zero (counting down) and its reads while failDLQQuery is set.
+type flakyStore struct {
+	store.Store
+	failDLQPut   atomic.Int32
+	failDLQQuery atomic.Bool
+}
+
+var errFlaky = errors.New("flaky store: unavailable")
+
+func (s *flakyStore) Put(ctx context.Context, it store.Item, cond store.Condition) (store.Item, error) {
+	if strings.HasPrefix(it.Key.Partition, "runtime.dlq#") && s.failDLQPut.Add(-1) >= 0 {
+		return store.Item{}, errFlaky
+	}
+	return s.Store.Put(ctx, it, cond)
+}
+
+func (s *flakyStore) Query(ctx context.Context, partition, prefix string, limit int) ([]store.Item, error) {
+	if strings.HasPrefix(partition, "runtime.dlq#") && s.failDLQQuery.Load() {
+		return nil, errFlaky
+	}
+	return s.Store.Query(ctx, partition, prefix, limit)
+}
+
+// TestDeadLetterRetriedWhenStoreFails: an event whose dead-lettering fails
+// must reach the dead-letter queue once the store recovers, within the same
+// run, without another delivery.
+func TestDeadLetterRetriedWhenStoreFails(t *testing.T) {
+	st := &flakyStore{Store: memory.New(memory.Config{})}
+	st.failDLQPut.Store(2)
+	var calls atomic.Int32
+	h := start(t, st, faas.Function{Name: "f", Triggers: []faas.Trigger{{Kind: faas.TriggerQueue, MaxReceives: 1}},
+		Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) {
+			calls.Add(1)
+			return nil, errors.New("broken")
+		}})
+	if err := h.rt.Enqueue(context.Background(), "f", testEvent(t, "t", "e1")); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // two failed dead-letter writes, each followed by a wait
+		waitFor(t, "dead-letter retry wait", func() bool { return h.clock.Waiters() == 1 })
+		h.clock.Advance(time.Second)
+	}
+	waitFor(t, "dead letter", func() bool {
+		d, _ := h.rt.DeadLetters(context.Background(), "f")
+		return len(d) == 1
+	})
+	if calls.Load() != 1 {
+		t.Errorf("delivered %d times, want 1", calls.Load())
+	}
+	waitFor(t, "queue emptied", func() bool {
+		items, _ := st.Query(context.Background(), queuePartition("f"), "", 0)
+		return len(items) == 0
+	})
+}
+
+// TestStoreFailuresAreReported: the queue stats and the dead-letter listing
+// say the store failed rather than report no dead letters or an unknown
+// function.
+func TestStoreFailuresAreReported(t *testing.T) {
+	st := &flakyStore{Store: memory.New(memory.Config{})}
+	h := start(t, st, faas.Function{Name: "f", Triggers: []faas.Trigger{{Kind: faas.TriggerQueue}},
+		Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) { return nil, nil }})
+	srv := httptest.NewServer(h.rt.Handler())
+	defer srv.Close()
+	st.failDLQQuery.Store(true)
+	if _, err := h.rt.Stats(context.Background()); !errors.Is(err, errFlaky) {
+		t.Errorf("Stats error = %v", err)
+	}
+	for path, want := range map[string]int{"/queues": 500, "/functions/f/dead-letters": 500, "/functions/nope/dead-letters": 404} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 }
