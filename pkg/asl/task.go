@@ -58,9 +58,11 @@ type TaskRequest struct {
 	// Input is what the function or service receives: the Lambda payload
 	// (Parameters.Payload for lambda:invoke, the effective input for a
 	// function ARN) or the effective Parameters of other integrations.
+	// Objects in it are *jsonv.Object, in AWS's order; json.Marshal writes
+	// them in that order and jsonv.ToAny turns them into plain maps.
 	Input any
 	// Parameters are the effective Parameters (or the effective input when
-	// the state has none).
+	// the state has none), as jsonv values like Input.
 	Parameters any
 	// TaskToken is set for .waitForTaskToken tasks: the execution waits for
 	// TaskTokens.SendTaskSuccess/Failure with it.
