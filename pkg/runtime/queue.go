@@ -112,6 +112,23 @@ func (q *queue) enqueue(ctx context.Context, e cloudevents.Event) error {
 	return nil
 }
 
+// enqueueRetrying enqueues e like enqueue, for senders that cannot be told
+// no (a schedule firing): while the store refuses it, it tries again after
+// the retry delay, doubling up to a minute, until ctx ends.
+func (q *queue) enqueueRetrying(ctx context.Context, e cloudevents.Event, attempt int) {
+	err := q.enqueue(ctx, e)
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	delay := q.retryDelay << attempt
+	if delay > time.Minute || delay <= 0 {
+		delay = time.Minute
+	}
+	q.log.Error("runtime: could not enqueue, will try again", "function", q.fn, "id", e.ID(), "type", e.Type(),
+		"retryIn", delay.String(), "error", err)
+	q.later(ctx, delay, func() { q.enqueueRetrying(ctx, e, attempt+1) })
+}
+
 func (q *queue) forget(id string) {
 	q.mu.Lock()
 	delete(q.live, id)

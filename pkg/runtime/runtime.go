@@ -278,12 +278,10 @@ func (r *Runtime) runSchedule(ctx context.Context, s scheduled) {
 		e.SetSource("cogniforge://runtime/schedules/" + s.fn)
 		e.SetType(ScheduleFiredType)
 		e.SetTime(next.UTC())
-		_ = e.SetData(cloudevents.ApplicationJSON, map[string]any{
+		_ = e.SetData(cloudevents.ApplicationJSON, map[string]any{ // strings always encode
 			"schedule": s.sched.String(), "function": s.fn, "scheduledTime": next.UTC().Format(time.RFC3339),
 		})
-		if err := r.queues[s.fn].enqueue(ctx, e); err != nil && ctx.Err() == nil {
-			r.cfg.Logger.Error("runtime: schedule could not enqueue", "function", s.fn, "schedule", s.sched.String(), "error", err)
-		}
+		r.queues[s.fn].enqueueRetrying(ctx, e, 0)
 	}
 }
 

@@ -390,17 +390,22 @@ func TestQueueEndpointDecodes(t *testing.T) {
 }
 
 // flakyStore fails the dead-letter queue's writes while failDLQPut is above
-// zero (counting down) and its reads while failDLQQuery is set.
+// zero (counting down), its reads while failDLQQuery is set, and the
+// queues' writes while failQueuePut is above zero.
 type flakyStore struct {
 	store.Store
 	failDLQPut   atomic.Int32
 	failDLQQuery atomic.Bool
+	failQueuePut atomic.Int32
 }
 
 var errFlaky = errors.New("flaky store: unavailable")
 
 func (s *flakyStore) Put(ctx context.Context, it store.Item, cond store.Condition) (store.Item, error) {
 	if strings.HasPrefix(it.Key.Partition, "runtime.dlq#") && s.failDLQPut.Add(-1) >= 0 {
+		return store.Item{}, errFlaky
+	}
+	if strings.HasPrefix(it.Key.Partition, "runtime.queue#") && s.failQueuePut.Add(-1) >= 0 {
 		return store.Item{}, errFlaky
 	}
 	return s.Store.Put(ctx, it, cond)
@@ -468,4 +473,25 @@ func TestStoreFailuresAreReported(t *testing.T) {
 			t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, want)
 		}
 	}
+}
+
+// TestScheduleFiringSurvivesStoreFailure: a firing the store refuses is
+// enqueued again later, not dropped.
+func TestScheduleFiringSurvivesStoreFailure(t *testing.T) {
+	st := &flakyStore{Store: memory.New(memory.Config{})}
+	st.failQueuePut.Store(2)
+	var fired atomic.Int32
+	h := start(t, st, faas.Function{Name: "tick", Triggers: []faas.Trigger{{Kind: faas.TriggerSchedule, Schedule: "rate(1 hour)"}},
+		Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) {
+			fired.Add(1)
+			return nil, nil
+		}})
+	waitFor(t, "schedule waiting", func() bool { return h.clock.Waiters() == 1 })
+	h.clock.Advance(time.Hour)
+	// The schedule waits for the next hour, the refused firing for 1s, then 2s.
+	for _, d := range []time.Duration{time.Second, 2 * time.Second} {
+		waitFor(t, "retry wait", func() bool { return h.clock.Waiters() == 2 })
+		h.clock.Advance(d)
+	}
+	waitFor(t, "delivery", func() bool { return fired.Load() == 1 })
 }
