@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
 
 // FuzzCompile feeds definitions to the compiler and runs the ones that
@@ -34,8 +36,8 @@ func FuzzCompile(f *testing.F) {
 		if err != nil {
 			return
 		}
-		var in any
-		if err := jsonUnmarshal(input, &in); err != nil {
+		in, err := jsonv.Decode(input)
+		if err != nil {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

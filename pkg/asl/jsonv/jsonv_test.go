@@ -152,3 +152,36 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+const benchDoc = `{"order":{"id":"o-1","lines":[{"sku":"a","qty":2,"price":9.5},{"sku":"b","qty":1,"price":120}],
+"customer":{"name":"Zoë","tier":"gold","address":{"city":"Lyon","zip":"69001"}}},"flags":[true,false,null],"n":12345}`
+
+func BenchmarkDecode(b *testing.B) {
+	b.SetBytes(int64(len(benchDoc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode([]byte(benchDoc)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeEncodingJSON(b *testing.B) {
+	b.SetBytes(int64(len(benchDoc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var v any
+		if err := json.Unmarshal([]byte(benchDoc), &v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppend(b *testing.B) {
+	v, _ := Decode([]byte(benchDoc))
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = Append(buf[:0], v)
+	}
+}
