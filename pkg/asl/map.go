@@ -287,10 +287,12 @@ func (ex *Execution) batchItems(f *frame, st *state, eff any, items []any) ([]an
 		if len(cur) == 0 {
 			return
 		}
-		m := []jsonv.Member{{Key: "Items", Value: cur}}
+		// BatchInput first, as AWS's ItemBatcher examples show a batch.
+		var m []jsonv.Member
 		if hasBatchInput {
 			m = append(m, jsonv.Member{Key: "BatchInput", Value: batchInput})
 		}
+		m = append(m, jsonv.Member{Key: "Items", Value: cur})
 		batches = append(batches, jsonv.NewObject(m))
 		cur, size = nil, 0
 	}

@@ -231,28 +231,28 @@ type mapItem struct {
 // contextObject builds the context object ($$) on demand; only states that
 // read it pay for it.
 func (f *frame) contextObject() *jsonv.Object {
+	// Members in the order of the context object's documented shape.
 	ex := f.ex
 	ctx := make([]jsonv.Member, 0, 5)
-	ctx = append(ctx,
-		jsonv.Member{Key: "Execution", Value: object(
-			"Id", ex.arn,
-			"Input", ex.input,
-			"Name", ex.name,
-			"RoleArn", ex.roleArn,
-			"StartTime", formatTime(ex.startTime),
-			"RedriveCount", float64(0),
-		)},
-		jsonv.Member{Key: "StateMachine", Value: object(
-			"Id", ex.stateMachineARN,
-			"Name", ex.stateMachineName,
-		)})
+	ctx = append(ctx, jsonv.Member{Key: "Execution", Value: object(
+		"Id", ex.arn,
+		"Input", ex.input,
+		"Name", ex.name,
+		"RoleArn", ex.roleArn,
+		"StartTime", formatTime(ex.startTime),
+		"RedriveCount", float64(0),
+	)})
 	if f.st != nil {
 		ctx = append(ctx, jsonv.Member{Key: "State", Value: object(
-			"Name", f.st.name,
 			"EnteredTime", formatTime(f.entered),
+			"Name", f.st.name,
 			"RetryCount", float64(f.retryCount),
 		)})
 	}
+	ctx = append(ctx, jsonv.Member{Key: "StateMachine", Value: object(
+		"Id", ex.stateMachineARN,
+		"Name", ex.stateMachineName,
+	)})
 	if f.token != "" {
 		ctx = append(ctx, jsonv.Member{Key: "Task", Value: object("Token", f.token)})
 	}
