@@ -59,7 +59,7 @@ type serveOptions struct {
 	machinesDir, mockConfig string
 }
 
-func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
+func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error) {
 	addr, dataDir := o.addr, o.dataDir
 	var mocks *asl.MockConfig
 	if o.mockConfig != "" {
@@ -76,7 +76,7 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer closePorts()
+	defer func() { err = errors.Join(err, closePorts()) }()
 	// The runtime's own queues stay embedded even when the functions use
 	// AWS services through AWS_ENDPOINT_URL.
 	var rtStore store.Store = ports.Store
@@ -146,10 +146,15 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 	logger.Info("cogniforge: local runtime listening", "url", "http://"+ln.Addr().String(),
 		"functions", registry.Names(), "dataDir", dataDir, "aws", ports.AWS != nil)
 
-	var serveErr error
+	// Stop on a signal, or when either half fails: a runtime that could not
+	// start its queues must not leave the server accepting events for them.
+	var serveErr, rtErr error
+	rtStopped := false
 	select {
 	case <-ctx.Done():
 	case serveErr = <-srvDone:
+	case rtErr = <-rtDone:
+		rtStopped = true
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -157,8 +162,11 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) error {
 		logger.Warn("cogniforge: HTTP shutdown", "error", err)
 	}
 	stopRuntime()
-	if err := <-rtDone; err != nil {
-		return err
+	if !rtStopped {
+		rtErr = <-rtDone
+	}
+	if rtErr != nil {
+		return rtErr
 	}
 	logger.Info("cogniforge: stopped")
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {

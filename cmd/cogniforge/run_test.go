@@ -16,6 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/cogniforge/cogniforge/pkg/store"
+	"github.com/cogniforge/cogniforge/pkg/store/bolt"
 )
 
 // syncBuffer is a bytes.Buffer safe for the runtime's logger and the test.
@@ -178,5 +181,33 @@ func TestRunRefusesBadFlags(t *testing.T) {
 	}
 	if code := dispatch(context.Background(), []string{"run", "--addr", "256.0.0.1:99999", "--statemachines", ""}, nil, io.Discard, &stderr); code != 1 || !strings.Contains(stderr.String(), "listen") {
 		t.Errorf("bad address: exit %d, stderr %s", code, stderr.String())
+	}
+}
+
+// TestRunStopsWhenQueuesCannotRecover: a data dir whose queue holds an
+// unreadable message makes `run` fail and exit, rather than serve HTTP with
+// no queue workers behind it.
+func TestRunStopsWhenQueuesCannotRecover(t *testing.T) {
+	dir := t.TempDir()
+	st, err := bolt.Open(bolt.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(context.Background(), store.Item{Key: store.Key{Partition: "runtime.queue#event-gateway", Sort: "broken"},
+		Value: []byte("not a message")}, store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stderr := &syncBuffer{}
+	code := dispatch(ctx, []string{"run", "--addr", "127.0.0.1:0", "--statemachines", "", "--data-dir", dir}, nil, io.Discard, stderr)
+	if ctx.Err() != nil {
+		t.Fatalf("run kept going with a broken queue; stderr:\n%s", stderr)
+	}
+	if code != 1 || !strings.Contains(stderr.String(), "recover queue event-gateway") {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
 	}
 }
