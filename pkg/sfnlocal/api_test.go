@@ -873,3 +873,45 @@ func TestConcurrentStartsWithOneName(t *testing.T) {
 	default:
 	}
 }
+
+// endFailingStore refuses the first failures unconditional writes of
+// execution records: the writes that record an execution's end.
+type endFailingStore struct {
+	store.Store
+	failures atomic.Int32
+}
+
+func (s *endFailingStore) Put(ctx context.Context, it store.Item, cond store.Condition) (store.Item, error) {
+	if strings.HasPrefix(it.Key.Partition, partExecPrefix) && cond == (store.Condition{}) && s.failures.Add(-1) >= 0 {
+		return store.Item{}, errors.New("store unavailable")
+	}
+	return s.Store.Put(ctx, it, cond)
+}
+
+// TestExecutionEndRecordedAfterStoreFailure: an execution whose end could
+// not be stored at first is stored once the store recovers, so a restart
+// finds it SUCCEEDED rather than failing it over as interrupted.
+func TestExecutionEndRecordedAfterStoreFailure(t *testing.T) {
+	st := &endFailingStore{Store: memory.New(memory.Config{})}
+	st.failures.Store(3)
+	h := newHarness(t, st, nil)
+	arn := h.start(t, h.create(t, "orders", passDef, ""), "e1", `{"n":1}`)
+	waitDone(t, h.client, arn)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rec, err := h.svc.getExecution(context.Background(), arn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Status == "SUCCEEDED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stored status %s after the store recovered", rec.Status)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if items, _ := st.Query(context.Background(), partRunning, "", 0); len(items) != 0 {
+		t.Fatalf("running index still holds %d items", len(items))
+	}
+}

@@ -379,18 +379,37 @@ func (s *Service) watch(r *liveExec) {
 	if closing {
 		return
 	}
-	hist := r.ex.History()
+	hist := toStored(r.ex.History())
 	rec := r.rec
 	applyResult(&rec, res, r.ex.StopTime())
-	if err := s.persistEnd(context.Background(), rec, toStored(hist)); err != nil {
-		s.log.Error("sfnlocal: recording the end of an execution failed", "execution", rec.ARN, "error", err)
-	} else {
-		s.log.Info("sfnlocal: execution ended", "execution", rec.ARN, "status", rec.Status, "error", rec.Error)
+	// Until the end is stored the record says RUNNING, and the next start
+	// would fail over an execution that in fact ended: keep trying (the
+	// live state answers meanwhile), with one last try when closing.
+	for attempt := 0; ; attempt++ {
+		err := s.persistEnd(context.Background(), rec, hist)
+		if err == nil {
+			s.log.Info("sfnlocal: execution ended", "execution", rec.ARN, "status", rec.Status, "error", rec.Error)
+			break
+		}
+		if s.ctx.Err() != nil {
+			s.log.Error("sfnlocal: recording the end of an execution failed; the next start fails it over", "execution", rec.ARN, "error", err)
+			break
+		}
+		delay := min(persistRetryBase<<min(attempt, 16), persistRetryMax)
+		s.log.Error("sfnlocal: recording the end of an execution failed, will try again", "execution", rec.ARN,
+			"retryIn", delay.String(), "error", err)
+		_ = s.clock.Sleep(s.ctx, delay) // ends early when closing, for the last try
 	}
 	s.mu.Lock()
 	delete(s.running, r.rec.ARN)
 	s.mu.Unlock()
 }
+
+// The backoff between attempts to record the end of an execution.
+const (
+	persistRetryBase = 50 * time.Millisecond
+	persistRetryMax  = 30 * time.Second
+)
 
 // blocking reports events after which an execution may wait long (for a
 // function, a callback or a Wait state): the history so far is written then,
