@@ -218,13 +218,17 @@ func (i *Invoker) putEvents(ctx context.Context, req asl.TaskRequest) (any, erro
 		evs = append(evs, e)
 	}
 	results, err := i.bus.Publish(ctx, evs)
+	if err == nil && len(results) != len(evs) {
+		// Without one result per event no event's fate is known.
+		err = fmt.Errorf("the bus answered %d results for %d events", len(results), len(evs))
+	}
 	if err != nil {
 		return nil, asl.NewError("EventBridge.EventBridgeException", err.Error())
 	}
 	out := make([]any, len(evs))
 	failed := 0
 	for n, e := range evs {
-		if n < len(results) && results[n] != nil {
+		if results[n] != nil {
 			failed++
 			out[n] = map[string]any{"ErrorCode": "InternalFailure", "ErrorMessage": results[n].Error()}
 			continue
@@ -288,7 +292,10 @@ func (i *Invoker) publish(ctx context.Context, req asl.TaskRequest) (any, error)
 		return nil, asl.NewError("SNS.InvalidParameterException", err.Error())
 	}
 	res, err := i.bus.Publish(ctx, []cloudevents.Event{e})
-	if err == nil && len(res) == 1 {
+	if err == nil && len(res) != 1 {
+		err = fmt.Errorf("the bus answered %d results for 1 event", len(res))
+	}
+	if err == nil {
 		err = res[0]
 	}
 	if err != nil {

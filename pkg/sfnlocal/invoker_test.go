@@ -140,3 +140,34 @@ func TestServiceIntegrations(t *testing.T) {
 		t.Errorf("sns publish = %v", got[1])
 	}
 }
+
+// shortBus accepts a call but answers no per-event results.
+type shortBus struct{}
+
+func (shortBus) Publish(context.Context, []cloudevents.Event) ([]error, error) { return nil, nil }
+
+// TestPublishWithoutResultsFails: a bus that does not say what became of
+// each event makes putEvents and sns:publish fail, rather than report the
+// events published.
+func TestPublishWithoutResultsFails(t *testing.T) {
+	inv, err := NewInvoker(InvokerConfig{Functions: []faas.Function{adder()}, Bus: shortBus{}, Queues: &recQueue{},
+		Options: []faas.Option{faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct{ def, wantErr string }{
+		"putEvents": {`{"StartAt":"Put","States":{"Put":{"Type":"Task","Resource":"arn:aws:states:::events:putEvents",
+		  "Parameters":{"Entries":[{"Source":"orders","DetailType":"dev.cogniforge.test.order.v1","Detail":{"id":"o-1"}}]},"End":true}}}`,
+			"EventBridge.EventBridgeException"},
+		"sns": {`{"StartAt":"Notify","States":{"Notify":{"Type":"Task","Resource":"arn:aws:states:::sns:publish",
+		  "Parameters":{"TopicArn":"arn:aws:sns:us-east-1:1:alerts","Message":"hello"},"End":true}}}`,
+			"SNS.InternalErrorException"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := run(t, inv, c.def, map[string]any{})
+			if res.Status != asl.StatusFailed || res.Error != c.wantErr {
+				t.Errorf("result = %+v, want failed with %s", res, c.wantErr)
+			}
+		})
+	}
+}
