@@ -44,7 +44,15 @@ func stepEvent(ctx context.Context, source string, t Task, now time.Time, dur ti
 		data = events.StepFailed{SagaID: t.SagaID, Saga: t.Saga, Step: t.Step, Phase: t.Phase, Attempt: attempt,
 			Error: events.ErrorInfo{Name: faas.ErrorName(err), Message: msg}, Retryable: !IsBusiness(err), DurationMs: ms}
 	}
-	e, nerr := events.New(ctx, typ, source, data, events.Subject(t.SagaID), events.Time(now))
+	opts := []events.Option{events.Subject(t.SagaID), events.Time(now)}
+	if err == nil {
+		// One id per saga, step and phase outcome: a re-published success
+		// (after a bus failure, or on a duplicate delivery) is the same
+		// CloudEvent (same source and id), which consumers drop as a
+		// duplicate, as the CloudEvents spec allows them to.
+		opts = append(opts, events.ID(SuccessEventID(t)))
+	}
+	e, nerr := events.New(ctx, typ, source, data, opts...)
 	if nerr != nil {
 		return e, nerr
 	}
@@ -89,12 +97,22 @@ func asObject(v any) json.RawMessage {
 	return b
 }
 
-// emit publishes the phase's event. A step's effect is already recorded
-// when it is published, so a bus failure must not fail the step (a retry
-// would only answer the recorded result); it is logged instead.
-func (h *handler[In, Out]) emit(ctx context.Context, t Task, start time.Time, out Outcome, reply any, err error) {
+// SuccessEventID is the CloudEvent id of the event a step's successful
+// phase emits: stable across retries and duplicate deliveries.
+func SuccessEventID(t Task) string {
+	return t.SagaID + "/" + t.Step + "/" + t.Phase + "/succeeded"
+}
+
+// emit publishes the phase's event and returns the bus's refusal. The
+// caller fails a successful step with a transient error when its event was
+// not published: the state machine's retry finds the effect recorded by
+// the barrier (no second effect) and publishes the same event again, so
+// the success event is delivered at least once, never lost. A failure
+// event that cannot be published is logged: the failure itself reaches the
+// state machine, which emits the saga-level events.
+func (h *handler[In, Out]) emit(ctx context.Context, t Task, start time.Time, out Outcome, reply any, err error) error {
 	if h.cfg.Bus == nil {
-		return
+		return nil
 	}
 	now := h.now()
 	e, eerr := stepEvent(ctx, h.source, t, now, now.Sub(start), out, reply, err)
@@ -105,7 +123,11 @@ func (h *handler[In, Out]) emit(ctx context.Context, t Task, start time.Time, ou
 			eerr = res[0]
 		}
 	}
+	if eerr == nil && err == nil {
+		return nil
+	}
 	if eerr != nil {
 		h.logger.ErrorContext(ctx, "saga: step event not published", "sagaId", t.SagaID, "step", t.Step, "phase", t.Phase, "error", eerr)
 	}
+	return eerr
 }

@@ -199,7 +199,7 @@ func (h *handler[In, Out]) handle(ctx context.Context, ev cloudevents.Event) (*c
 	id := ID{SagaID: t.SagaID, Saga: t.Saga, Step: t.Step}
 	if h.cfg.Faults {
 		if err := injectFault(ctx, h.cfg.Store, t); err != nil {
-			h.emit(ctx, t, start, Outcome{Attempt: t.RetryCount + 1}, nil, err)
+			_ = h.emit(ctx, t, start, Outcome{Attempt: t.RetryCount + 1}, nil, err) // logged; err is what counts
 			return nil, err
 		}
 	}
@@ -227,8 +227,13 @@ func (h *handler[In, Out]) handle(ctx context.Context, ev cloudevents.Event) (*c
 		out, err = h.barrier.Compensate(ctx, id, h.undo(t))
 		reply = CompensationResult{Step: t.Step, Compensated: err == nil && !out.Null, Duplicate: out.Duplicate}
 	}
-	if !out.Duplicate {
-		h.emit(ctx, t, start, out, reply, err)
+	// A duplicate success publishes its event again with the same id: the
+	// first delivery's publish may have failed (see emit).
+	if !out.Duplicate || err == nil {
+		if eerr := h.emit(ctx, t, start, out, reply, err); eerr != nil && err == nil {
+			return nil, &faas.Error{Name: ErrTransient, Retryable: true, Err: eerr,
+				Message: fmt.Sprintf("saga: %s %s of %s done, but its event was not published: %v", t.Step, t.Phase, t.SagaID, eerr)}
+		}
 	}
 	if err != nil {
 		return nil, err

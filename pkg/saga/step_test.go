@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
 	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
@@ -49,7 +51,7 @@ func TestStepFunctionEventsAndErrors(t *testing.T) {
 		wantEvent         string
 	}{
 		{"a", saga.PhaseForward, "ok", "", events.TypeSagaStepSucceeded},
-		{"a", saga.PhaseForward, "ok", "", ""}, // duplicate: no event
+		{"a", saga.PhaseForward, "ok", "", events.TypeSagaStepSucceeded}, // duplicate: the same event again (same id)
 		{"b", saga.PhaseForward, "refuse", saga.ErrBusiness, events.TypeSagaStepFailed},
 		{"c", saga.PhaseForward, "flaky", saga.ErrTransient, events.TypeSagaStepFailed},
 		{"c", saga.PhaseCompensation, "flaky", "", events.TypeSagaCompensationSucceeded},
@@ -83,6 +85,55 @@ func TestStepFunctionEventsAndErrors(t *testing.T) {
 	}
 	if calls != 4 {
 		t.Errorf("action ran %d times, want 4", calls)
+	}
+	if evs := b.Events(); evs[0].ID() != evs[1].ID() || evs[0].ID() != "a/s/forward/succeeded" {
+		t.Errorf("a duplicate success re-published as %q, first as %q: want one stable id", evs[1].ID(), evs[0].ID())
+	}
+}
+
+// flakyBus refuses its first publish.
+type flakyBus struct {
+	bustest.Recorder
+	refused bool
+}
+
+func (f *flakyBus) Publish(ctx context.Context, evs []cloudevents.Event) ([]error, error) {
+	if !f.refused {
+		f.refused = true
+		return nil, errors.New("bus unavailable")
+	}
+	return f.Recorder.Publish(ctx, evs)
+}
+
+// A step whose effect is recorded but whose event the bus refused fails
+// with a transient error; the state machine's retry does not run the
+// action again and publishes the event: it is never lost.
+func TestStepEventIsNotLostWhenTheBusFails(t *testing.T) {
+	st := memory.New(memory.Config{})
+	b := &flakyBus{}
+	calls := 0
+	step := saga.Step[demoIn, demoOut]{Action: func(context.Context, demoIn) (demoOut, error) { calls++; return demoOut{Step: "x"}, nil }}
+	fn, err := saga.NewFunction("demo", "", step, saga.Config{Store: st, Bus: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := faas.NewInvoker(fn, faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	payload := []byte(`{"sagaId":"z","saga":"demo","step":"s","phase":"forward","input":{"id":"ok"}}`)
+	if _, err := inv.Invoke(context.Background(), payload); faas.ErrorName(err) != saga.ErrTransient {
+		t.Fatalf("first delivery: %v, want %s", err, saga.ErrTransient)
+	}
+	out, err := inv.Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if calls != 1 {
+		t.Errorf("action ran %d times, want 1", calls)
+	}
+	if got := b.Types(); len(got) != 1 || got[0] != events.TypeSagaStepSucceeded {
+		t.Errorf("published %v, want one step succeeded event", got)
+	}
+	if !strings.Contains(string(out), `"step":"x"`) {
+		t.Errorf("retry answered %s, want the recorded result", out)
 	}
 }
 
