@@ -22,7 +22,8 @@
 //
 //   - Duplicate delivery: a repeated action or compensation finds its
 //     record finished and answers the first result (or the first business
-//     error) without running anything or emitting a second event.
+//     error) without running anything; a success re-publishes its event
+//     with the same id, which consumers drop as a duplicate.
 //   - Null compensation: a compensation for an action that never ran
 //     writes the action's record as "blocked" (IfAbsent) and succeeds
 //     without calling the business compensation. The same holds for an
@@ -78,7 +79,9 @@
 // correlationid and subject, and the saga's traceparent (carried in the
 // task payload) when the context has no span, so one trace spans the saga.
 // The state machine itself emits saga started/completed/compensated/stuck
-// with events:putEvents tasks.
+// with events:putEvents tasks. A success event is delivered at least once:
+// when the bus refuses it, the step fails with Saga.TransientError and the
+// retry publishes it again (same id, see SuccessEventID).
 //
 // # Definitions
 //
