@@ -50,13 +50,25 @@ func TestDeployLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 	tf := newTerraform(t, filepath.Join(infra, "envs", "local"))
-	moto := testenv.StartMoto(t)
-	endpoint := sfnproxy.Start(t, moto)
 
+	// The build overlaps init and validate, which need no zip.
 	build := filepath.Join(work, "build")
-	buildFunctions(t, root, build, "arm64", names)
+	built := make(chan error, 1)
+	go func() {
+		start := time.Now()
+		err := buildFunctions(root, build, "arm64", names)
+		t.Logf("built %d functions for linux/arm64: %v", len(names), time.Since(start).Round(100*time.Millisecond))
+		built <- err
+	}()
+	tf.run("init", "-input=false")
+	tf.run("validate")
+	if err := <-built; err != nil {
+		t.Fatal(err)
+	}
 	// moto never runs the code, so the fixture's package need not be a binary.
 	writeZip(t, filepath.Join(build, fixture+".zip"), []byte("#!/bin/sh\necho fixture v1\n"))
+	moto := testenv.StartMoto(t)
+	endpoint := sfnproxy.Start(t, moto)
 
 	vars := []string{
 		"-var", "endpoint=" + endpoint,
@@ -64,8 +76,6 @@ func TestDeployLocal(t *testing.T) {
 		"-var", "functions_dir=" + filepath.Join(root, "functions"),
 		"-var", "statemachines_dir=" + filepath.Join(root, "statemachines"),
 	}
-	tf.run("init", "-input=false")
-	tf.run("validate")
 	tf.run(append([]string{"plan", "-input=false", "-out=create.tfplan"}, vars...)...)
 	created := tf.showPlan("create.tfplan")
 	if missing := unwired(created, names); len(missing) > 0 {
@@ -95,7 +105,7 @@ func TestDeployLocal(t *testing.T) {
 		"-var", fmt.Sprintf(`live_versions={%q=%q}`, fixture, stable),
 		"-var", fmt.Sprintf(`canary_weights={%q=0.25}`, fixture),
 	)
-	tf.run(append([]string{"plan", "-input=false", "-out=canary.tfplan"}, canaryVars...)...)
+	tf.run(append([]string{"plan", "-input=false", "-parallelism=30", "-out=canary.tfplan"}, canaryVars...)...)
 	canary := tf.showPlan("canary.tfplan")
 	t.Run("policies", func(t *testing.T) {
 		for _, p := range policyProblems(canary) {
@@ -111,7 +121,8 @@ func TestDeployLocal(t *testing.T) {
 	tf.run("apply", "-input=false", "-parallelism=30", "canary.tfplan")
 	t.Run("canary routing", func(t *testing.T) { checkCanary(ctx, t, aws, stable) })
 
-	tf.run(append([]string{"destroy", "-auto-approve", "-input=false", "-parallelism=30"}, canaryVars...)...)
+	// The canary plan refreshed everything a moment ago.
+	tf.run(append([]string{"destroy", "-auto-approve", "-input=false", "-parallelism=30", "-refresh=false"}, canaryVars...)...)
 	t.Run("nothing left", func(t *testing.T) { checkNothingLeft(ctx, t, aws) })
 	t.Logf("whole deploy test: %v", time.Since(began).Round(100*time.Millisecond))
 }

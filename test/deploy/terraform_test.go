@@ -118,12 +118,13 @@ func (tf *terraform) try(args ...string) (string, error) {
 	argv := []string{"-chdir=" + tf.dir, args[0], "-no-color"}
 	cmd := exec.CommandContext(ctx, tf.bin, append(argv, args[1:]...)...)
 	cmd.Env = tf.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stderr bytes.Buffer
 	start := time.Now()
+	stdout := &timedLines{start: start}
+	cmd.Stdout, cmd.Stderr = stdout, &stderr
 	err := cmd.Run()
 	tf.t.Logf("terraform %s: %v", args[0], time.Since(start).Round(100*time.Millisecond))
-	for _, line := range slowResource.FindAllString(stdout.String(), -1) {
+	for _, line := range stdout.slow {
 		tf.t.Logf("  slow: %s", line)
 	}
 	if err != nil {
@@ -140,7 +141,37 @@ func tail(s string, n int) string {
 }
 
 // slowResource matches the lines of resources that took 10 s or more.
-var slowResource = regexp.MustCompile(`(?m)^\S+: (Creation|Destruction|Modifications) complete after (\d+m)?[1-9]\d+s.*$`)
+var slowResource = regexp.MustCompile(`^\S+: (Creation|Destruction|Modifications) complete after (\d+m)?[1-9]\d+s`)
+
+// timedLines keeps a command's output and notes, with the time since start
+// they were printed, the lines of slow resources.
+type timedLines struct {
+	start   time.Time
+	buf     bytes.Buffer
+	partial []byte
+	slow    []string
+}
+
+func (w *timedLines) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := string(w.partial[:i])
+		w.partial = w.partial[i+1:]
+		if slowResource.MatchString(line) {
+			if j := strings.Index(line, " [id="); j > 0 {
+				line = line[:j]
+			}
+			w.slow = append(w.slow, fmt.Sprintf("[at %v] %s", time.Since(w.start).Round(time.Second), line))
+		}
+	}
+}
+
+func (w *timedLines) String() string { return w.buf.String() }
 
 // copyTree copies the Terraform sources of src into dst, leaving out local
 // state, lock files and .terraform directories.
@@ -189,9 +220,8 @@ func copyFile(src, dst string) error {
 // buildFunctions cross-compiles each function the way `make build` does
 // (linux, arch, lambda.norpc, stripped) and zips it as <dir>/<name>.zip. One
 // go build for all of them lets the compiler share work and link in parallel.
-func buildFunctions(t *testing.T, root, dir, arch string, names []string) {
-	t.Helper()
-	start := time.Now()
+// It may run in its own goroutine, so it returns its error.
+func buildFunctions(root, dir, arch string, names []string) error {
 	bins := filepath.Join(dir, "bin") + string(filepath.Separator)
 	args := []string{"build", "-trimpath", "-tags", "lambda.norpc", "-buildvcs=false", "-ldflags", "-s -w", "-o", bins}
 	for _, name := range names {
@@ -201,22 +231,31 @@ func buildFunctions(t *testing.T, root, dir, arch string, names []string) {
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
 	for _, name := range names {
 		code, err := os.ReadFile(filepath.Join(bins, name))
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		writeZip(t, filepath.Join(dir, name+".zip"), code)
+		if err := zipBootstrap(filepath.Join(dir, name+".zip"), code); err != nil {
+			return err
+		}
 	}
-	t.Logf("built %d functions for linux/%s: %v", len(names), arch, time.Since(start).Round(100*time.Millisecond))
+	return nil
 }
 
-// writeZip writes a deployment package holding one executable bootstrap,
-// with a fixed time so equal code gives an equal zip.
+// writeZip writes a deployment package or fails the test.
 func writeZip(t *testing.T, path string, bootstrap []byte) {
 	t.Helper()
+	if err := zipBootstrap(path, bootstrap); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// zipBootstrap writes a deployment package holding one executable
+// bootstrap, with a fixed time so equal code gives an equal zip.
+func zipBootstrap(path string, bootstrap []byte) error {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate, Modified: time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -232,8 +271,9 @@ func writeZip(t *testing.T, path string, bootstrap []byte) {
 		err = os.WriteFile(path, buf.Bytes(), 0o644)
 	}
 	if err != nil {
-		t.Fatalf("zip %s: %v", path, err)
+		return fmt.Errorf("zip %s: %w", path, err)
 	}
+	return nil
 }
 
 // plan is the part of `terraform show -json` output the checks read.

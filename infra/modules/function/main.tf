@@ -22,12 +22,6 @@ locals {
     actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
     resources = ["*"]
   }] : []
-  queue_statements = var.queue == null ? [] : [{
-    sid       = "ConsumeOwnQueue"
-    effect    = "Allow"
-    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
-    resources = [aws_sqs_queue.this[0].arn]
-  }]
   caller_statements = [for i, s in var.policy_statements : {
     sid       = coalesce(s.sid, "Function${i}")
     effect    = s.effect
@@ -35,7 +29,7 @@ locals {
     resources = s.resources
   }]
 
-  statements = concat(local.log_statements, local.xray_statements, local.queue_statements, local.caller_statements)
+  statements = concat(local.log_statements, local.xray_statements, local.caller_statements)
 
   # The alias routes canary_weight of its traffic to the new version only
   # while it is pinned to an older one.
@@ -113,7 +107,10 @@ resource "aws_lambda_function" "this" {
     }
   }
 
-  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+  # Not on the role's policies: creating a function needs only the role, and
+  # Terraform orders resources per block, not per module instance, so one
+  # function's slow queue would hold back every function.
+  depends_on = [aws_cloudwatch_log_group.this]
 }
 
 resource "aws_lambda_alias" "live" {

@@ -23,6 +23,23 @@ resource "aws_sqs_queue" "this" {
   tags = var.tags
 }
 
+# A policy of its own, so the function's main policy does not wait for the
+# queue (SQS takes 25 s to confirm a new queue).
+resource "aws_iam_role_policy" "queue" {
+  count = var.queue == null ? 0 : 1
+  name  = "consume-own-queue"
+  role  = aws_iam_role.this.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "ConsumeOwnQueue"
+      Effect   = "Allow"
+      Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+      Resource = [aws_sqs_queue.this[0].arn]
+    }]
+  })
+}
+
 resource "aws_lambda_event_source_mapping" "queue" {
   count                              = var.queue == null ? 0 : 1
   event_source_arn                   = aws_sqs_queue.this[0].arn
@@ -39,7 +56,8 @@ resource "aws_lambda_event_source_mapping" "queue" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.this]
+  # Lambda checks the role can read the queue when the mapping is created.
+  depends_on = [aws_iam_role_policy.queue]
 }
 
 # EventBridge Scheduler: its own role, allowed to invoke this alias only.
