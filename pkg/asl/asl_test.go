@@ -100,6 +100,42 @@ func TestCompileErrors(t *testing.T) {
 	}
 }
 
+// TestCompileErrorsInStateNameOrder checks that errors come in state-name
+// order whatever the document order (states are compiled in document
+// order), each with its full path, including paths deep in templates and
+// branches, which are built only when an error needs them.
+func TestCompileErrorsInStateNameOrder(t *testing.T) {
+	def := `{"StartAt":"C","States":{
+		"C":{"Type":"Pass","Next":"Nowhere","Parameters":{"deep":{"list":[1,{"x.$":"States.Nope(1)"}]}}},
+		"B":{"Type":"Pass","End":true,"Foo":1,"ResultPath":"$.a[*]"},
+		"A":{"Type":"Parallel","Next":"Gone","Branches":[{"StartAt":"Z","States":{"Z":{"Type":"Pass","Next":"Y"},"Y":{"Type":"Pass","End":true,"Parameters":{"k.$":7}}}}]}}}`
+	_, err := Compile([]byte(def))
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) {
+		t.Fatalf("Compile error = %v, want joined errors", err)
+	}
+	var got []string
+	for _, e := range joined.Unwrap()[1:] {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`States.A.Branches[0].States.Y.Parameters.k.$: the value of a field ending in .$ must be a string path or intrinsic`,
+		`States.B.Foo: field "Foo" is not allowed in a Pass state`,
+		`States.B.ResultPath: "$.a[*]" is not a reference path`,
+		`States.C.Parameters.deep.list[1].x.$: `,
+		`States.A.Next: no state named "Gone"`,
+		`States.C.Next: no state named "Nowhere"`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("errors:\n%s\nwant %d", strings.Join(got, "\n"), len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("error %d = %q, want prefix %q", i, got[i], want[i])
+		}
+	}
+}
+
 func TestContextObject(t *testing.T) {
 	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"id.$":"$$.Execution.Id","name.$":"$$.Execution.Name",
 		"sm.$":"$$.StateMachine.Name","smid.$":"$$.StateMachine.Id","state.$":"$$.State.Name","entered.$":"$$.State.EnteredTime",

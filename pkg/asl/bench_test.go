@@ -75,3 +75,40 @@ func BenchmarkMap10000(b *testing.B) {
 		}
 	}
 }
+
+// chainDefinition builds the shape of test/aslbench's chain: n Pass states
+// with a four-field Parameters template (two paths, two constants) writing
+// alternately at $.r and the nested $.n.r.
+func chainDefinition(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"Comment":"chain","StartAt":"S0","States":{`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		rp := "$.r"
+		if i%2 == 1 {
+			rp = "$.n.r"
+		}
+		fmt.Fprintf(&b, `"S%d":{"Type":"Pass","Parameters":{"x.$":"$.x","i":%d,"prev.$":"$.r.i","k":"constant-S%d"},"ResultPath":%q,`, i, i, i, rp)
+		if i == n-1 {
+			b.WriteString(`"End":true}`)
+		} else {
+			fmt.Fprintf(&b, `"Next":"S%d"}`, i+1)
+		}
+	}
+	b.WriteString(`}}`)
+	return []byte(b.String())
+}
+
+// BenchmarkCompileChain20k is the compile half of `sfn run` on the
+// 20,000-state chain test/aslbench races against aws-local-stepfunctions.
+func BenchmarkCompileChain20k(b *testing.B) {
+	def := chainDefinition(20000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compile(def); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -83,8 +83,8 @@ type choiceRule struct {
 	nextName string
 }
 
-func (c *compiler) choiceState(sp string, st *state, def map[string]any) {
-	rules, ok := def["Choices"].([]any)
+func (c *compiler) choiceState(sp string, st *state, def fields) {
+	rules, ok := def.at("Choices").([]any)
 	if !ok || len(rules) == 0 {
 		c.errf(sp+".Choices", "Choices must be a non-empty array")
 		return
@@ -101,16 +101,16 @@ func (c *compiler) choiceState(sp string, st *state, def map[string]any) {
 			st.choices = append(st.choices, rule)
 		}
 	}
-	if d, ok := def["Default"]; ok {
+	if d, ok := def.get("Default"); ok {
 		if _, ok := d.(string); !ok {
 			c.errf(sp+".Default", "Default must be a state name")
 		}
 	}
 }
 
-func (c *compiler) choiceRule(rp string, m map[string]any, top bool) *choiceRule {
+func (c *compiler) choiceRule(rp string, m fields, top bool) *choiceRule {
 	r := &choiceRule{}
-	if next, ok := m["Next"]; ok {
+	if next, ok := m.get("Next"); ok {
 		if !top {
 			c.errf(rp+".Next", "nested Choice rules cannot have Next")
 		}
@@ -123,7 +123,8 @@ func (c *compiler) choiceRule(rp string, m map[string]any, top bool) *choiceRule
 		c.errf(rp, "a Choice rule needs Next")
 	}
 	n := 0
-	for k, v := range m {
+	for _, mem := range m {
+		k, v := mem.Key, mem.Value
 		switch k {
 		case "Next", "Comment", "Variable":
 			continue
@@ -186,14 +187,14 @@ func (c *compiler) choiceRule(rp string, m map[string]any, top bool) *choiceRule
 		return nil
 	}
 	if r.op == opCompare {
-		v, ok := m["Variable"].(string)
+		v, ok := m.at("Variable").(string)
 		if !ok {
 			c.errf(rp+".Variable", "a comparison needs a Variable path")
 			return nil
 		}
 		r.varSrc = v
 		r.variable, r.varCtx = c.choicePath(rp+".Variable", v)
-	} else if _, ok := m["Variable"]; ok {
+	} else if _, ok := m.get("Variable"); ok {
 		c.errf(rp+".Variable", "Variable is not allowed with And/Or/Not")
 	}
 	return r
@@ -205,7 +206,7 @@ func (c *compiler) choicePath(path, s string) (*jsonpath.Path, bool) {
 	if ctx {
 		src = s[1:]
 	}
-	p, err := jsonpath.Compile(src)
+	p, err := c.compilePath(src)
 	if err != nil {
 		c.errf(path, "%v", err)
 		return nil, ctx

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -105,6 +106,7 @@ type state struct {
 	// flow is the state's query language: how input becomes arguments and
 	// a result becomes output (JSONPath today; JSONata would be another).
 	flow                              dataFlow
+	jsonPath                          jsonPathFlow // flow of JSONPath states, kept here to save an allocation
 	inputPath, outputPath, resultPath pathField
 	parameters                        *template
 	resultSelector                    *template
@@ -117,21 +119,36 @@ type state struct {
 	choices     []*choiceRule
 	defaultNext *state
 
-	// Wait
+	// Parallel
+	branches []*machine
+
+	// The fields of the other types, allocated for states of that type
+	// only, so a state costs a Pass chain little memory (and the
+	// collector little scanning). Their fields are promoted: st.resource
+	// reads st.taskSpec.resource.
+	*waitSpec
+	*failSpec
+	*taskSpec
+	*mapSpec
+}
+
+type waitSpec struct {
 	waitSeconds      float64
 	hasWaitSeconds   bool
 	waitTimestamp    time.Time
 	hasWaitTimestamp bool
 	secondsPath      *jsonpath.Path
 	timestampPath    *jsonpath.Path
+}
 
-	// Fail
+type failSpec struct {
 	errorName, cause   string
 	hasError, hasCause bool
 	errorExpr          *valueExpr
 	causeExpr          *valueExpr
+}
 
-	// Task
+type taskSpec struct {
 	resource         string
 	res              resource
 	timeoutSeconds   float64
@@ -141,11 +158,9 @@ type state struct {
 	hasTimeout       bool
 	hasHeartbeat     bool
 	credentials      any
+}
 
-	// Parallel
-	branches []*machine
-
-	// Map
+type mapSpec struct {
 	itemsPath          pathField
 	itemSelector       *template
 	processor          *machine
@@ -210,8 +225,9 @@ func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 		o(&cfg)
 	}
 	// Decoded in document order: payload templates and Pass results build
-	// objects in the order they are written, as AWS does.
-	doc, err := jsonv.Decode(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")))
+	// objects in the order they are written, as AWS does. DecodeString
+	// shares the text's memory, which the machine keeps anyway.
+	doc, err := jsonv.DecodeString(string(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))))
 	if err != nil {
 		return nil, fmt.Errorf("%w: not JSON: %w", ErrInvalidDefinition, err)
 	}
@@ -219,15 +235,15 @@ func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: the definition must be a JSON object", ErrInvalidDefinition)
 	}
-	c := &compiler{paths: &pathCache{}}
+	c := &compiler{paths: &pathCache{}, compiled: map[string]*jsonpath.Path{}}
 	sm := &StateMachine{raw: append([]byte(nil), raw...), paths: c.paths}
-	if s, ok := top["Comment"].(string); ok {
+	if s, ok := top.at("Comment").(string); ok {
 		sm.comment = s
 	}
-	if ql, ok := top["QueryLanguage"]; ok && ql != "JSONPath" {
+	if ql, ok := top.get("QueryLanguage"); ok && ql != "JSONPath" {
 		c.errf("QueryLanguage", "query language %v is not supported (only JSONPath)", ql)
 	}
-	if v, ok := top["TimeoutSeconds"]; ok {
+	if v, ok := top.get("TimeoutSeconds"); ok {
 		n, ok := c.posInt("TimeoutSeconds", v)
 		if ok {
 			sm.timeoutSeconds = n
@@ -243,10 +259,27 @@ func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 type compiler struct {
 	paths *pathCache
 	errs  []error
+	// compiled memoises jsonpath.Compile: a definition repeats the same
+	// few paths ("$.x", "$.result") over and over, and a compiled path is
+	// immutable, so states share one.
+	compiled map[string]*jsonpath.Path
 }
 
 func (c *compiler) errf(path, format string, args ...any) {
 	c.errs = append(c.errs, &DefinitionError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// compilePath is jsonpath.Compile through the compiler's memo.
+func (c *compiler) compilePath(src string) (*jsonpath.Path, error) {
+	if p, ok := c.compiled[src]; ok {
+		return p, nil
+	}
+	p, err := jsonpath.Compile(src)
+	if err != nil {
+		return nil, err
+	}
+	c.compiled[src] = p
+	return p, nil
 }
 
 func join(prefix, field string) string {
@@ -256,65 +289,99 @@ func join(prefix, field string) string {
 	return prefix + "." + field
 }
 
-func (c *compiler) machine(prefix string, def map[string]any) *machine {
-	m := &machine{states: map[string]*state{}}
-	statesRaw, ok := asMap(def["States"])
+// errSpan is the errors one state produced, c.errs[from:to].
+type errSpan struct {
+	name     string
+	from, to int
+}
+
+// sortErrs puts the errors of spans, which follow each other from
+// spans[0].from on, in state-name order: states are compiled in document
+// order, and errors have always been reported by state name, whatever the
+// order of the document.
+func (c *compiler) sortErrs(spans []errSpan) {
+	if len(spans) < 2 {
+		return
+	}
+	start := spans[0].from
+	tail := slices.Clone(c.errs[start:])
+	slices.SortStableFunc(spans, func(a, b errSpan) int { return strings.Compare(a.name, b.name) })
+	out := c.errs[:start]
+	for _, s := range spans {
+		out = append(out, tail[s.from-start:s.to-start]...)
+	}
+	c.errs = out
+}
+
+func (c *compiler) machine(prefix string, def fields) *machine {
+	statesRaw, ok := asMap(def.at("States"))
 	if !ok {
 		c.errf(join(prefix, "States"), "States must be an object of states")
-		return m
+		return &machine{states: map[string]*state{}}
 	}
+	m := &machine{states: make(map[string]*state, len(statesRaw))}
 	if len(statesRaw) == 0 {
 		c.errf(join(prefix, "States"), "States must not be empty")
 	}
-	names := make([]string, 0, len(statesRaw))
-	for n := range statesRaw {
-		names = append(names, n)
+	sp := func(n string) string { return where{base: prefix}.add("States").add(n).String() }
+	var spans []errSpan
+	for _, mem := range statesRaw {
+		n := mem.Key
+		before := len(c.errs)
+		if sdef, ok := asMap(mem.Value); !ok {
+			c.errf(sp(n), "a state must be an object")
+		} else {
+			if len(n) > 80 {
+				c.errf(sp(n), "state names must be at most 80 characters")
+			}
+			if st := c.state(prefix, n, sdef); st != nil {
+				m.states[n] = st
+			}
+		}
+		if len(c.errs) > before {
+			spans = append(spans, errSpan{n, before, len(c.errs)})
+		}
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		sdef, ok := asMap(statesRaw[n])
-		sp := join(prefix, "States."+n)
-		if !ok {
-			c.errf(sp, "a state must be an object")
-			continue
-		}
-		if len(n) > 80 {
-			c.errf(sp, "state names must be at most 80 characters")
-		}
-		if st := c.state(sp, n, sdef); st != nil {
-			m.states[n] = st
-		}
-	}
+	c.sortErrs(spans)
 	// Resolve transitions inside this machine only: Next cannot leave a
 	// branch or processor.
-	resolve := func(path, name string) *state {
+	resolve := func(path where, name string) *state {
 		st, ok := m.states[name]
 		if !ok {
-			c.errf(path, "no state named %q", name)
+			c.errf(path.String(), "no state named %q", name)
 		}
 		return st
 	}
-	for _, n := range names {
+	spans = spans[:0]
+	for _, mem := range statesRaw {
+		n := mem.Key
 		st := m.states[n]
 		if st == nil {
 			continue
 		}
-		sp := join(prefix, "States."+n)
+		before := len(c.errs)
+		w := where{base: prefix}.add("States").add(n)
 		if st.nextName != "" {
-			st.next = resolve(sp+".Next", st.nextName)
+			st.next = resolve(w.add("Next"), st.nextName)
 		}
 		for i := range st.catch {
-			st.catch[i].next = resolve(fmt.Sprintf("%s.Catch[%d].Next", sp, i), st.catch[i].nextName)
+			st.catch[i].next = resolve(fixed(fmt.Sprintf("%s.Catch[%d].Next", w, i)), st.catch[i].nextName)
 		}
 		for i, r := range st.choices {
-			r.next = resolve(fmt.Sprintf("%s.Choices[%d].Next", sp, i), r.nextName)
+			r.next = resolve(fixed(fmt.Sprintf("%s.Choices[%d].Next", w, i)), r.nextName)
 		}
-		sdef, _ := asMap(statesRaw[n])
-		if dn, ok := sdef["Default"].(string); ok && st.kind == kindChoice {
-			st.defaultNext = resolve(sp+".Default", dn)
+		if st.kind == kindChoice {
+			sdef, _ := asMap(mem.Value)
+			if dn, ok := sdef.at("Default").(string); ok {
+				st.defaultNext = resolve(w.add("Default"), dn)
+			}
+		}
+		if len(c.errs) > before {
+			spans = append(spans, errSpan{n, before, len(c.errs)})
 		}
 	}
-	start, ok := def["StartAt"].(string)
+	c.sortErrs(spans)
+	start, ok := def.at("StartAt").(string)
 	if !ok {
 		c.errf(join(prefix, "StartAt"), "StartAt must name a state")
 	} else {
@@ -326,7 +393,7 @@ func (c *compiler) machine(prefix string, def map[string]any) *machine {
 	return m
 }
 
-// allowed fields per state type (beyond Type and Comment).
+// allowed fields per state type (beyond Type, Comment and QueryLanguage).
 var allowedFields = map[stateKind][]string{
 	kindPass:     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "Result"},
 	kindTask:     {"Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Retry", "Catch", "Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Credentials"},
@@ -341,80 +408,104 @@ var allowedFields = map[stateKind][]string{
 		"ResultWriter", "Label"},
 }
 
-func (c *compiler) state(sp, name string, def map[string]any) *state {
-	typ, _ := def["Type"].(string)
+// fieldKinds is allowedFields turned around, computed once: for each field,
+// a bit per state kind that allows it, so checking a state's fields costs a
+// lookup per field and no per-state set.
+var fieldKinds = func() map[string]uint16 {
+	all := uint16(0)
+	out := map[string]uint16{}
+	for k, fs := range allowedFields {
+		all |= 1 << k
+		for _, f := range fs {
+			out[f] |= 1 << k
+		}
+	}
+	for _, f := range []string{"Type", "Comment", "QueryLanguage"} {
+		out[f] = all
+	}
+	return out
+}()
+
+func (c *compiler) state(prefix, name string, def fields) *state {
+	w := where{base: prefix}.add("States").add(name)
+	sp := w.String
+	at := w.add
+	typ, _ := def.at("Type").(string)
 	kind, ok := kindNames[typ]
 	if !ok {
-		c.errf(sp+".Type", "unknown state type %q", def["Type"])
+		c.errf(sp()+".Type", "unknown state type %q", def.at("Type"))
 		return nil
 	}
 	st := &state{name: name, kind: kind}
-	allowed := map[string]bool{"Type": true, "Comment": true, "QueryLanguage": true}
-	for _, f := range allowedFields[kind] {
-		allowed[f] = true
-	}
-	for f := range def {
-		if !allowed[f] {
-			c.errf(sp+"."+f, "field %q is not allowed in a %s state", f, typ)
+	for _, mem := range def {
+		if fieldKinds[mem.Key]&(1<<kind) == 0 {
+			c.errf(sp()+"."+mem.Key, "field %q is not allowed in a %s state", mem.Key, typ)
 		}
 	}
-	if ql, ok := def["QueryLanguage"]; ok && ql != "JSONPath" {
-		c.errf(sp+".QueryLanguage", "query language %v is not supported (only JSONPath)", ql)
+	if ql, ok := def.get("QueryLanguage"); ok && ql != "JSONPath" {
+		c.errf(sp()+".QueryLanguage", "query language %v is not supported (only JSONPath)", ql)
 	}
 
 	// Transitions.
 	switch kind {
 	case kindChoice, kindSucceed, kindFail:
 	default:
-		next, hasNext := def["Next"]
-		end, _ := def["End"].(bool)
+		next, hasNext := def.get("Next")
+		end, _ := def.at("End").(bool)
 		switch {
 		case hasNext && end:
-			c.errf(sp, "a state cannot have both Next and End")
+			c.errf(sp(), "a state cannot have both Next and End")
 		case hasNext:
 			s, ok := next.(string)
 			if !ok || s == "" {
-				c.errf(sp+".Next", "Next must be a state name")
+				c.errf(sp()+".Next", "Next must be a state name")
 			}
 			st.nextName = s
 		case end:
 			st.end = true
 		default:
-			c.errf(sp, "a %s state needs Next or End", typ)
+			c.errf(sp(), "a %s state needs Next or End", typ)
 		}
 	}
 
-	st.inputPath = c.pathField(sp+".InputPath", def, "InputPath", false)
-	st.outputPath = c.pathField(sp+".OutputPath", def, "OutputPath", false)
-	st.resultPath = c.pathField(sp+".ResultPath", def, "ResultPath", true)
-	if v, ok := def["Parameters"]; ok {
-		st.parameters = c.template(sp+".Parameters", v)
+	st.inputPath = c.pathField(at("InputPath"), def, "InputPath", false)
+	st.outputPath = c.pathField(at("OutputPath"), def, "OutputPath", false)
+	st.resultPath = c.pathField(at("ResultPath"), def, "ResultPath", true)
+	if v, ok := def.get("Parameters"); ok {
+		st.parameters = c.template(at("Parameters"), v)
 	}
-	if v, ok := def["ResultSelector"]; ok {
-		st.resultSelector = c.template(sp+".ResultSelector", v)
+	if v, ok := def.get("ResultSelector"); ok {
+		st.resultSelector = c.template(at("ResultSelector"), v)
 	}
-	if v, ok := def["Result"]; ok {
+	if v, ok := def.get("Result"); ok {
 		st.result, st.hasResult = v, true
 	}
-	st.retry = c.retriers(sp+".Retry", def["Retry"])
-	st.catch = c.catchers(sp+".Catch", def["Catch"])
+	if v := def.at("Retry"); v != nil {
+		st.retry = c.retriers(sp()+".Retry", v)
+	}
+	if v := def.at("Catch"); v != nil {
+		st.catch = c.catchers(sp()+".Catch", v)
+	}
 
 	switch kind {
 	case kindChoice:
-		c.choiceState(sp, st, def)
+		c.choiceState(sp(), st, def)
 	case kindWait:
-		c.waitState(sp, st, def)
+		st.waitSpec = &waitSpec{}
+		c.waitState(sp(), st, def)
 	case kindFail:
-		c.failState(sp, st, def)
+		st.failSpec = &failSpec{}
+		c.failState(sp(), st, def)
 	case kindTask:
-		c.taskState(sp, st, def)
+		st.taskSpec = &taskSpec{}
+		c.taskState(sp(), st, def)
 	case kindParallel:
-		branches, ok := def["Branches"].([]any)
+		branches, ok := def.at("Branches").([]any)
 		if !ok || len(branches) == 0 {
-			c.errf(sp+".Branches", "Branches must be a non-empty array")
+			c.errf(sp()+".Branches", "Branches must be a non-empty array")
 		}
 		for i, b := range branches {
-			bp := fmt.Sprintf("%s.Branches[%d]", sp, i)
+			bp := fmt.Sprintf("%s.Branches[%d]", sp(), i)
 			bm, ok := asMap(b)
 			if !ok {
 				c.errf(bp, "a branch must be an object")
@@ -423,15 +514,52 @@ func (c *compiler) state(sp, name string, def map[string]any) *state {
 			st.branches = append(st.branches, c.machine(bp, bm))
 		}
 	case kindMap:
-		c.mapState(sp, st, def)
+		st.mapSpec = &mapSpec{}
+		c.mapState(sp(), st, def)
 	}
-	st.flow = &jsonPathFlow{inputPath: st.inputPath, outputPath: st.outputPath, resultPath: st.resultPath,
+	st.jsonPath = jsonPathFlow{inputPath: st.inputPath, outputPath: st.outputPath, resultPath: st.resultPath,
 		parameters: st.parameters, resultSelector: st.resultSelector}
+	st.flow = &st.jsonPath
 	return st
 }
 
-func (c *compiler) pathField(path string, def map[string]any, field string, reference bool) pathField {
-	v, ok := def[field]
+// where locates an element of a definition for error messages: base, then
+// up to maxParts more names joined by dots. String builds the path, which
+// only an error needs, so compiling a valid definition builds none.
+type where struct {
+	base  string
+	parts [maxParts]string
+	n     int
+}
+
+const maxParts = 4
+
+// fixed is the location of an element whose path is already built.
+func fixed(path string) where { return where{base: path} }
+
+// add returns the location of part inside w.
+func (w where) add(part string) where {
+	if w.n == maxParts {
+		w = where{base: w.String()}
+	}
+	w.parts[w.n] = part
+	w.n++
+	return w
+}
+
+// String returns the path, as "States.A.Parameters.x".
+func (w where) String() string {
+	s := w.base
+	for _, p := range w.parts[:w.n] {
+		s = join(s, p)
+	}
+	return s
+}
+
+// pathField compiles an InputPath, OutputPath, ResultPath or ItemsPath at
+// path.
+func (c *compiler) pathField(path where, def fields, field string, reference bool) pathField {
+	v, ok := def.get(field)
 	if !ok {
 		return pathField{}
 	}
@@ -440,16 +568,16 @@ func (c *compiler) pathField(path string, def map[string]any, field string, refe
 	}
 	s, ok := v.(string)
 	if !ok {
-		c.errf(path, "must be a string path or null")
+		c.errf(path.String(), "must be a string path or null")
 		return pathField{}
 	}
-	p, err := jsonpath.Compile(s)
+	p, err := c.compilePath(s)
 	if err != nil {
-		c.errf(path, "%v", err)
+		c.errf(path.String(), "%v", err)
 		return pathField{}
 	}
 	if reference && !p.IsReference() {
-		c.errf(path, "%q is not a reference path", s)
+		c.errf(path.String(), "%q is not a reference path", s)
 	}
 	if p.IsRoot() {
 		return pathField{}
@@ -467,7 +595,7 @@ func (c *compiler) refPath(path string, v any) *jsonpath.Path {
 		c.errf(path, "context paths are not allowed here")
 		return nil
 	}
-	p, err := jsonpath.Compile(s)
+	p, err := c.compilePath(s)
 	if err != nil {
 		c.errf(path, "%v", err)
 		return nil
@@ -531,11 +659,12 @@ func (c *compiler) retriers(path string, v any) []retrier {
 			continue
 		}
 		r := retrier{intervalSeconds: 1, maxAttempts: 3, backoffRate: 2}
-		r.errorEquals = c.errorEquals(rp+".ErrorEquals", m["ErrorEquals"])
+		r.errorEquals = c.errorEquals(rp+".ErrorEquals", m.at("ErrorEquals"))
 		if containsAll(r.errorEquals) && i != len(list)-1 {
 			c.errf(rp, "a retrier with States.ALL must be the last one")
 		}
-		for k, val := range m {
+		for _, mem := range m {
+			k, val := mem.Key, mem.Value
 			switch k {
 			case "ErrorEquals", "Comment":
 			case "IntervalSeconds":
@@ -606,17 +735,18 @@ func (c *compiler) catchers(path string, v any) []catcher {
 			c.errf(cp, "a catcher must be an object")
 			continue
 		}
-		ct := catcher{errorEquals: c.errorEquals(cp+".ErrorEquals", m["ErrorEquals"])}
+		ct := catcher{errorEquals: c.errorEquals(cp+".ErrorEquals", m.at("ErrorEquals"))}
 		if containsAll(ct.errorEquals) && i != len(list)-1 {
 			c.errf(cp, "a catcher with States.ALL must be the last one")
 		}
-		if s, ok := m["Next"].(string); ok {
+		if s, ok := m.at("Next").(string); ok {
 			ct.nextName = s
 		} else {
 			c.errf(cp+".Next", "a catcher needs Next")
 		}
-		ct.resultPath = c.pathField(cp+".ResultPath", m, "ResultPath", true)
-		for k := range m {
+		ct.resultPath = c.pathField(fixed(cp+".ResultPath"), m, "ResultPath", true)
+		for _, mem := range m {
+			k := mem.Key
 			switch k {
 			case "ErrorEquals", "Next", "ResultPath", "Comment":
 			default:
@@ -628,15 +758,15 @@ func (c *compiler) catchers(path string, v any) []catcher {
 	return out
 }
 
-func (c *compiler) waitState(sp string, st *state, def map[string]any) {
+func (c *compiler) waitState(sp string, st *state, def fields) {
 	n := 0
-	if v, ok := def["Seconds"]; ok {
+	if v, ok := def.get("Seconds"); ok {
 		n++
 		if s, ok := c.posInt(sp+".Seconds", v); ok {
 			st.waitSeconds, st.hasWaitSeconds = float64(s), true
 		}
 	}
-	if v, ok := def["Timestamp"]; ok {
+	if v, ok := def.get("Timestamp"); ok {
 		n++
 		s, _ := v.(string)
 		t, ok := parseTimestamp(s)
@@ -645,11 +775,11 @@ func (c *compiler) waitState(sp string, st *state, def map[string]any) {
 		}
 		st.waitTimestamp, st.hasWaitTimestamp = t, true
 	}
-	if v, ok := def["SecondsPath"]; ok {
+	if v, ok := def.get("SecondsPath"); ok {
 		n++
 		st.secondsPath = c.refPath(sp+".SecondsPath", v)
 	}
-	if v, ok := def["TimestampPath"]; ok {
+	if v, ok := def.get("TimestampPath"); ok {
 		n++
 		st.timestampPath = c.refPath(sp+".TimestampPath", v)
 	}
@@ -658,28 +788,28 @@ func (c *compiler) waitState(sp string, st *state, def map[string]any) {
 	}
 }
 
-func (c *compiler) failState(sp string, st *state, def map[string]any) {
-	if v, ok := def["Error"]; ok {
+func (c *compiler) failState(sp string, st *state, def fields) {
+	if v, ok := def.get("Error"); ok {
 		s, ok := v.(string)
 		if !ok {
 			c.errf(sp+".Error", "must be a string")
 		}
 		st.errorName, st.hasError = s, true
 	}
-	if v, ok := def["Cause"]; ok {
+	if v, ok := def.get("Cause"); ok {
 		s, ok := v.(string)
 		if !ok {
 			c.errf(sp+".Cause", "must be a string")
 		}
 		st.cause, st.hasCause = s, true
 	}
-	if v, ok := def["ErrorPath"]; ok {
+	if v, ok := def.get("ErrorPath"); ok {
 		if st.hasError {
 			c.errf(sp, "Error and ErrorPath are exclusive")
 		}
 		st.errorExpr = c.valueExpr(sp+".ErrorPath", "ErrorPath", v)
 	}
-	if v, ok := def["CausePath"]; ok {
+	if v, ok := def.get("CausePath"); ok {
 		if st.hasCause {
 			c.errf(sp, "Cause and CausePath are exclusive")
 		}
@@ -687,14 +817,14 @@ func (c *compiler) failState(sp string, st *state, def map[string]any) {
 	}
 }
 
-func (c *compiler) taskState(sp string, st *state, def map[string]any) {
-	r, ok := def["Resource"].(string)
+func (c *compiler) taskState(sp string, st *state, def fields) {
+	r, ok := def.at("Resource").(string)
 	if !ok || r == "" {
 		c.errf(sp+".Resource", "a Task needs a Resource ARN")
 	}
 	st.resource = r
 	st.res = parseResource(r)
-	if v, ok := def["TimeoutSeconds"]; ok {
+	if v, ok := def.get("TimeoutSeconds"); ok {
 		if n, ok := c.posInt(sp+".TimeoutSeconds", v); ok {
 			if n < 1 {
 				c.errf(sp+".TimeoutSeconds", "must be positive")
@@ -702,7 +832,7 @@ func (c *compiler) taskState(sp string, st *state, def map[string]any) {
 			st.timeoutSeconds, st.hasTimeout = float64(n), true
 		}
 	}
-	if v, ok := def["HeartbeatSeconds"]; ok {
+	if v, ok := def.get("HeartbeatSeconds"); ok {
 		if n, ok := c.posInt(sp+".HeartbeatSeconds", v); ok {
 			if n < 1 {
 				c.errf(sp+".HeartbeatSeconds", "must be positive")
@@ -713,61 +843,61 @@ func (c *compiler) taskState(sp string, st *state, def map[string]any) {
 	if st.hasTimeout && st.hasHeartbeat && st.heartbeatSeconds >= st.timeoutSeconds {
 		c.errf(sp+".HeartbeatSeconds", "must be smaller than TimeoutSeconds")
 	}
-	if v, ok := def["TimeoutSecondsPath"]; ok {
+	if v, ok := def.get("TimeoutSecondsPath"); ok {
 		if st.hasTimeout {
 			c.errf(sp, "TimeoutSeconds and TimeoutSecondsPath are exclusive")
 		}
 		st.timeoutPath = c.refPath(sp+".TimeoutSecondsPath", v)
 	}
-	if v, ok := def["HeartbeatSecondsPath"]; ok {
+	if v, ok := def.get("HeartbeatSecondsPath"); ok {
 		if st.hasHeartbeat {
 			c.errf(sp, "HeartbeatSeconds and HeartbeatSecondsPath are exclusive")
 		}
 		st.heartbeatPath = c.refPath(sp+".HeartbeatSecondsPath", v)
 	}
-	st.credentials = def["Credentials"]
+	st.credentials = def.at("Credentials")
 }
 
-func (c *compiler) mapState(sp string, st *state, def map[string]any) {
-	st.itemsPath = c.pathField(sp+".ItemsPath", def, "ItemsPath", false)
-	if v, ok := def["ItemSelector"]; ok {
+func (c *compiler) mapState(sp string, st *state, def fields) {
+	st.itemsPath = c.pathField(fixed(sp+".ItemsPath"), def, "ItemsPath", false)
+	if v, ok := def.get("ItemSelector"); ok {
 		if st.parameters != nil {
 			c.errf(sp, "ItemSelector and Parameters are exclusive")
 		}
-		st.itemSelector = c.template(sp+".ItemSelector", v)
+		st.itemSelector = c.template(fixed(sp+".ItemSelector"), v)
 	} else if st.parameters != nil {
 		// Legacy form: Parameters of a Map state select each item.
 		st.itemSelector, st.parameters = st.parameters, nil
 	}
-	proc, hasProc := asMap(def["ItemProcessor"])
-	iter, hasIter := asMap(def["Iterator"])
+	proc, hasProc := asMap(def.at("ItemProcessor"))
+	iter, hasIter := asMap(def.at("Iterator"))
 	switch {
 	case hasProc && hasIter:
 		c.errf(sp, "ItemProcessor and Iterator are exclusive")
 	case hasProc:
 		st.processor = c.machine(sp+".ItemProcessor", proc)
-		if pc, ok := asMap(proc["ProcessorConfig"]); ok {
-			st.processorMode, _ = pc["Mode"].(string)
+		if pc, ok := asMap(proc.at("ProcessorConfig")); ok {
+			st.processorMode, _ = pc.at("Mode").(string)
 		}
 	case hasIter:
 		st.processor = c.machine(sp+".Iterator", iter)
 	default:
 		c.errf(sp, "a Map state needs ItemProcessor (or Iterator)")
 	}
-	if v, ok := def["MaxConcurrency"]; ok {
+	if v, ok := def.get("MaxConcurrency"); ok {
 		if n, ok := c.posInt(sp+".MaxConcurrency", v); ok {
 			st.maxConcurrency = n
 		}
 	}
-	if v, ok := def["MaxConcurrencyPath"]; ok {
+	if v, ok := def.get("MaxConcurrencyPath"); ok {
 		st.maxConcurrencyPath = c.refPath(sp+".MaxConcurrencyPath", v)
 	}
-	if v, ok := def["ToleratedFailureCount"]; ok {
+	if v, ok := def.get("ToleratedFailureCount"); ok {
 		if n, ok := c.posInt(sp+".ToleratedFailureCount", v); ok {
 			st.toleratedCount, st.hasToleratedCount = float64(n), true
 		}
 	}
-	if v, ok := def["ToleratedFailurePercentage"]; ok {
+	if v, ok := def.get("ToleratedFailurePercentage"); ok {
 		if f, ok := c.number(sp+".ToleratedFailurePercentage", v); ok {
 			if f < 0 || f > 100 {
 				c.errf(sp+".ToleratedFailurePercentage", "must be between 0 and 100")
@@ -775,20 +905,20 @@ func (c *compiler) mapState(sp string, st *state, def map[string]any) {
 			st.toleratedPercent, st.hasToleratedPct = f, true
 		}
 	}
-	if v, ok := def["ToleratedFailureCountPath"]; ok {
+	if v, ok := def.get("ToleratedFailureCountPath"); ok {
 		st.toleratedCountPath = c.refPath(sp+".ToleratedFailureCountPath", v)
 	}
-	if v, ok := def["ToleratedFailurePercentagePath"]; ok {
+	if v, ok := def.get("ToleratedFailurePercentagePath"); ok {
 		st.toleratedPctPath = c.refPath(sp+".ToleratedFailurePercentagePath", v)
 	}
-	if v, ok := def["ItemReader"]; ok {
+	if v, ok := def.get("ItemReader"); ok {
 		st.reader = c.itemReader(sp+".ItemReader", v)
 	}
-	if v, ok := def["ItemBatcher"]; ok {
+	if v, ok := def.get("ItemBatcher"); ok {
 		st.batcher = c.batcher(sp+".ItemBatcher", v)
 	}
-	st.resultWriter = def["ResultWriter"]
-	st.label, _ = def["Label"].(string)
+	st.resultWriter = def.at("ResultWriter")
+	st.label, _ = def.at("Label").(string)
 }
 
 // parseTimestamp accepts the RFC 3339 forms AWS accepts (upper-case T and Z,
@@ -840,7 +970,8 @@ func (c *compiler) batcher(path string, v any) *batcher {
 		return nil
 	}
 	b := &batcher{}
-	for k, val := range m {
+	for _, mem := range m {
+		k, val := mem.Key, mem.Value
 		switch k {
 		case "MaxItemsPerBatch":
 			b.maxItems, _ = c.posInt(path+"."+k, val)
@@ -851,7 +982,7 @@ func (c *compiler) batcher(path string, v any) *batcher {
 		case "MaxInputBytesPerBatchPath":
 			b.maxBytesPath = c.refPath(path+"."+k, val)
 		case "BatchInput":
-			b.batchInput = c.template(path+"."+k, val)
+			b.batchInput = c.template(fixed(path+"."+k), val)
 		default:
 			c.errf(path+"."+k, "field %q is not allowed in ItemBatcher", k)
 		}
@@ -859,19 +990,38 @@ func (c *compiler) batcher(path string, v any) *batcher {
 	return b
 }
 
-// asMap gives the compiler a keyed view of a definition object. Only the
-// view is a map: the member values stay ordered values, so the templates and
-// literals below keep their document order.
-func asMap(v any) (map[string]any, bool) {
+// fields is the compiler's view of a definition object: its members in
+// document order (keys unique), looked up by a linear scan, which for the
+// handful of fields of a state or rule beats building a map.
+type fields []jsonv.Member
+
+// get returns the value of field k and whether there is one.
+func (f fields) get(k string) (any, bool) {
+	for i := range f {
+		if f[i].Key == k {
+			return f[i].Value, true
+		}
+	}
+	return nil, false
+}
+
+// at returns the value of field k, nil when there is none.
+func (f fields) at(k string) any {
+	v, _ := f.get(k)
+	return v
+}
+
+// asMap gives the compiler a view of a definition object. The member
+// values stay ordered values, so the templates and literals keep their
+// document order. A plain map (from callers building definitions in Go)
+// is viewed with its keys sorted.
+func asMap(v any) (fields, bool) {
 	switch t := v.(type) {
 	case *jsonv.Object:
-		m := make(map[string]any, t.Len())
-		for _, mem := range t.Members() {
-			m[mem.Key] = mem.Value
-		}
-		return m, true
+		return fields(t.Members()), true
 	case map[string]any:
-		return t, true
+		o, _ := jsonv.FromAny(t).(*jsonv.Object)
+		return fields(o.Members()), true
 	}
 	return nil, false
 }

@@ -15,7 +15,7 @@ import (
 // ItemSelector): keys ending in ".$" are resolved against the input or the
 // context object, everything else is literal.
 type template struct {
-	root *tnode
+	root tnode
 }
 
 type tnodeKind uint8
@@ -36,34 +36,36 @@ type tnode struct {
 	src   string
 	path  *jsonpath.Path
 	expr  *intrinsic.Expr
-	keys  []string
-	vals  []*tnode
+	key   string  // in an object: the member's key in the output
+	vals  []tnode // members of an object, elements of an array
 }
 
-func (c *compiler) template(path string, v any) *template {
+// template compiles a payload template at path.
+func (c *compiler) template(path where, v any) *template {
 	return &template{root: c.tnode(path, "", v)}
 }
 
-func (c *compiler) tnode(path, field string, v any) *tnode {
+func (c *compiler) tnode(path where, field string, v any) tnode {
 	switch t := v.(type) {
 	case *jsonv.Object:
 		// Template order is the order of the object built from it.
-		n := &tnode{kind: tObject}
+		members := t.Members()
+		n := tnode{kind: tObject, vals: make([]tnode, 0, len(members))}
 		dynamic := false
-		for _, mem := range t.Members() {
+		for _, mem := range members {
 			k, val := mem.Key, mem.Value
-			kp := path + "." + k
+			kp := path.add(k)
 			if strings.HasSuffix(k, ".$") {
 				s, ok := val.(string)
 				if !ok {
-					c.errf(kp, "the value of a field ending in .$ must be a string path or intrinsic")
+					c.errf(kp.String(), "the value of a field ending in .$ must be a string path or intrinsic")
 					continue
 				}
-				child := c.valueNode(kp, k, s)
-				if child == nil {
+				child, ok := c.valueNode(kp, k, s)
+				if !ok {
 					continue
 				}
-				n.keys = append(n.keys, strings.TrimSuffix(k, ".$"))
+				child.key = k[:len(k)-2]
 				n.vals = append(n.vals, child)
 				dynamic = true
 				continue
@@ -72,57 +74,57 @@ func (c *compiler) tnode(path, field string, v any) *tnode {
 			if child.kind != tLiteral {
 				dynamic = true
 			}
-			n.keys = append(n.keys, k)
+			child.key = k
 			n.vals = append(n.vals, child)
 		}
 		if !dynamic {
-			return &tnode{kind: tLiteral, lit: v}
+			return tnode{kind: tLiteral, lit: v}
 		}
 		return n
 	case []any:
-		n := &tnode{kind: tArray}
+		n := tnode{kind: tArray, vals: make([]tnode, 0, len(t))}
 		dynamic := false
 		for i, e := range t {
-			child := c.tnode(fmt.Sprintf("%s[%d]", path, i), field, e)
+			child := c.tnode(fixed(fmt.Sprintf("%s[%d]", path, i)), field, e)
 			if child.kind != tLiteral {
 				dynamic = true
 			}
 			n.vals = append(n.vals, child)
 		}
 		if !dynamic {
-			return &tnode{kind: tLiteral, lit: v}
+			return tnode{kind: tLiteral, lit: v}
 		}
 		return n
 	}
-	return &tnode{kind: tLiteral, lit: v}
+	return tnode{kind: tLiteral, lit: v}
 }
 
 // valueNode compiles the string value of a "key.$" field.
-func (c *compiler) valueNode(path, field, s string) *tnode {
+func (c *compiler) valueNode(path where, field, s string) (tnode, bool) {
 	switch {
 	case strings.HasPrefix(s, "$$"):
-		p, err := jsonpath.Compile(s[1:])
+		p, err := c.compilePath(s[1:])
 		if err != nil {
-			c.errf(path, "%v", err)
-			return nil
+			c.errf(path.String(), "%v", err)
+			return tnode{}, false
 		}
-		return &tnode{kind: tContextPath, field: field, src: s, path: p}
+		return tnode{kind: tContextPath, field: field, src: s, path: p}, true
 	case strings.HasPrefix(s, "$"):
-		p, err := jsonpath.Compile(s)
+		p, err := c.compilePath(s)
 		if err != nil {
-			c.errf(path, "%v", err)
-			return nil
+			c.errf(path.String(), "%v", err)
+			return tnode{}, false
 		}
-		return &tnode{kind: tPath, field: field, src: s, path: p}
+		return tnode{kind: tPath, field: field, src: s, path: p}, true
 	case intrinsic.IsIntrinsic(s):
-		e := c.compileIntrinsic(path, s)
+		e := c.compileIntrinsic(path.String(), s)
 		if e == nil {
-			return nil
+			return tnode{}, false
 		}
-		return &tnode{kind: tIntrinsic, field: field, src: s, expr: e}
+		return tnode{kind: tIntrinsic, field: field, src: s, expr: e}, true
 	}
-	c.errf(path, "%q is neither a path nor an intrinsic function", s)
-	return nil
+	c.errf(path.String(), "%q is neither a path nor an intrinsic function", s)
+	return tnode{}, false
 }
 
 func (t *template) eval(f *frame, input any) (any, *Error) {
@@ -134,19 +136,19 @@ func (n *tnode) eval(f *frame, input any) (any, *Error) {
 	case tLiteral:
 		return n.lit, nil
 	case tObject:
-		m := make([]jsonv.Member, len(n.keys))
-		for i, k := range n.keys {
+		m := make([]jsonv.Member, len(n.vals))
+		for i := range n.vals {
 			v, err := n.vals[i].eval(f, input)
 			if err != nil {
 				return nil, err
 			}
-			m[i] = jsonv.Member{Key: k, Value: v}
+			m[i] = jsonv.Member{Key: n.vals[i].key, Value: v}
 		}
 		return jsonv.NewObject(m), nil
 	case tArray:
 		a := make([]any, len(n.vals))
-		for i, c := range n.vals {
-			v, err := c.eval(f, input)
+		for i := range n.vals {
+			v, err := n.vals[i].eval(f, input)
 			if err != nil {
 				return nil, err
 			}
@@ -203,11 +205,11 @@ func (c *compiler) valueExpr(path, field string, v any) *valueExpr {
 		c.errf(path, "must be a string path or intrinsic function")
 		return nil
 	}
-	n := c.valueNode(path, field, s)
-	if n == nil {
+	n, ok := c.valueNode(fixed(path), field, s)
+	if !ok {
 		return nil
 	}
-	return &valueExpr{node: n}
+	return &valueExpr{node: &n}
 }
 
 func (e *valueExpr) eval(f *frame, input any) (any, *Error) { return e.node.eval(f, input) }

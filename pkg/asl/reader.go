@@ -34,24 +34,24 @@ func (c *compiler) itemReader(path string, v any) *itemReader {
 		return nil
 	}
 	r := &itemReader{csvFirst: true}
-	r.resource, _ = m["Resource"].(string)
+	r.resource, _ = m.at("Resource").(string)
 	r.res = parseResource(r.resource)
 	if r.res.kind != resService {
 		c.errf(path+".Resource", "ItemReader needs a service integration Resource such as arn:aws:states:::s3:getObject")
 	}
-	if p, ok := m["Parameters"]; ok {
-		r.parameters = c.template(path+".Parameters", p)
+	if p, ok := m.get("Parameters"); ok {
+		r.parameters = c.template(fixed(path+".Parameters"), p)
 	}
-	if rc, ok := asMap(m["ReaderConfig"]); ok {
-		r.inputType, _ = rc["InputType"].(string)
+	if rc, ok := asMap(m.at("ReaderConfig")); ok {
+		r.inputType, _ = rc.at("InputType").(string)
 		switch r.inputType {
 		case "", "JSON", "JSONL", "CSV":
 		default:
 			c.errf(path+".ReaderConfig.InputType", "input type %q is not supported locally (JSON, JSONL, CSV)", r.inputType)
 		}
-		if loc, ok := rc["CSVHeaderLocation"].(string); ok && loc == "GIVEN" {
+		if loc, ok := rc.at("CSVHeaderLocation").(string); ok && loc == "GIVEN" {
 			r.csvFirst = false
-			hs, _ := rc["CSVHeaders"].([]any)
+			hs, _ := rc.at("CSVHeaders").([]any)
 			for _, h := range hs {
 				s, _ := h.(string)
 				r.csvHeaders = append(r.csvHeaders, s)
@@ -60,10 +60,10 @@ func (c *compiler) itemReader(path string, v any) *itemReader {
 				c.errf(path+".ReaderConfig.CSVHeaders", "CSVHeaderLocation GIVEN needs CSVHeaders")
 			}
 		}
-		if n, ok := rc["MaxItems"]; ok {
+		if n, ok := rc.get("MaxItems"); ok {
 			r.maxItems, _ = c.posInt(path+".ReaderConfig.MaxItems", n)
 		}
-		if p, ok := rc["MaxItemsPath"]; ok {
+		if p, ok := rc.get("MaxItemsPath"); ok {
 			r.maxPath = c.refPath(path+".ReaderConfig.MaxItemsPath", p)
 		}
 	}

@@ -3,9 +3,11 @@ package jsonv
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // ErrSyntax is wrapped by the errors Decode returns for text that is not
@@ -35,6 +37,21 @@ const maxDepth = 10000
 // encoding/json; a number outside float64's range is an error.
 func Decode(data []byte) (any, error) {
 	d := decoder{data: data}
+	return d.decodeAll()
+}
+
+// DecodeString is Decode for JSON text held in a string. It is the faster
+// way to decode a large document: strings without escapes become
+// substrings of s instead of copies, so the values share s's memory (and
+// keep all of it alive while any of them is), and objects are carved from
+// blocks allocated a few hundred at a time. Compile uses it for
+// definitions, which live as long as their state machine anyway.
+func DecodeString(s string) (any, error) {
+	d := decoder{data: unsafe.Slice(unsafe.StringData(s), len(s)), shared: s, slab: true}
+	return d.decodeAll()
+}
+
+func (d *decoder) decodeAll() (any, error) {
 	d.skipSpace()
 	v, err := d.value(0)
 	if err != nil {
@@ -63,6 +80,70 @@ func DecodeFirst(data []byte) (any, int, error) {
 type decoder struct {
 	data []byte
 	pos  int
+	// shared is data as a string when the caller handed a string over
+	// (DecodeString): unescaped strings are sliced from it, not copied.
+	// data then aliases it and is never written.
+	shared string
+	// stack holds the members of the objects being decoded, innermost
+	// last, so each object gets one slice of exactly its size.
+	stack []Member
+	// slab, when set, carves members and objects from blocks (members,
+	// objects) instead of allocating each: far fewer allocations for large
+	// documents, at the price of blocks living as long as any value in them.
+	slab    bool
+	members []Member
+	objects []Object
+}
+
+// slabBlock is how many members or objects a block holds at most. Blocks
+// start small and double, so a small document allocates little.
+const slabBlock = 512
+
+func blockSize(prev int) int {
+	return min(max(2*prev, 16), slabBlock)
+}
+
+// newObject makes the object of the members d.stack[base:] and pops them.
+func (d *decoder) newObject(base int) *Object {
+	n := len(d.stack) - base
+	var members []Member
+	if d.slab && n <= slabBlock/8 {
+		if len(d.members)+n > cap(d.members) {
+			d.members = make([]Member, 0, blockSize(cap(d.members)))
+		}
+		start := len(d.members)
+		d.members = append(d.members, d.stack[base:]...)
+		members = d.members[start:len(d.members):len(d.members)]
+	} else {
+		members = make([]Member, n)
+		copy(members, d.stack[base:])
+	}
+	clear(d.stack[base:]) // let the values go when the stack is reused
+	d.stack = d.stack[:base]
+	if !d.slab || n >= indexThreshold {
+		return NewObject(members)
+	}
+	if len(d.objects) == cap(d.objects) {
+		d.objects = make([]Object, 0, blockSize(cap(d.objects)))
+	}
+	d.objects = append(d.objects, Object{members: members})
+	o := &d.objects[len(d.objects)-1]
+	if hasDuplicateKeys(members) {
+		o.dedup()
+	}
+	return o
+}
+
+// hasDuplicateKeys reports whether a small member list repeats a key.
+func hasDuplicateKeys(members []Member) bool {
+	for i := 1; i < len(members); i++ {
+		for j := 0; j < i; j++ {
+			if members[j].Key == members[i].Key {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (d *decoder) errf(format string, args ...any) error {
@@ -93,7 +174,8 @@ func (d *decoder) value(depth int) (any, error) {
 	case c == '[':
 		return d.array(depth)
 	case c == '"':
-		return d.string()
+		s, err := d.str()
+		return s, err
 	case c == 't':
 		return true, d.literal("true")
 	case c == 'f':
@@ -117,7 +199,7 @@ func (d *decoder) literal(word string) error {
 
 func (d *decoder) object(depth int) (any, error) {
 	d.pos++ // '{'
-	var members []Member
+	base := len(d.stack)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
@@ -128,7 +210,7 @@ func (d *decoder) object(depth int) (any, error) {
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return nil, d.errf("expected a string key")
 		}
-		k, err := d.string()
+		k, err := d.str()
 		if err != nil {
 			return nil, err
 		}
@@ -142,7 +224,7 @@ func (d *decoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		members = append(members, Member{Key: k.(string), Value: v})
+		d.stack = append(d.stack, Member{Key: k, Value: v})
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errf("unexpected end of input in an object")
@@ -152,7 +234,7 @@ func (d *decoder) object(depth int) (any, error) {
 			d.pos++
 		case '}':
 			d.pos++
-			return NewObject(members), nil
+			return d.newObject(base), nil
 		default:
 			return nil, d.errf("expected ',' or '}' in an object")
 		}
@@ -229,6 +311,9 @@ func (d *decoder) number() (any, error) {
 			return nil, d.errf("invalid number: no digits in the exponent")
 		}
 	}
+	if n, ok := smallInt(data[start:d.pos]); ok {
+		return n, nil
+	}
 	f, err := strconv.ParseFloat(string(data[start:d.pos]), 64)
 	if err != nil {
 		return nil, &SyntaxError{Offset: start, Msg: fmt.Sprintf("number %s does not fit a float64", data[start:d.pos])}
@@ -236,7 +321,7 @@ func (d *decoder) number() (any, error) {
 	return f, nil
 }
 
-func (d *decoder) string() (any, error) {
+func (d *decoder) str() (string, error) {
 	d.pos++ // '"'
 	data := d.data
 	start := d.pos
@@ -244,7 +329,12 @@ func (d *decoder) string() (any, error) {
 	for d.pos < len(data) {
 		c := data[d.pos]
 		if c == '"' {
-			s := string(data[start:d.pos])
+			var s string
+			if d.shared != "" {
+				s = d.shared[start:d.pos]
+			} else {
+				s = string(data[start:d.pos])
+			}
 			d.pos++
 			return s, nil
 		}
@@ -262,10 +352,10 @@ func (d *decoder) string() (any, error) {
 			d.pos++
 			return string(buf), nil
 		case c < 0x20:
-			return nil, d.errf("control character in a string")
+			return "", d.errf("control character in a string")
 		case c == '\\':
 			if d.pos+1 >= len(data) {
-				return nil, d.errf("unterminated escape")
+				return "", d.errf("unterminated escape")
 			}
 			e := data[d.pos+1]
 			d.pos += 2
@@ -285,7 +375,7 @@ func (d *decoder) string() (any, error) {
 			case 'u':
 				r, ok := d.hex4()
 				if !ok {
-					return nil, d.errf("invalid \\u escape")
+					return "", d.errf("invalid \\u escape")
 				}
 				if utf16.IsSurrogate(r) {
 					r2 := rune(-1)
@@ -309,7 +399,7 @@ func (d *decoder) string() (any, error) {
 				}
 				buf = utf8.AppendRune(buf, r)
 			default:
-				return nil, d.errf("invalid escape \\%c", e)
+				return "", d.errf("invalid escape \\%c", e)
 			}
 		case c < utf8.RuneSelf:
 			buf = append(buf, c)
@@ -324,7 +414,7 @@ func (d *decoder) string() (any, error) {
 			d.pos += size
 		}
 	}
-	return nil, d.errf("unterminated string")
+	return "", d.errf("unterminated string")
 }
 
 func (d *decoder) hex4() (rune, bool) {
@@ -347,4 +437,30 @@ func (d *decoder) hex4() (rune, bool) {
 	}
 	d.pos += 4
 	return r, true
+}
+
+// smallInt parses an integer of at most 15 digits, which float64 holds
+// exactly, without strconv (most numbers in definitions and payloads).
+func smallInt(b []byte) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		if n == 0 {
+			return math.Copysign(0, -1), true
+		}
+		return float64(-n), true
+	}
+	return float64(n), true
 }

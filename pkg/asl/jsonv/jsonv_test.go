@@ -3,6 +3,7 @@ package jsonv
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -150,7 +151,59 @@ func FuzzDecode(f *testing.F) {
 		if err != nil || !Equal(again, v) || Marshal(again) != Marshal(v) {
 			t.Fatalf("round trip of %q: %s vs %s (%v)", data, Marshal(again), Marshal(v), err)
 		}
+		shared, err := DecodeString(string(data))
+		if err != nil || Marshal(shared) != Marshal(v) {
+			t.Fatalf("DecodeString(%q) = %s (%v), Decode = %s", data, Marshal(shared), err, Marshal(v))
+		}
 	})
+}
+
+// TestDecodeStringMatchesDecode checks the slab and substring decoder on
+// documents big enough to fill several blocks, with duplicate keys, objects
+// past the index threshold, escapes and numbers of every form.
+func TestDecodeStringMatchesDecode(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"big":{`)
+	for i := range 40 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d":%d`, i, i)
+	}
+	b.WriteString(`},"list":[`)
+	for i := range 2000 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"i":%d,"f":%d.25,"neg":-%d,"e":%de3,"s":"v\"%d","dup":1,"dup":%d,"z":-0}`, i, i, i, i, i, i)
+	}
+	b.WriteString(`],"huge":12345678901234567890,"small":-123456789012345}`)
+	doc := b.String()
+	want, err := Decode([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeString(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Marshal(got) != Marshal(want) || !Equal(got, want) {
+		t.Fatalf("DecodeString differs from Decode")
+	}
+	var std any
+	if err := json.Unmarshal([]byte(doc), &std); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ToAny(got), std) {
+		t.Fatalf("DecodeString differs from encoding/json")
+	}
+	item := got.(*Object).Members()[1].Value.([]any)[7].(*Object)
+	if item.Len() != 7 || Marshal(item) != `{"i":7,"f":7.25,"neg":-7,"e":7000,"s":"v\"7","dup":7,"z":-0}` {
+		t.Fatalf("item 7 = %s", Marshal(item))
+	}
+	if z, _ := item.Get("z"); !math.Signbit(z.(float64)) {
+		t.Fatalf("-0 lost its sign")
+	}
 }
 
 const benchDoc = `{"order":{"id":"o-1","lines":[{"sku":"a","qty":2,"price":9.5},{"sku":"b","qty":1,"price":120}],
@@ -161,6 +214,16 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Decode([]byte(benchDoc)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeString(b *testing.B) {
+	b.SetBytes(int64(len(benchDoc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeString(benchDoc); err != nil {
 			b.Fatal(err)
 		}
 	}
