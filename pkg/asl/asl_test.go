@@ -753,3 +753,22 @@ func TestMaxTransitionsEndsLoops(t *testing.T) {
 	_, res := runDef(t, def, `{}`, ExecutionConfig{MaxTransitions: 1000})
 	assertFailed(t, res, StatusFailed, ErrRuntime)
 }
+
+func TestFieldKinds(t *testing.T) {
+	want := map[string]uint16{"Type": allKinds, "Comment": allKinds, "QueryLanguage": allKinds}
+	for k, fs := range allowedFields {
+		for _, f := range fs {
+			want[f] |= 1 << k
+		}
+	}
+	for f, bits := range want {
+		if got := fieldKinds(f); got != bits {
+			t.Errorf("fieldKinds(%q) = %b, want %b", f, got, bits)
+		}
+	}
+	for _, f := range []string{"", "next", "Foo", "Parameters.$"} {
+		if got := fieldKinds(f); got != 0 {
+			t.Errorf("fieldKinds(%q) = %b, want 0", f, got)
+		}
+	}
+}

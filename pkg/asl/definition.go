@@ -1,7 +1,6 @@
 package asl
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -19,7 +18,7 @@ import (
 // StateMachine is a compiled definition. It is immutable and safe for
 // concurrent use: start any number of executions from it.
 type StateMachine struct {
-	raw            []byte
+	src            string // the definition's text
 	comment        string
 	timeoutSeconds int
 	top            *machine
@@ -29,8 +28,9 @@ type StateMachine struct {
 // Comment returns the definition's top-level Comment.
 func (sm *StateMachine) Comment() string { return sm.comment }
 
-// Definition returns the raw definition the machine was compiled from.
-func (sm *StateMachine) Definition() []byte { return sm.raw }
+// Definition returns the raw definition the machine was compiled from (a
+// copy: the caller may keep or change it).
+func (sm *StateMachine) Definition() []byte { return []byte(sm.src) }
 
 // StateNames returns the names of the top-level states, sorted.
 func (sm *StateMachine) StateNames() []string {
@@ -105,15 +105,15 @@ type state struct {
 
 	// flow is the state's query language: how input becomes arguments and
 	// a result becomes output (JSONPath today; JSONata would be another).
-	flow                              dataFlow
-	jsonPath                          jsonPathFlow // flow of JSONPath states, kept here to save an allocation
-	inputPath, outputPath, resultPath pathField
-	parameters                        *template
-	resultSelector                    *template
-	result                            any
-	hasResult                         bool
-	retry                             []retrier
-	catch                             []catcher
+	flow dataFlow
+	// jsonPath is flow for JSONPath states (InputPath, Parameters,
+	// ResultSelector, ResultPath, OutputPath), kept here to save an
+	// allocation.
+	jsonPath  jsonPathFlow
+	result    any
+	hasResult bool
+	retry     []retrier
+	catch     []catcher
 
 	// Choice
 	choices     []*choiceRule
@@ -227,7 +227,8 @@ func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 	// Decoded in document order: payload templates and Pass results build
 	// objects in the order they are written, as AWS does. DecodeString
 	// shares the text's memory, which the machine keeps anyway.
-	doc, err := jsonv.DecodeString(string(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))))
+	src := string(raw)
+	doc, err := jsonv.DecodeString(strings.TrimPrefix(src, "\xef\xbb\xbf"))
 	if err != nil {
 		return nil, fmt.Errorf("%w: not JSON: %w", ErrInvalidDefinition, err)
 	}
@@ -236,7 +237,7 @@ func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 		return nil, fmt.Errorf("%w: the definition must be a JSON object", ErrInvalidDefinition)
 	}
 	c := &compiler{paths: &pathCache{}, compiled: map[string]*jsonpath.Path{}}
-	sm := &StateMachine{raw: append([]byte(nil), raw...), paths: c.paths}
+	sm := &StateMachine{src: src, paths: c.paths}
 	if s, ok := top.at("Comment").(string); ok {
 		sm.comment = s
 	}
@@ -263,6 +264,7 @@ type compiler struct {
 	// few paths ("$.x", "$.result") over and over, and a compiled path is
 	// immutable, so states share one.
 	compiled map[string]*jsonpath.Path
+	dyns     map[dynKey]*dyn
 }
 
 func (c *compiler) errf(path, format string, args ...any) {
@@ -408,23 +410,41 @@ var allowedFields = map[stateKind][]string{
 		"ResultWriter", "Label"},
 }
 
-// fieldKinds is allowedFields turned around, computed once: for each field,
-// a bit per state kind that allows it, so checking a state's fields costs a
-// lookup per field and no per-state set.
-var fieldKinds = func() map[string]uint16 {
-	all := uint16(0)
-	out := map[string]uint16{}
-	for k, fs := range allowedFields {
-		all |= 1 << k
-		for _, f := range fs {
-			out[f] |= 1 << k
-		}
+// fieldKinds returns, for a field of a state, a bit (1<<kind) per state
+// type that allows it: allowedFields turned around, as a switch, which
+// the compiler calls for every field of every state. TestFieldKinds keeps
+// it in step with allowedFields.
+func fieldKinds(field string) uint16 {
+	switch field {
+	case "Type", "Comment", "QueryLanguage":
+		return allKinds
+	case "Next", "End":
+		return 1<<kindPass | 1<<kindTask | 1<<kindWait | 1<<kindParallel | 1<<kindMap
+	case "InputPath", "OutputPath":
+		return 1<<kindPass | 1<<kindTask | 1<<kindChoice | 1<<kindWait | 1<<kindSucceed | 1<<kindParallel | 1<<kindMap
+	case "ResultPath", "Parameters":
+		return 1<<kindPass | 1<<kindTask | 1<<kindParallel | 1<<kindMap
+	case "Result":
+		return 1 << kindPass
+	case "ResultSelector", "Retry", "Catch":
+		return 1<<kindTask | 1<<kindParallel | 1<<kindMap
+	case "Resource", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Credentials":
+		return 1 << kindTask
+	case "Choices", "Default":
+		return 1 << kindChoice
+	case "Seconds", "Timestamp", "SecondsPath", "TimestampPath":
+		return 1 << kindWait
+	case "Error", "Cause", "ErrorPath", "CausePath":
+		return 1 << kindFail
+	case "Branches":
+		return 1 << kindParallel
+	case "ItemsPath", "ItemSelector", "Iterator", "ItemProcessor", "MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailureCount", "ToleratedFailurePercentage", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath", "ItemReader", "ItemBatcher", "ResultWriter", "Label":
+		return 1 << kindMap
 	}
-	for _, f := range []string{"Type", "Comment", "QueryLanguage"} {
-		out[f] = all
-	}
-	return out
-}()
+	return 0
+}
+
+const allKinds = 1<<kindPass | 1<<kindTask | 1<<kindChoice | 1<<kindWait | 1<<kindSucceed | 1<<kindFail | 1<<kindParallel | 1<<kindMap
 
 func (c *compiler) state(prefix, name string, def fields) *state {
 	w := where{base: prefix}.add("States").add(name)
@@ -438,7 +458,7 @@ func (c *compiler) state(prefix, name string, def fields) *state {
 	}
 	st := &state{name: name, kind: kind}
 	for _, mem := range def {
-		if fieldKinds[mem.Key]&(1<<kind) == 0 {
+		if fieldKinds(mem.Key)&(1<<kind) == 0 {
 			c.errf(sp()+"."+mem.Key, "field %q is not allowed in a %s state", mem.Key, typ)
 		}
 	}
@@ -468,14 +488,15 @@ func (c *compiler) state(prefix, name string, def fields) *state {
 		}
 	}
 
-	st.inputPath = c.pathField(at("InputPath"), def, "InputPath", false)
-	st.outputPath = c.pathField(at("OutputPath"), def, "OutputPath", false)
-	st.resultPath = c.pathField(at("ResultPath"), def, "ResultPath", true)
+	jp := &st.jsonPath
+	jp.inputPath = c.pathField(at("InputPath"), def, "InputPath", false)
+	jp.outputPath = c.pathField(at("OutputPath"), def, "OutputPath", false)
+	jp.resultPath = c.pathField(at("ResultPath"), def, "ResultPath", true)
 	if v, ok := def.get("Parameters"); ok {
-		st.parameters = c.template(at("Parameters"), v)
+		jp.parameters = c.template(at("Parameters"), v)
 	}
 	if v, ok := def.get("ResultSelector"); ok {
-		st.resultSelector = c.template(at("ResultSelector"), v)
+		jp.resultSelector = c.template(at("ResultSelector"), v)
 	}
 	if v, ok := def.get("Result"); ok {
 		st.result, st.hasResult = v, true
@@ -517,9 +538,7 @@ func (c *compiler) state(prefix, name string, def fields) *state {
 		st.mapSpec = &mapSpec{}
 		c.mapState(sp(), st, def)
 	}
-	st.jsonPath = jsonPathFlow{inputPath: st.inputPath, outputPath: st.outputPath, resultPath: st.resultPath,
-		parameters: st.parameters, resultSelector: st.resultSelector}
-	st.flow = &st.jsonPath
+	st.flow = jp
 	return st
 }
 
@@ -861,13 +880,13 @@ func (c *compiler) taskState(sp string, st *state, def fields) {
 func (c *compiler) mapState(sp string, st *state, def fields) {
 	st.itemsPath = c.pathField(fixed(sp+".ItemsPath"), def, "ItemsPath", false)
 	if v, ok := def.get("ItemSelector"); ok {
-		if st.parameters != nil {
+		if st.jsonPath.parameters != nil {
 			c.errf(sp, "ItemSelector and Parameters are exclusive")
 		}
 		st.itemSelector = c.template(fixed(sp+".ItemSelector"), v)
-	} else if st.parameters != nil {
+	} else if st.jsonPath.parameters != nil {
 		// Legacy form: Parameters of a Map state select each item.
-		st.itemSelector, st.parameters = st.parameters, nil
+		st.itemSelector, st.jsonPath.parameters = st.jsonPath.parameters, nil
 	}
 	proc, hasProc := asMap(def.at("ItemProcessor"))
 	iter, hasIter := asMap(def.at("Iterator"))

@@ -30,14 +30,39 @@ const (
 )
 
 type tnode struct {
+	kind tnodeKind
+	lit  any
+	*dyn         // paths and intrinsics
+	key  string  // in an object: the member's key in the output
+	vals []tnode // members of an object, elements of an array
+}
+
+// dyn is a path or intrinsic of a template. Definitions repeat the same
+// few ("x.$": "$.x" in every state), so the compiler shares one per field
+// and source.
+type dyn struct {
 	kind  tnodeKind
-	lit   any
 	field string // the key as written, for error messages
 	src   string
 	path  *jsonpath.Path
 	expr  *intrinsic.Expr
-	key   string  // in an object: the member's key in the output
-	vals  []tnode // members of an object, elements of an array
+}
+
+type dynKey struct{ field, src string }
+
+// shareDyn returns the compiler's copy of d, recording d when it has none.
+func (c *compiler) shareDyn(d dyn) *dyn {
+	k := dynKey{d.field, d.src}
+	if p, ok := c.dyns[k]; ok {
+		return p
+	}
+	p := new(dyn)
+	*p = d
+	if c.dyns == nil {
+		c.dyns = map[dynKey]*dyn{}
+	}
+	c.dyns[k] = p
+	return p
 }
 
 // template compiles a payload template at path.
@@ -54,14 +79,13 @@ func (c *compiler) tnode(path where, field string, v any) tnode {
 		dynamic := false
 		for _, mem := range members {
 			k, val := mem.Key, mem.Value
-			kp := path.add(k)
 			if strings.HasSuffix(k, ".$") {
 				s, ok := val.(string)
 				if !ok {
-					c.errf(kp.String(), "the value of a field ending in .$ must be a string path or intrinsic")
+					c.errf(path.add(k).String(), "the value of a field ending in .$ must be a string path or intrinsic")
 					continue
 				}
-				child, ok := c.valueNode(kp, k, s)
+				child, ok := c.valueNode(path.add(k), k, s)
 				if !ok {
 					continue
 				}
@@ -70,11 +94,15 @@ func (c *compiler) tnode(path where, field string, v any) tnode {
 				dynamic = true
 				continue
 			}
-			child := c.tnode(kp, k, val)
-			if child.kind != tLiteral {
-				dynamic = true
+			child := tnode{kind: tLiteral, lit: val, key: k}
+			switch val.(type) {
+			case *jsonv.Object, []any:
+				child = c.tnode(path.add(k), k, val)
+				child.key = k
+				if child.kind != tLiteral {
+					dynamic = true
+				}
 			}
-			child.key = k
 			n.vals = append(n.vals, child)
 		}
 		if !dynamic {
@@ -99,8 +127,11 @@ func (c *compiler) tnode(path where, field string, v any) tnode {
 	return tnode{kind: tLiteral, lit: v}
 }
 
-// valueNode compiles the string value of a "key.$" field.
+// valueNode compiles the string value s of the "key.$" field at path.
 func (c *compiler) valueNode(path where, field, s string) (tnode, bool) {
+	if d, ok := c.dyns[dynKey{field, s}]; ok {
+		return tnode{kind: d.kind, dyn: d}, true
+	}
 	switch {
 	case strings.HasPrefix(s, "$$"):
 		p, err := c.compilePath(s[1:])
@@ -108,20 +139,25 @@ func (c *compiler) valueNode(path where, field, s string) (tnode, bool) {
 			c.errf(path.String(), "%v", err)
 			return tnode{}, false
 		}
-		return tnode{kind: tContextPath, field: field, src: s, path: p}, true
+		return tnode{kind: tContextPath, dyn: c.shareDyn(dyn{kind: tContextPath, field: field, src: s, path: p})}, true
 	case strings.HasPrefix(s, "$"):
 		p, err := c.compilePath(s)
 		if err != nil {
 			c.errf(path.String(), "%v", err)
 			return tnode{}, false
 		}
-		return tnode{kind: tPath, field: field, src: s, path: p}, true
+		return tnode{kind: tPath, dyn: c.shareDyn(dyn{kind: tPath, field: field, src: s, path: p})}, true
 	case intrinsic.IsIntrinsic(s):
+		before := len(c.errs)
 		e := c.compileIntrinsic(path.String(), s)
 		if e == nil {
 			return tnode{}, false
 		}
-		return tnode{kind: tIntrinsic, field: field, src: s, expr: e}, true
+		d := &dyn{kind: tIntrinsic, field: field, src: s, expr: e}
+		if len(c.errs) == before { // share only what reports no error, so every use reports its own
+			d = c.shareDyn(*d)
+		}
+		return tnode{kind: tIntrinsic, dyn: d}, true
 	}
 	c.errf(path.String(), "%q is neither a path nor an intrinsic function", s)
 	return tnode{}, false

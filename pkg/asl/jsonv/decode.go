@@ -93,6 +93,31 @@ type decoder struct {
 	slab    bool
 	members []Member
 	objects []Object
+	// interned holds short string values already boxed into an any, so a
+	// value that repeats ("Pass", "$.result") is boxed once.
+	interned map[string]any
+}
+
+// maxInterned is the longest string value interned, and maxInternTable
+// bounds the table, so a document of unique values costs one failed
+// lookup per value once the table is full.
+const (
+	maxInterned    = 16
+	maxInternTable = 1024
+)
+
+func (d *decoder) intern(s string) any {
+	if v, ok := d.interned[s]; ok {
+		return v
+	}
+	var v any = s
+	if len(d.interned) < maxInternTable {
+		if d.interned == nil {
+			d.interned = make(map[string]any, 64)
+		}
+		d.interned[s] = v
+	}
+	return v
 }
 
 // slabBlock is how many members or objects a block holds at most. Blocks
@@ -175,7 +200,13 @@ func (d *decoder) value(depth int) (any, error) {
 		return d.array(depth)
 	case c == '"':
 		s, err := d.str()
-		return s, err
+		if err != nil {
+			return nil, err
+		}
+		if d.slab && len(s) <= maxInterned {
+			return d.intern(s), nil
+		}
+		return s, nil
 	case c == 't':
 		return true, d.literal("true")
 	case c == 'f':
