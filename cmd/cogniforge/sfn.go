@@ -89,7 +89,8 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "cogniforge sfn run: %v\n", err)
 		return 2
 	}
-	sm, err := asl.Compile(raw)
+	// raw is read for this alone: the machine may keep it uncopied.
+	sm, err := asl.Compile(raw, asl.OwnedDefinition())
 	if err != nil {
 		fmt.Fprintf(stderr, "cogniforge sfn run: InvalidDefinition: %s: %v\n", *defPath, err)
 		return 2

@@ -772,3 +772,33 @@ func TestFieldKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestDefinitionText checks that Definition returns the text compiled,
+// BOM included, as a copy, with or without OwnedDefinition, and that an
+// owned definition runs like a copied one.
+func TestDefinitionText(t *testing.T) {
+	def := "\xef\xbb\xbf" + `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"v.$":"$.v","k":"lit"},"End":true}}}`
+	for _, owned := range []bool{false, true} {
+		var opts []CompileOption
+		if owned {
+			opts = append(opts, OwnedDefinition())
+		}
+		sm, err := Compile([]byte(def), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := sm.Definition()
+		if string(got) != def {
+			t.Fatalf("owned=%v: Definition() = %q", owned, got)
+		}
+		got[5] = 'X'
+		if string(sm.Definition()) != def {
+			t.Fatalf("owned=%v: changing the returned slice changed the machine", owned)
+		}
+		_, res, err := sm.Run(context.Background(), ExecutionConfig{Input: mustJSON(t, `{"v":[1]}`), Clock: NewFastClock(benchStart)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertOutput(t, res, `{"v":[1],"k":"lit"}`)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/cogniforge/cogniforge/pkg/asl/intrinsic"
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonpath"
@@ -214,7 +215,18 @@ func (c *pathCache) get(src string) (*jsonpath.Path, error) {
 // CompileOption tunes Compile.
 type CompileOption func(*compileConfig)
 
-type compileConfig struct{}
+type compileConfig struct {
+	owned bool
+}
+
+// OwnedDefinition hands the definition's bytes over to Compile, which then
+// keeps them instead of copying them (the state machine's strings share
+// their memory): the caller must never change them afterwards. For a
+// one-shot CLI that read the file only to compile it, this saves a copy of
+// the whole text.
+func OwnedDefinition() CompileOption {
+	return func(c *compileConfig) { c.owned = true }
+}
 
 // Compile parses and checks a definition (JSONPath query language). Every
 // path, template and intrinsic call is compiled here, once. Errors wrap
@@ -227,7 +239,12 @@ func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 	// Decoded in document order: payload templates and Pass results build
 	// objects in the order they are written, as AWS does. DecodeString
 	// shares the text's memory, which the machine keeps anyway.
-	src := string(raw)
+	var src string
+	if cfg.owned && len(raw) > 0 {
+		src = unsafe.String(&raw[0], len(raw))
+	} else {
+		src = string(raw)
+	}
 	doc, err := jsonv.DecodeString(strings.TrimPrefix(src, "\xef\xbb\xbf"))
 	if err != nil {
 		return nil, fmt.Errorf("%w: not JSON: %w", ErrInvalidDefinition, err)
