@@ -90,6 +90,19 @@ resource "aws_iam_role_policy" "scheduler" {
   })
 }
 
+locals {
+  # What a schedule sends when it names no input: EventBridge Scheduler's
+  # context attributes in the shape pkg/faas turns into a
+  # dev.cogniforge.schedule.fired.v1 CloudEvent (without an input the
+  # function would get an empty object it cannot tell from a task payload).
+  scheduler_input = jsonencode({
+    scheduleArn   = "<aws.scheduler.schedule-arn>"
+    scheduledTime = "<aws.scheduler.scheduled-time>"
+    executionId   = "<aws.scheduler.execution-id>"
+    attemptNumber = "<aws.scheduler.attempt-number>"
+  })
+}
+
 resource "aws_scheduler_schedule" "this" {
   for_each                     = var.schedules
   name                         = "${local.function_name}-${each.key}"
@@ -104,7 +117,7 @@ resource "aws_scheduler_schedule" "this" {
   target {
     arn      = aws_lambda_alias.live.arn
     role_arn = aws_iam_role.scheduler[0].arn
-    input    = each.value.input
+    input    = coalesce(each.value.input, local.scheduler_input)
     retry_policy {
       maximum_retry_attempts       = 2
       maximum_event_age_in_seconds = 3600
