@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -800,5 +801,100 @@ func TestDefinitionText(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertOutput(t, res, `{"v":[1],"k":"lit"}`)
+	}
+}
+
+// TestCompileEdgeCases pins what Compile does with repeated keys (the last
+// value at the first position, also for states and for States itself),
+// values of the wrong type, syntax errors, a BOM and error order. The
+// expectations were produced by the compiler that decoded the whole
+// definition into a tree before compiling; the streaming one must agree.
+func TestCompileEdgeCases(t *testing.T) {
+	defs := []string{
+		`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"A":{"Type":"Pass","Result":2,"End":true}}}`,
+		`{"StartAt":"A","States":{"A":{"Type":"Bad"},"B":{"Type":"Pass","End":true},"A":{"Type":"Pass","Result":3,"End":true}}}`,
+		`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"A":{"Type":"Nope"}}}`,
+		`{"StartAt":"A","States":{"A":5}}`,
+		`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}},"States":{"B":{"Type":"Pass","End":true}}}`,
+		`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}},"States":7}`,
+		`{"StartAt":"A","States":7,"States":{"A":{"Type":"Pass","Result":1,"End":true}}}`,
+		`{"StartAt":"A","States":{}}`,
+		`{"StartAt":"A"}`,
+		`{"States":{"Z":{"Type":"Pass","Foo":1},"A":{"Type":"Pass","Next":"Q"}},"QueryLanguage":"JSONata","TimeoutSeconds":-1}`,
+		`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[],"Default":"Nope"},"D":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"X"}],"Default":""}}}`,
+		`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true,"Type":"Pass","Result":{"a":1,"a":2}}}}`,
+		`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}} x`,
+		`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}`,
+		`[1]`,
+		`"x"`,
+		`{"StartAt":"A","States":{"A":{"Type":"Pass","End":tru}}}`,
+		`{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"X","States":{"X":{"Type":"Pass","End":true},"X":{"Type":"Pass","Next":"Y"}}}]}}}`,
+		`{"StartAt":"A","States":{"B":{"Type":"Pass","Parameters":{"a.$":"States.Format('{}', $.x[)"},"End":true},"A":{"Type":"Pass","Parameters":{"a.$":"States.Format('{}', $.x[)"},"End":true}}}`,
+		`{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Catch":[{"ErrorEquals":["X"],"Next":"Nope"}],"Retry":[{"ErrorEquals":["States.ALL"],"Foo":1,"MaxAttempts":-1}],"End":true}}}`,
+		"\xef\xbb\xbf" + `{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`,
+	}
+	want := []string{
+		`OK [A] SUCCEEDED 2  <nil>`,
+		`OK [A B] SUCCEEDED 3  <nil>`,
+		`ERR asl: invalid state machine definition
+States.A.Type: unknown state type "Nope"
+StartAt: no state named "A"`,
+		`ERR asl: invalid state machine definition
+States.A: a state must be an object
+StartAt: no state named "A"`,
+		`ERR asl: invalid state machine definition
+StartAt: no state named "A"`,
+		`ERR asl: invalid state machine definition
+States: States must be an object of states`,
+		`OK [A] SUCCEEDED 1  <nil>`,
+		`ERR asl: invalid state machine definition
+States: States must not be empty
+StartAt: no state named "A"`,
+		`ERR asl: invalid state machine definition
+States: States must be an object of states`,
+		`ERR asl: invalid state machine definition
+QueryLanguage: query language JSONata is not supported (only JSONPath)
+TimeoutSeconds: must be a non-negative integer
+States.Z.Foo: field "Foo" is not allowed in a Pass state
+States.Z: a Pass state needs Next or End
+States.A.Next: no state named "Q"
+StartAt: StartAt must name a state`,
+		`ERR asl: invalid state machine definition
+States.C.Choices: Choices must be a non-empty array
+States.C.Default: no state named "Nope"
+States.D.Choices[0].Next: no state named "X"
+States.D.Default: no state named ""`,
+		`OK [A] SUCCEEDED {"a":2}  <nil>`,
+		`ERR asl: invalid state machine definition: not JSON: jsonv: invalid JSON at offset 58: text after the JSON value`,
+		`ERR asl: invalid state machine definition: not JSON: jsonv: invalid JSON at offset 56: unexpected end of input in an object`,
+		`ERR asl: invalid state machine definition: the definition must be a JSON object`,
+		`ERR asl: invalid state machine definition: the definition must be a JSON object`,
+		`ERR asl: invalid state machine definition: not JSON: jsonv: invalid JSON at offset 50: invalid literal, expected true`,
+		`ERR asl: invalid state machine definition
+States.P.Branches[0].States.X.Next: no state named "Y"`,
+		`ERR asl: invalid state machine definition
+States.A.Parameters.a.$: States.Runtime: invalid intrinsic function "States.Format('{}', $.x[)" at offset 25: unclosed [ in path
+States.B.Parameters.a.$: States.Runtime: invalid intrinsic function "States.Format('{}', $.x[)" at offset 25: unclosed [ in path`,
+		`ERR asl: invalid state machine definition
+States.A.Retry[0].Foo: field "Foo" is not allowed in a retrier
+States.A.Retry[0].MaxAttempts: must be a non-negative integer
+States.A.Catch[0].Next: no state named "Nope"`,
+		`OK [A] SUCCEEDED {"x":1}  <nil>`,
+	}
+	if len(want) != len(defs) {
+		t.Fatalf("%d expectations for %d definitions", len(want), len(defs))
+	}
+	for i, d := range defs {
+		var got string
+		sm, err := Compile([]byte(d))
+		if err != nil {
+			got = fmt.Sprintf("ERR %v", err)
+		} else {
+			_, res, err := sm.Run(context.Background(), ExecutionConfig{Input: map[string]any{"x": 1.0}, Clock: NewFastClock(benchStart), Name: "n"})
+			got = fmt.Sprintf("OK %v %s %s %v %v", sm.StateNames(), res.Status, compactJSON(res.Output), res.Error, err)
+		}
+		if got != want[i] {
+			t.Errorf("definition %d: %s\ngot  %s\nwant %s", i, d, got, want[i])
+		}
 	}
 }

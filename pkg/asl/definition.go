@@ -119,6 +119,8 @@ type state struct {
 	// Choice
 	choices     []*choiceRule
 	defaultNext *state
+	defaultName string
+	hasDefault  bool
 
 	// Parallel
 	branches []*machine
@@ -245,16 +247,19 @@ func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 	} else {
 		src = string(raw)
 	}
-	doc, err := jsonv.DecodeString(strings.TrimPrefix(src, "\xef\xbb\xbf"))
-	if err != nil {
-		return nil, fmt.Errorf("%w: not JSON: %w", ErrInvalidDefinition, err)
-	}
-	top, ok := asMap(doc)
-	if !ok {
-		return nil, fmt.Errorf("%w: the definition must be a JSON object", ErrInvalidDefinition)
-	}
 	c := &compiler{paths: &pathCache{}, compiled: map[string]*jsonpath.Path{}}
 	sm := &StateMachine{src: src, paths: c.paths}
+	top, states, err := c.decodeTop(strings.TrimPrefix(src, "\xef\xbb\xbf"))
+	if err != nil {
+		return nil, err
+	}
+	// Errors in the order they have always come: the top-level fields',
+	// then the states', then the transitions'.
+	var stateErrs []error
+	if states != nil {
+		states.sortErrs()
+		stateErrs, c.errs = c.errs, nil
+	}
 	if s, ok := top.at("Comment").(string); ok {
 		sm.comment = s
 	}
@@ -267,11 +272,105 @@ func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 			sm.timeoutSeconds = n
 		}
 	}
-	sm.top = c.machine("", top)
+	if states == nil {
+		sm.top = c.machine("", top) // reports the missing States
+	} else {
+		c.errs = append(c.errs, stateErrs...)
+		sm.top = states.finish(top)
+	}
 	if len(c.errs) > 0 {
 		return nil, errors.Join(append([]error{ErrInvalidDefinition}, c.errs...)...)
 	}
 	return sm, nil
+}
+
+// decodeTop reads the definition's text. The States object, the bulk of
+// a definition, is compiled state by state as it is read, each state's
+// fields decoded into one reused buffer, so no tree of the whole
+// definition is ever built; states is nil when there is no States object.
+// top holds the other top-level fields. Only a text that is not one JSON
+// object is an error here; the rest are the compiler's.
+func (c *compiler) decodeTop(text string) (top fields, states *machineBuilder, err error) {
+	in := jsonv.NewStream(text)
+	if in.Peek() != '{' {
+		if _, err := jsonv.DecodeString(text); err != nil {
+			return nil, nil, fmt.Errorf("%w: not JSON: %w", ErrInvalidDefinition, err)
+		}
+		return nil, nil, fmt.Errorf("%w: the definition must be a JSON object", ErrInvalidDefinition)
+	}
+	var buf []jsonv.Member
+	err = in.Members(func(key string) error {
+		if key != "States" || in.Peek() != '{' {
+			v, err := in.Value()
+			if err != nil {
+				return err
+			}
+			if key == "States" && states != nil {
+				// A repeated key keeps its last value: forget the States
+				// compiled so far.
+				c.errs = c.errs[:states.from]
+				states = nil
+			}
+			top = withMember(top, key, v)
+			return nil
+		}
+		if states != nil {
+			c.errs = c.errs[:states.from]
+		}
+		top = without(top, "States")
+		states = c.newMachine("")
+		return in.Members(func(name string) error {
+			if in.Peek() != '{' {
+				if _, err := in.Value(); err != nil {
+					return err
+				}
+				states.add(name, nil, false)
+				return nil
+			}
+			buf = buf[:0]
+			err := in.Members(func(field string) error {
+				v, err := in.Value()
+				if err != nil {
+					return err
+				}
+				buf = withMember(buf, field, v)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			states.add(name, fields(buf), true)
+			return nil
+		})
+	})
+	if err == nil {
+		err = in.End()
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: not JSON: %w", ErrInvalidDefinition, err)
+	}
+	return top, states, nil
+}
+
+// withMember adds a member as jsonv objects do: a repeated key keeps its
+// first position and takes the last value.
+func withMember(f []jsonv.Member, key string, v any) []jsonv.Member {
+	for i := range f {
+		if f[i].Key == key {
+			f[i].Value = v
+			return f
+		}
+	}
+	return append(f, jsonv.Member{Key: key, Value: v})
+}
+
+func without(f fields, key string) fields {
+	for i := range f {
+		if f[i].Key == key {
+			return append(f[:i:i], f[i+1:]...)
+		}
+	}
+	return f
 }
 
 type compiler struct {
@@ -314,56 +413,118 @@ type errSpan struct {
 	from, to int
 }
 
-// sortErrs puts the errors of spans, which follow each other from
-// spans[0].from on, in state-name order: states are compiled in document
-// order, and errors have always been reported by state name, whatever the
-// order of the document.
-func (c *compiler) sortErrs(spans []errSpan) {
-	if len(spans) < 2 {
-		return
-	}
-	start := spans[0].from
-	tail := slices.Clone(c.errs[start:])
-	slices.SortStableFunc(spans, func(a, b errSpan) int { return strings.Compare(a.name, b.name) })
-	out := c.errs[:start]
-	for _, s := range spans {
-		out = append(out, tail[s.from-start:s.to-start]...)
-	}
-	c.errs = out
+// machineBuilder compiles the states of one machine as they come, in
+// document order, then resolves their transitions (finish).
+type machineBuilder struct {
+	c      *compiler
+	prefix string
+	m      *machine
+	// order is the states in document order (nil for a state that did
+	// not compile), a repeated name at its first position.
+	order []namedState
+	// spans are the errors of each state, from c.errs[from:] on.
+	spans []errSpan
+	from  int
 }
 
-func (c *compiler) machine(prefix string, def fields) *machine {
-	statesRaw, ok := asMap(def.at("States"))
-	if !ok {
-		c.errf(join(prefix, "States"), "States must be an object of states")
-		return &machine{states: map[string]*state{}}
+type namedState struct {
+	name string
+	st   *state
+}
+
+func (c *compiler) newMachine(prefix string) *machineBuilder {
+	return &machineBuilder{c: c, prefix: prefix, m: &machine{states: map[string]*state{}}, from: len(c.errs)}
+}
+
+func (b *machineBuilder) statePath(name string) string {
+	return where{base: b.prefix}.add("States").add(name).String()
+}
+
+// add compiles the state name (def is its fields; isObject is false when
+// it is not an object).
+func (b *machineBuilder) add(name string, def fields, isObject bool) {
+	c := b.c
+	_, dup := b.m.states[name]
+	if dup || len(b.spans) > 0 && b.seen(name) {
+		dup = true
+		b.drop(name)
 	}
-	m := &machine{states: make(map[string]*state, len(statesRaw))}
-	if len(statesRaw) == 0 {
-		c.errf(join(prefix, "States"), "States must not be empty")
+	before := len(c.errs)
+	var st *state
+	if !isObject {
+		c.errf(b.statePath(name), "a state must be an object")
+	} else {
+		if len(name) > 80 {
+			c.errf(b.statePath(name), "state names must be at most 80 characters")
+		}
+		st = c.state(b.prefix, name, def)
 	}
-	sp := func(n string) string { return where{base: prefix}.add("States").add(n).String() }
-	var spans []errSpan
-	for _, mem := range statesRaw {
-		n := mem.Key
-		before := len(c.errs)
-		if sdef, ok := asMap(mem.Value); !ok {
-			c.errf(sp(n), "a state must be an object")
-		} else {
-			if len(n) > 80 {
-				c.errf(sp(n), "state names must be at most 80 characters")
-			}
-			if st := c.state(prefix, n, sdef); st != nil {
-				m.states[n] = st
+	if st != nil {
+		b.m.states[name] = st
+	}
+	if len(c.errs) > before {
+		b.spans = append(b.spans, errSpan{name, before, len(c.errs)})
+	}
+	if dup {
+		for i := range b.order {
+			if b.order[i].name == name {
+				b.order[i].st = st // a repeated name keeps its first position
+				return
 			}
 		}
-		if len(c.errs) > before {
-			spans = append(spans, errSpan{n, before, len(c.errs)})
+	}
+	b.order = append(b.order, namedState{name, st})
+}
+
+// seen reports whether a state that did not compile had this name; only
+// called for the rare definition where that can matter.
+func (b *machineBuilder) seen(name string) bool {
+	for _, s := range b.spans {
+		if s.name == name {
+			return true
 		}
 	}
-	c.sortErrs(spans)
-	// Resolve transitions inside this machine only: Next cannot leave a
-	// branch or processor.
+	return false
+}
+
+// drop forgets the state name compiled before, and its errors, for a
+// repeated name (the last definition counts, as for any JSON object).
+func (b *machineBuilder) drop(name string) {
+	delete(b.m.states, name)
+	for i := range b.order {
+		if b.order[i].name == name {
+			b.order[i].st = nil
+		}
+	}
+	b.spans = slices.DeleteFunc(b.spans, func(s errSpan) bool { return s.name == name })
+}
+
+// sortErrs puts the states' errors in state-name order: states are
+// compiled in document order, and errors have always been reported by
+// state name, whatever the order of the document.
+func (b *machineBuilder) sortErrs() {
+	c := b.c
+	if len(c.errs) == b.from {
+		return
+	}
+	tail := slices.Clone(c.errs[b.from:])
+	spans := slices.Clone(b.spans)
+	slices.SortStableFunc(spans, func(x, y errSpan) int { return strings.Compare(x.name, y.name) })
+	out := c.errs[:b.from]
+	for _, s := range spans {
+		out = append(out, tail[s.from-b.from:s.to-b.from]...)
+	}
+	c.errs = out
+	b.spans = nil
+}
+
+// finish resolves the transitions (Next cannot leave a branch or
+// processor) and StartAt, from def, the machine's own fields.
+func (b *machineBuilder) finish(def fields) *machine {
+	c, m := b.c, b.m
+	if len(b.order) == 0 {
+		c.errf(join(b.prefix, "States"), "States must not be empty")
+	}
 	resolve := func(path where, name string) *state {
 		st, ok := m.states[name]
 		if !ok {
@@ -371,45 +532,60 @@ func (c *compiler) machine(prefix string, def fields) *machine {
 		}
 		return st
 	}
-	spans = spans[:0]
-	for _, mem := range statesRaw {
-		n := mem.Key
-		st := m.states[n]
+	b.from = len(c.errs)
+	for _, ns := range b.order {
+		st := ns.st
 		if st == nil {
 			continue
 		}
 		before := len(c.errs)
-		w := where{base: prefix}.add("States").add(n)
+		w := where{base: b.prefix}.add("States").add(ns.name)
 		if st.nextName != "" {
 			st.next = resolve(w.add("Next"), st.nextName)
 		}
 		for i := range st.catch {
 			st.catch[i].next = resolve(fixed(fmt.Sprintf("%s.Catch[%d].Next", w, i)), st.catch[i].nextName)
 		}
-		for i, r := range st.choices {
-			r.next = resolve(fixed(fmt.Sprintf("%s.Choices[%d].Next", w, i)), r.nextName)
-		}
 		if st.kind == kindChoice {
-			sdef, _ := asMap(mem.Value)
-			if dn, ok := sdef.at("Default").(string); ok {
-				st.defaultNext = resolve(w.add("Default"), dn)
+			for i, r := range st.choices {
+				r.next = resolve(fixed(fmt.Sprintf("%s.Choices[%d].Next", w, i)), r.nextName)
+			}
+			if st.hasDefault {
+				st.defaultNext = resolve(w.add("Default"), st.defaultName)
 			}
 		}
 		if len(c.errs) > before {
-			spans = append(spans, errSpan{n, before, len(c.errs)})
+			b.spans = append(b.spans, errSpan{ns.name, before, len(c.errs)})
 		}
 	}
-	c.sortErrs(spans)
+	b.sortErrs()
 	start, ok := def.at("StartAt").(string)
 	if !ok {
-		c.errf(join(prefix, "StartAt"), "StartAt must name a state")
+		c.errf(join(b.prefix, "StartAt"), "StartAt must name a state")
 	} else {
 		m.startAt = m.states[start]
 		if m.startAt == nil {
-			c.errf(join(prefix, "StartAt"), "no state named %q", start)
+			c.errf(join(b.prefix, "StartAt"), "no state named %q", start)
 		}
 	}
 	return m
+}
+
+// machine compiles a machine held in a decoded object: a Parallel branch,
+// a Map processor, or a definition without a States object.
+func (c *compiler) machine(prefix string, def fields) *machine {
+	statesRaw, ok := asMap(def.at("States"))
+	if !ok {
+		c.errf(join(prefix, "States"), "States must be an object of states")
+		return &machine{states: map[string]*state{}}
+	}
+	b := c.newMachine(prefix)
+	for _, mem := range statesRaw {
+		sdef, ok := asMap(mem.Value)
+		b.add(mem.Key, sdef, ok)
+	}
+	b.sortErrs()
+	return b.finish(def)
 }
 
 // allowed fields per state type (beyond Type, Comment and QueryLanguage).
@@ -528,6 +704,9 @@ func (c *compiler) state(prefix, name string, def fields) *state {
 	switch kind {
 	case kindChoice:
 		c.choiceState(sp(), st, def)
+		if dn, ok := def.at("Default").(string); ok {
+			st.defaultName, st.hasDefault = dn, true
+		}
 	case kindWait:
 		st.waitSpec = &waitSpec{}
 		c.waitState(sp(), st, def)

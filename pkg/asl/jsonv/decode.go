@@ -495,3 +495,101 @@ func smallInt(b []byte) (float64, bool) {
 	}
 	return float64(n), true
 }
+
+// Stream decodes one JSON document held in a string part by part, so a
+// caller can walk a large object member by member and keep only what it
+// needs instead of building the whole tree first. Values it returns are
+// those of DecodeString (sharing s's memory). A Stream is not safe for
+// concurrent use.
+type Stream struct {
+	d     decoder
+	depth int
+}
+
+// NewStream returns a Stream positioned before the document's value.
+func NewStream(s string) *Stream {
+	st := &Stream{d: decoder{data: unsafe.Slice(unsafe.StringData(s), len(s)), shared: s, slab: true}}
+	st.d.skipSpace()
+	return st
+}
+
+// Peek returns the first byte of the next value (after white space), or 0
+// at the end of the text: '{' announces an object.
+func (s *Stream) Peek() byte {
+	s.d.skipSpace()
+	if s.d.pos >= len(s.d.data) {
+		return 0
+	}
+	return s.d.data[s.d.pos]
+}
+
+// Value decodes the next value whole.
+func (s *Stream) Value() (any, error) {
+	s.d.skipSpace()
+	return s.d.value(s.depth)
+}
+
+// Members walks the object that is the next value: for each member in
+// document order it calls fn with the key, positioned before the member's
+// value, which fn must consume with Value or Members. Keys are passed as
+// they come: a repeated key is passed again. An error from fn stops the
+// walk and is returned.
+func (s *Stream) Members(fn func(key string) error) error {
+	d := &s.d
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
+		return d.errf("expected an object")
+	}
+	if s.depth >= maxDepth {
+		return d.errf("nested too deeply")
+	}
+	d.pos++
+	s.depth++
+	defer func() { s.depth-- }()
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return nil
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return d.errf("expected a string key")
+		}
+		k, err := d.str()
+		if err != nil {
+			return err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return d.errf("expected ':' after an object key")
+		}
+		d.pos++
+		d.skipSpace()
+		if err := fn(k); err != nil {
+			return err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return d.errf("unexpected end of input in an object")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			return nil
+		default:
+			return d.errf("expected ',' or '}' in an object")
+		}
+	}
+}
+
+// End checks that only white space follows the document's value.
+func (s *Stream) End() error {
+	s.d.skipSpace()
+	if s.d.pos != len(s.d.data) {
+		return s.d.errf("text after the JSON value")
+	}
+	return nil
+}
