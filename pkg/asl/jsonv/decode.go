@@ -95,28 +95,36 @@ type decoder struct {
 	objects []Object
 	// interned holds short string values already boxed into an any, so a
 	// value that repeats ("Pass", "$.result") is boxed once.
-	interned map[string]any
+	interned *[internSlots]internSlot
 }
 
-// maxInterned is the longest string value interned, and maxInternTable
-// bounds the table, so a document of unique values costs one failed
-// lookup per value once the table is full.
+// maxInterned is the longest string value interned. The table is direct
+// mapped by a cheap hash, a newer string taking the slot of an older one:
+// cheaper than a map for the lookup every short string costs.
 const (
-	maxInterned    = 16
-	maxInternTable = 1024
+	maxInterned = 16
+	internSlots = 512
 )
 
+type internSlot struct {
+	s string
+	v any
+}
+
 func (d *decoder) intern(s string) any {
-	if v, ok := d.interned[s]; ok {
-		return v
+	if d.interned == nil {
+		d.interned = new([internSlots]internSlot)
+	}
+	h := uint32(len(s))
+	for i := 0; i < len(s); i++ {
+		h = h*31 + uint32(s[i])
+	}
+	e := &d.interned[(h^h>>9)%internSlots]
+	if e.v != nil && e.s == s {
+		return e.v
 	}
 	var v any = s
-	if len(d.interned) < maxInternTable {
-		if d.interned == nil {
-			d.interned = make(map[string]any, 64)
-		}
-		d.interned[s] = v
-	}
+	*e = internSlot{s, v}
 	return v
 }
 
