@@ -380,7 +380,7 @@ type compiler struct {
 	// few paths ("$.x", "$.result") over and over, and a compiled path is
 	// immutable, so states share one.
 	compiled map[string]*jsonpath.Path
-	dyns     map[dynKey]*dyn
+	dyns     map[dynKey]*tnode
 }
 
 func (c *compiler) errf(path, format string, args ...any) {

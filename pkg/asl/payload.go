@@ -32,9 +32,12 @@ const (
 type tnode struct {
 	kind tnodeKind
 	lit  any
-	*dyn         // paths and intrinsics
-	key  string  // in an object: the member's key in the output
-	vals []tnode // members of an object, elements of an array
+	*dyn // paths and intrinsics
+	// members (tObject) and elems (tArray) are the output with its literal
+	// values in place and a *tnode for each value computed on each eval
+	// (JSON values are never a *tnode).
+	members []jsonv.Member
+	elems   []any
 }
 
 // dyn is a path or intrinsic of a template. Definitions repeat the same
@@ -50,19 +53,20 @@ type dyn struct {
 
 type dynKey struct{ field, src string }
 
-// shareDyn returns the compiler's copy of d, recording d when it has none.
-func (c *compiler) shareDyn(d dyn) *dyn {
+// shareDyn returns the compiler's node for d, recording one when it has
+// none.
+func (c *compiler) shareDyn(d dyn) *tnode {
 	k := dynKey{d.field, d.src}
-	if p, ok := c.dyns[k]; ok {
-		return p
+	if n, ok := c.dyns[k]; ok {
+		return n
 	}
-	p := new(dyn)
-	*p = d
+	n := &tnode{kind: d.kind, dyn: new(dyn)}
+	*n.dyn = d
 	if c.dyns == nil {
-		c.dyns = map[dynKey]*dyn{}
+		c.dyns = map[dynKey]*tnode{}
 	}
-	c.dyns[k] = p
-	return p
+	c.dyns[k] = n
+	return n
 }
 
 // template compiles a payload template at path.
@@ -75,7 +79,7 @@ func (c *compiler) tnode(path where, field string, v any) tnode {
 	case *jsonv.Object:
 		// Template order is the order of the object built from it.
 		members := t.Members()
-		n := tnode{kind: tObject, vals: make([]tnode, 0, len(members))}
+		n := tnode{kind: tObject, members: make([]jsonv.Member, 0, len(members))}
 		dynamic := false
 		for _, mem := range members {
 			k, val := mem.Key, mem.Value
@@ -89,35 +93,33 @@ func (c *compiler) tnode(path where, field string, v any) tnode {
 				if !ok {
 					continue
 				}
-				child.key = k[:len(k)-2]
-				n.vals = append(n.vals, child)
+				n.members = append(n.members, jsonv.Member{Key: k[:len(k)-2], Value: child})
 				dynamic = true
 				continue
 			}
-			child := tnode{kind: tLiteral, lit: val, key: k}
 			switch val.(type) {
 			case *jsonv.Object, []any:
-				child = c.tnode(path.add(k), k, val)
-				child.key = k
-				if child.kind != tLiteral {
-					dynamic = true
+				if child := c.tnode(path.add(k), k, val); child.kind != tLiteral {
+					val, dynamic = &child, true
 				}
 			}
-			n.vals = append(n.vals, child)
+			n.members = append(n.members, jsonv.Member{Key: k, Value: val})
 		}
 		if !dynamic {
 			return tnode{kind: tLiteral, lit: v}
 		}
 		return n
 	case []any:
-		n := tnode{kind: tArray, vals: make([]tnode, 0, len(t))}
+		n := tnode{kind: tArray, elems: make([]any, len(t))}
 		dynamic := false
 		for i, e := range t {
-			child := c.tnode(fixed(fmt.Sprintf("%s[%d]", path, i)), field, e)
-			if child.kind != tLiteral {
-				dynamic = true
+			n.elems[i] = e
+			switch e.(type) {
+			case *jsonv.Object, []any:
+				if child := c.tnode(fixed(fmt.Sprintf("%s[%d]", path, i)), field, e); child.kind != tLiteral {
+					n.elems[i], dynamic = &child, true
+				}
 			}
-			n.vals = append(n.vals, child)
 		}
 		if !dynamic {
 			return tnode{kind: tLiteral, lit: v}
@@ -128,39 +130,40 @@ func (c *compiler) tnode(path where, field string, v any) tnode {
 }
 
 // valueNode compiles the string value s of the "key.$" field at path.
-func (c *compiler) valueNode(path where, field, s string) (tnode, bool) {
-	if d, ok := c.dyns[dynKey{field, s}]; ok {
-		return tnode{kind: d.kind, dyn: d}, true
+func (c *compiler) valueNode(path where, field, s string) (*tnode, bool) {
+	if n, ok := c.dyns[dynKey{field, s}]; ok {
+		return n, true
 	}
 	switch {
 	case strings.HasPrefix(s, "$$"):
 		p, err := c.compilePath(s[1:])
 		if err != nil {
 			c.errf(path.String(), "%v", err)
-			return tnode{}, false
+			return nil, false
 		}
-		return tnode{kind: tContextPath, dyn: c.shareDyn(dyn{kind: tContextPath, field: field, src: s, path: p})}, true
+		return c.shareDyn(dyn{kind: tContextPath, field: field, src: s, path: p}), true
 	case strings.HasPrefix(s, "$"):
 		p, err := c.compilePath(s)
 		if err != nil {
 			c.errf(path.String(), "%v", err)
-			return tnode{}, false
+			return nil, false
 		}
-		return tnode{kind: tPath, dyn: c.shareDyn(dyn{kind: tPath, field: field, src: s, path: p})}, true
+		return c.shareDyn(dyn{kind: tPath, field: field, src: s, path: p}), true
 	case intrinsic.IsIntrinsic(s):
 		before := len(c.errs)
 		e := c.compileIntrinsic(path.String(), s)
 		if e == nil {
-			return tnode{}, false
+			return nil, false
 		}
-		d := &dyn{kind: tIntrinsic, field: field, src: s, expr: e}
-		if len(c.errs) == before { // share only what reports no error, so every use reports its own
-			d = c.shareDyn(*d)
+		d := dyn{kind: tIntrinsic, field: field, src: s, expr: e}
+		if len(c.errs) > before {
+			// Not shared, so that every use reports its own errors.
+			return &tnode{kind: tIntrinsic, dyn: &d}, true
 		}
-		return tnode{kind: tIntrinsic, dyn: d}, true
+		return c.shareDyn(d), true
 	}
 	c.errf(path.String(), "%q is neither a path nor an intrinsic function", s)
-	return tnode{}, false
+	return nil, false
 }
 
 func (t *template) eval(f *frame, input any) (any, *Error) {
@@ -172,23 +175,29 @@ func (n *tnode) eval(f *frame, input any) (any, *Error) {
 	case tLiteral:
 		return n.lit, nil
 	case tObject:
-		m := make([]jsonv.Member, len(n.vals))
-		for i := range n.vals {
-			v, err := n.vals[i].eval(f, input)
-			if err != nil {
-				return nil, err
+		m := make([]jsonv.Member, len(n.members))
+		copy(m, n.members)
+		for i := range m {
+			if t, ok := m[i].Value.(*tnode); ok {
+				v, err := t.eval(f, input)
+				if err != nil {
+					return nil, err
+				}
+				m[i].Value = v
 			}
-			m[i] = jsonv.Member{Key: n.vals[i].key, Value: v}
 		}
 		return jsonv.NewObject(m), nil
 	case tArray:
-		a := make([]any, len(n.vals))
-		for i := range n.vals {
-			v, err := n.vals[i].eval(f, input)
-			if err != nil {
-				return nil, err
+		a := make([]any, len(n.elems))
+		copy(a, n.elems)
+		for i := range a {
+			if t, ok := a[i].(*tnode); ok {
+				v, err := t.eval(f, input)
+				if err != nil {
+					return nil, err
+				}
+				a[i] = v
 			}
-			a[i] = v
 		}
 		return a, nil
 	case tPath:
@@ -245,7 +254,7 @@ func (c *compiler) valueExpr(path, field string, v any) *valueExpr {
 	if !ok {
 		return nil
 	}
-	return &valueExpr{node: &n}
+	return &valueExpr{node: n}
 }
 
 func (e *valueExpr) eval(f *frame, input any) (any, *Error) { return e.node.eval(f, input) }
