@@ -98,11 +98,12 @@ type pathField struct {
 }
 
 type state struct {
-	name     string
-	kind     stateKind
-	next     *state
-	nextName string
-	end      bool
+	name      string
+	kind      stateKind
+	end       bool
+	hasResult bool
+	next      *state
+	nextName  string
 
 	// flow is the state's query language: how input becomes arguments and
 	// a result becomes output (JSONPath today; JSONata would be another).
@@ -110,29 +111,32 @@ type state struct {
 	// jsonPath is flow for JSONPath states (InputPath, Parameters,
 	// ResultSelector, ResultPath, OutputPath), kept here to save an
 	// allocation.
-	jsonPath  jsonPathFlow
-	result    any
-	hasResult bool
-	retry     []retrier
-	catch     []catcher
-
-	// Choice
-	choices     []*choiceRule
-	defaultNext *state
-	defaultName string
-	hasDefault  bool
-
-	// Parallel
-	branches []*machine
+	jsonPath jsonPathFlow
+	result   any
+	retry    []retrier
+	catch    []catcher
 
 	// The fields of the other types, allocated for states of that type
 	// only, so a state costs a Pass chain little memory (and the
 	// collector little scanning). Their fields are promoted: st.resource
 	// reads st.taskSpec.resource.
+	*choiceSpec
+	*parallelSpec
 	*waitSpec
 	*failSpec
 	*taskSpec
 	*mapSpec
+}
+
+type choiceSpec struct {
+	choices     []*choiceRule
+	defaultNext *state
+	defaultName string
+	hasDefault  bool
+}
+
+type parallelSpec struct {
+	branches []*machine
 }
 
 type waitSpec struct {
@@ -703,6 +707,7 @@ func (c *compiler) state(prefix, name string, def fields) *state {
 
 	switch kind {
 	case kindChoice:
+		st.choiceSpec = &choiceSpec{}
 		c.choiceState(sp(), st, def)
 		if dn, ok := def.at("Default").(string); ok {
 			st.defaultName, st.hasDefault = dn, true
@@ -717,6 +722,7 @@ func (c *compiler) state(prefix, name string, def fields) *state {
 		st.taskSpec = &taskSpec{}
 		c.taskState(sp(), st, def)
 	case kindParallel:
+		st.parallelSpec = &parallelSpec{}
 		branches, ok := def.at("Branches").([]any)
 		if !ok || len(branches) == 0 {
 			c.errf(sp()+".Branches", "Branches must be a non-empty array")
