@@ -289,15 +289,11 @@ func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 }
 
 // decodeTop reads the definition's text. The States object, the bulk of
-// a definition, is compiled state by state as it is read, so no tree of
-// the whole definition is ever built; states is nil when there is no
-// States object. top holds the other top-level fields. Only a text that is
-// not one JSON object is an error here; the rest are the compiler's.
-//
-// Reading and compiling overlap: a goroutine decodes the text into events
-// (a top-level field, the start of States, a state's fields), in batches,
-// while this one compiles them in order, so a large definition takes
-// little more wall time than the slower of the two.
+// a definition, is compiled state by state as it is read, each state's
+// fields decoded into one reused buffer, so no tree of the whole
+// definition is ever built; states is nil when there is no States object.
+// top holds the other top-level fields. Only a text that is not one JSON
+// object is an error here; the rest are the compiler's.
 func (c *compiler) decodeTop(text string) (top fields, states *machineBuilder, err error) {
 	in := jsonv.NewStream(text)
 	if in.Peek() != '{' {
@@ -306,134 +302,58 @@ func (c *compiler) decodeTop(text string) (top fields, states *machineBuilder, e
 		}
 		return nil, nil, fmt.Errorf("%w: the definition must be a JSON object", ErrInvalidDefinition)
 	}
-	batches := make(chan *eventBatch, batchesInFlight)
-	free := make(chan *eventBatch, batchesInFlight)
-	for range batchesInFlight {
-		free <- &eventBatch{}
-	}
-	var readErr error
-	go func() {
-		defer close(batches)
-		readErr = readTop(in, batches, free)
-	}()
-	for b := range batches {
-		for i := range b.events {
-			e := &b.events[i]
-			switch e.kind {
-			case evTop:
-				if e.key == "States" && states != nil {
-					// A repeated key keeps its last value: forget the
-					// States compiled so far.
-					c.errs = c.errs[:states.from]
-					states = nil
-				}
-				top = withMember(top, e.key, e.value)
-			case evStatesBegin:
-				if states != nil {
-					c.errs = c.errs[:states.from]
-				}
-				top = without(top, "States")
-				states = c.newMachine("")
-			case evState:
-				states.add(e.key, e.fields, e.isObject)
-			}
-		}
-		free <- b
-	}
-	if readErr != nil {
-		return nil, nil, fmt.Errorf("%w: not JSON: %w", ErrInvalidDefinition, readErr)
-	}
-	return top, states, nil
-}
-
-// The events of decodeTop.
-const (
-	evTop         = iota // a top-level member other than an object States
-	evStatesBegin        // an object States begins; its states follow
-	evState              // one state of it
-)
-
-type topEvent struct {
-	kind     uint8
-	isObject bool   // evState: the state is an object, with fields
-	key      string // the member's key or the state's name
-	value    any    // evTop
-	fields   fields // evState
-}
-
-// eventBatch is a run of events; arena holds the states' fields, so a
-// batch, reused once compiled, costs no allocation.
-type eventBatch struct {
-	events []topEvent
-	arena  []jsonv.Member
-}
-
-const (
-	batchSize       = 256
-	batchesInFlight = 4
-)
-
-// readTop decodes the definition into batches of events, taking empty
-// batches from free.
-func readTop(in *jsonv.Stream, batches, free chan *eventBatch) error {
-	b := <-free
-	b.events, b.arena = b.events[:0], b.arena[:0]
-	emit := func(e topEvent) {
-		b.events = append(b.events, e)
-		if len(b.events) == batchSize {
-			batches <- b
-			b = <-free
-			b.events, b.arena = b.events[:0], b.arena[:0]
-		}
-	}
-	err := in.Members(func(key string) error {
+	var buf []jsonv.Member
+	err = in.Members(func(key string) error {
 		if key != "States" || in.Peek() != '{' {
 			v, err := in.Value()
 			if err != nil {
 				return err
 			}
-			emit(topEvent{kind: evTop, key: key, value: v})
+			if key == "States" && states != nil {
+				// A repeated key keeps its last value: forget the States
+				// compiled so far.
+				c.errs = c.errs[:states.from]
+				states = nil
+			}
+			top = withMember(top, key, v)
 			return nil
 		}
-		emit(topEvent{kind: evStatesBegin})
+		if states != nil {
+			c.errs = c.errs[:states.from]
+		}
+		top = without(top, "States")
+		states = c.newMachine("")
 		return in.Members(func(name string) error {
 			if in.Peek() != '{' {
 				if _, err := in.Value(); err != nil {
 					return err
 				}
-				emit(topEvent{kind: evState, key: name})
+				states.add(name, nil, false)
 				return nil
 			}
-			start := len(b.arena)
+			buf = buf[:0]
 			err := in.Members(func(field string) error {
 				v, err := in.Value()
 				if err != nil {
 					return err
 				}
-				for i := start; i < len(b.arena); i++ {
-					if b.arena[i].Key == field {
-						b.arena[i].Value = v // repeated: first position, last value
-						return nil
-					}
-				}
-				b.arena = append(b.arena, jsonv.Member{Key: field, Value: v})
+				buf = withMember(buf, field, v)
 				return nil
 			})
 			if err != nil {
 				return err
 			}
-			f := b.arena[start:len(b.arena):len(b.arena)]
-			emit(topEvent{kind: evState, isObject: true, key: name, fields: fields(f)})
+			states.add(name, fields(buf), true)
 			return nil
 		})
 	})
 	if err == nil {
 		err = in.End()
 	}
-	if len(b.events) > 0 {
-		batches <- b
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: not JSON: %w", ErrInvalidDefinition, err)
 	}
-	return err
+	return top, states, nil
 }
 
 // withMember adds a member as jsonv objects do: a repeated key keeps its
