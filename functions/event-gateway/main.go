@@ -5,22 +5,10 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cogniforge/cogniforge/pkg/gateway"
 	"github.com/cogniforge/cogniforge/pkg/platform"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := platform.Serve(ctx, gateway.Name, gateway.Build)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(platform.Main(gateway.Name, gateway.Build)) }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -46,4 +48,19 @@ func Serve(ctx context.Context, name string, build Builder, opts ...faas.Option)
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
+}
+
+// Main is what a function binary's main does: Serve until SIGINT or
+// SIGTERM, then report any error on stderr. It returns the process exit
+// code for main to pass to os.Exit (library code never exits itself):
+//
+//	func main() { os.Exit(platform.Main(gateway.Name, gateway.Build)) }
+func Main(name string, build Builder, opts ...faas.Option) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Serve(ctx, name, build, opts...); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }
