@@ -68,7 +68,7 @@ func (s *Services) prune(rec *StockRecord, now time.Time) {
 // it after a crash skips the holds already taken; after the saga's release
 // it refuses (Saga.Hanging) and takes nothing.
 func (s *Services) Reserve(ctx context.Context, in OrderInput) (Reservation, error) {
-	id, err := sagaID(ctx)
+	id, err := actionSaga(ctx, in)
 	if err != nil {
 		return Reservation{}, err
 	}

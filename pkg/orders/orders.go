@@ -17,7 +17,8 @@
 // Business refusals come from the input: an item with no stock
 // (Saga.BusinessError), payment token "tok_declined", shipping country
 // "XX"; no items, a non-positive quantity, an unknown SKU, a missing
-// customer id or a malformed country are Saga.InvalidInput. Every check
+// order id (the saga id), a missing customer id or a malformed country
+// are Saga.InvalidInput. Every check
 // runs before the first write, and a partly taken reservation is given back
 // before a refusal is returned, so a refused step has no effect.
 //
@@ -200,6 +201,17 @@ func Builder(name string) platform.Builder {
 		}
 		return s.Function(name)
 	}
+}
+
+// actionSaga is the saga an action belongs to; an action also needs the
+// order's id, which names the saga in order-fulfillment (sagaId: $.orderId),
+// so an order without one is refused before anything is written rather
+// than run under the execution's name.
+func actionSaga(ctx context.Context, in OrderInput) (string, error) {
+	if in.OrderID == "" {
+		return "", saga.InvalidInput("orderId is required: it is the order's saga id")
+	}
+	return sagaID(ctx)
 }
 
 // sagaID is the saga the call belongs to.

@@ -61,7 +61,7 @@ func TestReserveRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newServices(t, nil)
-			_, err := s.Reserve(in("s1"), orders.OrderInput{Items: tt.items})
+			_, err := s.Reserve(in("s1"), orders.OrderInput{OrderID: "o", Items: tt.items})
 			if faas.ErrorName(err) != tt.want {
 				t.Fatalf("error %v, want %s", err, tt.want)
 			}
@@ -76,7 +76,7 @@ func TestReserveRefusals(t *testing.T) {
 
 func TestReserveReleaseIdempotentAndFenced(t *testing.T) {
 	s := newServices(t, nil)
-	order := orders.OrderInput{Items: items("sku-1", 3, "sku-2", 1, "sku-1", 2)}
+	order := orders.OrderInput{OrderID: "o", Items: items("sku-1", 3, "sku-2", 1, "sku-1", 2)}
 	for i := 0; i < 2; i++ {
 		r, err := s.Reserve(in("s1"), order)
 		if err != nil || r.TotalCents != 5*1000+2000 || len(r.Items) != 2 {
@@ -115,7 +115,7 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := s.Reserve(in(fmt.Sprintf("c-%d", i)), orders.OrderInput{Items: items("sku-1", 1)}); err == nil {
+			if _, err := s.Reserve(in(fmt.Sprintf("c-%d", i)), orders.OrderInput{OrderID: "o", Items: items("sku-1", 1)}); err == nil {
 				ok.Add(1)
 			} else if faas.ErrorName(err) != saga.ErrBusiness {
 				t.Errorf("reserve: %v", err)
@@ -131,7 +131,7 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 func TestOldHoldsArePruned(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	s := newServices(t, func() time.Time { return now })
-	order := orders.OrderInput{Items: items("sku-1", 1)}
+	order := orders.OrderInput{OrderID: "o", Items: items("sku-1", 1)}
 	if _, err := s.Reserve(in("old"), order); err != nil {
 		t.Fatal(err)
 	}
@@ -165,6 +165,13 @@ func TestPaymentShippingOrder(t *testing.T) {
 		{"undeliverable", func(o *orders.OrderInput) { o.Shipping.Address.Country = "XX" }, ship, saga.ErrBusiness},
 		{"bad country", func(o *orders.OrderInput) { o.Shipping.Address.Country = "France" }, ship, saga.ErrInvalidInput},
 		{"no customer", func(o *orders.OrderInput) { o.CustomerID = "" }, confirm, saga.ErrInvalidInput},
+		{"charge without order id", func(o *orders.OrderInput) { o.OrderID = "" }, charge, saga.ErrInvalidInput},
+		{"ship without order id", func(o *orders.OrderInput) { o.OrderID = "" }, ship, saga.ErrInvalidInput},
+		{"confirm without order id", func(o *orders.OrderInput) { o.OrderID = "" }, confirm, saga.ErrInvalidInput},
+		{"reserve without order id", func(o *orders.OrderInput) { o.OrderID = "" }, func(s *orders.Services, o orders.OrderInput) error {
+			_, err := s.Reserve(in("s"), o)
+			return err
+		}, saga.ErrInvalidInput},
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {

@@ -80,7 +80,7 @@ func hanging(what, id string) error {
 
 // Charge charges the order's amount once per saga; tok_declined refuses.
 func (s *Services) Charge(ctx context.Context, in OrderInput) (Charge, error) {
-	id, err := sagaID(ctx)
+	id, err := actionSaga(ctx, in)
 	if err != nil {
 		return Charge{}, err
 	}
@@ -125,7 +125,7 @@ func (s *Services) Refund(ctx context.Context, _ OrderInput) error {
 
 // CreateShipment books the order's shipment; country XX refuses.
 func (s *Services) CreateShipment(ctx context.Context, in OrderInput) (Shipment, error) {
-	id, err := sagaID(ctx)
+	id, err := actionSaga(ctx, in)
 	if err != nil {
 		return Shipment{}, err
 	}
@@ -167,7 +167,7 @@ func (s *Services) CancelShipment(ctx context.Context, _ OrderInput) error {
 
 // Confirm confirms the order: the pivot, after which nothing is undone.
 func (s *Services) Confirm(ctx context.Context, in OrderInput) (Confirmation, error) {
-	id, err := sagaID(ctx)
+	id, err := actionSaga(ctx, in)
 	if err != nil {
 		return Confirmation{}, err
 	}

@@ -181,14 +181,17 @@ func TestSagaRefusesBadInput(t *testing.T) {
 			}
 		})
 	}
-	t.Run("no order id: the execution name is the saga id", func(t *testing.T) {
+	// The order id names the saga: an order without one is refused before
+	// anything is written, not run under the execution's name.
+	t.Run("no order id", func(t *testing.T) {
 		dir := t.TempDir()
 		r := sfnRun(t, definition, dir, order("", func(m map[string]any) { delete(m, "orderId") }), "--execution-name", "exec-7")
-		if r.Status != "SUCCEEDED" {
-			t.Fatalf("status %s %s", r.Status, deref(r.Cause))
+		rb := r.rollback(t)
+		if rb.FailedStep != "inventory" || rb.Error != saga.ErrInvalidInput || len(rb.Compensated) != 0 || !strings.Contains(rb.Message, "orderId") {
+			t.Errorf("cause = %+v", rb)
 		}
-		if st := sagaStatus(t, dir, "exec-7"); len(st.Steps) != 4 {
-			t.Errorf("status of exec-7 = %+v", st)
+		if got := stock(t, dir, "sku-1"); got["sku-1"] != 100 {
+			t.Errorf("stock = %v", got)
 		}
 	})
 }
