@@ -36,8 +36,10 @@ func (sm *StateMachine) Definition() []byte { return []byte(sm.src) }
 // StateNames returns the names of the top-level states, sorted.
 func (sm *StateMachine) StateNames() []string {
 	names := make([]string, 0, len(sm.top.states))
-	for n := range sm.top.states {
-		names = append(names, n)
+	for n, st := range sm.top.states {
+		if st != nil {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	return names
@@ -322,7 +324,10 @@ func (c *compiler) decodeTop(text string) (top fields, states *machineBuilder, e
 			c.errs = c.errs[:states.from]
 		}
 		top = without(top, "States")
-		states = c.newMachine("")
+		// A guess at the number of states from the text's size (a
+		// state takes 100 bytes and more), so the name map does not grow
+		// step by step through a large definition.
+		states = c.newMachine("", min(len(text)/100, 1<<17))
 		return in.Members(func(name string) error {
 			if in.Peek() != '{' {
 				if _, err := in.Value(); err != nil {
@@ -436,8 +441,9 @@ type namedState struct {
 	st   *state
 }
 
-func (c *compiler) newMachine(prefix string) *machineBuilder {
-	return &machineBuilder{c: c, prefix: prefix, m: &machine{states: map[string]*state{}}, from: len(c.errs)}
+// newMachine starts a machine of about sizeHint states.
+func (c *compiler) newMachine(prefix string, sizeHint int) *machineBuilder {
+	return &machineBuilder{c: c, prefix: prefix, m: &machine{states: make(map[string]*state, sizeHint)}, from: len(c.errs)}
 }
 
 func (b *machineBuilder) statePath(name string) string {
@@ -445,14 +451,11 @@ func (b *machineBuilder) statePath(name string) string {
 }
 
 // add compiles the state name (def is its fields; isObject is false when
-// it is not an object).
+// it is not an object). A state that does not compile is in the name map
+// as nil, so that a repeated name is found with the one map write every
+// state costs.
 func (b *machineBuilder) add(name string, def fields, isObject bool) {
 	c := b.c
-	_, dup := b.m.states[name]
-	if dup || len(b.spans) > 0 && b.seen(name) {
-		dup = true
-		b.drop(name)
-	}
 	before := len(c.errs)
 	var st *state
 	if !isObject {
@@ -463,44 +466,26 @@ func (b *machineBuilder) add(name string, def fields, isObject bool) {
 		}
 		st = c.state(b.prefix, name, def)
 	}
-	if st != nil {
-		b.m.states[name] = st
+	n := len(b.m.states)
+	b.m.states[name] = st
+	if len(b.m.states) == n {
+		// A repeated name: the last definition counts, at the first
+		// position, as for any JSON object; the earlier one's errors go.
+		b.spans = slices.DeleteFunc(b.spans, func(s errSpan) bool { return s.name == name })
+		if len(c.errs) > before {
+			b.spans = append(b.spans, errSpan{name, before, len(c.errs)})
+		}
+		for i := range b.order {
+			if b.order[i].name == name {
+				b.order[i].st = st
+			}
+		}
+		return
 	}
 	if len(c.errs) > before {
 		b.spans = append(b.spans, errSpan{name, before, len(c.errs)})
 	}
-	if dup {
-		for i := range b.order {
-			if b.order[i].name == name {
-				b.order[i].st = st // a repeated name keeps its first position
-				return
-			}
-		}
-	}
 	b.order = append(b.order, namedState{name, st})
-}
-
-// seen reports whether a state that did not compile had this name; only
-// called for the rare definition where that can matter.
-func (b *machineBuilder) seen(name string) bool {
-	for _, s := range b.spans {
-		if s.name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// drop forgets the state name compiled before, and its errors, for a
-// repeated name (the last definition counts, as for any JSON object).
-func (b *machineBuilder) drop(name string) {
-	delete(b.m.states, name)
-	for i := range b.order {
-		if b.order[i].name == name {
-			b.order[i].st = nil
-		}
-	}
-	b.spans = slices.DeleteFunc(b.spans, func(s errSpan) bool { return s.name == name })
 }
 
 // sortErrs puts the states' errors in state-name order: states are
@@ -530,32 +515,36 @@ func (b *machineBuilder) finish(def fields) *machine {
 		c.errf(join(b.prefix, "States"), "States must not be empty")
 	}
 	resolve := func(path where, name string) *state {
-		st, ok := m.states[name]
-		if !ok {
+		st := m.states[name]
+		if st == nil {
 			c.errf(path.String(), "no state named %q", name)
 		}
 		return st
 	}
 	b.from = len(c.errs)
-	for _, ns := range b.order {
+	for i, ns := range b.order {
 		st := ns.st
 		if st == nil {
 			continue
 		}
 		before := len(c.errs)
-		w := where{base: b.prefix}.add("States").add(ns.name)
-		if st.nextName != "" {
-			st.next = resolve(w.add("Next"), st.nextName)
+		w := func() where { return where{base: b.prefix}.add("States").add(ns.name) }
+		switch {
+		case st.nextName == "":
+		case i+1 < len(b.order) && b.order[i+1].name == st.nextName && b.order[i+1].st != nil:
+			st.next = b.order[i+1].st // the usual case, Next is the state written after
+		default:
+			st.next = resolve(w().add("Next"), st.nextName)
 		}
 		for i := range st.catch {
-			st.catch[i].next = resolve(fixed(fmt.Sprintf("%s.Catch[%d].Next", w, i)), st.catch[i].nextName)
+			st.catch[i].next = resolve(fixed(fmt.Sprintf("%s.Catch[%d].Next", w(), i)), st.catch[i].nextName)
 		}
 		if st.kind == kindChoice {
 			for i, r := range st.choices {
-				r.next = resolve(fixed(fmt.Sprintf("%s.Choices[%d].Next", w, i)), r.nextName)
+				r.next = resolve(fixed(fmt.Sprintf("%s.Choices[%d].Next", w(), i)), r.nextName)
 			}
 			if st.hasDefault {
-				st.defaultNext = resolve(w.add("Default"), st.defaultName)
+				st.defaultNext = resolve(w().add("Default"), st.defaultName)
 			}
 		}
 		if len(c.errs) > before {
@@ -583,7 +572,7 @@ func (c *compiler) machine(prefix string, def fields) *machine {
 		c.errf(join(prefix, "States"), "States must be an object of states")
 		return &machine{states: map[string]*state{}}
 	}
-	b := c.newMachine(prefix)
+	b := c.newMachine(prefix, len(statesRaw))
 	for _, mem := range statesRaw {
 		sdef, ok := asMap(mem.Value)
 		b.add(mem.Key, sdef, ok)

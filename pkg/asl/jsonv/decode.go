@@ -115,11 +115,14 @@ func (d *decoder) intern(s string) any {
 	if d.interned == nil {
 		d.interned = new([internSlots]internSlot)
 	}
-	h := uint32(len(s))
-	for i := 0; i < len(s); i++ {
-		h = h*31 + uint32(s[i])
+	// A few bytes make the hash: a collision costs a string comparison
+	// and a slot, never a wrong value.
+	n := len(s)
+	h := uint32(n)*0x9E3779B1 ^ uint32(s[0])<<16 ^ uint32(s[n/2])<<8 ^ uint32(s[n-1])
+	if n > 3 {
+		h ^= uint32(s[n-2]) << 24
 	}
-	e := &d.interned[(h^h>>9)%internSlots]
+	e := &d.interned[(h^h>>11)%internSlots]
 	if e.v != nil && e.s == s {
 		return e.v
 	}
@@ -211,7 +214,7 @@ func (d *decoder) value(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if d.slab && len(s) <= maxInterned {
+		if d.slab && len(s) <= maxInterned && len(s) > 0 {
 			return d.intern(s), nil
 		}
 		return s, nil
