@@ -115,8 +115,8 @@ type state struct {
 	// allocation.
 	jsonPath jsonPathFlow
 	result   any
-	retry    []retrier
-	catch    []catcher
+	// handlers is Retry and Catch, nil for a state without either.
+	handlers *handlers
 
 	// The fields of the other types, allocated for states of that type
 	// only, so a state costs a Pass chain little memory (and the
@@ -128,6 +128,27 @@ type state struct {
 	*failSpec
 	*taskSpec
 	*mapSpec
+}
+
+type handlers struct {
+	retry []retrier
+	catch []catcher
+}
+
+// retriers returns the state's Retry, nil when it has none.
+func (st *state) retriers() []retrier {
+	if st.handlers == nil {
+		return nil
+	}
+	return st.handlers.retry
+}
+
+// catchers returns the state's Catch, nil when it has none.
+func (st *state) catchers() []catcher {
+	if st.handlers == nil {
+		return nil
+	}
+	return st.handlers.catch
 }
 
 type choiceSpec struct {
@@ -443,7 +464,8 @@ type namedState struct {
 
 // newMachine starts a machine of about sizeHint states.
 func (c *compiler) newMachine(prefix string, sizeHint int) *machineBuilder {
-	return &machineBuilder{c: c, prefix: prefix, m: &machine{states: make(map[string]*state, sizeHint)}, from: len(c.errs)}
+	return &machineBuilder{c: c, prefix: prefix, m: &machine{states: make(map[string]*state, sizeHint)},
+		order: make([]namedState, 0, sizeHint), from: len(c.errs)}
 }
 
 func (b *machineBuilder) statePath(name string) string {
@@ -536,8 +558,8 @@ func (b *machineBuilder) finish(def fields) *machine {
 		default:
 			st.next = resolve(w().add("Next"), st.nextName)
 		}
-		for i := range st.catch {
-			st.catch[i].next = resolve(fixed(fmt.Sprintf("%s.Catch[%d].Next", w(), i)), st.catch[i].nextName)
+		for i, ct := range st.catchers() {
+			st.handlers.catch[i].next = resolve(fixed(fmt.Sprintf("%s.Catch[%d].Next", w(), i)), ct.nextName)
 		}
 		if st.kind == kindChoice {
 			for i, r := range st.choices {
@@ -688,10 +710,16 @@ func (c *compiler) state(prefix, name string, def fields) *state {
 		st.result, st.hasResult = v, true
 	}
 	if v := def.at("Retry"); v != nil {
-		st.retry = c.retriers(sp()+".Retry", v)
+		if st.handlers == nil {
+			st.handlers = &handlers{}
+		}
+		st.handlers.retry = c.retriers(sp()+".Retry", v)
 	}
 	if v := def.at("Catch"); v != nil {
-		st.catch = c.catchers(sp()+".Catch", v)
+		if st.handlers == nil {
+			st.handlers = &handlers{}
+		}
+		st.handlers.catch = c.catchers(sp()+".Catch", v)
 	}
 
 	switch kind {

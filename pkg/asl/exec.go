@@ -564,11 +564,11 @@ func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *sta
 			}
 			return nil, nil, err
 		}
-		if ri := matchRetrier(st.retry, ae.Name); ri >= 0 {
+		if ri := matchRetrier(st.retriers(), ae.Name); ri >= 0 {
 			if counts == nil {
-				counts = make([]int, len(st.retry))
+				counts = make([]int, len(st.retriers()))
 			}
-			r := st.retry[ri]
+			r := st.retriers()[ri]
 			if counts[ri] < r.maxAttempts {
 				delay := ex.retryDelay(r, counts[ri])
 				counts[ri]++
@@ -580,8 +580,8 @@ func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *sta
 				continue
 			}
 		}
-		for i := range st.catch {
-			c := &st.catch[i]
+		for i := range st.catchers() {
+			c := &st.handlers.catch[i]
 			if !matches(c.errorEquals, ae.Name) {
 				continue
 			}
