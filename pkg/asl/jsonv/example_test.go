@@ -28,3 +28,30 @@ func Example() {
 	// {"name":"a","age":4,"tags":{"z":1,"a":2},"city":"<Lyon>"}
 	// {"out":{"name":"a","age":4,"tags":{"z":1,"a":2},"city":"\u003cLyon\u003e"}}
 }
+
+// A Stream walks a large object member by member, decoding only the values
+// the caller asks for, so the whole tree never has to exist at once.
+func ExampleStream() {
+	in := jsonv.NewStream(`{"Comment":"two states","States":{"A":{"Type":"Pass"},"B":{"Type":"Succeed"}}}`)
+	err := in.Members(func(key string) error {
+		if key != "States" {
+			v, err := in.Value()
+			fmt.Printf("%s = %v\n", key, v)
+			return err
+		}
+		return in.Members(func(name string) error {
+			state, err := in.Value()
+			fmt.Printf("state %s: %s\n", name, jsonv.Marshal(state))
+			return err
+		})
+	})
+	if err == nil {
+		err = in.End()
+	}
+	fmt.Println(err)
+	// Output:
+	// Comment = two states
+	// state A: {"Type":"Pass"}
+	// state B: {"Type":"Succeed"}
+	// <nil>
+}

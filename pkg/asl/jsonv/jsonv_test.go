@@ -155,7 +155,63 @@ func FuzzDecode(f *testing.F) {
 		if err != nil || Marshal(shared) != Marshal(v) {
 			t.Fatalf("DecodeString(%q) = %s (%v), Decode = %s", data, Marshal(shared), err, Marshal(v))
 		}
+		if streamed, err := streamObject(string(data)); err != nil || (streamed != nil && Marshal(streamed) != Marshal(v)) {
+			t.Fatalf("Stream(%q) = %s (%v), Decode = %s", data, Marshal(streamed), err, Marshal(v))
+		}
 	})
+}
+
+// streamObject rebuilds a top-level object through Stream: Members for it
+// and for its object members, Value for the rest. It returns nil for a
+// document that is not an object.
+func streamObject(s string) (any, error) {
+	in := NewStream(s)
+	if in.Peek() != '{' {
+		return nil, nil
+	}
+	var members []Member
+	err := in.Members(func(key string) error {
+		var v any
+		if in.Peek() == '{' {
+			var inner []Member
+			err := in.Members(func(k string) error {
+				x, err := in.Value()
+				inner = append(inner, Member{Key: k, Value: x})
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			v = NewObject(inner)
+		} else {
+			var err error
+			if v, err = in.Value(); err != nil {
+				return err
+			}
+		}
+		members = append(members, Member{Key: key, Value: v})
+		return nil
+	})
+	if err == nil {
+		err = in.End()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return NewObject(members), nil
+}
+
+func TestStreamRejects(t *testing.T) {
+	for _, in := range []string{`{`, `{"a"}`, `{"a":1,}`, `{"a":{"b":}}`, `{} {}`, `{"a":1 "b":2}`, `[1]`} {
+		s := NewStream(in)
+		err := s.Members(func(string) error { _, err := s.Value(); return err })
+		if err == nil {
+			err = s.End()
+		}
+		if !errors.Is(err, ErrSyntax) {
+			t.Errorf("Stream(%q) error = %v, want ErrSyntax", in, err)
+		}
+	}
 }
 
 // TestDecodeStringMatchesDecode checks the slab and substring decoder on

@@ -9,6 +9,12 @@
 // builds these values from JSON text and Append/Marshal write them back in
 // order.
 //
+// DecodeString and Stream are the fast paths for large documents (ASL
+// definitions): strings are substrings of the text instead of copies,
+// short repeated strings are boxed once, objects are carved from blocks,
+// and Stream walks an object member by member so a caller need not hold
+// the whole tree.
+//
 // An *Object is immutable once built: With and Without return a new object
 // and leave the receiver alone, so values can be shared between goroutines
 // and between the input and output of states without copying. A nil *Object
