@@ -655,7 +655,7 @@ func fieldKinds(field string) uint16 {
 const allKinds = 1<<kindPass | 1<<kindTask | 1<<kindChoice | 1<<kindWait | 1<<kindSucceed | 1<<kindFail | 1<<kindParallel | 1<<kindMap
 
 func (c *compiler) state(prefix, name string, def fields) *state {
-	w := where{base: prefix}.add("States").add(name)
+	w := where{base: prefix, parts: [maxParts]string{"States", name}, n: 2}
 	sp := w.String
 	at := w.add
 	typ, _ := def.at("Type").(string)
@@ -697,9 +697,9 @@ func (c *compiler) state(prefix, name string, def fields) *state {
 	}
 
 	jp := &st.jsonPath
-	jp.inputPath = c.pathField(at("InputPath"), def, "InputPath", false)
-	jp.outputPath = c.pathField(at("OutputPath"), def, "OutputPath", false)
-	jp.resultPath = c.pathField(at("ResultPath"), def, "ResultPath", true)
+	jp.inputPath = c.pathField(&w, def, "InputPath", false)
+	jp.outputPath = c.pathField(&w, def, "OutputPath", false)
+	jp.resultPath = c.pathField(&w, def, "ResultPath", true)
 	if v, ok := def.get("Parameters"); ok {
 		jp.parameters = c.template(at("Parameters"), v)
 	}
@@ -794,13 +794,14 @@ func (w where) String() string {
 	return s
 }
 
-// pathField compiles an InputPath, OutputPath, ResultPath or ItemsPath at
-// path.
-func (c *compiler) pathField(path where, def fields, field string, reference bool) pathField {
+// pathField compiles the InputPath, OutputPath, ResultPath or ItemsPath
+// field of the object at parent.
+func (c *compiler) pathField(parent *where, def fields, field string, reference bool) pathField {
 	v, ok := def.get(field)
 	if !ok {
 		return pathField{}
 	}
+	path := parent.add(field)
 	if v == nil {
 		return pathField{null: true}
 	}
@@ -982,7 +983,8 @@ func (c *compiler) catchers(path string, v any) []catcher {
 		} else {
 			c.errf(cp+".Next", "a catcher needs Next")
 		}
-		ct.resultPath = c.pathField(fixed(cp+".ResultPath"), m, "ResultPath", true)
+		cw := fixed(cp)
+		ct.resultPath = c.pathField(&cw, m, "ResultPath", true)
 		for _, mem := range m {
 			k := mem.Key
 			switch k {
@@ -1097,7 +1099,8 @@ func (c *compiler) taskState(sp string, st *state, def fields) {
 }
 
 func (c *compiler) mapState(sp string, st *state, def fields) {
-	st.itemsPath = c.pathField(fixed(sp+".ItemsPath"), def, "ItemsPath", false)
+	sw := fixed(sp)
+	st.itemsPath = c.pathField(&sw, def, "ItemsPath", false)
 	if v, ok := def.get("ItemSelector"); ok {
 		if st.jsonPath.parameters != nil {
 			c.errf(sp, "ItemSelector and Parameters are exclusive")
