@@ -658,10 +658,16 @@ func (c *compiler) state(prefix, name string, def fields) *state {
 	w := where{base: prefix, parts: [maxParts]string{"States", name}, n: 2}
 	sp := w.String
 	at := w.add
-	typ, _ := def.at("Type").(string)
+	var cf commonFields
+	for _, mem := range def {
+		if i := commonIndex(mem.Key); i >= 0 {
+			cf.v[i], cf.has = mem.Value, cf.has|1<<i
+		}
+	}
+	typ, _ := cf.v[fType].(string)
 	kind, ok := kindNames[typ]
 	if !ok {
-		c.errf(sp()+".Type", "unknown state type %q", def.at("Type"))
+		c.errf(sp()+".Type", "unknown state type %q", cf.v[fType])
 		return nil
 	}
 	st := &state{name: name, kind: kind}
@@ -670,7 +676,7 @@ func (c *compiler) state(prefix, name string, def fields) *state {
 			c.errf(sp()+"."+mem.Key, "field %q is not allowed in a %s state", mem.Key, typ)
 		}
 	}
-	if ql, ok := def.get("QueryLanguage"); ok && ql != "JSONPath" {
+	if ql, ok := cf.get(fQueryLanguage); ok && ql != "JSONPath" {
 		c.errf(sp()+".QueryLanguage", "query language %v is not supported (only JSONPath)", ql)
 	}
 
@@ -678,8 +684,8 @@ func (c *compiler) state(prefix, name string, def fields) *state {
 	switch kind {
 	case kindChoice, kindSucceed, kindFail:
 	default:
-		next, hasNext := def.get("Next")
-		end, _ := def.at("End").(bool)
+		next, hasNext := cf.get(fNext)
+		end, _ := cf.v[fEnd].(bool)
 		switch {
 		case hasNext && end:
 			c.errf(sp(), "a state cannot have both Next and End")
@@ -697,25 +703,31 @@ func (c *compiler) state(prefix, name string, def fields) *state {
 	}
 
 	jp := &st.jsonPath
-	jp.inputPath = c.pathField(&w, def, "InputPath", false)
-	jp.outputPath = c.pathField(&w, def, "OutputPath", false)
-	jp.resultPath = c.pathField(&w, def, "ResultPath", true)
-	if v, ok := def.get("Parameters"); ok {
+	if v, ok := cf.get(fInputPath); ok {
+		jp.inputPath = c.pathValue(&w, "InputPath", v, false)
+	}
+	if v, ok := cf.get(fOutputPath); ok {
+		jp.outputPath = c.pathValue(&w, "OutputPath", v, false)
+	}
+	if v, ok := cf.get(fResultPath); ok {
+		jp.resultPath = c.pathValue(&w, "ResultPath", v, true)
+	}
+	if v, ok := cf.get(fParameters); ok {
 		jp.parameters = c.template(at("Parameters"), v)
 	}
-	if v, ok := def.get("ResultSelector"); ok {
+	if v, ok := cf.get(fResultSelector); ok {
 		jp.resultSelector = c.template(at("ResultSelector"), v)
 	}
-	if v, ok := def.get("Result"); ok {
+	if v, ok := cf.get(fResult); ok {
 		st.result, st.hasResult = v, true
 	}
-	if v := def.at("Retry"); v != nil {
+	if v := cf.v[fRetry]; v != nil {
 		if st.handlers == nil {
 			st.handlers = &handlers{}
 		}
 		st.handlers.retry = c.retriers(sp()+".Retry", v)
 	}
-	if v := def.at("Catch"); v != nil {
+	if v := cf.v[fCatch]; v != nil {
 		if st.handlers == nil {
 			st.handlers = &handlers{}
 		}
@@ -772,6 +784,61 @@ type where struct {
 
 const maxParts = 4
 
+// The fields of a state that every type may have, which state() finds in
+// one pass over the state's members instead of a scan each.
+const (
+	fType = iota
+	fQueryLanguage
+	fNext
+	fEnd
+	fInputPath
+	fOutputPath
+	fResultPath
+	fParameters
+	fResultSelector
+	fResult
+	fRetry
+	fCatch
+	numCommonFields
+)
+
+type commonFields struct {
+	v   [numCommonFields]any
+	has uint16
+}
+
+func (cf *commonFields) get(i int) (any, bool) { return cf.v[i], cf.has&(1<<i) != 0 }
+
+func commonIndex(key string) int {
+	switch key {
+	case "Type":
+		return fType
+	case "QueryLanguage":
+		return fQueryLanguage
+	case "Next":
+		return fNext
+	case "End":
+		return fEnd
+	case "InputPath":
+		return fInputPath
+	case "OutputPath":
+		return fOutputPath
+	case "ResultPath":
+		return fResultPath
+	case "Parameters":
+		return fParameters
+	case "ResultSelector":
+		return fResultSelector
+	case "Result":
+		return fResult
+	case "Retry":
+		return fRetry
+	case "Catch":
+		return fCatch
+	}
+	return -1
+}
+
 // fixed is the location of an element whose path is already built.
 func fixed(path string) where { return where{base: path} }
 
@@ -801,6 +868,11 @@ func (c *compiler) pathField(parent *where, def fields, field string, reference 
 	if !ok {
 		return pathField{}
 	}
+	return c.pathValue(parent, field, v, reference)
+}
+
+// pathValue compiles v, the value of such a field.
+func (c *compiler) pathValue(parent *where, field string, v any, reference bool) pathField {
 	path := parent.add(field)
 	if v == nil {
 		return pathField{null: true}
