@@ -266,8 +266,8 @@ func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 		o(&cfg)
 	}
 	// Decoded in document order: payload templates and Pass results build
-	// objects in the order they are written, as AWS does. DecodeString
-	// shares the text's memory, which the machine keeps anyway.
+	// objects in the order they are written, as AWS does. The decoded
+	// strings share the text's memory, which the machine keeps anyway.
 	var src string
 	if cfg.owned && len(raw) > 0 {
 		src = unsafe.String(&raw[0], len(raw))
