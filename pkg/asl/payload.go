@@ -175,7 +175,13 @@ func (n *tnode) eval(f *frame, input any) (any, *Error) {
 	case tLiteral:
 		return n.lit, nil
 	case tObject:
-		m := make([]jsonv.Member, len(n.members))
+		var buf [8]jsonv.Member
+		var m []jsonv.Member
+		if len(n.members) <= len(buf) {
+			m = buf[:len(n.members)]
+		} else {
+			m = make([]jsonv.Member, len(n.members))
+		}
 		copy(m, n.members)
 		for i := range m {
 			if t, ok := m[i].Value.(*tnode); ok {
@@ -186,7 +192,7 @@ func (n *tnode) eval(f *frame, input any) (any, *Error) {
 				m[i].Value = v
 			}
 		}
-		return jsonv.NewObject(m), nil
+		return jsonv.NewObjectCopy(m), nil
 	case tArray:
 		a := make([]any, len(n.elems))
 		copy(a, n.elems)

@@ -304,3 +304,41 @@ func BenchmarkAppend(b *testing.B) {
 		buf = Append(buf[:0], v)
 	}
 }
+
+// TestNewObjectCopyAndWithAcrossBlockSizes checks the objects allocated
+// with their members (2, 4, 8 members) and beyond, through NewObjectCopy
+// and With: same members as NewObject, the source left alone, repeated keys
+// folded.
+func TestNewObjectCopyAndWithAcrossBlockSizes(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		src := make([]Member, n)
+		for i := range src {
+			src[i] = Member{Key: fmt.Sprintf("k%d", i), Value: float64(i)}
+		}
+		o := NewObjectCopy(src)
+		src = append(src[:0:0], src...) // what NewObject takes over
+		if Marshal(o) != Marshal(NewObject(src)) || o.Len() != n {
+			t.Fatalf("n=%d: NewObjectCopy = %s", n, Marshal(o))
+		}
+		added := o.With("new", true)
+		replaced := added.With("new", false)
+		if added.Len() != n+1 || replaced.Len() != n+1 || o.Len() != n {
+			t.Fatalf("n=%d: lengths %d %d %d", n, o.Len(), added.Len(), replaced.Len())
+		}
+		if v, _ := replaced.Get("new"); v != false {
+			t.Fatalf("n=%d: replaced new = %v", n, v)
+		}
+		if v, _ := added.Get("new"); v != true {
+			t.Fatalf("n=%d: With changed its receiver", n)
+		}
+		if n > 0 {
+			if v, ok := replaced.Get(fmt.Sprintf("k%d", n-1)); !ok || v != float64(n-1) {
+				t.Fatalf("n=%d: last key lost: %s", n, Marshal(replaced))
+			}
+		}
+	}
+	dup := NewObjectCopy([]Member{{"a", 1.0}, {"b", 2.0}, {"a", 3.0}})
+	if Marshal(dup) != `{"a":3,"b":2}` {
+		t.Fatalf("repeated key: %s", Marshal(dup))
+	}
+}

@@ -24,7 +24,6 @@ package jsonv
 import (
 	"encoding/json"
 	"reflect"
-	"slices"
 )
 
 // Member is one key and its value.
@@ -60,6 +59,88 @@ func NewObject(members []Member) *Object {
 		}
 	}
 	return o
+}
+
+// NewObjectCopy is NewObject for a copy of members, allocated together
+// with the object for small objects (one allocation instead of two): for
+// building an object from a reused or stack buffer.
+func NewObjectCopy(members []Member) *Object {
+	o := newBlock(len(members))
+	copy(o.members, members)
+	if len(members) >= indexThreshold {
+		o.buildIndex()
+		return o
+	}
+	if hasDuplicateKeys(o.members) {
+		return o.dedup()
+	}
+	return o
+}
+
+// newBlock returns an object with room for n members, allocated in one
+// block with it (of exactly that size) when n is small.
+func newBlock(n int) *Object {
+	switch n {
+	case 0:
+		return &Object{}
+	case 1:
+		b := new(struct {
+			o Object
+			m [1]Member
+		})
+		b.o.members = b.m[:]
+		return &b.o
+	case 2:
+		b := new(struct {
+			o Object
+			m [2]Member
+		})
+		b.o.members = b.m[:]
+		return &b.o
+	case 3:
+		b := new(struct {
+			o Object
+			m [3]Member
+		})
+		b.o.members = b.m[:]
+		return &b.o
+	case 4:
+		b := new(struct {
+			o Object
+			m [4]Member
+		})
+		b.o.members = b.m[:]
+		return &b.o
+	case 5:
+		b := new(struct {
+			o Object
+			m [5]Member
+		})
+		b.o.members = b.m[:]
+		return &b.o
+	case 6:
+		b := new(struct {
+			o Object
+			m [6]Member
+		})
+		b.o.members = b.m[:]
+		return &b.o
+	case 7:
+		b := new(struct {
+			o Object
+			m [7]Member
+		})
+		b.o.members = b.m[:]
+		return &b.o
+	case 8:
+		b := new(struct {
+			o Object
+			m [8]Member
+		})
+		b.o.members = b.m[:]
+		return &b.o
+	}
+	return &Object{members: make([]Member, n)}
 }
 
 func (o *Object) buildIndex() {
@@ -156,14 +237,16 @@ func (o *Object) With(key string, value any) *Object {
 	i := o.find(key)
 	n := o.Len()
 	if i >= 0 {
-		members := slices.Clone(o.members)
-		members[i].Value = value
-		return &Object{members: members, index: o.index} // same keys, same positions
+		c := newBlock(n)
+		copy(c.members, o.members)
+		c.members[i].Value = value
+		c.index = o.index // same keys, same positions
+		return c
 	}
-	members := make([]Member, n, n+1)
-	copy(members, o.Members())
-	members = append(members, Member{Key: key, Value: value})
-	c := &Object{members: members}
+	c := newBlock(n + 1)
+	copy(c.members, o.Members())
+	c.members[n] = Member{Key: key, Value: value}
+	members := c.members
 	if len(members) >= indexThreshold {
 		c.index = make(map[string]int, len(members))
 		for j, m := range members {
