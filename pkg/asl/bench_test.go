@@ -112,3 +112,29 @@ func BenchmarkCompileChain20k(b *testing.B) {
 		}
 	}
 }
+
+// smallDefinition is a typical hand-written machine: a Choice, a Task with
+// Retry and Catch, a Map with an ItemSelector, a Parallel and a Fail.
+const smallDefinition = `{"Comment":"order flow","StartAt":"Check","States":{
+ "Check":{"Type":"Choice","Choices":[{"Variable":"$.order.total","NumericGreaterThan":100,"Next":"Charge"},
+  {"And":[{"Variable":"$.order.vip","BooleanEquals":true},{"Variable":"$.order.total","NumericGreaterThan":0}],"Next":"Charge"}],"Default":"Reject"},
+ "Charge":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"charge","Payload.$":"$.order"},
+  "ResultSelector":{"id.$":"$.Payload.id"},"ResultPath":"$.charge","Retry":[{"ErrorEquals":["States.Timeout"],"MaxAttempts":2}],
+  "Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.error","Next":"Reject"}],"Next":"Ship"},
+ "Ship":{"Type":"Map","ItemsPath":"$.order.lines","ItemSelector":{"sku.$":"$$.Map.Item.Value.sku","n.$":"States.MathAdd($$.Map.Item.Index, 1)"},
+  "ItemProcessor":{"StartAt":"Pack","States":{"Pack":{"Type":"Pass","End":true}}},"ResultPath":"$.shipped","Next":"Notify"},
+ "Notify":{"Type":"Parallel","Branches":[{"StartAt":"Mail","States":{"Mail":{"Type":"Pass","Result":"sent","End":true}}},
+  {"StartAt":"Wait","States":{"Wait":{"Type":"Wait","Seconds":1,"End":true}}}],"ResultPath":null,"End":true},
+ "Reject":{"Type":"Fail","Error":"Rejected","CausePath":"$.reason"}}}`
+
+// BenchmarkCompileSmall is the compile of a typical small definition: the
+// fixed costs of Compile (decoder tables, maps) must stay small.
+func BenchmarkCompileSmall(b *testing.B) {
+	def := []byte(smallDefinition)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compile(def); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -95,15 +95,19 @@ type decoder struct {
 	objects []Object
 	// interned holds short string values already boxed into an any, so a
 	// value that repeats ("Pass", "$.result") is boxed once.
-	interned *[internSlots]internSlot
+	interned []internSlot
+	misses   int
 }
 
 // maxInterned is the longest string value interned. The table is direct
 // mapped by a cheap hash, a newer string taking the slot of an older one:
-// cheaper than a map for the lookup every short string costs.
+// cheaper than a map for the lookup every short string costs. It starts
+// small, so small documents pay little for it, and grows (forgetting what
+// it held: it is only a cache) up to internSlots as misses add up.
 const (
-	maxInterned = 16
-	internSlots = 512
+	maxInterned     = 16
+	internSlots     = 512
+	internFirstSize = 32
 )
 
 type internSlot struct {
@@ -113,7 +117,7 @@ type internSlot struct {
 
 func (d *decoder) intern(s string) any {
 	if d.interned == nil {
-		d.interned = new([internSlots]internSlot)
+		d.interned = make([]internSlot, internFirstSize)
 	}
 	// A few bytes make the hash: a collision costs a string comparison
 	// and a slot, never a wrong value.
@@ -122,12 +126,15 @@ func (d *decoder) intern(s string) any {
 	if n > 3 {
 		h ^= uint32(s[n-2]) << 24
 	}
-	e := &d.interned[(h^h>>11)%internSlots]
+	e := &d.interned[(h^h>>11)&uint32(len(d.interned)-1)]
 	if e.v != nil && e.s == s {
 		return e.v
 	}
 	var v any = s
 	*e = internSlot{s, v}
+	if d.misses++; d.misses > 4*len(d.interned) && len(d.interned) < internSlots {
+		d.interned, d.misses = make([]internSlot, 4*len(d.interned)), 0
+	}
 	return v
 }
 
@@ -142,8 +149,14 @@ func blockSize(prev int) int {
 // newObject makes the object of the members d.stack[base:] and pops them.
 func (d *decoder) newObject(base int) *Object {
 	n := len(d.stack) - base
+	if !d.slab {
+		o := NewObjectCopy(d.stack[base:]) // one allocation for a small object
+		clear(d.stack[base:])
+		d.stack = d.stack[:base]
+		return o
+	}
 	var members []Member
-	if d.slab && n <= slabBlock/8 {
+	if n <= slabBlock/8 {
 		if len(d.members)+n > cap(d.members) {
 			d.members = make([]Member, 0, blockSize(cap(d.members)))
 		}
@@ -156,7 +169,7 @@ func (d *decoder) newObject(base int) *Object {
 	}
 	clear(d.stack[base:]) // let the values go when the stack is reused
 	d.stack = d.stack[:base]
-	if !d.slab || n >= indexThreshold {
+	if n >= indexThreshold {
 		return NewObject(members)
 	}
 	if len(d.objects) == cap(d.objects) {
