@@ -282,12 +282,15 @@ func TestParallelGroupFailureCompensatesTheOtherBranch(t *testing.T) {
 	if _, ran := st["order"]; ran {
 		t.Errorf("order ran: %v", st)
 	}
+	// payment is listed when its compensation undid something: after its
+	// action finished, or (under load) while the Parallel was cancelling it
+	// mid-run; a null compensation (it never ran) is not listed.
 	want := []string{"inventory"}
-	if st["payment"] == "succeeded/succeeded" {
+	if !strings.HasSuffix(st["payment"], "(null)") {
 		want = []string{"payment", "inventory"}
 	}
 	if !reflect.DeepEqual(rb.Compensated, want) {
-		t.Errorf("compensated = %v, want %v", rb.Compensated, want)
+		t.Errorf("compensated = %v, want %v (status %v)", rb.Compensated, want, st)
 	}
 	_ = context.Background
 }
