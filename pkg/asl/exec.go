@@ -137,8 +137,6 @@ type stopError struct {
 	err    *Error
 }
 
-var errStopped = errors.New("asl: execution stopped")
-
 // Start begins an execution in its own goroutine. Cancelling ctx aborts it
 // (status ABORTED), as does Stop.
 func (sm *StateMachine) Start(ctx context.Context, cfg ExecutionConfig) (*Execution, error) {
