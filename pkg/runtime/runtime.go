@@ -373,13 +373,18 @@ func (r *Runtime) routes() *http.ServeMux {
 			return
 		}
 		// The function sees its own URL space, as behind a function URL.
-		prefix := "/functions/" + name
-		req2 := req.Clone(req.Context())
-		req2.URL.Path = strings.TrimPrefix(req.URL.Path, prefix)
-		if req2.URL.Path == "" {
-			req2.URL.Path = "/"
+		// A shallow copy with its own URL, as http.StripPrefix makes: the
+		// function must not see the runtime's path, and a deep Clone would
+		// copy every header of every request for nothing.
+		req2 := new(http.Request)
+		*req2 = *req
+		u := *req.URL
+		u.Path = strings.TrimPrefix(req.URL.Path, "/functions/"+name)
+		if u.Path == "" {
+			u.Path = "/"
 		}
-		req2.URL.RawPath = ""
+		u.RawPath = ""
+		req2.URL = &u
 		h.ServeHTTP(w, req2)
 	}
 	mux.HandleFunc("/functions/{name}", fnHandler)
