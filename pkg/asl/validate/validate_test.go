@@ -249,6 +249,9 @@ func TestValidDefinitions(t *testing.T) {
 		// The project's own machines.
 	}
 	files, _ := filepath.Glob("../../../statemachines/*.json")
+	if len(files) == 0 {
+		t.Fatal("no definitions found in statemachines/: every one must be validated here")
+	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
