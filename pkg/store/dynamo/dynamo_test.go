@@ -38,6 +38,10 @@ func testCreateTableEnablesTTL(t *testing.T, db *dynamodb.Client) {
 	if err := dynamo.CreateTable(ctx, db, "ttl-check", 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	// Create-if-missing: a second call (an SDK retry, a rerun set-up) is fine.
+	if err := dynamo.CreateTable(ctx, db, "ttl-check", 10*time.Second); err != nil {
+		t.Fatalf("second CreateTable: %v", err)
+	}
 	out, err := db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("ttl-check")})
 	if err != nil {
 		t.Fatal(err)

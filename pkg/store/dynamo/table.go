@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,7 +21,7 @@ type TableClient interface {
 var _ TableClient = (*dynamodb.Client)(nil)
 
 // CreateTable creates a table in the layout Store expects (pk/sk strings,
-// on-demand billing), waits up to maxWait for it to become active and turns
+// on-demand billing) unless one of that name exists, waits up to maxWait for it to become active and turns
 // on TTL for the ttl attribute. It is for tests and local set-up; deployed
 // tables are declared in Terraform with the same layout.
 func CreateTable(ctx context.Context, db TableClient, name string, maxWait time.Duration) error {
@@ -36,7 +37,11 @@ func CreateTable(ctx context.Context, db TableClient, name string, maxWait time.
 			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
 		},
 	})
-	if err != nil {
+	// A table that already exists is fine: the call is create-if-missing,
+	// and the SDK retries a CreateTable whose answer it lost (the first
+	// attempt then made the table).
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("dynamo: create table %s: %w", name, err)
 	}
 	waiter := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
