@@ -18,6 +18,13 @@ const (
 	TypeSagaTask = "dev.cogniforge.saga.task.v1"
 
 	TypeGatewayAccepted = "dev.cogniforge.gateway.accepted.v1"
+
+	// TypeScheduleFired is what a schedule delivers (pkg/faas.ScheduleFired,
+	// and the local runtime's scheduler).
+	TypeScheduleFired = "dev.cogniforge.schedule.fired.v1"
+	// TypeSecretRotationRequested is a Secrets Manager rotation step
+	// (pkg/faas.SecretRotation).
+	TypeSecretRotationRequested = "dev.cogniforge.secret.rotation.requested.v1"
 )
 
 // AllTypes lists every type constant above.
@@ -27,6 +34,7 @@ var AllTypes = []string{
 	TypeSagaStepSucceeded, TypeSagaStepFailed,
 	TypeSagaCompensationSucceeded, TypeSagaCompensationFailed, TypeSagaTask,
 	TypeGatewayAccepted,
+	TypeScheduleFired, TypeSecretRotationRequested,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad

@@ -13,6 +13,8 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/bus"
+	"github.com/cogniforge/cogniforge/pkg/events"
+	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
 	"github.com/cogniforge/cogniforge/pkg/store/dynamo"
@@ -100,5 +102,23 @@ func TestFromEnvAWSUsesEndpoint(t *testing.T) {
 	}
 	if _, err := p.Store.Put(context.Background(), it, store.Condition{IfAbsent: true}); !errors.Is(err, store.ErrConditionFailed) {
 		t.Errorf("second IfAbsent put: %v", err)
+	}
+}
+
+// The adapters name the events they make from platform payloads; the
+// catalog must know those names, or such events fail validation.
+func TestAdapterEventTypesAreInTheCatalog(t *testing.T) {
+	if faas.ScheduleFiredType != events.TypeScheduleFired || faas.SecretRotationType != events.TypeSecretRotationRequested {
+		t.Fatalf("faas and events disagree: %s/%s vs %s/%s", faas.ScheduleFiredType, faas.SecretRotationType,
+			events.TypeScheduleFired, events.TypeSecretRotationRequested)
+	}
+	catalog, err := events.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{faas.ScheduleFiredType, faas.SecretRotationType} {
+		if !catalog.Has(typ) {
+			t.Errorf("catalog has no schema for %s", typ)
+		}
 	}
 }

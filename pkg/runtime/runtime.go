@@ -26,8 +26,9 @@ import (
 // host.
 var ErrUnknownFunction = errors.New("runtime: no function")
 
-// ScheduleFiredType is the type of the event a schedule delivers.
-const ScheduleFiredType = "dev.cogniforge.schedule.fired.v1"
+// ScheduleFiredType is the type of the event a schedule delivers: the same
+// event, with the same data (faas.ScheduleFired), as on AWS.
+const ScheduleFiredType = faas.ScheduleFiredType
 
 // Config configures a Runtime.
 type Config struct {
@@ -274,12 +275,13 @@ func (r *Runtime) runSchedule(ctx context.Context, s scheduled) {
 		case <-r.cfg.Clock.After(next.Sub(now)):
 		}
 		e := cloudevents.NewEvent()
-		e.SetID(uuid.NewString())
+		id := uuid.NewString()
+		e.SetID(id)
 		e.SetSource("cogniforge://runtime/schedules/" + s.fn)
 		e.SetType(ScheduleFiredType)
 		e.SetTime(next.UTC())
-		_ = e.SetData(cloudevents.ApplicationJSON, map[string]any{ // strings always encode
-			"schedule": s.sched.String(), "function": s.fn, "scheduledTime": next.UTC().Format(time.RFC3339),
+		_ = e.SetData(cloudevents.ApplicationJSON, faas.ScheduleFired{ // a plain struct always encodes
+			Schedule: s.sched.String(), ScheduledTime: next.UTC(), ExecutionID: id, Attempt: 1,
 		})
 		r.queues[s.fn].enqueueRetrying(ctx, e, 0)
 	}

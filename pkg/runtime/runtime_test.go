@@ -16,6 +16,7 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
+	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/memory"
@@ -240,6 +241,14 @@ func TestScheduleFires(t *testing.T) {
 	e := last.Load().(cloudevents.Event)
 	if e.Type() != ScheduleFiredType || !e.Time().Equal(time.Date(2026, 11, 23, 10, 5, 0, 0, time.UTC)) {
 		t.Errorf("event = %s", e)
+	}
+	// The same event a schedule delivers on AWS: it passes the catalog.
+	catalog, err := events.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := catalog.Validate(e); err != nil {
+		t.Errorf("schedule event does not validate: %v\n%s", err, e)
 	}
 	h.clock.Advance(5 * time.Minute)
 	waitFor(t, "second firing", func() bool { return fired.Load() == 2 })
