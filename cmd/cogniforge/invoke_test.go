@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cogniforge/cogniforge/pkg/store/bolt"
 )
 
 func writeTemp(t *testing.T, name, content string) string {
@@ -107,5 +109,23 @@ func TestInvokeErrors(t *testing.T) {
 				t.Errorf("exit %d (want %d), output %s%s, want it to mention %q", code, tt.wantCode, out, errOut, tt.want)
 			}
 		})
+	}
+}
+
+// A data directory held by another process (a running `cogniforge run`) is
+// a usage error of `sfn run --data-dir`, named as such, not a failed
+// execution.
+func TestSFNRunLockedDataDir(t *testing.T) {
+	dir := t.TempDir()
+	held, err := bolt.Open(bolt.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	var stdout, stderr bytes.Buffer
+	code := dispatch(context.Background(), []string{"sfn", "run", "--definition", "../../statemachines/order-fulfillment.asl.json",
+		"--data-dir", dir, "--input", `{"orderId":"o-1"}`}, nil, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "held by another process") {
+		t.Errorf("exit %d, stderr %q, stdout %q; want exit 2 naming the held data directory", code, stderr.String(), stdout.String())
 	}
 }

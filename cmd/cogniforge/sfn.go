@@ -122,6 +122,15 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	tasks := newLocalTasks(ctx, *dataDir, stderr)
 	defer tasks.Close()
+	if *dataDir != "" {
+		// The caller asked for durable state: open it now, so a locked or
+		// unusable data directory is a usage error (exit 2), not a failed
+		// execution.
+		if err := tasks.Open(); err != nil {
+			fmt.Fprintf(stderr, "cogniforge sfn run: --data-dir: %v\n", err)
+			return 2
+		}
+	}
 	cfg.Invoker, cfg.FunctionName = tasks, tasks.FunctionName
 	if *mockPath != "" {
 		mraw, err := os.ReadFile(*mockPath)

@@ -52,6 +52,13 @@ func (t *localTasks) build() {
 	t.inv, t.err = sfnlocal.NewInvoker(sfnlocal.InvokerConfig{Functions: fns, Options: adapterOptions(ports), Bus: ports.Bus})
 }
 
+// Open builds the functions now (they are otherwise built on the first
+// Task) and reports why that failed.
+func (t *localTasks) Open() error {
+	t.once.Do(t.build)
+	return t.err
+}
+
 // Invoke builds the functions once, then runs the task.
 func (t *localTasks) Invoke(ctx context.Context, req asl.TaskRequest) (any, error) {
 	t.once.Do(t.build)

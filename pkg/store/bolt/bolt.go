@@ -26,6 +26,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
 
 	"github.com/cogniforge/cogniforge/pkg/store"
 )
@@ -34,6 +35,10 @@ var _ store.Store = (*Store)(nil)
 
 // FileName is the name of the database file inside Config.Dir.
 const FileName = "store.db"
+
+// ErrLocked is wrapped by Open when another process holds the data
+// directory's file past OpenTimeout.
+var ErrLocked = errors.New("bolt: data directory in use")
 
 // rootBucket holds one nested bucket per partition, keyed by sort key, so
 // partitions never bleed into each other whatever characters keys contain.
@@ -94,6 +99,9 @@ func Open(cfg Config) (*Store, error) {
 		timeout = 5 * time.Second
 	}
 	db, err := bbolt.Open(filepath.Join(cfg.Dir, FileName), 0o600, &bbolt.Options{Timeout: timeout, NoSync: cfg.NoSync})
+	if errors.Is(err, bberrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s is held by another process (one process at a time may use a data directory: stop the `cogniforge run` using it, or pick another): %w", ErrLocked, cfg.Dir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", cfg.Dir, err)
 	}
