@@ -133,6 +133,11 @@ func sagaStatus(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	if len(st.Steps) == 0 {
+		where := "the empty in-memory store (give --data-dir DIR: the one `cogniforge run` or `sfn run` used)"
+		if *dataDir != "" {
+			where = *dataDir
+		}
+		fmt.Fprintf(stderr, "cogniforge saga status: no saga %q in %s\n", pos[0], where)
 		return 1
 	}
 	return 0
