@@ -214,7 +214,10 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 	case !known:
 		add("type", fmt.Sprintf("unknown event type %q", typ))
 	}
-	if ct := e.DataContentType(); !isJSONContentType(ct) {
+	// CloudEvents makes datacontenttype optional; a structured event
+	// without it carries its data as JSON, which the schema check below
+	// then holds to.
+	if ct := e.DataContentType(); ct != "" && !isJSONContentType(ct) {
 		add("datacontenttype", fmt.Sprintf("must be %q, got %q", ContentTypeJSON, ct))
 	}
 	ext := e.Extensions()

@@ -199,6 +199,10 @@ func TestOptionalEnvelopeAttributes(t *testing.T) {
 	if err := c.Validate(e); err != nil {
 		t.Fatalf("event without time and correlationid: %v", err)
 	}
+	e.SetDataContentType("")
+	if err := c.Validate(e); err != nil {
+		t.Fatalf("event without datacontenttype (optional in CloudEvents): %v", err)
+	}
 }
 
 func TestValidateNestedPaths(t *testing.T) {

@@ -166,8 +166,8 @@ func (g *gateway) batch(ctx context.Context, evs []cloudevents.Event) []faas.Res
 }
 
 // complete fills in what producers may leave out, so every event on the
-// bus has a time and a correlation id: the time of arrival, and the event's
-// own id (it starts a new chain of causes).
+// bus has a time, a correlation id and a content type: the time of arrival,
+// the event's own id (it starts a new chain of causes), and JSON.
 func (g *gateway) complete(e *cloudevents.Event) {
 	if e.Context == nil {
 		return
@@ -177,6 +177,9 @@ func (g *gateway) complete(e *cloudevents.Event) {
 	}
 	if _, ok := e.Extensions()[events.ExtCorrelationID]; !ok && e.ID() != "" {
 		e.SetExtension(events.ExtCorrelationID, e.ID())
+	}
+	if e.DataContentType() == "" && len(e.Data()) > 0 {
+		e.SetDataContentType(events.ContentTypeJSON) // validated as JSON below
 	}
 }
 
