@@ -240,7 +240,7 @@ func (q *queue) deliver(ctx context.Context, m *message) {
 	}
 	q.failed.Add(1)
 	m.LastError, m.LastErrorType = err.Error(), faas.ErrorName(err)
-	if m.Receives >= q.maxReceives {
+	if m.Receives >= q.maxReceives || permanent(err) {
 		q.deadLetter(ctx, m)
 		return
 	}
@@ -346,4 +346,15 @@ func (q *queue) stats(ctx context.Context) (QueueStats, error) {
 	}
 	return QueueStats{Function: q.fn, Pending: pending, InFlight: q.inFlight.Load(), Delivered: q.delivered.Load(),
 		Failed: q.failed.Load(), DeadLetters: len(dl), MaxReceives: q.maxReceives}, nil
+}
+
+// permanent reports whether no redelivery can help: the event itself is
+// invalid or of a kind the function does not take. Such an event goes to
+// the dead letters at once instead of after MaxReceives tries.
+func permanent(err error) bool {
+	switch faas.ErrorName(err) {
+	case faas.ErrInvalidEvent, faas.ErrUnsupported:
+		return true
+	}
+	return false
 }

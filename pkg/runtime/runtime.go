@@ -392,8 +392,12 @@ func (r *Runtime) routes() *http.ServeMux {
 	mux.HandleFunc("/functions/{name}", fnHandler)
 	mux.HandleFunc("/functions/{name}/{rest...}", fnHandler)
 	if r.cfg.Extra != nil {
-		mux.Handle("/", r.cfg.Extra)
+		// AWS JSON protocols (the Step Functions API) POST to "/" exactly.
+		mux.Handle("POST /{$}", r.cfg.Extra)
 	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
+		problem(w, http.StatusNotFound, fmt.Sprintf("no route %s %s; GET /functions lists the functions", req.Method, req.URL.Path))
+	})
 	return mux
 }
 

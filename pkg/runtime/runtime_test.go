@@ -504,3 +504,37 @@ func TestScheduleFiringSurvivesStoreFailure(t *testing.T) {
 	}
 	waitFor(t, "delivery", func() bool { return fired.Load() == 1 })
 }
+
+// An event the function refuses as invalid cannot get better by waiting:
+// it is dead-lettered on its first receive.
+func TestInvalidEventIsDeadLetteredAtOnce(t *testing.T) {
+	var calls atomic.Int32
+	fn := faas.Function{Name: "f", Triggers: []faas.Trigger{{Kind: faas.TriggerQueue, MaxReceives: 5}},
+		Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) {
+			calls.Add(1)
+			return nil, &faas.Error{Name: faas.ErrInvalidEvent, Message: "data.durationMs: minimum 0"}
+		}}
+	h := start(t, nil, fn)
+	if err := h.rt.Enqueue(context.Background(), "f", testEvent(t, "t", "bad")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "dead letter", func() bool { d, _ := h.rt.DeadLetters(context.Background(), "f"); return len(d) == 1 })
+	if calls.Load() != 1 || h.clock.Waiters() != 0 {
+		t.Errorf("handled %d times with %d retries pending, want once and none", calls.Load(), h.clock.Waiters())
+	}
+}
+
+func TestUnknownPathIs404(t *testing.T) {
+	h := start(t, nil, faas.Function{Name: "f", Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) { return nil, nil }})
+	srv := httptest.NewServer(h.rt.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(b), "GET /functions") {
+		t.Errorf("GET /nope: %d %s", resp.StatusCode, b)
+	}
+}
