@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
 type expected struct {
@@ -53,19 +55,6 @@ func casesDir(t *testing.T) string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "conformance", "asl")
 }
 
-func buildCLI(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	bin := filepath.Join(t.TempDir(), "cogniforge")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/cogniforge")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/cogniforge: %v\n%s", err, out)
-	}
-	return bin
-}
-
 func TestConformance(t *testing.T) {
 	dir := casesDir(t)
 	shared, err := filepath.Glob(filepath.Join(dir, "*.json"))
@@ -78,7 +67,7 @@ func TestConformance(t *testing.T) {
 	if err != nil || len(extra) == 0 {
 		t.Fatalf("no cases in testdata: %v", err)
 	}
-	bin := buildCLI(t)
+	bin := testenv.CLI(t)
 	t.Run("shared", func(t *testing.T) { runCases(t, bin, shared) })
 	t.Run("extra", func(t *testing.T) { runCases(t, bin, extra) })
 }

@@ -9,12 +9,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cogniforge/cogniforge/test/testenv"
 
 	"github.com/cogniforge/cogniforge/pkg/orders"
 	"github.com/cogniforge/cogniforge/pkg/saga"
@@ -25,23 +25,7 @@ var cli string // the cogniforge binary, built by TestMain
 
 const definition = "../../statemachines/order-fulfillment.asl.json"
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "saga-cli-*")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cli = filepath.Join(dir, "cogniforge")
-	build := exec.Command("go", "build", "-o", cli, "../../cmd/cogniforge")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build cogniforge:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.MainWithCLI(m, &cli)) }
 
 // runResult is `sfn run`'s one JSON object plus the events the functions
 // and the state machine published (printed on stderr).
