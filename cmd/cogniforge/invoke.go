@@ -12,7 +12,6 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
-	"github.com/cogniforge/cogniforge/pkg/platform"
 	"github.com/cogniforge/cogniforge/pkg/registry"
 )
 
@@ -103,15 +102,12 @@ func runInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return 2
 	}
 	logger := newLogger(stderr, slog.LevelWarn)
-	ports, closePorts, err := platform.FromEnv(ctx, envWith(map[string]string{platform.EnvDataDir: *dataDir}), logger)
+	ports, closePorts, err := localPorts(ctx, *dataDir, logger, printBus{w: stderr})
 	if err != nil {
 		fmt.Fprintf(stderr, "cogniforge invoke: %v\n", err)
 		return 1
 	}
 	defer closePorts()
-	if ports.AWS == nil {
-		ports.Bus = printBus{w: stderr}
-	}
 	fn, err := entry.Build(ports)
 	if err != nil {
 		fmt.Fprintf(stderr, "cogniforge invoke: %v\n", err)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/cogniforge/cogniforge/pkg/asl"
 	"github.com/cogniforge/cogniforge/pkg/faas"
-	"github.com/cogniforge/cogniforge/pkg/platform"
 	"github.com/cogniforge/cogniforge/pkg/registry"
 	"github.com/cogniforge/cogniforge/pkg/runtime"
 	"github.com/cogniforge/cogniforge/pkg/sfnlocal"
@@ -71,8 +70,8 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 			return fmt.Errorf("%s: %w", o.mockConfig, err)
 		}
 	}
-	env := envWith(map[string]string{platform.EnvDataDir: dataDir})
-	ports, closePorts, err := platform.FromEnv(ctx, env, logger)
+	late := &lateBus{}
+	ports, closePorts, err := localPorts(ctx, dataDir, logger, late)
 	if err != nil {
 		return err
 	}
@@ -91,10 +90,6 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 		} else {
 			rtStore = memory.New(memory.Config{})
 		}
-	}
-	late := &lateBus{}
-	if ports.AWS == nil {
-		ports.Bus = late
 	}
 	fns, err := registry.Build(ports)
 	if err != nil {

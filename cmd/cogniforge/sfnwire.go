@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/cogniforge/cogniforge/pkg/asl"
-	"github.com/cogniforge/cogniforge/pkg/platform"
 	"github.com/cogniforge/cogniforge/pkg/registry"
 	"github.com/cogniforge/cogniforge/pkg/sfnlocal"
 )
@@ -35,15 +34,12 @@ func newLocalTasks(ctx context.Context, dataDir string, stderr io.Writer) *local
 
 func (t *localTasks) build() {
 	logger := newLogger(t.stderr, slog.LevelWarn)
-	ports, closePorts, err := platform.FromEnv(t.ctx, envWith(map[string]string{platform.EnvDataDir: t.dataDir}), logger)
+	ports, closePorts, err := localPorts(t.ctx, t.dataDir, logger, printBus{w: t.stderr})
 	if err != nil {
 		t.err = err
 		return
 	}
 	t.closeFns = append(t.closeFns, closePorts)
-	if ports.AWS == nil {
-		ports.Bus = printBus{w: t.stderr}
-	}
 	fns, err := registry.Build(ports)
 	if err != nil {
 		t.err = err

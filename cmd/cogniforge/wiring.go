@@ -48,14 +48,25 @@ func (q lateQueues) Enqueue(ctx context.Context, function string, e cloudevents.
 	return enq.Enqueue(ctx, function, e)
 }
 
-// envWith overrides some variables of the process environment.
-func envWith(over map[string]string) platform.Env {
-	return func(k string) string {
-		if v, ok := over[k]; ok && v != "" {
-			return v
+// localPorts builds the functions' ports for a CLI command: the process
+// environment with the store in dataDir (memory when empty). When the ports
+// are embedded (no AWS endpoint), embeddedBus carries what the functions
+// publish: the runtime's bus, or stderr for one-shot commands.
+func localPorts(ctx context.Context, dataDir string, logger *slog.Logger, embeddedBus bus.Publisher) (platform.Ports, func() error, error) {
+	env := func(k string) string {
+		if k == platform.EnvDataDir && dataDir != "" {
+			return dataDir
 		}
 		return os.Getenv(k)
 	}
+	ports, closePorts, err := platform.FromEnv(ctx, env, logger)
+	if err != nil {
+		return platform.Ports{}, nil, err
+	}
+	if ports.AWS == nil {
+		ports.Bus = embeddedBus
+	}
+	return ports, closePorts, nil
 }
 
 // adapterOptions are the faas options every locally hosted function gets:
