@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
-	"github.com/cogniforge/cogniforge/pkg/faas"
 )
 
 // TaskInvoker runs the work of a Task state: a Lambda function, a service
@@ -461,7 +461,7 @@ func taskError(req TaskRequest, err error) *Error {
 	if errors.As(err, &ae) {
 		return ae
 	}
-	name := faas.ErrorName(err)
+	name := errorName(err)
 	if name == "" {
 		name = ErrTaskFailed
 	}
@@ -469,6 +469,28 @@ func taskError(req TaskRequest, err error) *Error {
 		return NewError(name, compactJSON(map[string]any{"errorMessage": err.Error(), "errorType": name, "stackTrace": []any{}}))
 	}
 	return NewError(name, err.Error())
+}
+
+// errorName is the name an invoker's error is reported under: the name of
+// the first error in the chain with an ErrorName method (a faas.Error, say),
+// else the Go type name, as aws-lambda-go reports it ("errorString" for
+// errors.New). It is faas.ErrorName's rule, kept here so the engine links no
+// platform adapter.
+func errorName(err error) string {
+	var named interface{ ErrorName() string }
+	if errors.As(err, &named) {
+		if n := named.ErrorName(); n != "" {
+			return n
+		}
+	}
+	t := reflect.TypeOf(err)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return ""
+	}
+	return t.Name()
 }
 
 // TaskTokens is the registry where .waitForTaskToken tasks wait for their
