@@ -82,6 +82,9 @@ type ExecutionConfig struct {
 	// entered that many states (all branches and iterations counted), so a
 	// definition that loops forever ends. Zero means no limit.
 	MaxTransitions int64
+	// Resume, if set, continues an execution a previous process started
+	// instead of starting a new one: see ResumePoint. Nil starts afresh.
+	Resume *ResumePoint
 }
 
 // Validate reports configuration errors.
@@ -95,6 +98,9 @@ func (c *ExecutionConfig) Validate() error {
 	}
 	if c.MaxTransitions < 0 {
 		errs = append(errs, errors.New("asl: MaxTransitions must not be negative"))
+	}
+	if c.Resume != nil {
+		errs = append(errs, c.Resume.validate())
 	}
 	return errors.Join(errs...)
 }
@@ -143,10 +149,17 @@ func (sm *StateMachine) Start(ctx context.Context, cfg ExecutionConfig) (*Execut
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := sm.checkResume(cfg.Resume); err != nil {
+		return nil, err
+	}
 	ex := sm.newExecution(cfg)
 	ctx, cancel := context.WithCancelCause(ctx)
 	ex.cancel = cancel
-	if ex.recording() {
+	if cfg.Resume != nil {
+		// The previous process recorded ExecutionStarted and more: the new
+		// events follow the last one it recorded.
+		ex.nextID = cfg.Resume.LastEventID
+	} else if ex.recording() {
 		ex.event(nil, "ExecutionStarted", "executionStartedEventDetails", map[string]any{
 			"input":        compactJSON(ex.input),
 			"inputDetails": map[string]any{"truncated": false},
@@ -203,6 +216,11 @@ func (sm *StateMachine) newExecution(cfg ExecutionConfig) *Execution {
 	// order being lost); input decoded by jsonv keeps its document order.
 	ex.input = jsonv.FromAny(cfg.Input)
 	ex.startTime = ex.clock.Now()
+	if cfg.Resume != nil {
+		// $$.Execution.StartTime and TimeoutSeconds count from the
+		// original start, not from the resume.
+		ex.startTime = cfg.Resume.StartTime
+	}
 	if sm.timeoutSeconds > 0 {
 		ex.deadline = ex.startTime.Add(time.Duration(sm.timeoutSeconds) * time.Second)
 	}
@@ -277,7 +295,9 @@ func (ex *Execution) run(ctx context.Context) {
 	if !ex.deadline.IsZero() {
 		// Wall time bounds the execution on any clock; a FastClock also
 		// times it out when Wait states pass the deadline (see stopped).
-		t := time.AfterFunc(ex.deadline.Sub(ex.startTime), func() {
+		// From now, not from the start: a resumed execution has spent part
+		// of its time already.
+		t := time.AfterFunc(ex.deadline.Sub(ex.clock.Now()), func() {
 			ex.cancel(&stopError{status: StatusTimedOut, err: NewError(ErrTimeout, "The execution timed out")})
 		})
 		defer t.Stop()
@@ -286,7 +306,14 @@ func (ex *Execution) run(ctx context.Context) {
 		ctx = context.WithValue(ctx, laneKey{}, &lane{now: fc.Now()})
 	}
 	th := &thread{prev: 1}
-	out, err := ex.safeRun(ctx, th, ex.sm.top, ex.input)
+	var out any
+	var err error
+	if rp := ex.cfg.Resume; rp != nil {
+		th.prev = rp.LastEventID
+		out, err = ex.safeResume(ctx, th, rp)
+	} else {
+		out, err = ex.safeRun(ctx, th, ex.sm.top, ex.input)
+	}
 	if err == nil {
 		ex.result = Result{Status: StatusSucceeded, Output: out}
 		if ex.recording() {
@@ -505,7 +532,12 @@ func (ex *Execution) safeRun(ctx context.Context, th *thread, m *machine, input 
 
 // runMachine runs a state graph from its StartAt to an end.
 func (ex *Execution) runMachine(ctx context.Context, th *thread, m *machine, input any) (any, error) {
-	st := m.startAt
+	return ex.runFrom(ctx, th, m.startAt, input, nil)
+}
+
+// runFrom runs a state graph from st to an end; resumed, if not nil, says
+// st was entered by a previous process (see ResumePoint).
+func (ex *Execution) runFrom(ctx context.Context, th *thread, st *state, input any, resumed *ResumePoint) (any, error) {
 	soft := 0
 	// One frame per line of execution, reused state after state: nothing
 	// keeps a frame once its state has finished.
@@ -523,7 +555,8 @@ func (ex *Execution) runMachine(ctx context.Context, th *thread, m *machine, inp
 			return nil, &stopError{status: StatusFailed, err: errorf(ErrRuntime,
 				"The execution entered more than %d states; the definition may loop forever", max)}
 		}
-		out, next, err := ex.runState(ctx, th, f, st, input)
+		out, next, err := ex.runState(ctx, th, f, st, input, resumed)
+		resumed = nil
 		if err != nil {
 			return nil, err
 		}
@@ -536,9 +569,13 @@ func (ex *Execution) runMachine(ctx context.Context, th *thread, m *machine, inp
 
 // runState runs one state with its Retry and Catch, returning its output and
 // the next state (nil at an end).
-func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *state, raw any) (any, *state, error) {
+func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *state, raw any, resumed *ResumePoint) (any, *state, error) {
 	*f = frame{ex: ex, st: st, entered: ex.clock.Now()}
-	if ex.recording() {
+	if resumed != nil && resumed.Entered {
+		// Entered by the previous process: its StateEntered is recorded,
+		// and $$.State.EnteredTime and a Wait's end keep its time.
+		f.entered, f.resumed = resumed.EnteredAt, true
+	} else if ex.recording() {
 		ex.event(th, st.kind.String()+"StateEntered", "stateEnteredEventDetails", map[string]any{
 			"name": st.name, "input": compactJSON(raw), "inputDetails": map[string]any{"truncated": false},
 		})
@@ -548,7 +585,7 @@ func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *sta
 		out, next, err := ex.execOnce(ctx, th, f, st, raw)
 		if err == nil {
 			if st.kind != kindFail && ex.recording() {
-				ex.stateExited(th, st, out)
+				ex.stateExited(th, st, out, next)
 			}
 			return out, next, nil
 		}
@@ -588,7 +625,7 @@ func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *sta
 				return nil, nil, rerr
 			}
 			if ex.recording() {
-				ex.stateExited(th, st, out)
+				ex.stateExited(th, st, out, c.next)
 			}
 			return out, c.next, nil
 		}
@@ -596,10 +633,10 @@ func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *sta
 	}
 }
 
-func (ex *Execution) stateExited(th *thread, st *state, out any) {
-	ex.event(th, st.kind.String()+"StateExited", "stateExitedEventDetails", map[string]any{
+func (ex *Execution) stateExited(th *thread, st *state, out any, next *state) {
+	ex.eventNext(th, st.kind.String()+"StateExited", "stateExitedEventDetails", map[string]any{
 		"name": st.name, "output": compactJSON(out), "outputDetails": map[string]any{"truncated": false},
-	})
+	}, next)
 }
 
 func matchRetrier(rs []retrier, name string) int {
@@ -702,6 +739,12 @@ func (ex *Execution) execOnce(ctx context.Context, th *thread, f *frame, st *sta
 		d, err := ex.waitDuration(ctx, st, eff)
 		if err != nil {
 			return nil, nil, err
+		}
+		if f.resumed && (st.hasWaitSeconds || st.secondsPath != nil) {
+			// Resumed: only what remains of the wait that began when the
+			// previous process entered the state (a timestamp wait needs
+			// nothing, its end being absolute).
+			d = max(0, f.entered.Add(d).Sub(ex.now(ctx)))
 		}
 		if serr := ex.sleep(ctx, d); serr != nil {
 			return nil, nil, serr

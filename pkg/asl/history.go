@@ -19,6 +19,10 @@ type HistoryEvent struct {
 	PreviousEventID int64
 	DetailsKey      string
 	Details         map[string]any
+	// Next is, on a StateExited event, the name of the state the execution
+	// goes to next (empty at an end); the API does not show it, but a
+	// resume needs it (see ResumePoint). Empty on other events.
+	Next string
 }
 
 // MarshalJSON writes the event as the API does: timestamp, type, id,
@@ -53,6 +57,11 @@ func (ex *Execution) eventLazy(th *thread, typ, key string, details func() map[s
 // event records an event after th's previous one and returns its id (0
 // when nothing is recorded). details is a map, a detailsFunc or nil.
 func (ex *Execution) event(th *thread, typ, key string, details any) int64 {
+	return ex.eventNext(th, typ, key, details, nil)
+}
+
+// eventNext is event for a StateExited event, naming the next state.
+func (ex *Execution) eventNext(th *thread, typ, key string, details any, next *state) int64 {
 	if !ex.recording() {
 		return 0
 	}
@@ -66,6 +75,9 @@ func (ex *Execution) event(th *thread, typ, key string, details any) int64 {
 	ex.histMu.Lock()
 	ex.nextID++
 	e := HistoryEvent{Timestamp: ex.clock.Now(), Type: typ, ID: ex.nextID, DetailsKey: key, Details: d}
+	if next != nil {
+		e.Next = next.name
+	}
 	if th != nil {
 		e.PreviousEventID = th.prev
 		th.prev = e.ID
