@@ -20,7 +20,9 @@ import (
 // Name, StateMachineName, Region, AccountID and RoleArn must be those of
 // the first run, so the context object is the same.
 type ResumePoint struct {
-	// State is the top-level state to continue at. Required.
+	// State is the top-level state to continue at. Empty means the
+	// StartAt state, not entered yet (the earlier process recorded nothing
+	// after ExecutionStarted).
 	State string
 	// Input is the state's input (its StateEntered event shows it, or the
 	// output of the state before it).
@@ -45,8 +47,8 @@ type ResumePoint struct {
 
 func (rp *ResumePoint) validate() error {
 	var errs []error
-	if rp.State == "" {
-		errs = append(errs, errors.New("asl: ResumePoint.State is required"))
+	if rp.State == "" && rp.Entered {
+		errs = append(errs, errors.New("asl: ResumePoint.State is required when Entered is set"))
 	}
 	if rp.StartTime.IsZero() {
 		errs = append(errs, errors.New("asl: ResumePoint.StartTime is required"))
@@ -65,7 +67,7 @@ func (rp *ResumePoint) validate() error {
 var ErrResumeState = errors.New("asl: cannot resume at this state")
 
 func (sm *StateMachine) checkResume(rp *ResumePoint) error {
-	if rp == nil {
+	if rp == nil || rp.State == "" {
 		return nil
 	}
 	if st := sm.top.states[rp.State]; st == nil {
@@ -82,7 +84,11 @@ func (ex *Execution) safeResume(ctx context.Context, th *thread, rp *ResumePoint
 		}
 	}()
 	// jsonv values keep the document's key order; plain values are sorted.
-	return ex.runFrom(ctx, th, ex.sm.top.states[rp.State], jsonv.FromAny(rp.Input), rp)
+	st := ex.sm.top.startAt
+	if rp.State != "" {
+		st = ex.sm.top.states[rp.State]
+	}
+	return ex.runFrom(ctx, th, st, jsonv.FromAny(rp.Input), rp)
 }
 
 // Checkpoint follows the history of an execution, fed in event id order,

@@ -52,6 +52,13 @@ func TestResume(t *testing.T) {
 			wantClock: t0.Add(time.Minute + 10*time.Second), status: StatusSucceeded,
 		},
 		{
+			name: "nothing entered starts at StartAt", def: waitDef,
+			rp:  ResumePoint{Input: map[string]any{"b": 2.0}, StartTime: t0, LastEventID: 1},
+			now: t0.Add(time.Minute), wantOut: `{"b":2}`,
+			wantTypes: "PassStateEntered PassStateExited WaitStateEntered WaitStateExited PassStateEntered PassStateExited ExecutionSucceeded",
+			wantClock: t0.Add(time.Minute + 10*time.Second), status: StatusSucceeded,
+		},
+		{
 			name: "timestamp wait ends at its timestamp", def: tsDef,
 			rp: ResumePoint{State: "W", Input: map[string]any{"until": "2024-01-02T03:05:00Z"}, Entered: true, EnteredAt: t0,
 				StartTime: t0, LastEventID: 2},
@@ -135,7 +142,7 @@ func TestResumeRefusesBadPoints(t *testing.T) {
 		want string
 	}{
 		{"unknown state", ResumePoint{State: "Gone", StartTime: t0, LastEventID: 1}, `"Gone" is not a top-level state`},
-		{"no state", ResumePoint{StartTime: t0, LastEventID: 1}, "State is required"},
+		{"entered without a state", ResumePoint{Entered: true, EnteredAt: t0, StartTime: t0, LastEventID: 2}, "State is required"},
 		{"no start time", ResumePoint{State: "P", LastEventID: 1}, "StartTime is required"},
 		{"no history", ResumePoint{State: "P", StartTime: t0}, "LastEventID 0"},
 		{"entered without a time", ResumePoint{State: "P", Entered: true, StartTime: t0, LastEventID: 2}, "EnteredAt is required"},
