@@ -67,14 +67,21 @@ func (c ServiceConfig) Validate() error {
 // protocol by Handler. Safe for concurrent use.
 //
 // Executions run in goroutines of the process. An execution is written to
-// the store when it starts and when it ends (record and full history), and
-// its history so far whenever it starts to wait (a task, a callback, a Wait
-// state). One that was still RUNNING when the process stopped (crash or
-// Close) is not resumed: the next Service on the same store marks it
-// FAILED with error States.Runtime and cause "local runtime restarted",
-// appending an ExecutionFailed event to the history it had, because
-// re-running its Task states could repeat side effects the functions
-// already made.
+// the store when it starts and when it ends, and its history as it goes:
+// appended in chunks, only the new events at each write (see
+// historyChunk), so recording and paged GetExecutionHistory reads cost the
+// same however long the execution is. One that was still RUNNING when the
+// process stopped (crash, kill -9 or Close) is resumed by the next Service
+// on the same store, as AWS executions survive anything on the caller's
+// side: it continues from the last top-level state its stored history
+// entered or left (asl.ResumePoint), with its name, ARN, start time and
+// event numbering. A Wait waits only for what remains of it; a Task (or a
+// Parallel or Map) whose result was not recorded runs again, as AWS's at
+// least once Task semantics allow, so functions must be idempotent (the
+// saga steps are). Only an execution that cannot resume (its mock test
+// case is no longer loaded, its history was written by an older version)
+// is marked FAILED with error States.Runtime and a cause starting with
+// RestartCause.
 type Service struct {
 	cfg    ServiceConfig
 	st     store.Store
@@ -105,7 +112,8 @@ type liveExec struct {
 	// when the writer has stopped.
 	flush   chan struct{}
 	flushed chan struct{}
-	stopped bool // stopped by StopExecution (not by Close)
+	hist    *historyLog // the history, appended to the store as it grows
+	stopped bool        // stopped by StopExecution (not by Close)
 }
 
 // Store layout: one partition for machines, one per machine for execution
@@ -119,11 +127,12 @@ const (
 	maxCompiled       = 256
 )
 
-// RestartCause is the cause of the States.Runtime failure given to an
-// execution that was running when the previous process stopped.
+// RestartCause starts the cause of the States.Runtime failure given to an
+// execution that was running when the previous process stopped and that
+// cannot resume; the rest of the cause says why.
 const RestartCause = "local runtime restarted"
 
-// NewService builds a Service and fails over the executions that the last
+// NewService builds a Service and resumes the executions that the last
 // process on the same store left RUNNING (see Service).
 func NewService(cfg ServiceConfig) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
@@ -155,8 +164,8 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 }
 
 // Close aborts the executions still running, without recording an end for
-// them (the next Service marks them failed), and waits until their
-// goroutines have returned. The Store stays open: it belongs to the caller.
+// them (the next Service resumes them), and waits until their goroutines,
+// and those of executions being started, have returned. The Store stays open: it belongs to the caller.
 func (s *Service) Close() error {
 	s.mu.Lock()
 	s.closed = true

@@ -37,6 +37,9 @@ type executionRecord struct {
 	Cause       string    `json:"cause,omitempty"`
 	StartDate   time.Time `json:"startDate"`
 	StopDate    time.Time `json:"stopDate,omitzero"`
+	// LastEventID is the id of the last event of the history, once the
+	// execution ended (0 while it runs, and in records of older versions).
+	LastEventID int64 `json:"lastEventId,omitempty"`
 }
 
 // storedEvent is a history event as stored.
@@ -47,14 +50,9 @@ type storedEvent struct {
 	Previous   int64          `json:"prev"`
 	DetailsKey string         `json:"key,omitempty"`
 	Details    map[string]any `json:"details,omitempty"`
-}
-
-func toStored(evs []asl.HistoryEvent) []storedEvent {
-	out := make([]storedEvent, len(evs))
-	for i, e := range evs {
-		out[i] = storedEvent{Timestamp: e.Timestamp, Type: e.Type, ID: e.ID, Previous: e.PreviousEventID, DetailsKey: e.DetailsKey, Details: e.Details}
-	}
-	return out
+	// Next is asl.HistoryEvent.Next: where a resume after a StateExited
+	// goes. Never shown by the API.
+	Next string `json:"next,omitempty"`
 }
 
 // Limits AWS applies to execution data.
@@ -238,11 +236,13 @@ func (s *Service) prepare(ctx context.Context, machineARN, name, input string) (
 	return p, nil
 }
 
+// execConfig configures an execution. With observe set the history goes
+// to it only (the history log keeps it); without, the engine keeps it.
 func (s *Service) execConfig(p *prepared, observe func(asl.HistoryEvent)) asl.ExecutionConfig {
 	return asl.ExecutionConfig{Observer: observe,
 		Name: p.rec.Name, StateMachineName: p.rec.MachineName, Input: p.input, Clock: s.clock,
 		Invoker: s.cfg.Invoker, FunctionName: s.cfg.FunctionName, Mock: p.mock, Tokens: s.tokens,
-		History: true, Region: s.region, AccountID: s.acct, RoleArn: p.rec.RoleARN,
+		History: observe == nil, Region: s.region, AccountID: s.acct, RoleArn: p.rec.RoleARN,
 	}
 }
 
@@ -284,25 +284,36 @@ func (s *Service) startExecution(ctx context.Context, in *startExecutionInput) (
 	}
 	decided := make(chan struct{})
 	s.starting[arn] = decided
+	// Counted before the execution exists, while Close cannot have
+	// passed its wait: Close then waits for the goroutines started below
+	// even when it runs between launch and their start.
+	s.wg.Add(1)
 	s.mu.Unlock()
-	r, err := s.launch(ctx, p)
+	r, err := s.launch(ctx, p, nil)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.starting, arn)
 	close(decided)
 	if err != nil {
+		s.wg.Done()
 		return nil, err
 	}
+	s.track(r)
 	if s.closed {
 		// Close won the race: the execution is aborted with the service
-		// and, left RUNNING in the store, failed over by the next one.
+		// and, left RUNNING in the store, resumed by the next one.
 		return nil, errClosing()
 	}
-	s.running[arn] = r
-	s.wg.Add(2)
+	return &startExecutionOutput{ExecutionArn: arn, StartDate: epoch(r.rec.StartDate)}, nil
+}
+
+// track registers a launched execution and starts its writers. The caller
+// holds s.mu and has counted one of the two goroutines in s.wg.
+func (s *Service) track(r *liveExec) {
+	s.running[r.rec.ARN] = r
+	s.wg.Add(1)
 	go s.flushHistory(r)
 	go s.watch(r)
-	return &startExecutionOutput{ExecutionArn: arn, StartDate: epoch(r.rec.StartDate)}, nil
 }
 
 func errClosing() error {
@@ -310,26 +321,46 @@ func errClosing() error {
 }
 
 // launch records the start of an execution, then starts it: a Task never
-// runs for an execution the store does not know.
-func (s *Service) launch(ctx context.Context, p *prepared) (*liveExec, error) {
-	if _, err := s.getExecution(ctx, p.rec.ARN); err == nil {
-		return nil, apiErrorf(ErrCodeExecutionAlreadyExists, "Execution Already Exists: '%s'", p.rec.ARN)
-	} else if !isCode(err, ErrCodeExecutionDoesNotExist) {
-		return nil, err
-	}
-	p.rec.StartDate = s.clock.Now()
-	if err := s.persistStart(ctx, p.rec); err != nil {
-		return nil, err
-	}
+// runs for an execution the store does not know. With rp set it resumes
+// an execution the store knows (recover), whose history so far is stored.
+func (s *Service) launch(ctx context.Context, p *prepared, rp *resumePoint) (*liveExec, error) {
 	flush := make(chan struct{}, 1)
-	ex, err := p.sm.Start(s.ctx, s.execConfig(p, func(e asl.HistoryEvent) {
-		if blocking(e.Type) {
-			select {
-			case flush <- struct{}{}:
-			default: // a flush is already due; it will see this event too
-			}
+	var hist *historyLog
+	if rp == nil {
+		if _, err := s.getExecution(ctx, p.rec.ARN); err == nil {
+			return nil, apiErrorf(ErrCodeExecutionAlreadyExists, "Execution Already Exists: '%s'", p.rec.ARN)
+		} else if !isCode(err, ErrCodeExecutionDoesNotExist) {
+			return nil, err
 		}
-	}))
+		p.rec.StartDate = s.clock.Now()
+		if err := s.persistStart(ctx, p.rec); err != nil {
+			return nil, err
+		}
+		hist = newHistoryLog(s.st, p.rec.MachineName, p.rec.Name, 0, 0)
+	} else {
+		hist = newHistoryLog(s.st, p.rec.MachineName, p.rec.Name, rp.LastEventID, rp.checkpoint)
+	}
+	cfg := s.execConfig(p, func(e asl.HistoryEvent) {
+		if s.ctx.Err() != nil {
+			// Closing: the events from here on are the shutdown's abort;
+			// the next Service resumes from the history before them.
+			hist.seal()
+		}
+		if !hist.add(fromEvent(e)) {
+			return
+		}
+		select {
+		case flush <- struct{}{}:
+		default: // a flush is already due; it will write this event too
+		}
+	})
+	if rp != nil {
+		cfg.Resume = &rp.ResumePoint
+	}
+	ex, err := p.sm.Start(s.ctx, cfg)
+	if err != nil && rp != nil {
+		return nil, err
+	}
 	if err != nil {
 		// Nothing ran: forget the start.
 		errs := []error{apiErrorf(ErrCodeValidationException, "%v", err)}
@@ -340,7 +371,7 @@ func (s *Service) launch(ctx context.Context, p *prepared) (*liveExec, error) {
 		}
 		return nil, errors.Join(errs...)
 	}
-	return &liveExec{ex: ex, rec: p.rec, persisted: make(chan struct{}), flush: flush, flushed: make(chan struct{})}, nil
+	return &liveExec{ex: ex, rec: p.rec, persisted: make(chan struct{}), flush: flush, flushed: make(chan struct{}), hist: hist}, nil
 }
 
 // persistStart writes the running index entry, then the RUNNING record:
@@ -366,7 +397,7 @@ func (s *Service) persistStart(ctx context.Context, rec executionRecord) error {
 
 // watch records the end of an execution. An execution aborted because the
 // service is closing is left RUNNING in the store, for the next Service to
-// fail over like one interrupted by a crash.
+// resume like one interrupted by a crash.
 func (s *Service) watch(r *liveExec) {
 	defer s.wg.Done()
 	defer close(r.persisted)
@@ -376,10 +407,12 @@ func (s *Service) watch(r *liveExec) {
 	s.mu.Lock()
 	closing := s.closed && !r.stopped && res.Status == asl.StatusAborted
 	s.mu.Unlock()
-	if closing {
+	if closing || r.hist.sealed() {
+		// Sealed: events after the shutdown began are not recorded, so the
+		// stored history is not the whole run; it resumes from there.
 		return
 	}
-	hist := toStored(r.ex.History())
+	hist := r.hist
 	rec := r.rec
 	applyResult(&rec, res, r.ex.StopTime())
 	// Until the end is stored the record says RUNNING, and the next start
@@ -411,56 +444,39 @@ const (
 	persistRetryMax  = 30 * time.Second
 )
 
-// blocking reports events after which an execution may wait long (for a
-// function, a callback or a Wait state): the history so far is written then,
-// so after a crash GetExecutionHistory still shows where it stood.
-func blocking(typ string) bool {
-	switch typ {
-	case "TaskStarted", "TaskSubmitted", "LambdaFunctionStarted", "ActivityStarted", "WaitStateEntered":
-		return true
-	}
-	return false
-}
-
-// flushHistory writes the history of a running execution when it blocks.
-// It is the only writer of the history until the execution ends, and
-// watch waits for it, so a partial history never overwrites the final one.
+// flushHistory appends the history of a running execution to the store
+// as it grows: every event is written soon after it happens, the writes
+// coalescing while one is under way, so a crash loses little and a resume
+// re-runs little.
 func (s *Service) flushHistory(r *liveExec) {
 	defer s.wg.Done()
 	defer close(r.flushed)
-	key := historyKey(r.rec.MachineName, r.rec.Name)
 	for {
+		done := false
 		select {
 		case <-r.ex.Done():
-			return
+			done = true
 		case <-r.flush:
 		}
-		if s.ctx.Err() != nil {
-			// Closing: the events from here on are the shutdown's abort,
-			// which the next Service replaces with its own failure.
-			return
-		}
-		b, err := json.Marshal(toStored(r.ex.History()))
-		if err == nil {
-			_, err = s.st.Put(context.Background(), store.Item{Key: key, Value: b}, store.Condition{})
-		}
-		if err != nil {
+		if err := r.hist.flush(context.Background()); err != nil {
+			// watch writes what is left with the end, trying until it can.
 			s.log.Error("sfnlocal: recording the history of a running execution failed", "execution", r.rec.ARN, "error", err)
+		}
+		if done {
+			return
 		}
 	}
 }
 
-// persistEnd writes the history, then the final record, then drops the
-// running index entry: a crash in between leaves the execution to be
-// failed over, never a finished record without its history.
-func (s *Service) persistEnd(ctx context.Context, rec executionRecord, hist []storedEvent) error {
-	b, err := json.Marshal(hist)
-	if err != nil {
-		return fmt.Errorf("sfnlocal: encode history of %s: %w", rec.ARN, err)
+// persistEnd writes the rest of the history, then the final record, then
+// drops the running index entry: a crash in between leaves the execution
+// to be resumed (it then finds its end in the history), never a finished
+// record without its history.
+func (s *Service) persistEnd(ctx context.Context, rec executionRecord, hist *historyLog) error {
+	if err := hist.flush(ctx); err != nil {
+		return err
 	}
-	if _, err := s.st.Put(ctx, store.Item{Key: historyKey(rec.MachineName, rec.Name), Value: b}, store.Condition{}); err != nil {
-		return fmt.Errorf("sfnlocal: write history of %s: %w", rec.ARN, err)
-	}
+	_, rec.LastEventID, _ = hist.snapshot(0, -1)
 	if err := s.putExecution(ctx, rec, store.Condition{}); err != nil {
 		return err
 	}
@@ -470,7 +486,7 @@ func (s *Service) persistEnd(ctx context.Context, rec executionRecord, hist []st
 	return nil
 }
 
-// recover fails over the executions a previous process left running.
+// recover resumes the executions a previous process left running.
 func (s *Service) recover(ctx context.Context) error {
 	items, err := s.st.Query(ctx, partRunning, "", 0)
 	if err != nil {
@@ -481,7 +497,7 @@ func (s *Service) recover(ctx context.Context) error {
 		rec, err := s.getExecution(ctx, it.Key.Sort)
 		if isCode(err, ErrCodeExecutionDoesNotExist) || isCode(err, ErrCodeInvalidArn) {
 			// The start was never recorded (or another region's ARN):
-			// nothing to fail over.
+			// nothing to resume.
 			errs = append(errs, s.st.Delete(ctx, it.Key, store.Condition{}))
 			continue
 		}
@@ -490,27 +506,174 @@ func (s *Service) recover(ctx context.Context) error {
 			continue
 		}
 		if rec.Status == string(asl.StatusRunning) {
-			now := s.clock.Now()
-			rec.Status, rec.Error, rec.Cause, rec.StopDate = string(asl.StatusFailed), asl.ErrRuntime, RestartCause, now
-			hist, err := s.storedHistory(ctx, rec)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			if len(hist) == 0 {
-				hist = []storedEvent{{Timestamp: rec.StartDate, Type: "ExecutionStarted", ID: 1, DetailsKey: "executionStartedEventDetails",
-					Details: map[string]any{"input": rec.Input, "inputDetails": map[string]any{"truncated": false}, "roleArn": rec.RoleARN}}}
-			}
-			last := hist[len(hist)-1].ID
-			hist = append(hist, storedEvent{Timestamp: now, Type: "ExecutionFailed", ID: last + 1, Previous: last,
-				DetailsKey: "executionFailedEventDetails", Details: map[string]any{"error": rec.Error, "cause": rec.Cause}})
-			s.log.Warn("sfnlocal: execution was running when the runtime stopped; marked failed", "execution", rec.ARN)
-			errs = append(errs, s.persistEnd(ctx, rec, hist))
+			errs = append(errs, s.resume(ctx, rec))
 			continue
 		}
 		errs = append(errs, s.st.Delete(ctx, it.Key, store.Condition{}))
 	}
 	return errors.Join(errs...)
+}
+
+// resumePoint is where an execution resumes, and the id of the history
+// event it was found from (its checkpoint until a new one is recorded).
+type resumePoint struct {
+	asl.ResumePoint
+	checkpoint int64
+}
+
+// resume continues an execution left RUNNING from its stored history, or
+// records its end when the history shows it ended, or fails it when it
+// cannot continue.
+func (s *Service) resume(ctx context.Context, rec executionRecord) error {
+	c, ok, err := lastChunk(ctx, s.st, rec.MachineName, rec.Name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		legacy, err := legacyHistory(ctx, s.st, rec)
+		if err != nil {
+			return err
+		}
+		if len(legacy) > 0 {
+			// Written whole by an older version, without what a resume
+			// needs (where a StateExited leads): fail it, as that version did.
+			h := newHistoryLog(s.st, rec.MachineName, rec.Name, 0, 0)
+			for _, e := range legacy {
+				h.add(e)
+			}
+			if err := h.flush(ctx); err != nil {
+				return err
+			}
+			if err := s.st.Delete(ctx, store.Key{Partition: partHistoryPrefix + rec.MachineName, Sort: rec.Name}, store.Condition{}); err != nil {
+				return fmt.Errorf("sfnlocal: drop old history of %s: %w", rec.ARN, err)
+			}
+			return s.failOver(ctx, rec, h, "its history was recorded by an older version of the local runtime")
+		}
+		// Nothing was written after the start: record ExecutionStarted as
+		// the engine would have, and run from the beginning.
+		c = historyChunk{Events: []storedEvent{{Timestamp: rec.StartDate, Type: "ExecutionStarted", ID: 1,
+			DetailsKey: "executionStartedEventDetails",
+			Details:    map[string]any{"input": rec.Input, "inputDetails": map[string]any{"truncated": false}, "roleArn": rec.RoleARN}}}}
+		if err := putChunk(ctx, s.st, rec.MachineName, rec.Name, c); err != nil {
+			return err
+		}
+	}
+	last := c.Events[len(c.Events)-1]
+	h := newHistoryLog(s.st, rec.MachineName, rec.Name, last.ID, c.Checkpoint)
+	if ended(&rec, last) {
+		// The end is in the history; only the record missed it.
+		s.log.Info("sfnlocal: execution had ended before the runtime stopped", "execution", rec.ARN, "status", rec.Status)
+		return s.persistEnd(ctx, rec, h)
+	}
+	p := &prepared{rec: rec}
+	if p.input, err = decodeOrdered(rec.Input); err != nil {
+		return s.failOver(ctx, rec, h, fmt.Sprintf("its input does not decode: %v", err))
+	}
+	if p.sm, err = s.compile(rec.Definition); err != nil {
+		return s.failOver(ctx, rec, h, fmt.Sprintf("its definition does not compile: %v", err))
+	}
+	if rec.TestCase != "" {
+		if s.cfg.MockConfig == nil {
+			return s.failOver(ctx, rec, h, fmt.Sprintf("it ran mock test case %q and no mock configuration is loaded", rec.TestCase))
+		}
+		if p.mock, err = s.cfg.MockConfig.TestCase(rec.MachineName, rec.TestCase); err != nil {
+			return s.failOver(ctx, rec, h, fmt.Sprintf("its mock test case is not loaded: %v", err))
+		}
+	}
+	rp := &resumePoint{ResumePoint: asl.ResumePoint{Input: p.input, StartTime: rec.StartDate, LastEventID: last.ID}, checkpoint: c.Checkpoint}
+	if c.Checkpoint > 0 {
+		evs, err := readEvents(ctx, s.st, rec.MachineName, rec.Name, c.Checkpoint, c.Checkpoint)
+		if err != nil {
+			return err
+		}
+		if len(evs) != 1 {
+			return s.failOver(ctx, rec, h, fmt.Sprintf("its history lacks event %d, where it would resume", c.Checkpoint))
+		}
+		cp := evs[0]
+		name, _ := cp.Details["name"].(string)
+		switch {
+		case strings.HasSuffix(cp.Type, "StateEntered"):
+			in, _ := cp.Details["input"].(string)
+			rp.State, rp.Entered, rp.EnteredAt = name, true, cp.Timestamp
+			if rp.Input, err = decodeOrdered(in); err != nil {
+				return s.failOver(ctx, rec, h, fmt.Sprintf("the input of state %q in its history does not decode: %v", name, err))
+			}
+		case cp.Next == "":
+			// The last state ended the execution: only ExecutionSucceeded
+			// is missing.
+			out, _ := cp.Details["output"].(string)
+			v, err := decodeOrdered(out)
+			if err != nil {
+				return s.failOver(ctx, rec, h, fmt.Sprintf("the output of state %q in its history does not decode: %v", name, err))
+			}
+			now := s.clock.Now()
+			h.add(storedEvent{Timestamp: now, Type: "ExecutionSucceeded", ID: last.ID + 1, Previous: last.ID,
+				DetailsKey: "executionSucceededEventDetails", Details: map[string]any{"output": out, "outputDetails": map[string]any{"truncated": false}}})
+			applyResult(&rec, asl.Result{Status: asl.StatusSucceeded, Output: v}, now)
+			s.log.Info("sfnlocal: execution had reached its end before the runtime stopped", "execution", rec.ARN)
+			return s.persistEnd(ctx, rec, h)
+		default:
+			out, _ := cp.Details["output"].(string)
+			rp.State = cp.Next
+			if rp.Input, err = decodeOrdered(out); err != nil {
+				return s.failOver(ctx, rec, h, fmt.Sprintf("the output of state %q in its history does not decode: %v", name, err))
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wg.Add(1)
+	r, err := s.launch(ctx, p, rp)
+	if err != nil {
+		s.wg.Done()
+		return s.failOver(ctx, rec, h, err.Error())
+	}
+	s.track(r)
+	state := rp.State
+	if state == "" {
+		state = "(StartAt)"
+	}
+	s.log.Info("sfnlocal: execution resumed after a restart", "execution", rec.ARN, "state", state, "entered", rp.Entered)
+	return nil
+}
+
+// ended reports whether e ends an execution and, if so, records the end
+// in rec.
+func ended(rec *executionRecord, e storedEvent) bool {
+	var status asl.Status
+	switch e.Type {
+	case "ExecutionSucceeded":
+		out, _ := e.Details["output"].(string)
+		rec.Output = &out
+		status = asl.StatusSucceeded
+	case "ExecutionFailed":
+		status = asl.StatusFailed
+	case "ExecutionTimedOut":
+		status = asl.StatusTimedOut
+	case "ExecutionAborted":
+		status = asl.StatusAborted
+	default:
+		return false
+	}
+	rec.Status, rec.StopDate = string(status), e.Timestamp
+	if status != asl.StatusSucceeded {
+		rec.Error, _ = e.Details["error"].(string)
+		rec.Cause, _ = e.Details["cause"].(string)
+	}
+	return true
+}
+
+// failOver ends an execution that cannot resume: FAILED with
+// States.Runtime, the cause saying why, and an ExecutionFailed event after
+// the history it had.
+func (s *Service) failOver(ctx context.Context, rec executionRecord, h *historyLog, why string) error {
+	now := s.clock.Now()
+	rec.Status, rec.Error, rec.Cause, rec.StopDate = string(asl.StatusFailed), asl.ErrRuntime, RestartCause+" and the execution cannot resume: "+why, now
+	_, last, _ := h.snapshot(0, -1)
+	h.add(storedEvent{Timestamp: now, Type: "ExecutionFailed", ID: last + 1, Previous: last,
+		DetailsKey: "executionFailedEventDetails", Details: map[string]any{"error": rec.Error, "cause": rec.Cause}})
+	s.log.Warn("sfnlocal: execution was running when the runtime stopped and cannot resume; marked failed", "execution", rec.ARN, "cause", rec.Cause)
+	return s.persistEnd(ctx, rec, h)
 }
 
 func (s *Service) startSyncExecution(ctx context.Context, in *startExecutionInput) (*startSyncExecutionOutput, error) {
@@ -629,35 +792,102 @@ func (s *Service) listExecutions(ctx context.Context, in *listExecutionsInput) (
 	return &listExecutionsOutput{Executions: page, NextToken: next}, nil
 }
 
-func (s *Service) history(ctx context.Context, arn string) ([]storedEvent, error) {
-	rec, r, err := s.current(ctx, arn)
+// getExecutionHistory serves a page of a history by event id, reading
+// only the stored pages that hold it (and the events of a running
+// execution not written yet), so a page costs the same however long the
+// history is. The nextToken carries the id of the next event to return.
+func (s *Service) getExecutionHistory(ctx context.Context, in *historyInput) (*historyOutput, error) {
+	if in.MaxResults < 0 || in.MaxResults > maxPage {
+		return nil, apiErrorf(ErrCodeValidationException, "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to %d", in.MaxResults, maxPage)
+	}
+	size := int64(in.MaxResults)
+	if size == 0 {
+		size = defaultPage
+	}
+	tok, err := decodeToken(in.NextToken)
 	if err != nil {
 		return nil, err
 	}
-	if r != nil {
-		return toStored(r.ex.History()), nil
+	rec, r, err := s.current(ctx, in.ExecutionArn)
+	if err != nil {
+		return nil, err
 	}
-	return s.storedHistory(ctx, rec)
+	last := rec.LastEventID
+	if r != nil {
+		_, last, _ = r.hist.snapshot(0, -1)
+	} else if last == 0 {
+		if last, err = lastEventID(ctx, s.st, rec.MachineName, rec.Name); err != nil {
+			return nil, err
+		}
+		if last == 0 {
+			return s.legacyHistoryPage(ctx, rec, in)
+		}
+	}
+	// The events lo..hi, in the order asked for.
+	lo, hi, next := int64(1), last, int64(0)
+	if in.ReverseOrder {
+		if in.NextToken != "" {
+			hi = int64(tok)
+		}
+		if lo = hi - size + 1; lo > 1 {
+			next = lo - 1
+		} else {
+			lo = 1
+		}
+	} else {
+		if in.NextToken != "" {
+			lo = int64(tok)
+		}
+		if hi = lo + size - 1; hi < last {
+			next = hi + 1
+		} else {
+			hi = last
+		}
+	}
+	if in.NextToken != "" && (tok < 1 || int64(tok) > last) {
+		return nil, apiErrorf(ErrCodeInvalidToken, "Invalid Token: '%s' is past the end", in.NextToken)
+	}
+	evs, err := s.events(ctx, rec, r, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	if in.ReverseOrder {
+		for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
+			evs[i], evs[j] = evs[j], evs[i]
+		}
+	}
+	out := &historyOutput{Events: make([]map[string]any, len(evs))}
+	if next > 0 {
+		out.NextToken = encodeToken(int(next))
+	}
+	withData := in.IncludeExecutionData == nil || *in.IncludeExecutionData
+	for i, e := range evs {
+		out.Events[i] = eventJSON(e, withData)
+	}
+	return out, nil
 }
 
-// storedHistory reads the history written for an execution (nil if none).
-func (s *Service) storedHistory(ctx context.Context, rec executionRecord) ([]storedEvent, error) {
-	it, err := s.st.Get(ctx, historyKey(rec.MachineName, rec.Name))
-	if errors.Is(err, store.ErrNotFound) {
+// events returns the events lo..hi of a history: from the store, and for
+// a running execution the ones not written yet from its log.
+func (s *Service) events(ctx context.Context, rec executionRecord, r *liveExec, lo, hi int64) ([]storedEvent, error) {
+	if lo > hi {
 		return nil, nil
 	}
+	durable, tail := hi, []storedEvent(nil)
+	if r != nil {
+		durable, _, tail = r.hist.snapshot(lo, hi)
+	}
+	evs, err := readEvents(ctx, s.st, rec.MachineName, rec.Name, lo, min(hi, durable))
 	if err != nil {
-		return nil, fmt.Errorf("sfnlocal: read history of %s: %w", rec.ARN, err)
+		return nil, err
 	}
-	var evs []storedEvent
-	if err := json.Unmarshal(it.Value, &evs); err != nil {
-		return nil, fmt.Errorf("sfnlocal: decode history of %s: %w", rec.ARN, err)
-	}
-	return evs, nil
+	return append(evs, tail...), nil
 }
 
-func (s *Service) getExecutionHistory(ctx context.Context, in *historyInput) (*historyOutput, error) {
-	evs, err := s.history(ctx, in.ExecutionArn)
+// legacyHistoryPage serves the history of an execution that an older
+// version recorded whole.
+func (s *Service) legacyHistoryPage(ctx context.Context, rec executionRecord, in *historyInput) (*historyOutput, error) {
+	evs, err := legacyHistory(ctx, s.st, rec)
 	if err != nil {
 		return nil, err
 	}
