@@ -349,6 +349,14 @@ func (s *Service) launch(ctx context.Context, p *prepared, rp *resumePoint) (*li
 		if !hist.add(fromEvent(e)) {
 			return
 		}
+		if e.Type == "WaitStateEntered" {
+			// Written before the wait begins, so a resume waits only for
+			// what remains of it.
+			if err := hist.flush(context.Background()); err != nil {
+				s.log.Error("sfnlocal: recording the history of a running execution failed", "execution", p.rec.ARN, "error", err)
+			}
+			return
+		}
 		select {
 		case flush <- struct{}{}:
 		default: // a flush is already due; it will write this event too
@@ -814,7 +822,14 @@ func (s *Service) getExecutionHistory(ctx context.Context, in *historyInput) (*h
 	}
 	last := rec.LastEventID
 	if r != nil {
-		_, last, _ = r.hist.snapshot(0, -1)
+		// While it runs, an execution shows the events written to the
+		// store, so what a reader sees survives a crash; once it ended,
+		// all of them (its end is being written).
+		_, done := r.ex.Result()
+		durable, all, _ := r.hist.snapshot(0, -1)
+		if last = durable; done {
+			last = all
+		}
 	} else if last == 0 {
 		if last, err = lastEventID(ctx, s.st, rec.MachineName, rec.Name); err != nil {
 			return nil, err
