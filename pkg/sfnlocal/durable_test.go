@@ -1,0 +1,344 @@
+package sfnlocal
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/cogniforge/cogniforge/pkg/asl"
+	"github.com/cogniforge/cogniforge/pkg/store"
+	"github.com/cogniforge/cogniforge/pkg/store/memory"
+)
+
+// resumeDef prepares, runs a task, and finishes.
+const resumeDef = `{"StartAt":"A","States":{
+  "A":{"Type":"Pass","Result":1,"ResultPath":"$.a","Next":"T"},
+  "T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:work","ResultPath":"$.t","Next":"B"},
+  "B":{"Type":"Pass","End":true}}}`
+
+// countingInvoker answers every task with {"ok":true} and counts calls.
+type countingInvoker struct{ calls atomic.Int64 }
+
+func (c *countingInvoker) Invoke(context.Context, asl.TaskRequest) (any, error) {
+	c.calls.Add(1)
+	return map[string]any{"ok": true}, nil
+}
+
+func entered(id int64, typ, name, input string) storedEvent {
+	return storedEvent{Timestamp: time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC), Type: typ, ID: id, Previous: id - 1,
+		DetailsKey: "stateEnteredEventDetails", Details: map[string]any{"name": name, "input": input}}
+}
+
+func exited(id int64, typ, name, output, next string) storedEvent {
+	return storedEvent{Timestamp: time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC), Type: typ, ID: id, Previous: id - 1,
+		DetailsKey: "stateExitedEventDetails", Details: map[string]any{"name": name, "output": output}, Next: next}
+}
+
+func plain(id int64, typ string) storedEvent {
+	return storedEvent{Timestamp: time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC), Type: typ, ID: id, Previous: id - 1}
+}
+
+// seedRunning writes what a process killed in the middle of an execution
+// leaves: the RUNNING record, its running index entry and the history it
+// had written (through the same log, so with its checkpoints).
+func seedRunning(t *testing.T, st store.Store, rec executionRecord, evs []storedEvent) {
+	t.Helper()
+	ctx := context.Background()
+	if err := (&Service{st: st}).persistStart(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	h := newHistoryLog(st, rec.MachineName, rec.Name, 0, 0)
+	for _, e := range evs {
+		h.add(e)
+	}
+	if err := h.flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestResumeAfterRestart(t *testing.T) {
+	const (
+		in     = `{"x":1}`
+		afterA = `{"x":1,"a":1}`
+		afterT = `{"x":1,"a":1,"t":{"ok":true}}`
+	)
+	started := func() storedEvent {
+		e := plain(1, "ExecutionStarted")
+		e.Previous = 0
+		e.DetailsKey, e.Details = "executionStartedEventDetails", map[string]any{"input": in}
+		return e
+	}
+	upToTask := []storedEvent{started(), entered(2, "PassStateEntered", "A", in), exited(3, "PassStateExited", "A", afterA, "T"),
+		entered(4, "TaskStateEntered", "T", afterA), plain(5, "TaskScheduled"), plain(6, "TaskStarted")}
+	taskDone := append(append([]storedEvent(nil), upToTask...), plain(7, "TaskSucceeded"), exited(8, "TaskStateExited", "T", afterT, "B"))
+	allStates := append(append([]storedEvent(nil), taskDone...), entered(9, "PassStateEntered", "B", afterT), exited(10, "PassStateExited", "B", afterT, ""))
+	succeeded := plain(11, "ExecutionSucceeded")
+	succeeded.DetailsKey, succeeded.Details = "executionSucceededEventDetails", map[string]any{"output": afterT}
+
+	cases := []struct {
+		name     string
+		evs      []storedEvent
+		legacy   bool   // the history is one item, as older versions wrote it
+		testCase string // the execution ran a mock test case (none is loaded)
+		status   types.ExecutionStatus
+		types    string // the whole history after the restart
+		calls    int64
+		cause    string
+	}{
+		{
+			name: "nothing written after the start runs from the beginning", status: types.ExecutionStatusSucceeded, calls: 1,
+			types: "ExecutionStarted PassStateEntered PassStateExited TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted " +
+				"LambdaFunctionSucceeded TaskStateExited PassStateEntered PassStateExited ExecutionSucceeded",
+		},
+		{
+			name: "a task without its result runs again", evs: upToTask, status: types.ExecutionStatusSucceeded, calls: 1,
+			types: "ExecutionStarted PassStateEntered PassStateExited TaskStateEntered TaskScheduled TaskStarted " +
+				"LambdaFunctionScheduled LambdaFunctionStarted LambdaFunctionSucceeded TaskStateExited PassStateEntered PassStateExited ExecutionSucceeded",
+		},
+		{
+			name: "a task with its result recorded does not run again", evs: taskDone, status: types.ExecutionStatusSucceeded,
+			types: "ExecutionStarted PassStateEntered PassStateExited TaskStateEntered TaskScheduled TaskStarted " +
+				"TaskSucceeded TaskStateExited PassStateEntered PassStateExited ExecutionSucceeded",
+		},
+		{
+			name: "the last state left, only the end is missing", evs: allStates, status: types.ExecutionStatusSucceeded,
+			types: "ExecutionStarted PassStateEntered PassStateExited TaskStateEntered TaskScheduled TaskStarted " +
+				"TaskSucceeded TaskStateExited PassStateEntered PassStateExited ExecutionSucceeded",
+		},
+		{
+			name: "ended, only the record missed it", evs: append(append([]storedEvent(nil), allStates...), succeeded), status: types.ExecutionStatusSucceeded,
+			types: "ExecutionStarted PassStateEntered PassStateExited TaskStateEntered TaskScheduled TaskStarted " +
+				"TaskSucceeded TaskStateExited PassStateEntered PassStateExited ExecutionSucceeded",
+		},
+		{
+			name: "a mock test case no longer loaded fails", evs: upToTask, testCase: "happy", status: types.ExecutionStatusFailed,
+			types: "ExecutionStarted PassStateEntered PassStateExited TaskStateEntered TaskScheduled TaskStarted ExecutionFailed",
+			cause: `mock test case "happy"`,
+		},
+		{
+			name: "a history of an older version fails", evs: upToTask, legacy: true, status: types.ExecutionStatusFailed,
+			types: "ExecutionStarted PassStateEntered PassStateExited TaskStateEntered TaskScheduled TaskStarted ExecutionFailed",
+			cause: "older version",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := memory.New(memory.Config{})
+			start := time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC)
+			rec := executionRecord{ARN: "arn:aws:states:us-east-1:123456789012:execution:work:e1", Name: "e1",
+				MachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:work", MachineName: "work", Definition: resumeDef,
+				RoleARN: role, Input: in, Status: string(asl.StatusRunning), StartDate: start, TestCase: tc.testCase}
+			if tc.legacy {
+				if err := (&Service{st: st}).persistStart(ctx, rec); err != nil {
+					t.Fatal(err)
+				}
+				b, _ := json.Marshal(tc.evs)
+				if _, err := st.Put(ctx, store.Item{Key: store.Key{Partition: partHistoryPrefix + "work", Sort: "e1"}, Value: b}, store.Condition{}); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				seedRunning(t, st, rec, tc.evs)
+			}
+			inv := &countingInvoker{}
+			h := newHarness(t, st, func(c *ServiceConfig) { c.Invoker = inv })
+			d := waitDone(t, h.client, rec.ARN)
+			if d.Status != tc.status {
+				t.Fatalf("status %s (%s: %s), want %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause), tc.status)
+			}
+			if tc.status == types.ExecutionStatusSucceeded && aws.ToString(d.Output) != afterT {
+				t.Errorf("output %s, want %s", aws.ToString(d.Output), afterT)
+			}
+			if !d.StartDate.Equal(start) {
+				t.Errorf("start date %v, want %v", d.StartDate, start)
+			}
+			if tc.cause != "" && (!strings.HasPrefix(aws.ToString(d.Cause), RestartCause) || !strings.Contains(aws.ToString(d.Cause), tc.cause)) {
+				t.Errorf("cause %q, want %q ... %q", aws.ToString(d.Cause), RestartCause, tc.cause)
+			}
+			if got := inv.calls.Load(); got != tc.calls {
+				t.Errorf("task invoked %d times, want %d", got, tc.calls)
+			}
+			out, err := h.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(rec.ARN)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make([]string, len(out.Events))
+			for i, e := range out.Events {
+				got[i] = string(e.Type)
+				if e.Id != int64(i+1) || (i > 0 && e.PreviousEventId >= e.Id) {
+					t.Errorf("event %d %s: id %d previous %d", i, e.Type, e.Id, e.PreviousEventId)
+				}
+			}
+			if strings.Join(got, " ") != tc.types {
+				t.Errorf("history\n%s\nwant\n%s", strings.Join(got, " "), tc.types)
+			}
+			if items, _ := st.Query(ctx, partRunning, "", 0); len(items) != 0 {
+				t.Errorf("%d executions still indexed as running", len(items))
+			}
+		})
+	}
+}
+
+// countingStore counts the items Query returns.
+type countingStore struct {
+	store.Store
+	items atomic.Int64
+}
+
+func (c *countingStore) Query(ctx context.Context, partition, prefix string, limit int) ([]store.Item, error) {
+	items, err := c.Store.Query(ctx, partition, prefix, limit)
+	c.items.Add(int64(len(items)))
+	return items, err
+}
+
+func TestHistoryPagesReadOnlyWhatTheyShow(t *testing.T) {
+	ctx := context.Background()
+	for _, items := range []int{40, 400} {
+		t.Run(fmt.Sprintf("%d items", items), func(t *testing.T) {
+			st := &countingStore{Store: memory.New(memory.Config{})}
+			h := newHarness(t, st, nil)
+			machine := h.create(t, "many", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}},"End":true}}}`, "")
+			list := make([]int, items)
+			in, _ := json.Marshal(list)
+			arn := h.start(t, machine, "long", string(in))
+			if d := waitDone(t, h.client, arn); d.Status != types.ExecutionStatusSucceeded {
+				t.Fatalf("status %s", d.Status)
+			}
+			pages := func(size int32, reverse bool) []types.HistoryEvent {
+				var got []types.HistoryEvent
+				p := sfn.NewGetExecutionHistoryPaginator(h.client, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: size, ReverseOrder: reverse})
+				for p.HasMorePages() {
+					page, err := p.NextPage(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, page.Events...)
+				}
+				return got
+			}
+			all := pages(1000, false)
+			n := len(all)
+			if want := 4*items + 6; n != want {
+				t.Fatalf("%d events, want %d", n, want)
+			}
+			for i, e := range all {
+				if e.Id != int64(i+1) {
+					t.Fatalf("event %d has id %d", i, e.Id)
+				}
+			}
+			for _, reverse := range []bool{false, true} {
+				got := pages(7, reverse)
+				if len(got) != n {
+					t.Fatalf("reverse %v: %d events in pages, want %d", reverse, len(got), n)
+				}
+				for i, e := range got {
+					want := all[i]
+					if reverse {
+						want = all[n-1-i]
+					}
+					if e.Id != want.Id || e.Type != want.Type {
+						t.Fatalf("reverse %v: event %d is %d %s, want %d %s", reverse, i, e.Id, e.Type, want.Id, want.Type)
+					}
+				}
+			}
+			// A page of two reads at most the stored chunks of two pages
+			// of ids (and one per probe for the end), however long the
+			// history is.
+			for _, reverse := range []bool{false, true} {
+				before := st.items.Load()
+				out, err := h.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 2, ReverseOrder: reverse})
+				if err != nil || len(out.Events) != 2 || out.NextToken == nil {
+					t.Fatalf("page of 2 = %+v, %v", out, err)
+				}
+				if read := st.items.Load() - before; read > 2*historyPage {
+					t.Errorf("reverse %v: a page of 2 read %d stored items of a history of %d events", reverse, read, n)
+				}
+			}
+		})
+	}
+	h := newHarness(t, memory.New(memory.Config{}), nil)
+	arn := h.start(t, h.create(t, "short", passDef, ""), "one", `{}`)
+	waitDone(t, h.client, arn)
+	for _, tok := range []string{encodeToken(0), encodeToken(99), "garbage"} {
+		_, err := h.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), NextToken: aws.String(tok)})
+		wantAPIError[*types.InvalidToken](t, err)
+	}
+}
+
+// gatedStore blocks the write of a RUNNING execution record until gate
+// is closed, telling reached when it gets there.
+type gatedStore struct {
+	store.Store
+	once    sync.Once
+	reached chan struct{}
+	gate    chan struct{}
+}
+
+func (g *gatedStore) Put(ctx context.Context, it store.Item, cond store.Condition) (store.Item, error) {
+	if strings.HasPrefix(it.Key.Partition, partExecPrefix) && cond.IfAbsent {
+		g.once.Do(func() { close(g.reached) })
+		<-g.gate
+	}
+	return g.Store.Put(ctx, it, cond)
+}
+
+func TestCloseWaitsForAnExecutionBeingStarted(t *testing.T) {
+	st := &gatedStore{Store: memory.New(memory.Config{}), reached: make(chan struct{}), gate: make(chan struct{})}
+	h := newHarness(t, st, nil)
+	machine := h.create(t, "slow", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}`, "")
+	startErr := make(chan error, 1)
+	go func() {
+		_, err := h.svc.startExecution(context.Background(), &startExecutionInput{StateMachineArn: machine, Name: "late", Input: "{}"})
+		startErr <- err
+	}()
+	<-st.reached
+	closed := make(chan struct{})
+	go func() {
+		h.svc.Close()
+		close(closed)
+	}()
+	for {
+		h.svc.mu.Lock()
+		c := h.svc.closed
+		h.svc.mu.Unlock()
+		if c {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case <-closed:
+		t.Fatal("Close returned while an execution was being started")
+	default:
+	}
+	close(st.gate)
+	<-closed
+	if err := <-startErr; !isCode(err, ErrCodeServiceUnavailable) {
+		t.Fatalf("StartExecution racing Close = %v, want %s", err, ErrCodeServiceUnavailable)
+	}
+	h.svc.mu.Lock()
+	r := h.svc.running["arn:aws:states:us-east-1:123456789012:execution:slow:late"]
+	h.svc.mu.Unlock()
+	if r == nil {
+		t.Fatal("the execution started while closing is not tracked")
+	}
+	select {
+	case <-r.ex.Done():
+	default:
+		t.Fatal("Close returned while the execution it raced with still runs")
+	}
+	// Left RUNNING for the next Service to resume.
+	rec, err := h.svc.getExecution(context.Background(), r.rec.ARN)
+	if err != nil || rec.Status != string(asl.StatusRunning) {
+		t.Fatalf("record after Close = %+v, %v", rec, err)
+	}
+}
