@@ -384,7 +384,7 @@ func (s *Service) launch(ctx context.Context, p *prepared, rp *resumePoint) (*li
 
 // persistStart writes the running index entry, then the RUNNING record:
 // a crash in between leaves an entry without a record, which recover
-// drops, never a RUNNING record nobody will fail over.
+// drops, never a RUNNING record nobody will resume.
 func (s *Service) persistStart(ctx context.Context, rec executionRecord) error {
 	idx := store.Key{Partition: partRunning, Sort: rec.ARN}
 	if _, err := s.st.Put(ctx, store.Item{Key: idx, Value: []byte(rec.MachineName)}, store.Condition{}); err != nil {
@@ -424,8 +424,9 @@ func (s *Service) watch(r *liveExec) {
 	rec := r.rec
 	applyResult(&rec, res, r.ex.StopTime())
 	// Until the end is stored the record says RUNNING, and the next start
-	// would fail over an execution that in fact ended: keep trying (the
-	// live state answers meanwhile), with one last try when closing.
+	// would have to find the end in the history (or run the tail again):
+	// keep trying (the live state answers meanwhile), with one last try
+	// when closing.
 	for attempt := 0; ; attempt++ {
 		err := s.persistEnd(context.Background(), rec, hist)
 		if err == nil {
@@ -433,7 +434,7 @@ func (s *Service) watch(r *liveExec) {
 			break
 		}
 		if s.ctx.Err() != nil {
-			s.log.Error("sfnlocal: recording the end of an execution failed; the next start fails it over", "execution", rec.ARN, "error", err)
+			s.log.Error("sfnlocal: recording the end of an execution failed; the next start resumes it", "execution", rec.ARN, "error", err)
 			break
 		}
 		delay := min(persistRetryBase<<min(attempt, 16), persistRetryMax)
