@@ -102,8 +102,10 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 	if err != nil {
 		return err
 	}
+	// Executions left running by the last process resume once the
+	// runtime's queues and bus, which their Tasks may use, exist.
 	sfn, err := sfnlocal.NewService(sfnlocal.ServiceConfig{Invoker: tasks, FunctionName: tasks.FunctionName,
-		Store: rtStore, MockConfig: mocks, Logger: logger})
+		Store: rtStore, MockConfig: mocks, Logger: logger, DeferResume: true})
 	if err != nil {
 		return err
 	}
@@ -127,6 +129,9 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 		return err
 	}
 	late.set(rt)
+	if err := sfn.ResumeExecutions(ctx); err != nil {
+		return fmt.Errorf("resume Step Functions executions: %w", err)
+	}
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -342,3 +342,28 @@ func TestCloseWaitsForAnExecutionBeingStarted(t *testing.T) {
 		t.Fatalf("record after Close = %+v, %v", rec, err)
 	}
 }
+
+func TestDeferResumeWaitsForResumeExecutions(t *testing.T) {
+	st := memory.New(memory.Config{})
+	rec := executionRecord{ARN: "arn:aws:states:us-east-1:123456789012:execution:work:later", Name: "later",
+		MachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:work", MachineName: "work", Definition: resumeDef,
+		RoleARN: role, Input: `{}`, Status: string(asl.StatusRunning), StartDate: time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC)}
+	seedRunning(t, st, rec, nil)
+	inv := &countingInvoker{}
+	h := newHarness(t, st, func(c *ServiceConfig) { c.Invoker, c.DeferResume = inv, true })
+	ctx := context.Background()
+	d, err := h.client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(rec.ARN)})
+	if err != nil || d.Status != types.ExecutionStatusRunning || inv.calls.Load() != 0 {
+		t.Fatalf("before ResumeExecutions: %+v, %v, %d task calls", d, err, inv.calls.Load())
+	}
+	if err := h.svc.ResumeExecutions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := waitDone(t, h.client, rec.ARN); d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("after ResumeExecutions: %s", d.Status)
+	}
+	// Only the first call resumes.
+	if err := h.svc.ResumeExecutions(ctx); err != nil || inv.calls.Load() != 1 {
+		t.Fatalf("second ResumeExecutions: %v, %d task calls", err, inv.calls.Load())
+	}
+}

@@ -45,6 +45,11 @@ type ServiceConfig struct {
 	// Logger reports executions that end and store failures that no
 	// request can return. Nil means slog.Default().
 	Logger *slog.Logger
+	// DeferResume leaves the executions the last process left RUNNING
+	// until ResumeExecutions is called, for a caller whose Invoker needs
+	// things started after the Service (the runtime's queues and bus).
+	// False resumes them in NewService.
+	DeferResume bool
 }
 
 // Validate reports every problem with c.
@@ -98,6 +103,7 @@ type Service struct {
 	mu       sync.Mutex
 	closed   bool
 	running  map[string]*liveExec     // by execution ARN
+	resumed  bool                     // ResumeExecutions ran
 	starting map[string]chan struct{} // closed when the start of this ARN is decided
 	compiled map[string]*asl.StateMachine
 }
@@ -132,8 +138,9 @@ const (
 // cannot resume; the rest of the cause says why.
 const RestartCause = "local runtime restarted"
 
-// NewService builds a Service and resumes the executions that the last
-// process on the same store left RUNNING (see Service).
+// NewService builds a Service and, unless cfg.DeferResume is set, resumes
+// the executions that the last process on the same store left RUNNING
+// (see Service).
 func NewService(cfg ServiceConfig) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -156,11 +163,31 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 		s.acct = "123456789012"
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	if err := s.recover(context.Background()); err != nil {
-		s.cancel()
-		return nil, err
+	if !cfg.DeferResume {
+		if err := s.ResumeExecutions(context.Background()); err != nil {
+			s.cancel()
+			return nil, err
+		}
 	}
 	return s, nil
+}
+
+// ResumeExecutions resumes the executions the last process on the store
+// left RUNNING (see Service); NewService calls it unless
+// ServiceConfig.DeferResume is set. Only the first call does anything.
+func (s *Service) ResumeExecutions(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errClosing()
+	}
+	if s.resumed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.resumed = true
+	s.mu.Unlock()
+	return s.recover(ctx)
 }
 
 // Close aborts the executions still running, without recording an end for

@@ -515,6 +515,10 @@ func (s *Service) recover(ctx context.Context) error {
 			continue
 		}
 		if rec.Status == string(asl.StatusRunning) {
+			if _, live := s.live(rec.ARN); live {
+				// Started by this process since (ResumeExecutions deferred).
+				continue
+			}
 			errs = append(errs, s.resume(ctx, rec))
 			continue
 		}
