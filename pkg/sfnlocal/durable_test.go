@@ -367,3 +367,18 @@ func TestDeferResumeWaitsForResumeExecutions(t *testing.T) {
 		t.Fatalf("second ResumeExecutions: %v, %d task calls", err, inv.calls.Load())
 	}
 }
+
+func TestRunningHistoryShowsItsStartAtOnce(t *testing.T) {
+	h := newHarness(t, memory.New(memory.Config{}), nil)
+	ctx := context.Background()
+	arn := h.start(t, h.create(t, "approval", callbackDef, ""), "now", `{"order":1}`)
+	out, err := h.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Events) == 0 || out.Events[0].Type != types.HistoryEventTypeExecutionStarted ||
+		aws.ToString(out.Events[0].ExecutionStartedEventDetails.Input) != `{"order":1}` {
+		t.Fatalf("history right after StartExecution = %+v", out.Events)
+	}
+	h.inv.token(t)
+}

@@ -266,7 +266,7 @@ func lastEventID(ctx context.Context, st store.Store, machine, name string) (int
 // legacyHistory reads a history written whole, as one item, by earlier
 // versions (nil, nil if there is none).
 func legacyHistory(ctx context.Context, st store.Store, rec executionRecord) ([]storedEvent, error) {
-	it, err := st.Get(ctx, store.Key{Partition: partHistoryPrefix + rec.MachineName, Sort: rec.Name})
+	it, err := st.Get(ctx, legacyHistoryKey(rec.MachineName, rec.Name))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}

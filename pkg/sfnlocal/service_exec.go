@@ -83,7 +83,9 @@ func execKey(machine, name string) store.Key {
 	return store.Key{Partition: partExecPrefix + machine, Sort: name}
 }
 
-func historyKey(machine, name string) store.Key {
+// legacyHistoryKey is where versions before the append-only history
+// wrote a whole history as one item.
+func legacyHistoryKey(machine, name string) store.Key {
 	return store.Key{Partition: partHistoryPrefix + machine, Sort: name}
 }
 
@@ -379,6 +381,14 @@ func (s *Service) launch(ctx context.Context, p *prepared, rp *resumePoint) (*li
 		}
 		return nil, errors.Join(errs...)
 	}
+	if rp == nil {
+		// ExecutionStarted is written before StartExecution answers, so
+		// the history shows it from then on (a running execution shows
+		// what is stored).
+		if err := hist.flush(context.Background()); err != nil {
+			s.log.Error("sfnlocal: recording the history of a running execution failed", "execution", p.rec.ARN, "error", err)
+		}
+	}
 	return &liveExec{ex: ex, rec: p.rec, persisted: make(chan struct{}), flush: flush, flushed: make(chan struct{}), hist: hist}, nil
 }
 
@@ -557,7 +567,7 @@ func (s *Service) resume(ctx context.Context, rec executionRecord) error {
 			if err := h.flush(ctx); err != nil {
 				return err
 			}
-			if err := s.st.Delete(ctx, store.Key{Partition: partHistoryPrefix + rec.MachineName, Sort: rec.Name}, store.Condition{}); err != nil {
+			if err := s.st.Delete(ctx, legacyHistoryKey(rec.MachineName, rec.Name), store.Condition{}); err != nil {
 				return fmt.Errorf("sfnlocal: drop old history of %s: %w", rec.ARN, err)
 			}
 			return s.failOver(ctx, rec, h, "its history was recorded by an older version of the local runtime")
