@@ -23,7 +23,11 @@
 // ARN), an optional Step Functions Local mock test case, a TaskTokens
 // registry for .waitForTaskToken callbacks, and whether to record the
 // AWS-shaped event history. Cancelling the context or calling Stop aborts
-// an execution.
+// an execution. ExecutionConfig.Resume continues, in a new process, an
+// execution another one recorded and did not finish, from the last
+// top-level state its history entered or left (a Checkpoint finds it);
+// whatever that state had not recorded runs again, as Step Functions'
+// at least once Task semantics allow.
 //
 // Every state type is supported: Pass, Task, Choice, Wait, Succeed, Fail,
 // Parallel and Map (inline; a distributed Map's items are processed inline
