@@ -645,6 +645,10 @@ func (s *Service) resume(ctx context.Context, rec executionRecord) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		// Left RUNNING for the next Service.
+		return errClosing()
+	}
 	s.wg.Add(1)
 	r, err := s.launch(ctx, p, rp)
 	if err != nil {
