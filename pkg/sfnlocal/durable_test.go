@@ -382,3 +382,79 @@ func TestRunningHistoryShowsItsStartAtOnce(t *testing.T) {
 	}
 	h.inv.token(t)
 }
+
+// blockingInvoker holds every task until its context ends, telling
+// started when one arrives.
+type blockingInvoker struct{ started chan struct{} }
+
+func (b *blockingInvoker) Invoke(ctx context.Context, _ asl.TaskRequest) (any, error) {
+	select {
+	case b.started <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestResumeTwice stops the process again while the resumed execution
+// runs its task: the next one resumes from the same state, the history of
+// all three processes one continuous line.
+func TestResumeTwice(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New(memory.Config{})
+	rec := executionRecord{ARN: "arn:aws:states:us-east-1:123456789012:execution:work:twice", Name: "twice",
+		MachineARN: "arn:aws:states:us-east-1:123456789012:stateMachine:work", MachineName: "work", Definition: resumeDef,
+		RoleARN: role, Input: `{}`, Status: string(asl.StatusRunning), StartDate: time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC)}
+	// The first process recorded entering T (and nothing after it).
+	begin := plain(1, "ExecutionStarted")
+	begin.Previous, begin.DetailsKey, begin.Details = 0, "executionStartedEventDetails", map[string]any{"input": `{}`}
+	seedRunning(t, st, rec, []storedEvent{begin, entered(2, "PassStateEntered", "A", `{}`),
+		exited(3, "PassStateExited", "A", `{"a":1}`, "T"), entered(4, "TaskStateEntered", "T", `{"a":1}`)})
+
+	block := &blockingInvoker{started: make(chan struct{}, 1)}
+	second := newHarness(t, st, func(c *ServiceConfig) { c.Invoker = block })
+	<-block.started
+	// The task's scheduling is written asynchronously: wait for it.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		last, err := lastEventID(ctx, st, "work", "twice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last >= 6 { // and the second recorded scheduling and starting T's task
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the resumed execution's task is not recorded: %d events", last)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	second.srv.Close()
+	if err := second.svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	inv := &countingInvoker{}
+	third := newHarness(t, st, func(c *ServiceConfig) { c.Invoker = inv })
+	d := waitDone(t, third.client, rec.ARN)
+	if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != `{"a":1,"t":{"ok":true}}` || inv.calls.Load() != 1 {
+		t.Fatalf("ended %s with %s after %d task calls", d.Status, aws.ToString(d.Output), inv.calls.Load())
+	}
+	out, err := third.client.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(rec.ARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, e := range out.Events {
+		got = append(got, string(e.Type))
+		if e.Id != int64(i+1) || (i > 0 && e.PreviousEventId >= e.Id) {
+			t.Errorf("event %d %s: id %d previous %d", i, e.Type, e.Id, e.PreviousEventId)
+		}
+	}
+	// The second process resumed at T and wrote only task events (their
+	// chunks keep T as the checkpoint); the third resumed at T again.
+	want := "ExecutionStarted PassStateEntered PassStateExited TaskStateEntered LambdaFunctionScheduled LambdaFunctionStarted " +
+		"LambdaFunctionScheduled LambdaFunctionStarted LambdaFunctionSucceeded TaskStateExited PassStateEntered PassStateExited ExecutionSucceeded"
+	if strings.Join(got, " ") != want {
+		t.Errorf("history\n%s\nwant\n%s", strings.Join(got, " "), want)
+	}
+}
