@@ -272,10 +272,10 @@ type frame struct {
 	st         *state
 	entered    time.Time
 	retryCount int
+	item       *mapItem
+	token      string
 	// resumed: the state was entered by a previous process (ResumePoint).
 	resumed bool
-	item    *mapItem
-	token   string
 }
 
 type mapItem struct {
