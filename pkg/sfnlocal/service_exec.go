@@ -351,9 +351,10 @@ func (s *Service) launch(ctx context.Context, p *prepared, rp *resumePoint) (*li
 		if !hist.add(fromEvent(e)) {
 			return
 		}
-		if e.Type == "WaitStateEntered" {
-			// Written before the wait begins, so a resume waits only for
-			// what remains of it.
+		if blocking(e.Type) {
+			// Written before the execution blocks: a resumed Wait waits
+			// only for what remains of it, and once a function or a
+			// callback has the task, the history shows it started.
 			if err := hist.flush(context.Background()); err != nil {
 				s.log.Error("sfnlocal: recording the history of a running execution failed", "execution", p.rec.ARN, "error", err)
 			}
@@ -462,6 +463,17 @@ const (
 	persistRetryBase = 50 * time.Millisecond
 	persistRetryMax  = 30 * time.Second
 )
+
+// blocking reports events after which an execution may wait long (for a
+// function, a callback or a Wait state): the history so far is written
+// before it goes on.
+func blocking(typ string) bool {
+	switch typ {
+	case "TaskStarted", "TaskSubmitted", "LambdaFunctionStarted", "ActivityStarted", "WaitStateEntered":
+		return true
+	}
+	return false
+}
 
 // flushHistory appends the history of a running execution to the store
 // as it grows: every event is written soon after it happens, the writes
