@@ -75,7 +75,10 @@ func (c ServiceConfig) Validate() error {
 // the store when it starts and when it ends, and its history as it goes:
 // appended in chunks, only the new events at each write (see
 // historyChunk), so recording and paged GetExecutionHistory reads cost the
-// same however long the execution is. One that was still RUNNING when the
+// same however long the execution is. The history is written before the
+// execution blocks (a task, a callback, a Wait) and soon after any other
+// event; while it runs, GetExecutionHistory shows what is stored, so what
+// a reader saw survives a crash. One that was still RUNNING when the
 // process stopped (crash, kill -9 or Close) is resumed by the next Service
 // on the same store, as AWS executions survive anything on the caller's
 // side: it continues from the last top-level state its stored history
