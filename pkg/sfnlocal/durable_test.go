@@ -458,3 +458,48 @@ func TestResumeTwice(t *testing.T) {
 		t.Errorf("history\n%s\nwant\n%s", strings.Join(got, " "), want)
 	}
 }
+
+func TestHistoryChunksStaySmall(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New(memory.Config{})
+	h := newHistoryLog(st, "m", "big", 0, 0)
+	payload := strings.Repeat("x", 100<<10)
+	for id := int64(1); id <= 10; id++ {
+		h.add(storedEvent{Type: "PassStateEntered", ID: id, Previous: id - 1, DetailsKey: "stateEnteredEventDetails",
+			Details: map[string]any{"name": "P", "input": payload}})
+	}
+	if err := h.flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	items, err := st.Query(ctx, partHistoryPrefix+"m", pagePrefix("big", 0), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) < 4 {
+		t.Errorf("10 events of 100 KB in %d items", len(items))
+	}
+	for _, it := range items {
+		if len(it.Value) > maxChunkBytes {
+			var c historyChunk
+			_ = json.Unmarshal(it.Value, &c)
+			if len(c.Events) > 1 {
+				t.Errorf("item %s: %d bytes for %d events", it.Key.Sort, len(it.Value), len(c.Events))
+			}
+		}
+	}
+	evs, err := readEvents(ctx, st, "m", "big", 1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range evs {
+		if e.ID != int64(i+1) {
+			t.Fatalf("event %d has id %d", i, e.ID)
+		}
+	}
+	if len(evs) != 10 {
+		t.Fatalf("%d events read back", len(evs))
+	}
+	if last, err := lastEventID(ctx, st, "m", "big"); err != nil || last != 10 {
+		t.Fatalf("last event id %d, %v", last, err)
+	}
+}

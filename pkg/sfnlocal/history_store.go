@@ -21,6 +21,9 @@ import (
 // GetExecutionHistory reads the pages it shows and no others.
 const historyPage = 100
 
+// maxChunkBytes bounds the encoded size of a chunk of several events.
+const maxChunkBytes = 256 << 10
+
 // historyChunk is one stored item of a history.
 type historyChunk struct {
 	Events []storedEvent `json:"events"`
@@ -123,17 +126,31 @@ func (h *historyLog) flush(ctx context.Context) error {
 		for n < len(evs) && pageOf(evs[n].ID) == pageOf(evs[0].ID) {
 			n++
 		}
+		var cp asl.Checkpoint
+		var b []byte
+		for {
+			cp = h.cp
+			for _, e := range evs[:n] {
+				cp.Observe(toEvent(e))
+			}
+			c := historyChunk{Events: evs[:n], Checkpoint: h.base}
+			if last, ok := cp.Last(); ok {
+				c.Checkpoint = last.ID
+			}
+			var err error
+			if b, err = json.Marshal(c); err != nil {
+				return fmt.Errorf("sfnlocal: encode history of %s/%s: %w", h.machine, h.name, err)
+			}
+			if len(b) <= maxChunkBytes || n == 1 {
+				break
+			}
+			// Large inputs and outputs: fewer events per item, for stores
+			// that bound an item's size (DynamoDB: 400 KB).
+			n /= 2
+		}
 		chunk := evs[:n]
-		cp := h.cp
-		for _, e := range chunk {
-			cp.Observe(toEvent(e))
-		}
-		c := historyChunk{Events: chunk, Checkpoint: h.base}
-		if last, ok := cp.Last(); ok {
-			c.Checkpoint = last.ID
-		}
-		if err := putChunk(ctx, h.st, h.machine, h.name, c); err != nil {
-			return err
+		if _, err := h.st.Put(ctx, store.Item{Key: chunkKey(h.machine, h.name, chunk[0].ID), Value: b}, store.Condition{}); err != nil {
+			return fmt.Errorf("sfnlocal: write history of %s/%s: %w", h.machine, h.name, err)
 		}
 		h.cp = cp
 		h.mu.Lock()
