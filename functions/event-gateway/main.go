@@ -8,7 +8,7 @@ import (
 	"os"
 
 	"github.com/cogniforge/cogniforge/pkg/gateway"
-	"github.com/cogniforge/cogniforge/pkg/platform"
+	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
-func main() { os.Exit(platform.Main(gateway.Name, gateway.Build)) }
+func main() { os.Exit(wiring.Main(gateway.Name, gateway.Build)) }

@@ -25,7 +25,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
-	"github.com/cogniforge/cogniforge/pkg/platform"
+	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
 // Name is the function's name (its directory under functions/).
@@ -105,8 +105,8 @@ func New(cfg Config) (faas.Function, error) {
 	}, nil
 }
 
-// Build is the gateway's platform.Builder: the function on the given ports.
-func Build(p platform.Ports) (faas.Function, error) {
+// Build is the gateway's wiring.Builder: the function on the given ports.
+func Build(p wiring.Ports) (faas.Function, error) {
 	return New(Config{Publisher: p.Bus, Catalog: p.Catalog, Acknowledge: true, Now: p.Now})
 }
 

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/cehttp"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
@@ -257,7 +260,7 @@ func TestBatchOverHTTPToEventBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	fn := newGateway(t, pub, false)
-	srv := httptest.NewServer(faas.NewHTTPHandler(fn, faas.WithLogger(discardLogger())))
+	srv := httptest.NewServer(cehttp.NewHandler(fn, adapter.WithLogger(discardLogger())))
 	defer srv.Close()
 
 	var evs []cloudevents.Event
@@ -275,7 +278,7 @@ func TestBatchOverHTTPToEventBridge(t *testing.T) {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
 	var out struct {
-		Results []faas.BatchResult `json:"results"`
+		Results []cehttp.BatchResult `json:"results"`
 	}
 	if err := json.Unmarshal(b, &out); err != nil || len(out.Results) != 25 {
 		t.Fatalf("results %s: %v", b, err)
@@ -289,7 +292,7 @@ func TestBatchOverHTTPToEventBridge(t *testing.T) {
 // the field, and nothing published.
 func TestInvalidEventOverHTTP(t *testing.T) {
 	pub := &fakePublisher{}
-	srv := httptest.NewServer(faas.NewHTTPHandler(newGateway(t, pub, true), faas.WithLogger(discardLogger())))
+	srv := httptest.NewServer(cehttp.NewHandler(newGateway(t, pub, true), adapter.WithLogger(discardLogger())))
 	defer srv.Close()
 	body, _ := json.Marshal(request(t, "bad-1", "slow"))
 	resp, err := http.Post(srv.URL, "application/cloudevents+json", bytes.NewReader(body))

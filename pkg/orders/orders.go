@@ -37,9 +37,9 @@ import (
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
-	"github.com/cogniforge/cogniforge/pkg/platform"
 	"github.com/cogniforge/cogniforge/pkg/saga"
 	"github.com/cogniforge/cogniforge/pkg/store"
+	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
 // Function names; the saga steps have the same names.
@@ -191,8 +191,8 @@ func (s *Services) Function(name string) (faas.Function, error) {
 
 // Builder returns the registry builder of one service: ports from the
 // platform, the fault hook on when $COGNIFORGE_SAGA_FAULTS is "1" (tests).
-func Builder(name string) platform.Builder {
-	return func(p platform.Ports) (faas.Function, error) {
+func Builder(name string) wiring.Builder {
+	return func(p wiring.Ports) (faas.Function, error) {
 		s, err := New(Config{Store: p.Store, Now: p.Now, Saga: saga.Config{
 			Bus: p.Bus, Logger: p.Logger, Faults: os.Getenv(saga.EnvFaults) == "1",
 		}})

@@ -10,13 +10,13 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/gateway"
 	"github.com/cogniforge/cogniforge/pkg/orders"
-	"github.com/cogniforge/cogniforge/pkg/platform"
+	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
 // Entry is one deployable function.
 type Entry struct {
 	Name  string
-	Build platform.Builder
+	Build wiring.Builder
 }
 
 // All returns every function, sorted by name.
@@ -42,7 +42,7 @@ func Names() []string {
 }
 
 // Build builds every function from the same ports.
-func Build(p platform.Ports) ([]faas.Function, error) {
+func Build(p wiring.Ports) ([]faas.Function, error) {
 	var fns []faas.Function
 	for _, e := range All() {
 		fn, err := e.Build(p)
