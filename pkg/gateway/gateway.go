@@ -25,7 +25,6 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
-	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
 // Name is the function's name (its directory under functions/).
@@ -39,7 +38,7 @@ const DefaultSource = "cogniforge/event-gateway"
 
 // DefaultGroupSize is how many events of a batch go in one Publish call: one
 // EventBridge PutEvents call.
-const DefaultGroupSize = bus.MaxPutEventsEntries
+const DefaultGroupSize = 10 // eventbridge.MaxPutEventsEntries, without linking the SDK
 
 // Config configures the gateway.
 type Config struct {
@@ -103,11 +102,6 @@ func New(cfg Config) (faas.Function, error) {
 		Batch:       g.batch,
 		Triggers:    []faas.Trigger{{Kind: faas.TriggerHTTP}},
 	}, nil
-}
-
-// Build is the gateway's wiring.Builder: the function on the given ports.
-func Build(p wiring.Ports) (faas.Function, error) {
-	return New(Config{Publisher: p.Bus, Catalog: p.Catalog, Acknowledge: true, Now: p.Now})
 }
 
 func (g *gateway) handle(ctx context.Context, e cloudevents.Event) (*cloudevents.Event, error) {

@@ -21,6 +21,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/bus/cesink"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -138,7 +140,7 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) 
 	}
 	p.Bus = unconfiguredBus{}
 	if sink := env(EnvSink); sink != "" {
-		if p.Bus, err = bus.NewSink(sink, nil); err != nil {
+		if p.Bus, err = cesink.New(sink, nil); err != nil {
 			return Ports{}, nil, err
 		}
 	}

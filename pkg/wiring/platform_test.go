@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/bus/cesink"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
-	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/store"
@@ -65,8 +66,8 @@ func TestFromEnvEmbedded(t *testing.T) {
 					t.Errorf("unconfigured bus error = %v, want one naming what to set", perr)
 				}
 			case "sink":
-				if _, ok := p.Bus.(*bus.Sink); !ok {
-					t.Errorf("bus is %T, want *bus.Sink", p.Bus)
+				if _, ok := p.Bus.(*cesink.Sink); !ok {
+					t.Errorf("bus is %T, want *cesink.Sink", p.Bus)
 				}
 			}
 		})

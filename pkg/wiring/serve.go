@@ -55,7 +55,7 @@ func Serve(ctx context.Context, name string, build Builder, opts ...adapter.Opti
 // SIGTERM, then report any error on stderr. It returns the process exit
 // code for main to pass to os.Exit (library code never exits itself):
 //
-//	func main() { os.Exit(wiring.Main(gateway.Name, gateway.Build)) }
+//	func main() { os.Exit(wiring.Main(gatewayfn.Name, gatewayfn.Build)) }
 func Main(name string, build Builder, opts ...adapter.Option) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
