@@ -106,7 +106,10 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) 
 	if logger == nil {
 		logger = slog.Default()
 	}
-	catalog, err := events.NewCatalog()
+	// A function validates a few of the catalog's types: compiling each
+	// schema when its type is first seen keeps the rest off the cold start
+	// (issue 9). pkg/events' tests compile the embedded catalog eagerly.
+	catalog, err := events.NewCatalog(events.CompileOnFirstUse())
 	if err != nil {
 		return Ports{}, nil, fmt.Errorf("platform: event catalog: %w", err)
 	}

@@ -123,3 +123,20 @@ func TestAdapterEventTypesAreInTheCatalog(t *testing.T) {
 		}
 	}
 }
+
+// FromEnv hands functions a catalog that compiles each schema on first use
+// (issue 9); every schema it defers must still compile, or an event type
+// would fail only once deployed.
+func TestFromEnvCatalogCompilesEverySchema(t *testing.T) {
+	p, closeFn, err := FromEnv(context.Background(), envOf(map[string]string{}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	if len(p.Catalog.Types()) == 0 {
+		t.Fatal("empty catalog")
+	}
+	if err := p.Catalog.CompileAll(); err != nil {
+		t.Errorf("the function's catalog holds a schema that does not compile: %v", err)
+	}
+}
