@@ -20,12 +20,16 @@ const bareName = "bare"
 // function takes tens of milliseconds even on a loaded machine.
 const firstPollTimeout = 10 * time.Second
 
-// maxRatio is the bound TestEveryFunctionPollsWithinBoundOfBare holds each
-// function's median to. The target is 3x the bare binary (issue 9), which
-// the benchmark measures; a unit test on a shared, loaded machine asserts
-// only a generous bound, so it fails on a regression to compiling the whole
-// catalog or dialling the network at start, not on noise.
-const maxRatio = 10
+// The bounds TestEveryFunctionPollsWithinBoundOfBare holds each function's
+// medians to, as multiples of the bare binary's. The target is 3x wall time
+// (issue 9), which the benchmark measures; a unit test on a shared, loaded
+// machine asserts only generous bounds, so that it fails on a regression (a
+// start-up that computes for a long time, or waits on the network) and not
+// on noise. CPU time is the steadier of the two, so its bound is tighter.
+const (
+	maxCPURatio  = 10
+	maxWallRatio = 25
+)
 
 // runtimeAPI is the part of the Lambda Runtime API a process reaches before
 // its first invocation: GET .../invocation/next. It records when each poll
@@ -201,8 +205,9 @@ func TestBareBinaryPollsTheFakeRuntimeAPI(t *testing.T) {
 
 // TestEveryFunctionPollsWithinBoundOfBare: each function binary, given the
 // environment of a Lambda, reaches its first poll of the Runtime API (no
-// network needed on the way), and its median time from exec is within
-// maxRatio of the bare aws-lambda-go binary's in the same run.
+// network needed on the way), and its medians of CPU and wall time from exec
+// are within maxCPURatio and maxWallRatio of the bare aws-lambda-go
+// binary's in the same run.
 func TestEveryFunctionPollsWithinBoundOfBare(t *testing.T) {
 	rt := newRuntimeAPI(t)
 	bare := build(t, bareName)
@@ -213,11 +218,14 @@ func TestEveryFunctionPollsWithinBoundOfBare(t *testing.T) {
 			fn, base := pairedPolls(t, rt, bare, bin, runs)
 			mf, cf := medians(fn)
 			mb, cb := medians(base)
-			ratio := float64(mf) / float64(mb)
+			wall, cpu := float64(mf)/float64(mb), float64(cf)/float64(cb)
 			t.Logf("%s (%s): first poll after %s, %s CPU (medians of %d); bare (%s) %s, %s CPU: %.1fx wall, %.1fx CPU",
-				name, binarySize(t, bin), mf, cf, runs, binarySize(t, bare), mb, cb, ratio, float64(cf)/float64(cb))
-			if ratio > maxRatio {
-				t.Errorf("%s reached its first poll after %s, %.1fx the bare binary's %s; want at most %dx (target 3x)", name, mf, ratio, mb, maxRatio)
+				name, binarySize(t, bin), mf, cf, runs, binarySize(t, bare), mb, cb, wall, cpu)
+			if cpu > maxCPURatio {
+				t.Errorf("%s used %s of CPU to its first poll, %.1fx the bare binary's %s; want at most %dx", name, cf, cpu, cb, maxCPURatio)
+			}
+			if wall > maxWallRatio {
+				t.Errorf("%s reached its first poll after %s, %.1fx the bare binary's %s; want at most %dx (target 3x)", name, mf, wall, mb, maxWallRatio)
 			}
 		})
 	}
