@@ -289,12 +289,33 @@ func (r *Runtime) runSchedule(ctx context.Context, s scheduled) {
 	}
 }
 
+// subscriptions are the event types the bus delivers to fn's queue, sorted;
+// "*" when it takes every type.
+func (r *Runtime) subscriptions(fn string) []string {
+	var out []string
+	if slices.Contains(r.anySubs, fn) {
+		out = append(out, "*")
+	}
+	for t, fns := range r.subs {
+		if slices.Contains(fns, fn) {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // functionInfo is one entry of GET /functions.
 type functionInfo struct {
 	Name          string         `json:"name"`
 	Description   string         `json:"description,omitempty"`
 	Triggers      []faas.Trigger `json:"triggers"`
-	Consumes      []string       `json:"consumes,omitempty"`
+	// Consumes are the types the function accepts when invoked (any way:
+	// HTTP, queue, task); Subscribes are the types the bus routes to its
+	// queue ("*" for every type). A type the function consumes but does not
+	// subscribe to reaches it only when sent to it directly.
+	Consumes   []string `json:"consumes,omitempty"`
+	Subscribes []string `json:"subscribes,omitempty"`
 	Routes        []faas.Route   `json:"routes,omitempty"`
 	TaskEventType string         `json:"taskEventType,omitempty"`
 	URL           string         `json:"url"`
@@ -314,7 +335,7 @@ func (r *Runtime) routes() *http.ServeMux {
 				tr = []faas.Trigger{}
 			}
 			out = append(out, functionInfo{Name: n, Description: fn.Description, Triggers: tr, Consumes: fn.Consumes,
-				Routes: fn.Routes, TaskEventType: fn.TaskEventType, URL: "/functions/" + n})
+				Subscribes: r.subscriptions(n), Routes: fn.Routes, TaskEventType: fn.TaskEventType, URL: "/functions/" + n})
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"functions": out})
 	})
