@@ -11,15 +11,15 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/bus"
 )
 
-// fanOut is a toy bus.Publisher: it hands each event to the subscribers of
+// exampleBus is a toy bus.Publisher: it hands each event to the subscribers of
 // its type and refuses events whose data is over limit bytes, as EventBridge
 // refuses entries over 256 KB.
-type fanOut struct {
+type exampleBus struct {
 	limit int
 	subs  map[string][]func(cloudevents.Event)
 }
 
-func (b *fanOut) Publish(_ context.Context, evs []cloudevents.Event) ([]error, error) {
+func (b *exampleBus) Publish(_ context.Context, evs []cloudevents.Event) ([]error, error) {
 	results := make([]error, len(evs))
 	for i, e := range evs {
 		if len(e.Data()) > b.limit {
@@ -36,13 +36,13 @@ func (b *fanOut) Publish(_ context.Context, evs []cloudevents.Event) ([]error, e
 // A publisher answers per event: the caller keeps the accepted ones, and
 // gives up on an event too large for the bus instead of retrying it forever.
 func Example() {
-	var p bus.Publisher = &fanOut{limit: 64, subs: map[string][]func(cloudevents.Event){
+	var p bus.Publisher = &exampleBus{limit: 64, subs: map[string][]func(cloudevents.Event){
 		"dev.cogniforge.order.placed.v1": {func(e cloudevents.Event) { fmt.Println("shipping got", e.ID()) }},
 	}}
 
 	evs := []cloudevents.Event{
-		newEvent("o-1", `{"orderId":"o-1"}`),
-		newEvent("o-2", `{"orderId":"o-2","note":"`+strings.Repeat("x", 100)+`"}`),
+		exampleEvent("o-1", `{"orderId":"o-1"}`),
+		exampleEvent("o-2", `{"orderId":"o-2","note":"`+strings.Repeat("x", 100)+`"}`),
 	}
 	results, err := p.Publish(context.Background(), evs)
 	if err != nil { // nothing was published: the whole batch may be retried
@@ -65,7 +65,7 @@ func Example() {
 	// o-2 dropped: too large
 }
 
-func newEvent(id, data string) cloudevents.Event {
+func exampleEvent(id, data string) cloudevents.Event {
 	e := cloudevents.NewEvent()
 	e.SetID(id)
 	e.SetSource("/orders")

@@ -25,7 +25,7 @@ func Example() {
 			continue
 		}
 		first := s.Next(now)
-		fmt.Println(s, "->", show(first), "then", show(s.Next(first)))
+		fmt.Println(s, "->", exampleTime(first), "then", exampleTime(s.Next(first)))
 	}
 
 	// Modifiers EventBridge has but the local runtime does not are refused by
@@ -39,8 +39,8 @@ func Example() {
 	// true
 }
 
-// show prints a firing time; the zero time means the schedule is done.
-func show(t time.Time) string {
+// exampleTime prints a exampleTime time; the zero time means the schedule is done.
+func exampleTime(t time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}

@@ -32,8 +32,8 @@ func Example() {
 		return
 	}
 	results, err := sink.Publish(context.Background(), []cloudevents.Event{
-		newEvent("e-1", "dev.cogniforge.order.placed.v1"),
-		newEvent("e-2", "dev.cogniforge.unknown.v1"),
+		exampleEvent("e-1", "dev.cogniforge.order.placed.v1"),
+		exampleEvent("e-2", "dev.cogniforge.unknown.v1"),
 	})
 	fmt.Println("call error:", err)
 	for i, r := range results {
@@ -47,7 +47,7 @@ func Example() {
 	// event 2 accepted: false
 }
 
-func newEvent(id, typ string) cloudevents.Event {
+func exampleEvent(id, typ string) cloudevents.Event {
 	e := cloudevents.NewEvent()
 	e.SetID(id)
 	e.SetSource("/orders")

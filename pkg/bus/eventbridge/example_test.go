@@ -13,12 +13,12 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/bus/eventbridge"
 )
 
-// fakeEventBridge stands in for *awseb.Client: it prints each call and
+// exampleEventBridge stands in for *awseb.Client: it prints each call and
 // throttles the entry whose detail-type is "throttle.me", as EventBridge may
 // refuse single entries of an accepted call.
-type fakeEventBridge struct{ calls int }
+type exampleEventBridge struct{ calls int }
 
-func (f *fakeEventBridge) PutEvents(_ context.Context, in *awseb.PutEventsInput, _ ...func(*awseb.Options)) (*awseb.PutEventsOutput, error) {
+func (f *exampleEventBridge) PutEvents(_ context.Context, in *awseb.PutEventsInput, _ ...func(*awseb.Options)) (*awseb.PutEventsOutput, error) {
 	f.calls++
 	first := in.Entries[0]
 	fmt.Printf("call %d: %d entries to bus %s; first: source=%s detail-type=%s trace=%s\n", f.calls, len(in.Entries),
@@ -40,7 +40,7 @@ func (f *fakeEventBridge) PutEvents(_ context.Context, in *awseb.PutEventsInput,
 // each event gets its own result, and a refused entry says whether sending it
 // again may succeed. The event's traceparent becomes the X-Ray trace header.
 func Example() {
-	client := &fakeEventBridge{}
+	client := &exampleEventBridge{}
 	pub, err := eventbridge.New(eventbridge.Config{Client: client, EventBusName: "cogniforge"})
 	if err != nil {
 		fmt.Println(err)

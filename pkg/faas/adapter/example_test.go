@@ -33,9 +33,9 @@ func ExampleRunBatch() {
 	h := o.Handler(fn)
 
 	evs := []cloudevents.Event{
-		event("e-1", "dev.cogniforge.order.placed.v1"),
+		exampleEvent("e-1", "dev.cogniforge.order.placed.v1"),
 		{}, // the platform could not decode this record
-		event("e-3", "dev.cogniforge.order.cancelled.v1"),
+		exampleEvent("e-3", "dev.cogniforge.order.cancelled.v1"),
 	}
 	pre := []error{nil, faas.Errorf(faas.ErrInvalidEvent, "record 2 is not a CloudEvent"), nil}
 
@@ -52,7 +52,7 @@ func ExampleRunBatch() {
 	// record 3 failed: CogniForge.UnsupportedPayload
 }
 
-func event(id, typ string) cloudevents.Event {
+func exampleEvent(id, typ string) cloudevents.Event {
 	e := cloudevents.NewEvent()
 	e.SetID(id)
 	e.SetSource("/orders")

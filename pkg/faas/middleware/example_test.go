@@ -14,11 +14,11 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/faas/middleware"
 )
 
-// orderValidator stands in for the event catalog: an order event needs an
+// exampleValidator stands in for the event catalog: an order event needs an
 // orderId.
-type orderValidator struct{}
+type exampleValidator struct{}
 
-func (orderValidator) Validate(ev cloudevents.Event) error {
+func (exampleValidator) Validate(ev cloudevents.Event) error {
 	var d struct{ OrderID string }
 	if err := ev.DataAs(&d); err != nil || d.OrderID == "" {
 		return &faas.FieldError{Field: "data.orderId", Err: errors.New("is required")}
@@ -46,7 +46,7 @@ func Example() {
 	h := faas.Chain(handle,
 		middleware.Recover(logger),
 		middleware.Timeout(middleware.DefaultTimeoutMargin),
-		middleware.Validate(orderValidator{}),
+		middleware.Validate(exampleValidator{}),
 		middleware.Accept("dev.cogniforge.order.placed.v1"),
 	)
 

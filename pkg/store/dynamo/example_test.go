@@ -17,20 +17,20 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/store/dynamo"
 )
 
-// layoutTable stands in for *dynamodb.Client so the example runs without an
+// exampleTable stands in for *dynamodb.Client so the example runs without an
 // endpoint: it keeps items by pk/sk and prints what the store writes. It does
 // not evaluate expressions; the one condition it honours crudely is "the item
 // must not exist", enough to show a refused create. The store's contract tests
 // run against moto for the real thing.
-type layoutTable struct {
+type exampleTable struct {
 	items map[string]map[string]types.AttributeValue
 }
 
-func (t *layoutTable) id(key map[string]types.AttributeValue) string {
+func (t *exampleTable) id(key map[string]types.AttributeValue) string {
 	return key["pk"].(*types.AttributeValueMemberS).Value + "/" + key["sk"].(*types.AttributeValueMemberS).Value
 }
 
-func (t *layoutTable) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+func (t *exampleTable) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	id := t.id(in.Item)
 	if _, exists := t.items[id]; exists && strings.Contains(aws.ToString(in.ConditionExpression), "attribute_not_exists(#pk)") {
 		return nil, &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
@@ -51,19 +51,19 @@ func (t *layoutTable) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ..
 	return &dynamodb.PutItemOutput{}, nil
 }
 
-func (t *layoutTable) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+func (t *exampleTable) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	return &dynamodb.GetItemOutput{Item: t.items[t.id(in.Key)]}, nil
 }
 
-func (t *layoutTable) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+func (t *exampleTable) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	return nil, errors.New("UpdateItem: not in this example")
 }
 
-func (t *layoutTable) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+func (t *exampleTable) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	return nil, errors.New("DeleteItem: not in this example")
 }
 
-func (t *layoutTable) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+func (t *exampleTable) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	return nil, errors.New("Query: not in this example")
 }
 
@@ -74,7 +74,7 @@ func (t *layoutTable) Query(context.Context, *dynamodb.QueryInput, ...func(*dyna
 func Example() {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	st, err := dynamo.New(dynamo.Config{
-		Client: &layoutTable{items: map[string]map[string]types.AttributeValue{}},
+		Client: &exampleTable{items: map[string]map[string]types.AttributeValue{}},
 		Table:  "cogniforge",
 		Now:    func() time.Time { return now },
 	})
