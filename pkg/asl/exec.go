@@ -82,7 +82,31 @@ type ExecutionConfig struct {
 	// entered that many states (all branches and iterations counted), so a
 	// definition that loops forever ends. Zero means no limit.
 	MaxTransitions int64
+	// MaxHistoryEvents fails the execution with States.Runtime, its cause
+	// naming the limit, when its history would grow past that many events
+	// (every branch and Map iteration counted, the final ExecutionFailed
+	// included), as AWS fails a Standard execution at 25,000
+	// (MaxStandardHistoryEvents). Events are counted whether or not the
+	// history is recorded, so the same definition ends the same way
+	// either way; the count costs one atomic add per event. Zero means no
+	// limit.
+	MaxHistoryEvents int64
+	// MaxDuration times the execution out (TIMED_OUT, States.Timeout) once
+	// it has run that long, like the definition's TimeoutSeconds, the
+	// shorter of the two applying: AWS ends an Express execution after
+	// five minutes (MaxExpressDuration). Zero means no limit beyond
+	// TimeoutSeconds.
+	MaxDuration time.Duration
 }
+
+// Limits of AWS Step Functions that callers apply through ExecutionConfig.
+const (
+	// MaxStandardHistoryEvents is the history length at which AWS fails a
+	// Standard execution.
+	MaxStandardHistoryEvents = 25_000
+	// MaxExpressDuration is how long an Express execution may run.
+	MaxExpressDuration = 5 * time.Minute
+)
 
 // Validate reports configuration errors.
 func (c *ExecutionConfig) Validate() error {
@@ -95,6 +119,12 @@ func (c *ExecutionConfig) Validate() error {
 	}
 	if c.MaxTransitions < 0 {
 		errs = append(errs, errors.New("asl: MaxTransitions must not be negative"))
+	}
+	if c.MaxHistoryEvents < 0 {
+		errs = append(errs, errors.New("asl: MaxHistoryEvents must not be negative"))
+	}
+	if c.MaxDuration < 0 {
+		errs = append(errs, errors.New("asl: MaxDuration must not be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -129,6 +159,7 @@ type Execution struct {
 	mockCounts map[string]int
 
 	transitions atomic.Int64
+	events      atomic.Int64 // history events so far (MaxHistoryEvents)
 }
 
 // stopError ends an execution without a state being able to catch it.
@@ -146,8 +177,8 @@ func (sm *StateMachine) Start(ctx context.Context, cfg ExecutionConfig) (*Execut
 	ex := sm.newExecution(cfg)
 	ctx, cancel := context.WithCancelCause(ctx)
 	ex.cancel = cancel
-	if ex.recording() {
-		ex.event(nil, "ExecutionStarted", "executionStartedEventDetails", map[string]any{
+	if ex.admit() {
+		ex.record(nil, "ExecutionStarted", "executionStartedEventDetails", map[string]any{
 			"input":        compactJSON(ex.input),
 			"inputDetails": map[string]any{"truncated": false},
 			"roleArn":      ex.roleArn,
@@ -205,6 +236,11 @@ func (sm *StateMachine) newExecution(cfg ExecutionConfig) *Execution {
 	ex.startTime = ex.clock.Now()
 	if sm.timeoutSeconds > 0 {
 		ex.deadline = ex.startTime.Add(time.Duration(sm.timeoutSeconds) * time.Second)
+	}
+	if d := cfg.MaxDuration; d > 0 {
+		if limit := ex.startTime.Add(d); ex.deadline.IsZero() || limit.Before(ex.deadline) {
+			ex.deadline = limit
+		}
 	}
 	return ex
 }
@@ -287,10 +323,15 @@ func (ex *Execution) run(ctx context.Context) {
 	}
 	th := &thread{prev: 1}
 	out, err := ex.safeRun(ctx, th, ex.sm.top, ex.input)
+	if err == nil && ex.reachedHistoryLimit() {
+		// The last state's exit was one event too many: no state was left
+		// to notice the cancellation.
+		err = ex.historyFull()
+	}
 	if err == nil {
 		ex.result = Result{Status: StatusSucceeded, Output: out}
 		if ex.recording() {
-			ex.event(th, "ExecutionSucceeded", "executionSucceededEventDetails", map[string]any{
+			ex.finalEvent(th, "ExecutionSucceeded", "executionSucceededEventDetails", map[string]any{
 				"output": compactJSON(out), "outputDetails": map[string]any{"truncated": false},
 			})
 		}
@@ -312,11 +353,11 @@ func (ex *Execution) run(ctx context.Context) {
 	}
 	switch status {
 	case StatusAborted:
-		ex.event(th, "ExecutionAborted", "executionAbortedEventDetails", details)
+		ex.finalEvent(th, "ExecutionAborted", "executionAbortedEventDetails", details)
 	case StatusTimedOut:
-		ex.event(th, "ExecutionTimedOut", "executionTimedOutEventDetails", details)
+		ex.finalEvent(th, "ExecutionTimedOut", "executionTimedOutEventDetails", details)
 	default:
-		ex.event(th, "ExecutionFailed", "executionFailedEventDetails", details)
+		ex.finalEvent(th, "ExecutionFailed", "executionFailedEventDetails", details)
 	}
 }
 
@@ -538,8 +579,8 @@ func (ex *Execution) runMachine(ctx context.Context, th *thread, m *machine, inp
 // the next state (nil at an end).
 func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *state, raw any) (any, *state, error) {
 	*f = frame{ex: ex, st: st, entered: ex.clock.Now()}
-	if ex.recording() {
-		ex.event(th, st.kind.String()+"StateEntered", "stateEnteredEventDetails", map[string]any{
+	if ex.admit() {
+		ex.record(th, st.kind.String()+"StateEntered", "stateEnteredEventDetails", map[string]any{
 			"name": st.name, "input": compactJSON(raw), "inputDetails": map[string]any{"truncated": false},
 		})
 	}
@@ -547,14 +588,14 @@ func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *sta
 	for {
 		out, next, err := ex.execOnce(ctx, th, f, st, raw)
 		if err == nil {
-			if st.kind != kindFail && ex.recording() {
+			if st.kind != kindFail && ex.admit() {
 				ex.stateExited(th, st, out)
 			}
 			return out, next, nil
 		}
 		var ae *Error
 		if !errors.As(err, &ae) || ae.terminal() {
-			if ae == nil && ex.recording() {
+			if ae == nil && ex.counting() {
 				switch st.kind {
 				case kindTask, kindWait, kindMap, kindParallel:
 					ex.event(th, st.kind.String()+"StateAborted", "", nil)
@@ -587,7 +628,7 @@ func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *sta
 			if rerr != nil {
 				return nil, nil, rerr
 			}
-			if ex.recording() {
+			if ex.admit() {
 				ex.stateExited(th, st, out)
 			}
 			return out, c.next, nil
@@ -596,8 +637,9 @@ func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *sta
 	}
 }
 
+// stateExited records <Type>StateExited; the caller admitted it.
 func (ex *Execution) stateExited(th *thread, st *state, out any) {
-	ex.event(th, st.kind.String()+"StateExited", "stateExitedEventDetails", map[string]any{
+	ex.record(th, st.kind.String()+"StateExited", "stateExitedEventDetails", map[string]any{
 		"name": st.name, "output": compactJSON(out), "outputDetails": map[string]any{"truncated": false},
 	})
 }

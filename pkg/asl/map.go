@@ -329,7 +329,7 @@ func (ex *Execution) batchItems(f *frame, st *state, eff any, items []any) ([]an
 
 // iterationEvent records MapIteration<what> for item i of a Map state.
 func (ex *Execution) iterationEvent(th *thread, what, name string, i int) {
-	if ex.recording() {
-		ex.event(th, "MapIteration"+what, "mapIteration"+what+"EventDetails", map[string]any{"name": name, "index": i})
+	if ex.admit() {
+		ex.record(th, "MapIteration"+what, "mapIteration"+what+"EventDetails", map[string]any{"name": name, "index": i})
 	}
 }
