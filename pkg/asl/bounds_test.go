@@ -160,3 +160,44 @@ func TestExecutionConfigLimitsValidate(t *testing.T) {
 		t.Fatalf("Validate: %v", err)
 	}
 }
+
+// TestMaxHistoryEventsDistributedMap: the iterations of a DISTRIBUTED Map
+// are child executions on AWS, each with a limit of its own: many items fit
+// where an INLINE Map would not, and a loop in one still ends.
+func TestMaxHistoryEventsDistributedMap(t *testing.T) {
+	var chain strings.Builder
+	for i := range 10 {
+		next := `"Next":"S` + string(rune('0'+i+1)) + `"`
+		if i == 9 {
+			next = `"End":true`
+		}
+		if i > 0 {
+			chain.WriteByte(',')
+		}
+		chain.WriteString(`"S` + string(rune('0'+i)) + `":{"Type":"Pass",` + next + `}`)
+	}
+	proc := func(mode, states, start string) string {
+		cfg := `{"Mode":"INLINE"}`
+		if mode == "DISTRIBUTED" {
+			cfg = `{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"}`
+		}
+		return `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","ItemProcessor":{"ProcessorConfig":` + cfg +
+			`,"StartAt":"` + start + `","States":{` + states + `}},"End":true}}}`
+	}
+	input := `{"items":[1,2,3,4,5,6,7,8,9,10]}`
+	// 10 items of 22 events each: more than 100 in all, fewer in each.
+	for _, history := range []bool{false, true} {
+		_, res := runDef(t, proc("DISTRIBUTED", chain.String(), "S0"), input, ExecutionConfig{MaxHistoryEvents: 100, History: history})
+		if res.Status != StatusSucceeded {
+			t.Errorf("distributed, history=%v: %s %s %s", history, res.Status, res.Error, res.Cause)
+		}
+		_, res = runDef(t, proc("INLINE", chain.String(), "S0"), input, ExecutionConfig{MaxHistoryEvents: 100, History: history})
+		assertFailed(t, res, StatusFailed, ErrRuntime)
+	}
+	loop := `"A":{"Type":"Pass","Next":"C"},"C":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":false,"Next":"A"}],"Default":"Done"},"Done":{"Type":"Succeed"}`
+	_, res := runDef(t, proc("DISTRIBUTED", loop, "A"), `{"items":[{},{}]}`, ExecutionConfig{MaxHistoryEvents: 100, History: true})
+	assertFailed(t, res, StatusFailed, ErrRuntime)
+	if !strings.Contains(res.Cause, "child execution reached the limit of 100 history events") {
+		t.Errorf("cause %q", res.Cause)
+	}
+}

@@ -88,8 +88,10 @@ type ExecutionConfig struct {
 	// included), as AWS fails a Standard execution at 25,000
 	// (MaxStandardHistoryEvents). Events are counted whether or not the
 	// history is recorded, so the same definition ends the same way
-	// either way; the count costs one atomic add per event. Zero means no
-	// limit.
+	// either way; the count costs one atomic add per event. An iteration
+	// of a DISTRIBUTED Map, a child execution on AWS, has a limit of the
+	// same size of its own, and its events do not count against the
+	// parent's; reaching it fails the iteration. Zero means no limit.
 	MaxHistoryEvents int64
 	// MaxDuration times the execution out (TIMED_OUT, States.Timeout) once
 	// it has run that long, like the definition's TimeoutSeconds, the
@@ -177,7 +179,7 @@ func (sm *StateMachine) Start(ctx context.Context, cfg ExecutionConfig) (*Execut
 	ex := sm.newExecution(cfg)
 	ctx, cancel := context.WithCancelCause(ctx)
 	ex.cancel = cancel
-	if ex.admit() {
+	if ex.admit(nil) {
 		ex.record(nil, "ExecutionStarted", "executionStartedEventDetails", map[string]any{
 			"input":        compactJSON(ex.input),
 			"inputDetails": map[string]any{"truncated": false},
@@ -381,8 +383,13 @@ func asError(err error) *Error {
 }
 
 // thread tracks the previous event id of one line of events (the top level,
-// a branch, an iteration), for previousEventId.
-type thread struct{ prev int64 }
+// a branch, an iteration), for previousEventId, and the budget its events
+// count against: nil for the execution's own (MaxHistoryEvents), set
+// inside a DISTRIBUTED Map iteration.
+type thread struct {
+	prev   int64
+	budget *eventBudget
+}
 
 // lastEvent collects the last event of concurrent threads so the event that
 // joins them (ParallelStateSucceeded, MapStateSucceeded...) follows the
@@ -579,7 +586,7 @@ func (ex *Execution) runMachine(ctx context.Context, th *thread, m *machine, inp
 // the next state (nil at an end).
 func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *state, raw any) (any, *state, error) {
 	*f = frame{ex: ex, st: st, entered: ex.clock.Now()}
-	if ex.admit() {
+	if ex.admit(th) {
 		ex.record(th, st.kind.String()+"StateEntered", "stateEnteredEventDetails", map[string]any{
 			"name": st.name, "input": compactJSON(raw), "inputDetails": map[string]any{"truncated": false},
 		})
@@ -588,7 +595,7 @@ func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *sta
 	for {
 		out, next, err := ex.execOnce(ctx, th, f, st, raw)
 		if err == nil {
-			if st.kind != kindFail && ex.admit() {
+			if st.kind != kindFail && ex.admit(th) {
 				ex.stateExited(th, st, out)
 			}
 			return out, next, nil
@@ -628,7 +635,7 @@ func (ex *Execution) runState(ctx context.Context, th *thread, f *frame, st *sta
 			if rerr != nil {
 				return nil, nil, rerr
 			}
-			if ex.admit() {
+			if ex.admit(th) {
 				ex.stateExited(th, st, out)
 			}
 			return out, c.next, nil
@@ -860,7 +867,7 @@ func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st 
 		go func(i int, b *machine) {
 			defer wg.Done()
 			defer done()
-			bth := &thread{prev: started}
+			bth := &thread{prev: started, budget: th.budget}
 			defer last.add(bth)
 			out, err := ex.safeRun(bctx, bth, b, eff)
 			if err != nil {

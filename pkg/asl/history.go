@@ -2,7 +2,9 @@ package asl
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"sync/atomic"
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
@@ -46,16 +48,41 @@ func (ex *Execution) counting() bool { return ex.cfg.MaxHistoryEvents > 0 || ex.
 // reports whether to record it. The event that reaches the limit is not
 // recorded: it fails the execution instead, so the history, with the
 // ExecutionFailed event that ends it, holds exactly MaxHistoryEvents
-// events. An atomic add is all an execution without history pays.
-func (ex *Execution) admit() bool {
+// events. An atomic add is all an execution without history pays. th is
+// the line of events it belongs to (nil for ExecutionStarted): one inside
+// a DISTRIBUTED Map iteration counts against that iteration's own budget.
+func (ex *Execution) admit(th *thread) bool {
 	if max := ex.cfg.MaxHistoryEvents; max > 0 {
-		if n := ex.events.Add(1); n >= max {
+		if th != nil && th.budget != nil {
+			if th.budget.n.Add(1) >= max {
+				th.budget.cancel(&stopError{status: StatusFailed, err: th.budget.err(max)})
+				return false
+			}
+		} else if ex.events.Add(1) >= max {
 			ex.cancel(ex.historyFull())
 			return false
 		}
 	}
 	return ex.recording()
 }
+
+// eventBudget counts the events of an iteration of a DISTRIBUTED Map,
+// which AWS runs as a child execution with a history, and a history limit,
+// of its own: its events do not count against the parent's limit (whose
+// history shows only the Map Run), so a distributed Map over many items
+// runs here as it does there, and an endless loop in one iteration still
+// ends.
+type eventBudget struct {
+	n      atomic.Int64
+	cancel context.CancelCauseFunc // the iteration's
+}
+
+func (b *eventBudget) err(max int64) *Error {
+	return errorf(ErrRuntime, "The Map iteration's child execution reached the limit of %d history events; the definition may loop forever", max)
+}
+
+// exhausted reports whether an event was refused by the budget.
+func (b *eventBudget) exhausted(max int64) bool { return max > 0 && b.n.Load() >= max }
 
 // historyFull is the error that ends an execution at MaxHistoryEvents.
 func (ex *Execution) historyFull() *stopError {
@@ -74,7 +101,7 @@ type detailsFunc func() map[string]any
 // eventLazy is event with details built only when history is recorded, so
 // executions without history pay nothing for them.
 func (ex *Execution) eventLazy(th *thread, typ, key string, details func() map[string]any) int64 {
-	if !ex.admit() {
+	if !ex.admit(th) {
 		return 0
 	}
 	return ex.record(th, typ, key, details())
@@ -84,7 +111,7 @@ func (ex *Execution) eventLazy(th *thread, typ, key string, details func() map[s
 // th's previous one; it returns its id (0 when nothing is recorded).
 // details is a map, a detailsFunc or nil.
 func (ex *Execution) event(th *thread, typ, key string, details any) int64 {
-	if !ex.admit() {
+	if !ex.admit(th) {
 		return 0
 	}
 	return ex.record(th, typ, key, details)

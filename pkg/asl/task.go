@@ -204,7 +204,7 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 	case resActivity:
 		evPrefix = "Activity"
 	}
-	if ex.admit() {
+	if ex.admit(th) {
 		ex.record(th, evPrefix+"Scheduled", lowerFirst(evPrefix)+"ScheduledEventDetails", detailsFunc(func() map[string]any {
 			d := map[string]any{}
 			if arnEvents {
@@ -270,7 +270,7 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 		if ae.Name == ErrTimeout || ae.Name == ErrHeartbeatTimeout {
 			typ = "TimedOut"
 		}
-		if ex.admit() {
+		if ex.admit(th) {
 			ex.record(th, evPrefix+typ, lowerFirst(evPrefix)+typ+"EventDetails", detailsFunc(func() map[string]any {
 				d := map[string]any{"error": ae.Name}
 				if ae.HasCause {
@@ -284,7 +284,7 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 		}
 		return nil, nil, ae
 	}
-	if ex.admit() {
+	if ex.admit(th) {
 		ex.record(th, evPrefix+"Succeeded", lowerFirst(evPrefix)+"SucceededEventDetails", detailsFunc(func() map[string]any {
 			d := map[string]any{"output": compactJSON(result), "outputDetails": map[string]any{"truncated": false}}
 			if !arnEvents {
