@@ -78,7 +78,8 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	testCase := fs.String("test-case", "", "test case of the mock configuration")
 	dataDir := fs.String("data-dir", "", "directory of the functions' durable state (bolt); memory for this run when empty")
 	maxEvents := fs.Int64("max-events", asl.MaxStandardHistoryEvents,
-		"fail the execution (States.Runtime) when its history reaches N events, counted with or without --history, as AWS does at 25,000; 0: no limit")
+		"fail the execution (States.Runtime) when its history reaches N events, counted with or without --history, as AWS does at 25,000; "+
+			"0: no limit, leaving only the limit of 1,000,000 states entered (whose history, with --history, takes gigabytes)")
 	maxDefBytes := fs.Int("max-definition-bytes", asl.MaxDefinitionBytes,
 		"refuse a definition longer than N bytes, as AWS does over 1 MiB; 0: no limit")
 	if err := fs.Parse(args); err != nil {

@@ -201,3 +201,20 @@ func TestMaxHistoryEventsDistributedMap(t *testing.T) {
 		t.Errorf("cause %q", res.Cause)
 	}
 }
+
+func TestHistoryRange(t *testing.T) {
+	ex, res := runDef(t, loopDef, `{}`, ExecutionConfig{MaxHistoryEvents: 50, History: true})
+	assertFailed(t, res, StatusFailed, ErrRuntime)
+	all := ex.History()
+	if ex.HistoryLen() != len(all) || len(all) != 50 {
+		t.Fatalf("HistoryLen %d, History %d", ex.HistoryLen(), len(all))
+	}
+	for _, c := range []struct{ from, to, first, n int }{
+		{0, 2, 1, 2}, {48, 60, 49, 2}, {-3, 1, 1, 1}, {50, 51, 0, 0}, {10, 5, 0, 0},
+	} {
+		got := ex.HistoryRange(c.from, c.to)
+		if len(got) != c.n || (c.n > 0 && got[0].ID != int64(c.first)) {
+			t.Errorf("HistoryRange(%d, %d) = %d events from id %v, want %d from %d", c.from, c.to, len(got), got, c.n, c.first)
+		}
+	}
+}

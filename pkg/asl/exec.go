@@ -309,6 +309,27 @@ func (ex *Execution) History() []HistoryEvent {
 	return append([]HistoryEvent(nil), ex.history...)
 }
 
+// HistoryLen returns how many events have been recorded so far.
+func (ex *Execution) HistoryLen() int {
+	ex.histMu.Lock()
+	defer ex.histMu.Unlock()
+	return len(ex.history)
+}
+
+// HistoryRange returns a copy of the recorded events from index from up to,
+// not including, to (clamped to those recorded so far): a page of a long
+// history costs the page, not the history. Events are in id order, the
+// event of id n at index n-1.
+func (ex *Execution) HistoryRange(from, to int) []HistoryEvent {
+	ex.histMu.Lock()
+	defer ex.histMu.Unlock()
+	from, to = max(from, 0), min(to, len(ex.history))
+	if from >= to {
+		return nil
+	}
+	return append([]HistoryEvent(nil), ex.history[from:to]...)
+}
+
 func (ex *Execution) run(ctx context.Context) {
 	defer close(ex.done)
 	defer func() { ex.stopTime = ex.clock.Now() }()
