@@ -90,6 +90,13 @@ func (c ServiceConfig) Validate() error {
 // appending an ExecutionFailed event to the history it had, because
 // re-running its Task states could repeat side effects the functions
 // already made.
+//
+// Executions are bounded as on AWS: a STANDARD one fails with
+// States.Runtime at 25,000 history events (ServiceConfig.MaxHistoryEvents),
+// an EXPRESS one times out after five minutes and, as its history is kept
+// in memory here, fails at ServiceConfig.MaxExpressTransitions states.
+// Definitions over 1 MiB, and machines that could never end
+// (MISSING_END_STATE), are refused.
 type Service struct {
 	cfg    ServiceConfig
 	st     store.Store
