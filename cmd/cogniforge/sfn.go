@@ -83,7 +83,7 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	maxDefBytes := fs.Int("max-definition-bytes", asl.MaxDefinitionBytes,
 		"refuse a definition longer than N bytes, as AWS does over 1 MiB; 0: no limit")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return usageCode(args)
 	}
 	if *maxEvents < 0 || *maxDefBytes < 0 {
 		fmt.Fprintln(stderr, "cogniforge sfn run: --max-events and --max-definition-bytes must be 0 (no limit) or more")
