@@ -1,9 +1,7 @@
 package faas
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -151,22 +149,10 @@ func LambdaError(err error) error {
 	return messages.InvokeResponse_Error{Type: ErrorName(err), Message: err.Error()}
 }
 
-// payloadCarrier reads trace context from the top-level traceparent field
-// of a payload (a Step Functions task input or a direct CloudEvent).
+// payloadCarrier reads trace context from the top-level traceparent,
+// tracestate and baggage fields of a payload (a Step Functions task input
+// or a direct CloudEvent).
 func payloadCarrier(payload []byte) propagation.TextMapCarrier {
-	c := propagation.MapCarrier{}
-	if !bytes.Contains(payload, []byte(`"traceparent"`)) {
-		return c
-	}
-	var pt struct {
-		TraceParent string `json:"traceparent"`
-		TraceState  string `json:"tracestate"`
-	}
-	if json.Unmarshal(payload, &pt) == nil && pt.TraceParent != "" {
-		c[telemetry.TraceParent] = pt.TraceParent
-		if pt.TraceState != "" {
-			c[telemetry.TraceState] = pt.TraceState
-		}
-	}
-	return c
+	h := telemetry.PayloadHeaders(payload)
+	return &h
 }
