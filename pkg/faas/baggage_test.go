@@ -13,6 +13,7 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"go.opentelemetry.io/otel/baggage"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
@@ -150,5 +151,39 @@ func TestBaggageReachesHandlerOnEveryHop(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTracingNestsUnderInvocationSpanOfSameTrace: a task payload's
+// traceparent is the parent of the Lambda invocation span and of the event;
+// the event span goes under the invocation span (the closer ancestor), while
+// an event from another trace keeps its producer as parent.
+func TestTracingNestsUnderInvocationSpanOfSameTrace(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	h := faas.Chain(testHandler, faas.Tracing(tp))
+	caller := telemetry.ContextWithTraceparent(context.Background(), gatewayTraceparent, "")
+	ctx, invocation := tp.Tracer("t").Start(caller, "invocation")
+	defer invocation.End()
+
+	same := completedEvent("n1", requestCompleted{Service: "s", Operation: "op"})
+	same.SetExtension(telemetry.TraceParent, gatewayTraceparent)
+	other := completedEvent("n2", requestCompleted{Service: "s", Operation: "op"})
+	other.SetExtension(telemetry.TraceParent, "00-11111111111111111111111111111111-2222222222222222-01")
+	for _, ev := range []cloudevents.Event{same, other} {
+		if _, err := h(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ended := rec.Ended()
+	if len(ended) != 2 {
+		t.Fatalf("%d spans", len(ended))
+	}
+	if got := ended[0].Parent().SpanID(); got != invocation.SpanContext().SpanID() {
+		t.Errorf("same-trace event span parent %s, want the invocation span %s", got, invocation.SpanContext().SpanID())
+	}
+	if got := ended[1].Parent(); got.TraceID().String() != "11111111111111111111111111111111" || got.SpanID().String() != "2222222222222222" {
+		t.Errorf("other-trace event span parent %v, want its producer", got)
 	}
 }
