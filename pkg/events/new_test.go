@@ -9,6 +9,7 @@ import (
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"go.opentelemetry.io/otel/baggage"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/cogniforge/cogniforge/pkg/events"
@@ -130,4 +131,39 @@ func Example() {
 	// Output:
 	// <nil>
 	// invalid event evt-1: data.durationMs: minimum: got -1, want 0; data.status: value must be one of 'ok', 'error'
+}
+
+func TestNewCarriesBaggage(t *testing.T) {
+	m, _ := baggage.NewMember("tenant", "acme")
+	b, _ := baggage.New(m)
+	withBag := baggage.ContextWithBaggage(context.Background(), b)
+	tests := []struct {
+		name string
+		ctx  context.Context
+		opts []events.Option
+		want any
+	}{
+		{"from ctx", withBag, nil, "tenant=acme"},
+		{"from the parent when ctx has none", context.Background(), []events.Option{events.CausedBy(func() cloudevents.Event {
+			p := cloudevents.NewEvent()
+			p.SetID("p-1")
+			p.SetExtension(events.ExtBaggage, "tenant=globex")
+			return p
+		}())}, "tenant=globex"},
+		{"none", context.Background(), nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := events.New(tc.ctx, events.TypeSagaStarted, "s", events.SagaStarted{SagaID: "1", Saga: "x"}, tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.Extensions()[events.ExtBaggage]; got != tc.want {
+				t.Fatalf("baggage extension %v, want %v", got, tc.want)
+			}
+			if err := newCatalog(t).Validate(e); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }
