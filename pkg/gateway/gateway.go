@@ -176,15 +176,7 @@ func (g *gateway) complete(ctx context.Context, e *cloudevents.Event) {
 	if e.Context == nil {
 		return
 	}
-	tc := telemetry.HeadersFrom(ctx)
-	ext := e.Extensions()
-	if _, ok := ext[events.ExtTraceParent]; ok {
-		tc.TraceParent, tc.TraceState = "", ""
-	}
-	if _, ok := ext[events.ExtBaggage]; ok {
-		tc.Baggage = ""
-	}
-	telemetry.SetEventHeaders(e, tc)
+	telemetry.FillEvent(ctx, e)
 	if e.Time().IsZero() {
 		e.SetTime(g.cfg.Now().UTC())
 	}
