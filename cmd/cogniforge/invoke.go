@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
+
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
@@ -113,7 +115,7 @@ func runInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "cogniforge invoke: %v\n", err)
 		return 1
 	}
-	out, err := faas.NewInvoker(fn, adapterOptions(ports)...).Invoke(ctx, payload)
+	out, err := lambda.NewInvoker(fn, adapterOptions(ports)...).Invoke(ctx, payload)
 	if err != nil {
 		b, _ := json.MarshalIndent(map[string]string{"errorType": faas.ErrorName(err), "errorMessage": err.Error()}, "", "  ")
 		fmt.Fprintf(stdout, "%s\n", b)

@@ -12,10 +12,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/cehttp"
+
 	"github.com/cogniforge/cogniforge/pkg/asl"
 	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/localruntime"
 	"github.com/cogniforge/cogniforge/pkg/registry"
-	"github.com/cogniforge/cogniforge/pkg/runtime"
 	"github.com/cogniforge/cogniforge/pkg/sfnlocal"
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
@@ -113,11 +116,11 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 			return fmt.Errorf("state machines in %s: %w", o.machinesDir, err)
 		}
 	}
-	rt, err := runtime.New(runtime.Config{
+	rt, err := localruntime.New(localruntime.Config{
 		Functions:   fns,
 		Store:       rtStore,
-		HTTPHandler: func(fn faas.Function) http.Handler { return faas.NewHTTPHandler(fn, opts...) },
-		Wrap:        func(fn faas.Function) faas.Handler { return faas.Chain(fn.Handler, faas.Defaults(opts...)...) },
+		HTTPHandler: func(fn faas.Function) http.Handler { return cehttp.NewHandler(fn, opts...) },
+		Wrap:        func(fn faas.Function) faas.Handler { return faas.Chain(fn.Handler, adapter.Defaults(opts...)...) },
 		Logger:      logger,
 		MaxReceives: o.maxReceives,
 		RetryDelay:  o.retryDelay,

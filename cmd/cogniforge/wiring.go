@@ -10,12 +10,13 @@ import (
 	"os"
 	"sync/atomic"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/bus"
-	"github.com/cogniforge/cogniforge/pkg/faas"
-	"github.com/cogniforge/cogniforge/pkg/platform"
 	"github.com/cogniforge/cogniforge/pkg/sfnlocal"
+	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
 // lateBus lets functions be built before the runtime that delivers their
@@ -52,16 +53,16 @@ func (q lateQueues) Enqueue(ctx context.Context, function string, e cloudevents.
 // environment with the store in dataDir (memory when empty). When the ports
 // are embedded (no AWS endpoint), embeddedBus carries what the functions
 // publish: the runtime's bus, or stderr for one-shot commands.
-func localPorts(ctx context.Context, dataDir string, logger *slog.Logger, embeddedBus bus.Publisher) (platform.Ports, func() error, error) {
+func localPorts(ctx context.Context, dataDir string, logger *slog.Logger, embeddedBus bus.Publisher) (wiring.Ports, func() error, error) {
 	env := func(k string) string {
-		if k == platform.EnvDataDir && dataDir != "" {
+		if k == wiring.EnvDataDir && dataDir != "" {
 			return dataDir
 		}
 		return os.Getenv(k)
 	}
-	ports, closePorts, err := platform.FromEnv(ctx, env, logger)
+	ports, closePorts, err := wiring.FromEnv(ctx, env, logger)
 	if err != nil {
-		return platform.Ports{}, nil, err
+		return wiring.Ports{}, nil, err
 	}
 	if ports.AWS == nil {
 		ports.Bus = embeddedBus
@@ -71,8 +72,8 @@ func localPorts(ctx context.Context, dataDir string, logger *slog.Logger, embedd
 
 // adapterOptions are the faas options every locally hosted function gets:
 // logging to stderr and validation against the catalog.
-func adapterOptions(p platform.Ports) []faas.Option {
-	return []faas.Option{faas.WithLogger(p.Logger), faas.WithValidator(p.Catalog)}
+func adapterOptions(p wiring.Ports) []adapter.Option {
+	return []adapter.Option{adapter.WithLogger(p.Logger), adapter.WithValidator(p.Catalog)}
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {

@@ -141,6 +141,33 @@ func TraceParent(ctx context.Context) string {
 	return c.Get(ExtTraceParent)
 }
 
+// FillTraceContext sets on e the trace context of ctx that e lacks: the
+// span's traceparent (and tracestate) when e has no traceparent extension,
+// the baggage when e has no baggage extension. A forwarder (the gateway)
+// calls it so events whose producer sent W3C headers rather than
+// extensions carry them on every later hop; what the producer set stays.
+func FillTraceContext(ctx context.Context, e *cloudevents.Event) {
+	ext := e.Extensions()
+	if _, ok := ext[ExtTraceParent]; !ok {
+		c := propagation.MapCarrier{}
+		propagation.TraceContext{}.Inject(ctx, c)
+		if tp := c.Get(ExtTraceParent); tp != "" {
+			e.SetExtension(ExtTraceParent, tp)
+			if ts := c.Get(extTraceState); ts != "" {
+				e.SetExtension(extTraceState, ts)
+			}
+		}
+	}
+	if _, ok := ext[ExtBaggage]; !ok {
+		if b := baggage.FromContext(ctx).String(); b != "" {
+			e.SetExtension(ExtBaggage, b)
+		}
+	}
+}
+
+// extTraceState is the W3C tracestate extension that goes with traceparent.
+const extTraceState = "tracestate"
+
 // ContextWithTraceParent returns ctx carrying the remote span context of the
 // event's traceparent extension, so a consumer's spans join the producer's
 // trace. ctx is returned unchanged when the event has none.

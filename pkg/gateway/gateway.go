@@ -25,8 +25,6 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
-	"github.com/cogniforge/cogniforge/pkg/platform"
-	"github.com/cogniforge/cogniforge/pkg/telemetry"
 )
 
 // Name is the function's name (its directory under functions/).
@@ -40,7 +38,7 @@ const DefaultSource = "cogniforge/event-gateway"
 
 // DefaultGroupSize is how many events of a batch go in one Publish call: one
 // EventBridge PutEvents call.
-const DefaultGroupSize = bus.MaxPutEventsEntries
+const DefaultGroupSize = 10 // eventbridge.MaxPutEventsEntries, without linking the SDK
 
 // Config configures the gateway.
 type Config struct {
@@ -104,11 +102,6 @@ func New(cfg Config) (faas.Function, error) {
 		Batch:       g.batch,
 		Triggers:    []faas.Trigger{{Kind: faas.TriggerHTTP}},
 	}, nil
-}
-
-// Build is the gateway's platform.Builder: the function on the given ports.
-func Build(p platform.Ports) (faas.Function, error) {
-	return New(Config{Publisher: p.Bus, Catalog: p.Catalog, Acknowledge: true, Now: p.Now})
 }
 
 func (g *gateway) handle(ctx context.Context, e cloudevents.Event) (*cloudevents.Event, error) {
@@ -176,7 +169,7 @@ func (g *gateway) complete(ctx context.Context, e *cloudevents.Event) {
 	if e.Context == nil {
 		return
 	}
-	telemetry.FillEvent(ctx, e)
+	events.FillTraceContext(ctx, e)
 	if e.Time().IsZero() {
 		e.SetTime(g.cfg.Now().UTC())
 	}

@@ -14,8 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/bus/eventbridge"
+
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/cehttp"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -115,11 +120,11 @@ func TestHandler(t *testing.T) {
 		{name: "valid, acknowledged", event: request(t, "e1", 12), ack: true, published: true},
 		{name: "valid, no reply", event: request(t, "e2", 12), published: true},
 		{name: "invalid data", event: request(t, "e3", "slow"), wantName: faas.ErrInvalidEvent, wantField: "data.durationMs"},
-		{name: "bus throttles", event: request(t, "e4", 1), fail: &bus.EntryError{EventID: "e4", Code: "ThrottlingException"},
+		{name: "bus throttles", event: request(t, "e4", 1), fail: &eventbridge.EntryError{EventID: "e4", Code: "ThrottlingException"},
 			wantName: gateway.ErrPublishFailed, retryable: true, published: true},
-		{name: "bus refuses", event: request(t, "e5", 1), fail: &bus.EntryError{EventID: "e5", Code: "MalformedDetail"},
+		{name: "bus refuses", event: request(t, "e5", 1), fail: &eventbridge.EntryError{EventID: "e5", Code: "MalformedDetail"},
 			wantName: gateway.ErrPublishFailed, published: true},
-		{name: "too large", event: request(t, "e6", 1), fail: fmt.Errorf("x: %w", bus.ErrEventTooLarge),
+		{name: "too large", event: request(t, "e6", 1), fail: fmt.Errorf("x: %w", eventbridge.ErrEventTooLarge),
 			wantName: gateway.ErrPublishFailed, published: true},
 	}
 	for _, tt := range tests {
@@ -185,7 +190,7 @@ func TestBatch(t *testing.T) {
 	}
 	pub := &fakePublisher{fail: func(e cloudevents.Event) error {
 		if e.ID() == "e15" {
-			return &bus.EntryError{EventID: "e15", Code: "InternalFailure"}
+			return &eventbridge.EntryError{EventID: "e15", Code: "InternalFailure"}
 		}
 		return nil
 	}}
@@ -237,11 +242,11 @@ type putEventsCounter struct {
 	entries []int
 }
 
-func (c *putEventsCounter) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+func (c *putEventsCounter) PutEvents(_ context.Context, in *awseb.PutEventsInput, _ ...func(*awseb.Options)) (*awseb.PutEventsOutput, error) {
 	c.mu.Lock()
 	c.entries = append(c.entries, len(in.Entries))
 	c.mu.Unlock()
-	out := &eventbridge.PutEventsOutput{}
+	out := &awseb.PutEventsOutput{}
 	for range in.Entries {
 		out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{EventId: aws.String("x")})
 	}
@@ -253,12 +258,12 @@ func (c *putEventsCounter) PutEvents(_ context.Context, in *eventbridge.PutEvent
 // PutEvents calls, one result per event.
 func TestBatchOverHTTPToEventBridge(t *testing.T) {
 	client := &putEventsCounter{}
-	pub, err := bus.NewEventBridge(bus.EventBridgeConfig{Client: client, EventBusName: "cogniforge"})
+	pub, err := eventbridge.New(eventbridge.Config{Client: client, EventBusName: "cogniforge"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fn := newGateway(t, pub, false)
-	srv := httptest.NewServer(faas.NewHTTPHandler(fn, faas.WithLogger(discardLogger())))
+	srv := httptest.NewServer(cehttp.NewHandler(fn, adapter.WithLogger(discardLogger())))
 	defer srv.Close()
 
 	var evs []cloudevents.Event
@@ -276,7 +281,7 @@ func TestBatchOverHTTPToEventBridge(t *testing.T) {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
 	var out struct {
-		Results []faas.BatchResult `json:"results"`
+		Results []cehttp.BatchResult `json:"results"`
 	}
 	if err := json.Unmarshal(b, &out); err != nil || len(out.Results) != 25 {
 		t.Fatalf("results %s: %v", b, err)
@@ -290,7 +295,7 @@ func TestBatchOverHTTPToEventBridge(t *testing.T) {
 // the field, and nothing published.
 func TestInvalidEventOverHTTP(t *testing.T) {
 	pub := &fakePublisher{}
-	srv := httptest.NewServer(faas.NewHTTPHandler(newGateway(t, pub, true), faas.WithLogger(discardLogger())))
+	srv := httptest.NewServer(cehttp.NewHandler(newGateway(t, pub, true), adapter.WithLogger(discardLogger())))
 	defer srv.Close()
 	body, _ := json.Marshal(request(t, "bad-1", "slow"))
 	resp, err := http.Post(srv.URL, "application/cloudevents+json", bytes.NewReader(body))
@@ -393,7 +398,7 @@ func TestForwardsTraceContextAndBaggage(t *testing.T) {
 	tp := sdktrace.NewTracerProvider()
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	pub := &fakePublisher{}
-	srv := httptest.NewServer(faas.NewHTTPHandler(newGateway(t, pub, false), faas.WithLogger(discardLogger()), faas.WithTracerProvider(tp)))
+	srv := httptest.NewServer(cehttp.NewHandler(newGateway(t, pub, false), adapter.WithLogger(discardLogger()), adapter.WithTracerProvider(tp)))
 	defer srv.Close()
 	own := request(t, "own", 1)
 	own.SetExtension(events.ExtBaggage, "tenant=globex")

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
+
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/google/uuid"
 
@@ -31,7 +34,7 @@ type InvokerConfig struct {
 	// Functions are the functions Task states may call, by name. Required.
 	Functions []faas.Function
 	// Options are the faas adapter options (logger, validator, tracer).
-	Options []faas.Option
+	Options []adapter.Option
 	// Bus receives events:putEvents and sns:publish. Nil refuses them.
 	Bus bus.Publisher
 	// Queues receives sqs:sendMessage. Nil refuses it.
@@ -47,7 +50,7 @@ const DefaultFunctionPrefix = "cogniforge-"
 // Invoker is an asl.TaskInvoker over local functions and backends. Safe for
 // concurrent use.
 type Invoker struct {
-	fns    map[string]*faas.Invoker
+	fns    map[string]*lambda.Invoker
 	bus    bus.Publisher
 	queues Enqueuer
 	prefix string
@@ -63,9 +66,9 @@ func NewInvoker(cfg InvokerConfig) (*Invoker, error) {
 	if cfg.FunctionPrefix == "" {
 		cfg.FunctionPrefix = DefaultFunctionPrefix
 	}
-	inv := &Invoker{fns: map[string]*faas.Invoker{}, bus: cfg.Bus, queues: cfg.Queues, prefix: cfg.FunctionPrefix}
+	inv := &Invoker{fns: map[string]*lambda.Invoker{}, bus: cfg.Bus, queues: cfg.Queues, prefix: cfg.FunctionPrefix}
 	for _, fn := range cfg.Functions {
-		inv.fns[fn.Name] = faas.NewInvoker(fn, cfg.Options...)
+		inv.fns[fn.Name] = lambda.NewInvoker(fn, cfg.Options...)
 	}
 	return inv, nil
 }

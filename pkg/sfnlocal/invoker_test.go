@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"go.opentelemetry.io/otel/baggage"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -63,7 +65,7 @@ func run(t *testing.T, inv *Invoker, def string, input any) asl.Result {
 func newInvoker(t *testing.T, b *bustest.Recorder, q *recQueue) *Invoker {
 	t.Helper()
 	inv, err := NewInvoker(InvokerConfig{Functions: []faas.Function{adder()}, Bus: b, Queues: q,
-		Options: []faas.Option{faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}})
+		Options: []adapter.Option{adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +156,7 @@ func (shortBus) Publish(context.Context, []cloudevents.Event) ([]error, error) {
 // events published.
 func TestPublishWithoutResultsFails(t *testing.T) {
 	inv, err := NewInvoker(InvokerConfig{Functions: []faas.Function{adder()}, Bus: shortBus{}, Queues: &recQueue{},
-		Options: []faas.Option{faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}})
+		Options: []adapter.Option{adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}})
 	if err != nil {
 		t.Fatal(err)
 	}

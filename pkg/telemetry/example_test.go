@@ -11,9 +11,9 @@ import (
 )
 
 // A function's main sets telemetry up once at cold start and hands the
-// provider and the flusher to faas.Start:
+// provider and the flusher to wiring.Start:
 //
-//	faas.Start(ctx, fn, faas.WithTracerProvider(tel.TracerProvider()), faas.WithFlusher(tel))
+//	wiring.Start(ctx, fn, adapter.WithTracerProvider(tel.TracerProvider()), adapter.WithFlusher(tel))
 func ExampleSetup() {
 	tel, err := telemetry.Setup(context.Background(), telemetry.Config{
 		ServiceName: "slo-evaluator",

@@ -17,6 +17,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
+	"github.com/cogniforge/cogniforge/pkg/faas/middleware"
 	"github.com/cogniforge/cogniforge/pkg/telemetry"
 )
 
@@ -141,7 +144,7 @@ func TestOTLPExportOfAnInvocation(t *testing.T) {
 			}
 			// WithFlusher: the adapter flushes at the end of the invocation,
 			// as a Lambda must before it is frozen; no Shutdown needed.
-			h := faas.LambdaHandler(fn, faas.WithTracerProvider(tel.TracerProvider()), faas.WithFlusher(tel))
+			h := lambda.NewHandler(fn, adapter.WithTracerProvider(tel.TracerProvider()), adapter.WithFlusher(tel))
 			lc := &lambdacontext.LambdaContext{AwsRequestID: "req-1", InvokedFunctionArn: "arn:aws:lambda:eu-west-1:111122223333:function:orders"}
 			if _, err := h.Invoke(lambdacontext.NewContext(context.Background(), lc), payload); err != nil {
 				t.Fatal(err)
@@ -179,7 +182,7 @@ func TestOTLPExportOfAnInvocation(t *testing.T) {
 			}
 			attrs := attrMap(process.span.GetAttributes())
 			for k, want := range map[string]string{
-				string(faas.AttrEventType): eventType, string(faas.AttrCorrelationID): "saga-3", string(faas.AttrEventSource): attrs[string(faas.AttrEventSource)],
+				string(middleware.AttrEventType): eventType, string(middleware.AttrCorrelationID): "saga-3", string(middleware.AttrEventSource): attrs[string(middleware.AttrEventSource)],
 			} {
 				if attrs[k] != want || want == "" {
 					t.Errorf("event span %s=%q, want %q (all: %v)", k, attrs[k], want, attrs)
