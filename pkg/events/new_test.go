@@ -167,3 +167,40 @@ func TestNewCarriesBaggage(t *testing.T) {
 		})
 	}
 }
+
+func TestFillTraceContext(t *testing.T) {
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	m, _ := baggage.NewMember("tenant", "acme")
+	bag, _ := baggage.New(m)
+	ctx, span := tp.Tracer("t").Start(baggage.ContextWithBaggage(context.Background(), bag), "gateway")
+	defer span.End()
+	ours := fmt.Sprintf("00-%s-%s-01", span.SpanContext().TraceID(), span.SpanContext().SpanID())
+	const theirs = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	tests := []struct {
+		name                string
+		ctx                 context.Context
+		set                 map[string]string
+		wantParent, wantBag any
+	}{
+		{"bare event", ctx, nil, ours, "tenant=acme"},
+		{"producer's traceparent kept", ctx, map[string]string{events.ExtTraceParent: theirs}, theirs, "tenant=acme"},
+		{"producer's baggage kept", ctx, map[string]string{events.ExtBaggage: "tenant=globex"}, ours, "tenant=globex"},
+		{"nothing in ctx", context.Background(), nil, nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := cloudevents.NewEvent()
+			for k, v := range tc.set {
+				e.SetExtension(k, v)
+			}
+			events.FillTraceContext(tc.ctx, &e)
+			if got := e.Extensions()[events.ExtTraceParent]; got != tc.wantParent {
+				t.Errorf("traceparent %v, want %v", got, tc.wantParent)
+			}
+			if got := e.Extensions()[events.ExtBaggage]; got != tc.wantBag {
+				t.Errorf("baggage %v, want %v", got, tc.wantBag)
+			}
+		})
+	}
+}

@@ -1,9 +1,12 @@
 // Package telemetry sets up tracing and structured logging for CogniForge
-// functions: a TracerProvider whose exporter is chosen by the standard OTEL_*
-// environment variables, W3C trace context propagation through CloudEvents,
-// SQS message attributes and Step Functions payloads, and a JSON slog logger
-// that stamps trace, function, event and correlation ids on every record and
-// masks secrets and personal data in both log and span attributes.
+// functions: a TracerProvider whose exporter (OTLP over HTTP) and sampler
+// (the standard ones plus a per-instance rate limiter) are chosen by the
+// standard OTEL_* environment variables, W3C trace context and baggage
+// propagation through CloudEvents, SQS message attributes and Step
+// Functions payloads (with X-Ray headers converted by the contrib X-Ray
+// propagator), and a JSON slog logger that stamps trace, function, event and
+// correlation ids on every record and masks secrets and personal data in
+// both log and span attributes.
 //
 // Everything here is safe for concurrent use. Setup is meant to run once per
 // process (a Lambda cold start); nothing is registered globally, callers pass
