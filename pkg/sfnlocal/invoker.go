@@ -20,8 +20,8 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/asl"
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 	"github.com/cogniforge/cogniforge/pkg/bus"
+	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
-	"github.com/cogniforge/cogniforge/pkg/telemetry"
 )
 
 // Enqueuer puts an event on a function's queue (the runtime's embedded SQS).
@@ -222,7 +222,7 @@ func (i *Invoker) putEvents(ctx context.Context, req asl.TaskRequest) (any, erro
 		if err != nil {
 			return nil, asl.NewError("EventBridge.ValidationException", fmt.Sprintf("state '%s': Entries[%d]: %v", req.StateName, n, err))
 		}
-		telemetry.FillEvent(ctx, &e)
+		events.FillTraceContext(ctx, &e)
 		evs = append(evs, e)
 	}
 	results, err := i.bus.Publish(ctx, evs)
@@ -275,7 +275,7 @@ func (i *Invoker) sendMessage(ctx context.Context, req asl.TaskRequest) (any, er
 	if err != nil {
 		return nil, asl.NewError("SQS.InvalidMessageContents", err.Error())
 	}
-	telemetry.FillEvent(ctx, &e)
+	events.FillTraceContext(ctx, &e)
 	if err := i.queues.Enqueue(ctx, name, e); err != nil {
 		return nil, asl.NewError("SQS.SdkClientException", err.Error())
 	}
@@ -300,7 +300,7 @@ func (i *Invoker) publish(ctx context.Context, req asl.TaskRequest) (any, error)
 	if err != nil {
 		return nil, asl.NewError("SNS.InvalidParameterException", err.Error())
 	}
-	telemetry.FillEvent(ctx, &e)
+	events.FillTraceContext(ctx, &e)
 	res, err := i.bus.Publish(ctx, []cloudevents.Event{e})
 	if err == nil && len(res) != 1 {
 		err = fmt.Errorf("the bus answered %d results for 1 event", len(res))

@@ -137,26 +137,6 @@ func SetEventHeaders(ev *cloudevents.Event, h Headers) {
 	}
 }
 
-// FillEvent sets on ev the trace context and baggage of ctx that ev lacks:
-// traceparent/tracestate when ev has no traceparent extension, baggage when
-// it has no baggage extension. Producers that forward events they did not
-// build (the gateway, a state machine's putEvents) use it so that every hop
-// carries both, without overwriting what the event's author set.
-func FillEvent(ctx context.Context, ev *cloudevents.Event) {
-	h := HeadersFrom(ctx)
-	if h.IsZero() {
-		return
-	}
-	ext := ev.Extensions()
-	if _, ok := ext[TraceParent]; ok {
-		h.TraceParent, h.TraceState = "", ""
-	}
-	if _, ok := ext[Baggage]; ok {
-		h.Baggage = ""
-	}
-	SetEventHeaders(ev, h)
-}
-
 // ExtractEvent returns ctx with the remote parent named by ev's traceparent
 // extension and the baggage of its baggage extension; what ev lacks is left
 // as ctx has it.

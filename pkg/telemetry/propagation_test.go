@@ -138,31 +138,3 @@ func TestXRayConversions(t *testing.T) {
 		}
 	}
 }
-
-func TestFillEventKeepsTheAuthorsExtensions(t *testing.T) {
-	tp := sdktrace.NewTracerProvider()
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	ctx, span := tp.Tracer("t").Start(withBaggage(t, context.Background(), "tenant", "acme"), "forwarder")
-	defer span.End()
-	ours := telemetry.HeadersFrom(ctx)
-	const theirs = "00-11111111111111111111111111111111-2222222222222222-01"
-	tests := []struct {
-		name string
-		set  telemetry.Headers
-		want telemetry.Headers
-	}{
-		{"bare", telemetry.Headers{}, ours},
-		{"own traceparent", telemetry.Headers{TraceParent: theirs}, telemetry.Headers{TraceParent: theirs, Baggage: ours.Baggage}},
-		{"own baggage", telemetry.Headers{Baggage: "tenant=globex"}, telemetry.Headers{TraceParent: ours.TraceParent, Baggage: "tenant=globex"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			ev := cloudevents.NewEvent()
-			telemetry.SetEventHeaders(&ev, tc.set)
-			telemetry.FillEvent(ctx, &ev)
-			if got := telemetry.EventHeaders(ev); got != tc.want {
-				t.Fatalf("%+v, want %+v", got, tc.want)
-			}
-		})
-	}
-}
