@@ -432,3 +432,59 @@ func TestForwardsTraceContextAndBaggage(t *testing.T) {
 		t.Errorf("producer's baggage replaced: %v", got)
 	}
 }
+
+// Invalid UTF-8 in an attribute or in the data would be replaced with
+// U+FFFD on the way to the bus, so different bad ids would collapse into
+// one: the gateway refuses each with a 400 naming the field, in binary and
+// structured mode, and publishes nothing.
+func TestInvalidUTF8IsRefused(t *testing.T) {
+	pub := &fakePublisher{}
+	srv := httptest.NewServer(cehttp.NewHandler(newGateway(t, pub, true), adapter.WithLogger(discardLogger())))
+	defer srv.Close()
+	binary := func(id, data string) *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(data))
+		req.Header.Set("Ce-Specversion", "1.0")
+		req.Header.Set("Ce-Id", id)
+		req.Header.Set("Ce-Source", "//checkout")
+		req.Header.Set("Ce-Type", events.TypeRequestCompleted)
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	}
+	good := `{"service":"checkout","operation":"POST /orders","status":"ok","durationMs":42}`
+	tests := []struct {
+		name  string
+		req   *http.Request
+		field string
+	}{
+		{"id", binary("bad-\xff-1", good), "id"},
+		{"another id", binary("bad-\xfe-1", good), "id"},
+		{"data", binary("ok-1", `{"service":"check`+"\xff"+`out","operation":"POST /orders","status":"ok","durationMs":42}`), "data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.DefaultClient.Do(tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var p faas.Problem
+			if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusBadRequest || p.ErrorType != faas.ErrInvalidEvent || p.Field != tt.field {
+				t.Errorf("status %d problem %+v, want 400 InvalidEvent on %s", resp.StatusCode, p, tt.field)
+			}
+		})
+	}
+	if len(pub.calls) != 0 {
+		t.Errorf("%d publish calls; invalid UTF-8 must not reach the bus", len(pub.calls))
+	}
+	resp, err := http.DefaultClient.Do(binary("ok-2", good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(pub.calls) != 1 {
+		t.Errorf("valid event: status %d, %d publish calls", resp.StatusCode, len(pub.calls))
+	}
+}
