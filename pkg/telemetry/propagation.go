@@ -259,10 +259,27 @@ func PayloadHeaders(payload []byte) Headers {
 	if !bytes.Contains(payload, []byte(`"traceparent"`)) && !bytes.Contains(payload, []byte(`"baggage"`)) {
 		return h
 	}
-	if json.Unmarshal(payload, &h) != nil {
-		return Headers{}
+	// Raw values first: a payload whose own "baggage" is an object (luggage,
+	// not W3C baggage) must not cost the traceparent next to it.
+	var raw struct {
+		TraceParent json.RawMessage `json:"traceparent"`
+		TraceState  json.RawMessage `json:"tracestate"`
+		Baggage     json.RawMessage `json:"baggage"`
 	}
+	if json.Unmarshal(payload, &raw) != nil {
+		return h
+	}
+	h.TraceParent, h.TraceState, h.Baggage = jsonString(raw.TraceParent), jsonString(raw.TraceState), jsonString(raw.Baggage)
 	return h
+}
+
+// jsonString is the string a JSON value holds, "" when it holds anything else.
+func jsonString(v json.RawMessage) string {
+	var s string
+	if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
+		return ""
+	}
+	return s
 }
 
 // ExtractPayload returns ctx with the trace context of a JSON object payload

@@ -114,8 +114,22 @@ func TestBaggageWithoutSpan(t *testing.T) {
 	if baggage.FromContext(kept).Member("tenant").Value() != "acme" {
 		t.Fatal("an event without baggage erased the baggage in ctx")
 	}
-	if got := telemetry.PayloadHeaders([]byte(`{"baggage":"tenant=acme"}`)); got.Baggage != "tenant=acme" {
-		t.Fatalf("payload with baggage only: %+v", got)
+	payloads := []struct {
+		payload string
+		want    telemetry.Headers
+	}{
+		{`{"baggage":"tenant=acme"}`, telemetry.Headers{Baggage: "tenant=acme"}},
+		// A task's own "baggage" field that is not a string keeps the trace.
+		{`{"baggage":{"bags":2},"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}`,
+			telemetry.Headers{TraceParent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}},
+		{`{"traceparent":5,"baggage":"a=b"}`, telemetry.Headers{Baggage: "a=b"}},
+		{`[{"traceparent":"x"}]`, telemetry.Headers{}},
+		{`{"traceparent":"x"`, telemetry.Headers{}},
+	}
+	for _, p := range payloads {
+		if got := telemetry.PayloadHeaders([]byte(p.payload)); got != p.want {
+			t.Errorf("PayloadHeaders(%s) = %+v, want %+v", p.payload, got, p.want)
+		}
 	}
 }
 

@@ -192,3 +192,31 @@ func TestTracingNestsUnderInvocationSpanOfSameTrace(t *testing.T) {
 		t.Errorf("other-trace event span parent %v, want its producer", got)
 	}
 }
+
+// TestTaskPayloadWithItsOwnBaggageField: a task input whose "baggage" is
+// domain data (an object) still joins the caller's trace.
+func TestTaskPayloadWithItsOwnBaggageField(t *testing.T) {
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	var mu sync.Mutex
+	var got []seen
+	payload := []byte(`{"service":"s","operation":"op","baggage":{"bags":2},"traceparent":"` + gatewayTraceparent + `"}`)
+	for name, invoke := range map[string]func(faas.Function, []adapter.Option) error{
+		"invoker": func(fn faas.Function, opts []adapter.Option) error {
+			_, err := lambda.NewInvoker(fn, opts...).Invoke(context.Background(), payload)
+			return err
+		},
+		"lambda adapter": func(fn faas.Function, opts []adapter.Option) error {
+			_, err := lambda.NewHandler(fn, opts...).Invoke(context.Background(), payload)
+			return err
+		},
+	} {
+		got = nil
+		if err := invoke(baggageFunction(&mu, &got), append(faastest.Options(), adapter.WithTracerProvider(tp))); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(got) != 1 || got[0].traceID != gatewayTraceID || got[0].tenant != "" {
+			t.Errorf("%s: handler saw %+v, want the caller's trace and no baggage", name, got)
+		}
+	}
+}
