@@ -2,8 +2,6 @@ package asl
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -11,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
@@ -917,11 +917,7 @@ func (ex *Execution) finishWithSelector(f *frame, st *state, raw, result any) (a
 	return out, st.next, toErr(err)
 }
 
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+// newUUID is a random (version 4) UUID: execution names, task tokens and
+// request ids. google/uuid costs ~40 ns and one allocation more than the
+// hand-written copy it replaced, nothing beside a state transition.
+func newUUID() string { return uuid.NewString() }
