@@ -105,7 +105,7 @@ func New(cfg Config) (faas.Function, error) {
 }
 
 func (g *gateway) handle(ctx context.Context, e cloudevents.Event) (*cloudevents.Event, error) {
-	g.complete(&e)
+	g.complete(ctx, &e)
 	if err := g.validate(e); err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (g *gateway) batch(ctx context.Context, evs []cloudevents.Event) []faas.Res
 	results := make([]faas.Result, len(evs))
 	valid := make([]int, 0, len(evs))
 	for i := range evs {
-		g.complete(&evs[i])
+		g.complete(ctx, &evs[i])
 		if err := g.validate(evs[i]); err != nil {
 			results[i].Err = err
 			continue
@@ -161,11 +161,15 @@ func (g *gateway) batch(ctx context.Context, evs []cloudevents.Event) []faas.Res
 
 // complete fills in what producers may leave out, so every event on the
 // bus has a time, a correlation id and a content type: the time of arrival,
-// the event's own id (it starts a new chain of causes), and JSON.
-func (g *gateway) complete(e *cloudevents.Event) {
+// the event's own id (it starts a new chain of causes), and JSON. An event
+// without traceparent or baggage extensions gets those of ctx (the
+// gateway's span, the baggage of W3C request headers), so every later hop
+// carries them.
+func (g *gateway) complete(ctx context.Context, e *cloudevents.Event) {
 	if e.Context == nil {
 		return
 	}
+	events.FillTraceContext(ctx, e)
 	if e.Time().IsZero() {
 		e.SetTime(g.cfg.Now().UTC())
 	}

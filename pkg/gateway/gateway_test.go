@@ -23,6 +23,7 @@ import (
 	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/events"
@@ -385,6 +386,50 @@ func TestCompletesEnvelope(t *testing.T) {
 	}
 	if k := got[1][0]; k.Extensions()[events.ExtCorrelationID] != "order-7" || k.Time().Equal(fixed) {
 		t.Errorf("producer's attributes overwritten: %v", k)
+	}
+}
+
+// A producer behind an instrumented HTTP client sends W3C traceparent and
+// baggage headers, not ce- extensions: the gateway forwards the event with
+// its own span as parent and the request's baggage, and leaves a
+// producer's own extensions alone.
+func TestForwardsTraceContextAndBaggage(t *testing.T) {
+	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	pub := &fakePublisher{}
+	srv := httptest.NewServer(cehttp.NewHandler(newGateway(t, pub, false), adapter.WithLogger(discardLogger()), adapter.WithTracerProvider(tp)))
+	defer srv.Close()
+	own := request(t, "own", 1)
+	own.SetExtension(events.ExtBaggage, "tenant=globex")
+	for _, e := range []cloudevents.Event{request(t, "bare", 1), own} {
+		body, _ := json.Marshal(e)
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/cloudevents+json")
+		req.Header.Set("Traceparent", "00-"+callerTrace+"-00f067aa0ba902b7-01")
+		req.Header.Set("Baggage", "tenant=acme")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s: status %d", e.ID(), resp.StatusCode)
+		}
+	}
+	if len(pub.calls) != 2 {
+		t.Fatalf("%d publish calls", len(pub.calls))
+	}
+	bare, kept := pub.calls[0][0], pub.calls[1][0]
+	tp0, _ := bare.Extensions()[events.ExtTraceParent].(string)
+	if !strings.HasPrefix(tp0, "00-"+callerTrace+"-") || strings.Contains(tp0, "00f067aa0ba902b7") {
+		t.Errorf("forwarded traceparent %q, want the gateway's span in the caller's trace", tp0)
+	}
+	if got := bare.Extensions()[events.ExtBaggage]; got != "tenant=acme" {
+		t.Errorf("forwarded baggage %v, want the request's", got)
+	}
+	if got := kept.Extensions()[events.ExtBaggage]; got != "tenant=globex" {
+		t.Errorf("producer's baggage replaced: %v", got)
 	}
 }
 

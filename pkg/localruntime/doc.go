@@ -1,4 +1,4 @@
-// Package runtime is the embedded local runtime: it hosts every CogniForge
+// Package localruntime is the embedded local runtime: it hosts every CogniForge
 // function in one process with no cloud at all. It gives each function what
 // AWS would: an HTTP endpoint (the function URL), a queue that redelivers a
 // failed event and dead-letters it after MaxReceives tries (SQS with a

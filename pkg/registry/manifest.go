@@ -82,8 +82,10 @@ func NewManifest(fns []faas.Function) (Manifest, error) {
 				if n == 0 {
 					n = DefaultMaxReceives
 				}
-				types := append([]string(nil), tr.EventTypes...)
-				sort.Strings(types)
+				types := subscribed(fn, tr)
+				if len(types) == 0 {
+					return Manifest{}, fmt.Errorf("registry: function %s: a queue trigger needs EventTypes (or the function's Consumes) to subscribe to on the bus", fn.Name)
+				}
 				e.Queue = &ManifestQueue{MaxReceives: n, EventTypes: types}
 			case faas.TriggerSchedule:
 				if e.Schedules == nil {
@@ -91,14 +93,13 @@ func NewManifest(fns []faas.Function) (Manifest, error) {
 				}
 				e.Schedules[fmt.Sprintf("schedule-%d", len(e.Schedules)+1)] = ManifestSchedule{Expression: tr.Schedule}
 			case faas.TriggerEventBus:
-				if len(tr.EventTypes) == 0 {
-					return Manifest{}, fmt.Errorf("registry: function %s: an event bus trigger needs event types", fn.Name)
+				types := subscribed(fn, tr)
+				if len(types) == 0 {
+					return Manifest{}, fmt.Errorf("registry: function %s: an event bus trigger needs EventTypes (or the function's Consumes)", fn.Name)
 				}
 				if e.EventRules == nil {
 					e.EventRules = map[string]ManifestRule{}
 				}
-				types := append([]string(nil), tr.EventTypes...)
-				sort.Strings(types)
 				e.EventRules[fmt.Sprintf("rule-%d", len(e.EventRules)+1)] = ManifestRule{DetailTypes: types}
 			case faas.TriggerStepFunctions:
 				e.StepFunctionsTask = true
@@ -124,4 +125,18 @@ func (m Manifest) JSON() ([]byte, error) {
 		return nil, fmt.Errorf("registry: encode manifest: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// subscribed are the types a queue or bus trigger takes from the bus, by the
+// local runtime's rule: the trigger's EventTypes, else the function's
+// Consumes; sorted. The local runtime reads an empty list as every type,
+// which no EventBridge rule can say, so the manifest refuses it.
+func subscribed(fn faas.Function, tr faas.Trigger) []string {
+	types := tr.EventTypes
+	if len(types) == 0 {
+		types = fn.Consumes
+	}
+	types = append([]string(nil), types...)
+	sort.Strings(types)
+	return types
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/cogniforge/cogniforge/pkg/telemetry"
 )
@@ -49,4 +51,28 @@ func ExampleNewLogger() {
 	// apiKey=***
 	// customer=***
 	// cents=1250
+}
+
+// A function that should record at most 5 traces a second per instance, but
+// keep every trace its caller decided to sample, is deployed with
+// OTEL_TRACES_SAMPLER=parentbased_cogniforge_ratelimited and
+// OTEL_TRACES_SAMPLER_ARG=5; Setup reads them (here through Config.Getenv).
+func ExampleSamplerFromEnv() {
+	env := map[string]string{
+		"OTEL_TRACES_SAMPLER":     telemetry.SamplerParentBasedRateLimited,
+		"OTEL_TRACES_SAMPLER_ARG": "5",
+	}
+	s, err := telemetry.SamplerFromEnv(func(k string) string { return env[k] }, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(strings.SplitN(s.Description(), ",", 2)[0])
+
+	env["OTEL_TRACES_SAMPLER"] = "sometimes"
+	_, err = telemetry.SamplerFromEnv(func(k string) string { return env[k] }, nil)
+	fmt.Println(errors.Is(err, telemetry.ErrBadSampler))
+	// Output:
+	// ParentBased{root:RateLimited{5/s}
+	// true
 }

@@ -1,4 +1,4 @@
-// Package platform wires a function's ports from its environment, once at
+// Package wiring wires a function's ports from its environment, once at
 // cold start: the store, the event bus, the event catalog, the logger and
 // the tracer. It is the only place that decides between AWS services and the
 // embedded ones, so function code and the pkg/ core never do.

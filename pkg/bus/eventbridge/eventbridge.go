@@ -8,16 +8,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
-	"github.com/cogniforge/cogniforge/pkg/bus"
+	"go.opentelemetry.io/contrib/propagators/aws/xray"
 	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/cogniforge/cogniforge/pkg/bus"
 )
 
 // PutEvents limits (EventBridge quotas that cannot be raised).
@@ -125,7 +124,7 @@ func (p *Publisher) Publish(ctx context.Context, events []cloudevents.Event) ([]
 	if len(events) == 0 {
 		return results, nil
 	}
-	ctxTrace := traceHeader(traceParentOf(ctx))
+	ctxTrace := xrayHeader(ctx)
 
 	var (
 		batch     []ebtypes.PutEventsRequestEntry
@@ -242,35 +241,22 @@ func entrySize(e ebtypes.PutEventsRequestEntry) int {
 	return n
 }
 
-func traceParentOf(ctx context.Context) string {
+// xrayHeader returns the X-Ray trace header (what EventBridge forwards to
+// its targets) of the span in ctx, or "" when ctx has none. The contrib X-Ray
+// propagator does the conversion: the root is the W3C trace id split after
+// its first 8 hex digits (X-Ray's epoch seconds).
+func xrayHeader(ctx context.Context) string {
 	c := propagation.MapCarrier{}
-	propagation.TraceContext{}.Inject(ctx, c)
-	return c.Get("traceparent")
+	xray.Propagator{}.Inject(ctx, c)
+	return c.Get(xrayHeaderKey)
 }
 
-// traceHeader converts a W3C traceparent to the X-Ray trace header
-// EventBridge forwards to its targets: the X-Ray root is the W3C trace id
-// split after its first 8 hex digits (X-Ray's epoch seconds). It returns ""
-// for anything that is not a version 00 traceparent.
+// xrayHeaderKey is the header the X-Ray propagator writes.
+const xrayHeaderKey = "X-Amzn-Trace-Id"
+
+// traceHeader converts a W3C traceparent to the X-Ray trace header, or ""
+// when traceparent is not a valid one.
 func traceHeader(traceparent string) string {
-	parts := strings.Split(traceparent, "-")
-	if len(parts) != 4 || parts[0] != "00" || len(parts[1]) != 32 || len(parts[2]) != 16 || len(parts[3]) != 2 ||
-		!utf8.ValidString(traceparent) || !isHex(parts[1]) || !isHex(parts[2]) || !isHex(parts[3]) {
-		return ""
-	}
-	sampled := "0"
-	if flags, err := strconv.ParseUint(parts[3], 16, 8); err == nil && flags&1 == 1 {
-		sampled = "1"
-	}
-	return "Root=1-" + parts[1][:8] + "-" + parts[1][8:] + ";Parent=" + parts[2] + ";Sampled=" + sampled
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	ctx := propagation.TraceContext{}.Extract(context.Background(), propagation.MapCarrier{"traceparent": traceparent})
+	return xrayHeader(ctx)
 }
