@@ -64,8 +64,8 @@ type catalogOptions struct {
 // its first invocation. File names, JSON and $id are still checked by
 // NewCatalog; a schema that does not compile then fails every validation of
 // its type (a *ValidationError whose "data" field says it cannot be checked)
-// instead of NewCatalog. The embedded catalog's tests, and every command of the CLI,
-// compile eagerly, so such a schema never ships.
+// instead of NewCatalog. The embedded catalog's tests and every command of
+// the CLI compile eagerly, so such a schema never ships.
 func CompileOnFirstUse() CatalogOption { return func(o *catalogOptions) { o.lazy = true } }
 
 // NewCatalog compiles the schemas embedded in package
