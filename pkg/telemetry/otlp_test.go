@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cogniforge/cogniforge/pkg/telemetry/otelsetup"
+
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
@@ -127,7 +129,7 @@ func TestOTLPExportOfAnInvocation(t *testing.T) {
 			t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test")
 			t.Setenv("OTEL_TRACES_SAMPLER", tc.sampler)
 			t.Setenv("OTEL_TRACES_SAMPLER_ARG", "")
-			tel, err := telemetry.Setup(context.Background(), telemetry.Config{ServiceName: "orders", ServiceVersion: "1.2.3"})
+			tel, err := otelsetup.Setup(context.Background(), otelsetup.Config{ServiceName: "orders", ServiceVersion: "1.2.3"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -314,3 +314,9 @@ func InjectPayload(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// Propagator is the propagator every CogniForge carrier uses: W3C trace
+// context and baggage.
+func Propagator() propagation.TextMapPropagator { return propagator }
+
+var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})

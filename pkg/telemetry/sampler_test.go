@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/telemetry/otelsetup"
+
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -81,7 +83,7 @@ func TestSamplerFromEnvRejectsBadValues(t *testing.T) {
 				t.Fatalf("err %v, want ErrBadSampler naming %s", err, tc.wantInErr)
 			}
 			// Setup refuses to start rather than sample differently than asked.
-			if _, err := telemetry.Setup(context.Background(), telemetry.Config{ServiceName: "svc", Getenv: envOf(env)}); !errors.Is(err, telemetry.ErrBadSampler) {
+			if _, err := otelsetup.Setup(context.Background(), otelsetup.Config{ServiceName: "svc", Getenv: envOf(env)}); !errors.Is(err, telemetry.ErrBadSampler) {
 				t.Fatalf("Setup err %v, want ErrBadSampler", err)
 			}
 		})
@@ -137,7 +139,7 @@ func TestRateLimitedSetupLimitsTraces(t *testing.T) {
 		t.Run(tc.sampler, func(t *testing.T) {
 			clock := &fakeClock{t: time.Unix(1e9, 0)}
 			exp := tracetest.NewInMemoryExporter()
-			tel, err := telemetry.Setup(context.Background(), telemetry.Config{
+			tel, err := otelsetup.Setup(context.Background(), otelsetup.Config{
 				ServiceName: "svc", Exporter: exp, Syncer: true, Now: clock.Now,
 				Getenv: envOf(map[string]string{"OTEL_TRACES_SAMPLER": tc.sampler, "OTEL_TRACES_SAMPLER_ARG": "1"}),
 			})

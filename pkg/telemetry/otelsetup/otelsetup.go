@@ -1,17 +1,16 @@
-// Package telemetry sets up tracing and structured logging for CogniForge
-// functions: a TracerProvider whose exporter (OTLP over HTTP) and sampler
-// (the standard ones plus a per-instance rate limiter) are chosen by the
-// standard OTEL_* environment variables, W3C trace context and baggage
-// propagation through CloudEvents, SQS message attributes and Step
-// Functions payloads (with X-Ray headers converted by the contrib X-Ray
-// propagator), and a JSON slog logger that stamps trace, function, event and
-// correlation ids on every record and masks secrets and personal data in
-// both log and span attributes.
+// Package otelsetup builds a function's OpenTelemetry tracing once at cold
+// start: a TracerProvider whose exporter (OTLP over HTTP) and sampler (the
+// standard ones plus a per-instance rate limiter, see
+// telemetry.SamplerFromEnv) are chosen by the standard OTEL_* environment
+// variables, and whose span attributes are masked (telemetry.MaskingProcessor).
+// It is apart from pkg/telemetry because the OTLP exporter links gRPC: the
+// middleware and the adapters propagate context and log without it; only a
+// function's wiring exports.
 //
-// Everything here is safe for concurrent use. Setup is meant to run once per
-// process (a Lambda cold start); nothing is registered globally, callers pass
-// the returned TracerProvider to whoever needs it.
-package telemetry
+// Setup is meant to run once per process (a Lambda cold start); nothing is
+// registered globally, callers pass the returned TracerProvider to whoever
+// needs it. Telemetry is safe for concurrent use.
+package otelsetup
 
 import (
 	"context"
@@ -21,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/telemetry"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -98,7 +98,7 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 	sampler := cfg.Sampler
 	if sampler == nil {
 		var err error
-		if sampler, err = SamplerFromEnv(getenv, cfg.Now); err != nil {
+		if sampler, err = telemetry.SamplerFromEnv(getenv, cfg.Now); err != nil {
 			return nil, err
 		}
 	}
@@ -127,7 +127,7 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 		} else {
 			proc = sdktrace.NewBatchSpanProcessor(exp)
 		}
-		opts = append(opts, sdktrace.WithSpanProcessor(MaskingProcessor(proc)))
+		opts = append(opts, sdktrace.WithSpanProcessor(telemetry.MaskingProcessor(proc)))
 	}
 	return &Telemetry{provider: sdktrace.NewTracerProvider(opts...), Exporter: name}, nil
 }
