@@ -76,20 +76,20 @@ func TestInvalidDefinitions(t *testing.T) {
 
 		// Paths.
 		{"InputPath syntax", one(`{"Type":"Pass","InputPath":"a.b","End":true}`), []string{"States.S.InputPath: \"a.b\" is not a JSONPath"}},
-		{"OutputPath bracket", one(`{"Type":"Pass","OutputPath":"$.a[0","End":true}`), []string{"States.S.OutputPath: \"$.a[0\" has an unclosed ["}},
-		{"OutputPath empty name", one(`{"Type":"Pass","OutputPath":"$.a..","End":true}`), []string{"States.S.OutputPath: \"$.a..\" has an empty field name"}},
+		{"OutputPath bracket", one(`{"Type":"Pass","OutputPath":"$.a[0","End":true}`), []string{"States.S.OutputPath: \"$.a[0\" is not a valid JSONPath: expected ]"}},
+		{"OutputPath empty name", one(`{"Type":"Pass","OutputPath":"$.a..","End":true}`), []string{"States.S.OutputPath: \"$.a..\" is not a valid JSONPath: expected a member name after .."}},
 		{"InputPath number", one(`{"Type":"Pass","InputPath":1,"End":true}`), []string{"States.S.InputPath: must be a JSONPath string, got a number"}},
-		{"ResultPath wildcard", one(`{"Type":"Pass","ResultPath":"$.a[*]","End":true}`), []string{"States.S.ResultPath: \"$.a[*]\" is not a reference path: wildcards"}},
-		{"ResultPath filter", one(`{"Type":"Pass","ResultPath":"$.a[?(@.b)]","End":true}`), []string{"States.S.ResultPath: \"$.a[?(@.b)]\" is not a reference path: filters"}},
+		{"ResultPath wildcard", one(`{"Type":"Pass","ResultPath":"$.a[*]","End":true}`), []string{"States.S.ResultPath: \"$.a[*]\" is not a reference path"}},
+		{"ResultPath filter", one(`{"Type":"Pass","ResultPath":"$.a[?(@.b)]","End":true}`), []string{"States.S.ResultPath: \"$.a[?(@.b)]\" is not a reference path"}},
 		{"ResultPath descent", one(`{"Type":"Pass","ResultPath":"$..a","End":true}`), []string{"recursive descent"}},
 		{"ResultPath slice", one(`{"Type":"Pass","ResultPath":"$.a[0:2]","End":true}`), []string{"slices"}},
 		{"ResultPath context", one(`{"Type":"Pass","ResultPath":"$$.Execution","End":true}`), []string{"States.S.ResultPath: \"$$.Execution\": ResultPath cannot write to the context object"}},
-		{"ItemsPath syntax", one(`{"Type":"Map","ItemsPath":"$.a[x]","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Succeed"}}},"End":true}`), []string{`States.S.ItemsPath: "$.a[x]" has an unexpected 'x'`}},
+		{"ItemsPath syntax", one(`{"Type":"Map","ItemsPath":"$.a[x]","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Succeed"}}},"End":true}`), []string{`States.S.ItemsPath: "$.a[x]" is not a valid JSONPath: unexpected 'x' in brackets`}},
 
 		// Payload templates.
 		{"Parameters not an object", one(`{"Type":"Pass","Parameters":[1],"End":true}`), []string{"States.S.Parameters: must be an object, got an array"}},
 		{"dollar key not a string", one(`{"Type":"Pass","Parameters":{"x.$":1},"End":true}`), []string{"States.S.Parameters.x.$: a field ending in .$ must have a string value"}},
-		{"dollar key bad path", one(`{"Type":"Pass","Parameters":{"x.$":"$.a["},"End":true}`), []string{`States.S.Parameters.x.$: "$.a[" has an unclosed [`}},
+		{"dollar key bad path", one(`{"Type":"Pass","Parameters":{"x.$":"$.a["},"End":true}`), []string{`States.S.Parameters.x.$: "$.a[" is not a valid JSONPath: unclosed [`}},
 		{"dollar key plain string", one(`{"Type":"Pass","Parameters":{"x.$":"hello"},"End":true}`), []string{`States.S.Parameters.x.$: "hello" is neither a JSONPath`}},
 		{"dollar key nested", one(`{"Type":"Pass","Parameters":{"a":{"b":[{"c.$":"nope"}]}},"End":true}`), []string{`States.S.Parameters.a.b[0].c.$: "nope" is neither`}},
 		{"dollar key clash", one(`{"Type":"Pass","Parameters":{"x":1,"x.$":"$"},"End":true}`), []string{`States.S.Parameters.x.$: field "x" is also set without .$`}},
@@ -97,7 +97,7 @@ func TestInvalidDefinitions(t *testing.T) {
 		{"intrinsic arity", one(`{"Type":"Pass","Parameters":{"x.$":"States.ArrayLength($.a, $.b)"},"End":true}`), []string{"States.S.Parameters.x.$: States.ArrayLength takes 1 argument(s), got 2"}},
 		{"intrinsic unknown", one(`{"Type":"Pass","Parameters":{"x.$":"States.Frobnicate($.a)"},"End":true}`), []string{"unknown function States.Frobnicate"}},
 		{"intrinsic placeholders", one(`{"Type":"Pass","Parameters":{"x.$":"States.Format('{} {}', $.a)"},"End":true}`), []string{"has 2 {} placeholder(s) but 1 value(s)"}},
-		{"intrinsic path arg", one(`{"Type":"Pass","Parameters":{"x.$":"States.Array($.a..)"},"End":true}`), []string{`States.S.Parameters.x.$: "$.a.." has an empty field name`}},
+		{"intrinsic path arg", one(`{"Type":"Pass","Parameters":{"x.$":"States.Array($.a..)"},"End":true}`), []string{`States.S.Parameters.x.$: "$.a.." is not a valid JSONPath: expected a member name after ..`}},
 		{"ResultSelector bad", one(`{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","ResultSelector":{"r.$":"x"},"End":true}`), []string{`States.S.ResultSelector.r.$: "x" is neither`}},
 		{"Assign bad", one(`{"Type":"Pass","Assign":{"r.$":"x"},"End":true}`), []string{`States.S.Assign.r.$: "x" is neither`}},
 
@@ -229,7 +229,7 @@ func TestValidDefinitions(t *testing.T) {
 	valid := []string{
 		// Every state type with its optional fields.
 		`{"Comment":"c","Version":"1.0","TimeoutSeconds":60,"QueryLanguage":"JSONPath","StartAt":"P","States":{
-		  "P":{"Type":"Pass","Comment":"x","InputPath":"$.a[?(@.b > 1, 'x')]","OutputPath":null,"ResultPath":"$.r['k'][0]","Result":{"x":1},"Next":"T"},
+		  "P":{"Type":"Pass","Comment":"x","InputPath":"$.a[?(@.b > 1)]","OutputPath":null,"ResultPath":"$.r['k'][0]","Result":{"x":1},"Next":"T"},
 		  "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f","Payload.$":"$","n":{"m.$":"$$.Execution.Id","l":[{"k.$":"States.UUID()"}]}},
 		       "ResultSelector":{"r.$":"$.Payload"},"ResultPath":null,"TimeoutSecondsPath":"$.t","HeartbeatSeconds":5,
 		       "Retry":[{"ErrorEquals":["Lambda.ServiceException","States.Timeout"],"IntervalSeconds":1,"MaxAttempts":0,"BackoffRate":1.5,"MaxDelaySeconds":10,"JitterStrategy":"FULL"},{"ErrorEquals":["States.ALL"]}],
