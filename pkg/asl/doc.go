@@ -29,6 +29,14 @@
 // whatever that state had not recorded runs again, as Step Functions'
 // at least once Task semantics allow.
 //
+// Nothing need run forever or take the memory: Compile refuses a machine
+// that could never end (no terminal state that StartAt leads to, AWS's
+// MISSING_END_STATE) and, with MaxDefinitionSize, a definition over AWS's
+// 1 MiB; an execution can be given AWS's history limit (MaxHistoryEvents:
+// 25,000 events for Standard, counted even when no history is kept), a
+// duration (MaxDuration: five minutes for Express) and a number of states
+// it may enter (MaxTransitions).
+//
 // Every state type is supported: Pass, Task, Choice, Wait, Succeed, Fail,
 // Parallel and Map (inline; a distributed Map's items are processed inline
 // too), with input and output processing in AWS order (InputPath,

@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
+
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/saga"
 	"github.com/cogniforge/cogniforge/pkg/store"
@@ -37,7 +40,7 @@ func ExampleNewFunction() {
 		fmt.Println(err)
 		return
 	}
-	inv := faas.NewInvoker(fn, faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	inv := lambda.NewInvoker(fn, adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	call := func(phase string) {
 		out, err := inv.Invoke(context.Background(), []byte(`{"sagaId":"trip-1","step":"seat","phase":"`+phase+`","input":{"seat":"12A"}}`))
 		if err != nil {

@@ -274,16 +274,16 @@ func TestHistoryPagesReadOnlyWhatTheyShow(t *testing.T) {
 	}
 }
 
-// gatedStore blocks the write of a RUNNING execution record until gate
+// startGate blocks the write of a RUNNING execution record until gate
 // is closed, telling reached when it gets there.
-type gatedStore struct {
+type startGate struct {
 	store.Store
 	once    sync.Once
 	reached chan struct{}
 	gate    chan struct{}
 }
 
-func (g *gatedStore) Put(ctx context.Context, it store.Item, cond store.Condition) (store.Item, error) {
+func (g *startGate) Put(ctx context.Context, it store.Item, cond store.Condition) (store.Item, error) {
 	if strings.HasPrefix(it.Key.Partition, partExecPrefix) && cond.IfAbsent {
 		g.once.Do(func() { close(g.reached) })
 		<-g.gate
@@ -292,7 +292,7 @@ func (g *gatedStore) Put(ctx context.Context, it store.Item, cond store.Conditio
 }
 
 func TestCloseWaitsForAnExecutionBeingStarted(t *testing.T) {
-	st := &gatedStore{Store: memory.New(memory.Config{}), reached: make(chan struct{}), gate: make(chan struct{})}
+	st := &startGate{Store: memory.New(memory.Config{}), reached: make(chan struct{}), gate: make(chan struct{})}
 	h := newHarness(t, st, nil)
 	machine := h.create(t, "slow", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}`, "")
 	startErr := make(chan error, 1)

@@ -65,6 +65,8 @@ type historyLog struct {
 	pending []storedEvent // observed and not written, sorted by id
 	durable int64         // the last id written
 	closed  bool          // no more events are taken (the service is closing)
+	// advanced is closed, and replaced, whenever durable grows.
+	advanced chan struct{}
 
 	wmu  sync.Mutex // serialises writers
 	cp   asl.Checkpoint
@@ -72,7 +74,28 @@ type historyLog struct {
 }
 
 func newHistoryLog(st store.Store, machine, name string, durable, checkpoint int64) *historyLog {
-	return &historyLog{st: st, machine: machine, name: name, durable: durable, base: checkpoint}
+	return &historyLog{st: st, machine: machine, name: name, durable: durable, base: checkpoint, advanced: make(chan struct{})}
+}
+
+// waitDurable waits until the event id is written, or stop or closing is
+// closed.
+func (h *historyLog) waitDurable(id int64, stop, closing <-chan struct{}) {
+	for {
+		h.mu.Lock()
+		if h.durable >= id || h.closed {
+			h.mu.Unlock()
+			return
+		}
+		ch := h.advanced
+		h.mu.Unlock()
+		select {
+		case <-ch:
+		case <-stop:
+			return
+		case <-closing:
+			return
+		}
+	}
 }
 
 // add takes an event; it reports false once the log is sealed.
@@ -156,6 +179,8 @@ func (h *historyLog) flush(ctx context.Context) error {
 		h.mu.Lock()
 		h.durable = chunk[n-1].ID
 		h.pending = h.pending[n:]
+		close(h.advanced)
+		h.advanced = make(chan struct{})
 		h.mu.Unlock()
 		evs = evs[n:]
 	}

@@ -50,7 +50,22 @@ type ServiceConfig struct {
 	// things started after the Service (the runtime's queues and bus).
 	// False resumes them in NewService.
 	DeferResume bool
+	// MaxHistoryEvents fails a STANDARD execution whose history would grow
+	// past that many events with States.Runtime, as AWS does. Zero means
+	// asl.MaxStandardHistoryEvents (25,000); negative means no limit.
+	MaxHistoryEvents int64
+	// MaxExpressTransitions fails an EXPRESS execution that enters more
+	// states than that with States.Runtime. AWS sets no such limit (only
+	// five minutes, which applies here too), but the local service records
+	// the history of an asynchronous EXPRESS execution, and a tight loop
+	// enters about a million states a second: this bounds what it can
+	// write (some 2 KB a state). Zero means DefaultMaxExpressTransitions;
+	// negative means no limit.
+	MaxExpressTransitions int64
 }
+
+// DefaultMaxExpressTransitions is ServiceConfig.MaxExpressTransitions' default.
+const DefaultMaxExpressTransitions = 100_000
 
 // Validate reports every problem with c.
 func (c ServiceConfig) Validate() error {
@@ -90,6 +105,12 @@ func (c ServiceConfig) Validate() error {
 // case is no longer loaded, its history was written by an older version)
 // is marked FAILED with error States.Runtime and a cause starting with
 // RestartCause.
+//
+// Executions are bounded as on AWS: a STANDARD one fails with
+// States.Runtime at 25,000 history events (ServiceConfig.MaxHistoryEvents),
+// an EXPRESS one times out after five minutes and fails at
+// ServiceConfig.MaxExpressTransitions states. Definitions over 1 MiB, and
+// machines that could never end (MISSING_END_STATE), are refused.
 type Service struct {
 	cfg    ServiceConfig
 	st     store.Store
@@ -123,6 +144,9 @@ type liveExec struct {
 	flushed chan struct{}
 	hist    *historyLog // the history, appended to the store as it grows
 	stopped bool        // stopped by StopExecution (not by Close)
+	// stop is closed by StopExecution: the execution no longer waits for
+	// its history to be written before it blocks.
+	stop chan struct{}
 }
 
 // Store layout: one partition for machines, one per machine for execution
@@ -273,11 +297,15 @@ func validName(n string) bool {
 }
 
 // checkDefinition refuses what AWS refuses: every diagnostic of the static
-// validator counts, an unreachable state included (AWS rejects those too),
-// and so does anything the engine cannot compile.
+// validator counts, an unreachable state or a machine that could never end
+// included (AWS rejects those too), and so does anything the engine cannot
+// compile.
 func checkDefinition(def string) error {
 	if strings.TrimSpace(def) == "" {
 		return apiErrorf(ErrCodeInvalidDefinition, "Invalid State Machine Definition: 'MISSING_DESCRIPTION: definition is empty'")
+	}
+	if err := checkDefinitionSize(def); err != nil {
+		return err
 	}
 	if diags := validate.Definition([]byte(def)); len(diags) > 0 {
 		msgs := make([]string, 0, len(diags))
@@ -299,12 +327,25 @@ func locationSuffix(path string) string {
 	return " at " + path
 }
 
+// checkDefinitionSize refuses a definition over AWS's 1 MiB, as AWS does:
+// a ValidationException on the request's definition member, before any
+// look inside.
+func checkDefinitionSize(def string) error {
+	if len(def) > validate.MaxDefinitionBytes {
+		return apiErrorf(ErrCodeValidationException, "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to %d (the definition is %d bytes)", validate.MaxDefinitionBytes, len(def))
+	}
+	return nil
+}
+
 // diagnosticCode is the AWS code of a validator diagnostic.
 func diagnosticCode(d validate.Diagnostic) string {
-	if d.Path == "" && strings.Contains(d.Message, "not valid JSON") {
-		return "INVALID_JSON_DESCRIPTION"
+	if d.Code != "" {
+		return d.Code
 	}
-	return "SCHEMA_VALIDATION_FAILED"
+	if d.Path == "" && strings.Contains(d.Message, "not valid JSON") {
+		return validate.CodeInvalidJSON
+	}
+	return validate.CodeSchemaValidation
 }
 
 func (s *Service) getMachine(ctx context.Context, name string) (machineRecord, int64, error) {
@@ -616,6 +657,9 @@ func (s *Service) deleteStateMachine(ctx context.Context, in *arnInput) (*struct
 func (s *Service) validateDefinition(_ context.Context, in *validateInput) (*validateOutput, error) {
 	if in.MaxResults < 0 || in.MaxResults > 100 {
 		return nil, apiErrorf(ErrCodeValidationException, "maxResults must be between 0 and 100")
+	}
+	if err := checkDefinitionSize(in.Definition); err != nil {
+		return nil, err
 	}
 	out := &validateOutput{Result: "OK", Diagnostics: []validateDiagnostic{}}
 	if strings.TrimSpace(in.Definition) == "" {

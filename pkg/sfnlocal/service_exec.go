@@ -29,6 +29,9 @@ type executionRecord struct {
 	RoleARN     string    `json:"roleArn"`
 	RevisionID  string    `json:"revisionId,omitempty"`
 	MachineDate time.Time `json:"machineUpdateDate"`
+	// MachineType is the machine's type when the execution started (empty
+	// in records of older versions: STANDARD).
+	MachineType string    `json:"machineType,omitempty"`
 	TestCase    string    `json:"testCase,omitempty"`
 	Input       string    `json:"input"`
 	Status      string    `json:"status"`
@@ -232,20 +235,42 @@ func (s *Service) prepare(ctx context.Context, machineARN, name, input string) (
 	}
 	p.rec = executionRecord{
 		ARN: s.executionARN(machineName, name), Name: name, MachineARN: m.ARN, MachineName: machineName,
-		Definition: m.Definition, RoleARN: m.RoleARN, RevisionID: m.RevisionID, MachineDate: m.UpdateDate,
+		Definition: m.Definition, RoleARN: m.RoleARN, RevisionID: m.RevisionID, MachineDate: m.UpdateDate, MachineType: m.Type,
 		TestCase: testCase, Input: in, Status: string(asl.StatusRunning),
 	}
 	return p, nil
 }
 
-// execConfig configures an execution. With observe set the history goes
-// to it only (the history log keeps it); without, the engine keeps it.
+// execConfig configures an execution of p, with AWS's bounds for its
+// machine type: a STANDARD execution fails at MaxHistoryEvents events, an
+// EXPRESS one times out after five minutes and fails at
+// MaxExpressTransitions states, so no definition runs forever or takes
+// the process's memory. With observe set the history goes to it only (the
+// history log keeps it); without, the engine keeps it.
 func (s *Service) execConfig(p *prepared, observe func(asl.HistoryEvent)) asl.ExecutionConfig {
-	return asl.ExecutionConfig{Observer: observe,
+	cfg := asl.ExecutionConfig{Observer: observe,
 		Name: p.rec.Name, StateMachineName: p.rec.MachineName, Input: p.input, Clock: s.clock,
 		Invoker: s.cfg.Invoker, FunctionName: s.cfg.FunctionName, Mock: p.mock, Tokens: s.tokens,
 		History: observe == nil, Region: s.region, AccountID: s.acct, RoleArn: p.rec.RoleARN,
 	}
+	if p.machine.Type == TypeExpress {
+		cfg.MaxDuration = asl.MaxExpressDuration
+		cfg.MaxTransitions = limit(s.cfg.MaxExpressTransitions, DefaultMaxExpressTransitions)
+	} else {
+		cfg.MaxHistoryEvents = limit(s.cfg.MaxHistoryEvents, asl.MaxStandardHistoryEvents)
+	}
+	return cfg
+}
+
+// limit resolves a configured limit: zero is the default, negative none.
+func limit(configured, def int64) int64 {
+	switch {
+	case configured == 0:
+		return def
+	case configured < 0:
+		return 0
+	}
+	return configured
 }
 
 func (s *Service) startExecution(ctx context.Context, in *startExecutionInput) (*startExecutionOutput, error) {
@@ -327,6 +352,7 @@ func errClosing() error {
 // an execution the store knows (recover), whose history so far is stored.
 func (s *Service) launch(ctx context.Context, p *prepared, rp *resumePoint) (*liveExec, error) {
 	flush := make(chan struct{}, 1)
+	stop := make(chan struct{}) // closed by StopExecution
 	var hist *historyLog
 	if rp == nil {
 		if _, err := s.getExecution(ctx, p.rec.ARN); err == nil {
@@ -351,18 +377,17 @@ func (s *Service) launch(ctx context.Context, p *prepared, rp *resumePoint) (*li
 		if !hist.add(fromEvent(e)) {
 			return
 		}
-		if blocking(e.Type) {
-			// Written before the execution blocks: a resumed Wait waits
-			// only for what remains of it, and once a function or a
-			// callback has the task, the history shows it started.
-			if err := hist.flush(context.Background()); err != nil {
-				s.log.Error("sfnlocal: recording the history of a running execution failed", "execution", p.rec.ARN, "error", err)
-			}
-			return
-		}
 		select {
 		case flush <- struct{}{}:
 		default: // a flush is already due; it will write this event too
+		}
+		if blocking(e.Type) {
+			// Written before the execution blocks: a resumed Wait waits
+			// only for what remains of it, and once a function or a
+			// callback has the task, the history shows it started. The
+			// writer does it (a store that hangs holds the flusher, not the
+			// engine), and StopExecution or Close end the wait.
+			hist.waitDurable(e.ID, stop, s.ctx.Done())
 		}
 	})
 	if rp != nil {
@@ -390,7 +415,7 @@ func (s *Service) launch(ctx context.Context, p *prepared, rp *resumePoint) (*li
 			s.log.Error("sfnlocal: recording the history of a running execution failed", "execution", p.rec.ARN, "error", err)
 		}
 	}
-	return &liveExec{ex: ex, rec: p.rec, persisted: make(chan struct{}), flush: flush, flushed: make(chan struct{}), hist: hist}, nil
+	return &liveExec{ex: ex, rec: p.rec, persisted: make(chan struct{}), flush: flush, flushed: make(chan struct{}), hist: hist, stop: stop}, nil
 }
 
 // persistStart writes the running index entry, then the RUNNING record:
@@ -600,7 +625,8 @@ func (s *Service) resume(ctx context.Context, rec executionRecord) error {
 		s.log.Info("sfnlocal: execution had ended before the runtime stopped", "execution", rec.ARN, "status", rec.Status)
 		return s.persistEnd(ctx, rec, h)
 	}
-	p := &prepared{rec: rec}
+	// The bounds of its machine type (execConfig) hold for the rest of it.
+	p := &prepared{rec: rec, machine: machineRecord{Type: rec.MachineType}}
 	if p.input, err = decodeOrdered(rec.Input); err != nil {
 		return s.failOver(ctx, rec, h, fmt.Sprintf("its input does not decode: %v", err))
 	}
@@ -724,8 +750,11 @@ func (s *Service) startSyncExecution(ctx context.Context, in *startExecutionInpu
 		return nil, apiErrorf(ErrCodeStateMachineTypeNotSupported, "This operation is not supported by this type of state machine")
 	}
 	// Like an express execution on AWS, a synchronous one is not recorded:
-	// Describe and GetExecutionHistory do not know it.
-	ex, err := p.sm.Start(s.ctx, s.execConfig(p, nil))
+	// Describe and GetExecutionHistory do not know it, so its history is
+	// not kept either.
+	cfg := s.execConfig(p, nil)
+	cfg.History = false
+	ex, err := p.sm.Start(s.ctx, cfg)
 	if err != nil {
 		return nil, apiErrorf(ErrCodeValidationException, "%v", err)
 	}
@@ -985,17 +1014,22 @@ func (s *Service) stopExecution(ctx context.Context, in *stopExecutionInput) (*s
 	}
 	if r != nil {
 		s.mu.Lock()
+		if !r.stopped {
+			close(r.stop)
+		}
 		r.stopped = true
 		s.mu.Unlock()
 		r.ex.Stop(in.Error, in.Cause)
+		// The answer waits for the execution to end, not for its end to be
+		// stored: writing a long history must not hold StopExecution up.
+		// Until it is stored, Describe and List answer from the live state,
+		// and Close waits for the write.
 		select {
-		case <-r.persisted:
+		case <-r.ex.Done():
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		if rec, err = s.getExecution(ctx, in.ExecutionArn); err != nil {
-			return nil, err
-		}
+		rec = liveRecord(r)
 	}
 	// Stopping an execution that already ended changes nothing.
 	return &stopExecutionOutput{StopDate: epoch(rec.StopDate)}, nil
