@@ -236,7 +236,8 @@ func storedError(r Record) error {
 //     or failed transiently) runs do again, so do must be idempotent per
 //     saga id;
 //   - if the compensation aborts the record while do runs, the action
-//     undoes itself with undo and answers ErrHanging.
+//     undoes itself with undo (nil: nothing to undo) and answers
+//     ErrHanging.
 //
 // A business error from do is recorded (do must leave no effect with one);
 // any other error leaves the record pending and is returned as
@@ -304,7 +305,11 @@ func (b *Barrier) Forward(ctx context.Context, id ID, do, undo Effect) (Outcome,
 			return Outcome{Attempt: cur.Attempts, Duplicate: true}, storedError(cur)
 		case StateAborted, StateBlocked:
 			// The compensation ran while we worked: what we did may have
-			// landed after its undo, so undo it again ourselves.
+			// landed after its undo, so undo it again ourselves. A nil undo
+			// means the step has nothing to undo.
+			if undo == nil {
+				return Outcome{Attempt: cur.Attempts}, errHanging(id, "its compensation ran while it was working; nothing to undo")
+			}
 			if _, uerr := undo(ctx); uerr != nil {
 				return Outcome{Attempt: cur.Attempts}, Transient(fmt.Errorf("saga: undo of a hanging action: %w", uerr))
 			}
@@ -327,6 +332,9 @@ func (b *Barrier) Forward(ctx context.Context, id ID, do, undo Effect) (Outcome,
 //     record is aborted first, then undo runs, so undo must be idempotent
 //     and must cope with an action that was only partly applied.
 //
+// A nil undo means the step has nothing to undo: the compensation only
+// fences the action.
+//
 // Errors from undo leave the compensation pending (recorded with the
 // error, for `saga status`) and are returned named as undo named them, or
 // ErrTransient.
@@ -346,7 +354,7 @@ func (b *Barrier) Compensate(ctx context.Context, id ID, undo Effect) (Outcome, 
 		return Outcome{Attempt: rec.Attempts}, err
 	}
 	var result json.RawMessage
-	if !null {
+	if !null && undo != nil { // nil: the step has nothing to undo
 		if result, err = undo(ctx); err != nil {
 			ferr := classify(err)
 			rec.Error = &events.ErrorInfo{Name: ferr.Name, Message: ferr.Error()}

@@ -31,6 +31,7 @@ func ExampleNewFunction() {
 			info, _ := saga.InfoFrom(ctx)
 			return st.Delete(ctx, store.Key{Partition: "seats", Sort: info.SagaID}, store.Condition{})
 		},
+		Names: []string{"seat"}, // the spec's step name, served by the function "seats"
 	}
 	fn, err := saga.NewFunction("seats", "books a seat", book, saga.Config{Store: st})
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strings"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -55,6 +57,11 @@ type Step[In, Out any] struct {
 	// a partly applied Action, and leaves a mark so that a late Action for
 	// the same saga id does nothing. Nil means the step needs no undo.
 	Compensation func(ctx context.Context, in In) error
+	// Names are the step names (the spec's "name") this function serves: a
+	// task addressed to any other step is refused with ErrWrongStep before
+	// anything is written, so a miswired definition cannot record one
+	// step's effect as another's. Empty means the function's own name.
+	Names []string
 }
 
 // Info describes the running phase; InfoFrom reads it from the context.
@@ -135,6 +142,7 @@ func NewFunction[In, Out any](name, description string, step Step[In, Out], cfg 
 
 type handler[In, Out any] struct {
 	name    string
+	steps   map[string]bool
 	step    Step[In, Out]
 	barrier *Barrier
 	cfg     Config
@@ -148,7 +156,13 @@ func newHandler[In, Out any](name string, step Step[In, Out], cfg Config) (*hand
 	if err != nil {
 		return nil, err
 	}
-	h := &handler[In, Out]{name: name, step: step, barrier: b, cfg: cfg, logger: cfg.Logger, now: cfg.Now, source: cfg.Source}
+	h := &handler[In, Out]{name: name, step: step, barrier: b, cfg: cfg, logger: cfg.Logger, now: cfg.Now, source: cfg.Source, steps: map[string]bool{}}
+	for _, n := range step.Names {
+		h.steps[n] = true
+	}
+	if len(h.steps) == 0 {
+		h.steps[name] = true
+	}
 	if h.logger == nil {
 		h.logger = slog.Default()
 	}
@@ -197,6 +211,9 @@ func (h *handler[In, Out]) handle(ctx context.Context, ev cloudevents.Event) (*c
 		return nil, err
 	}
 	id := ID{SagaID: t.SagaID, Saga: t.Saga, Step: t.Step}
+	if !h.steps[t.Step] {
+		return nil, h.wrongStep(t)
+	}
 	if h.cfg.Faults {
 		if err := injectFault(ctx, h.cfg.Store, t); err != nil {
 			_ = h.emit(ctx, t, start, Outcome{Attempt: t.RetryCount + 1}, nil, err) // logged; err is what counts
@@ -273,4 +290,16 @@ func (h *handler[In, Out]) undo(t Task) Effect {
 		ctx = WithInfo(ctx, Info{SagaID: t.SagaID, Saga: t.Saga, Step: t.Step, Phase: PhaseCompensation})
 		return nil, h.step.Compensation(ctx, in)
 	}
+}
+
+// wrongStep refuses a task addressed to a step this function does not
+// serve.
+func (h *handler[In, Out]) wrongStep(t Task) *faas.Error {
+	own := make([]string, 0, len(h.steps))
+	for n := range h.steps {
+		own = append(own, n)
+	}
+	sort.Strings(own)
+	return &faas.Error{Name: ErrWrongStep, Message: fmt.Sprintf("function %s serves step %s, not %q (saga %s): the task was sent to the wrong function",
+		h.name, strings.Join(own, ", "), t.Step, t.SagaID)}
 }
