@@ -436,9 +436,20 @@ func (b *Barrier) fence(ctx context.Context, id ID) (null bool, err error) {
 
 // Status is what the store knows of one saga instance.
 type Status struct {
-	SagaID string       `json:"sagaId"`
-	Saga   string       `json:"saga,omitempty"`
-	Steps  []StepStatus `json:"steps"`
+	SagaID string `json:"sagaId"`
+	Saga   string `json:"saga,omitempty"`
+	// State is the saga's overall state: SagaRunning, SagaCompleted,
+	// SagaCompensating, SagaCompensated or SagaStuck, from the saga record
+	// and the steps' records; empty when the store knows nothing of it.
+	State string `json:"state,omitempty"`
+	// InputHash, Output, Error and Cause come from the saga record (see
+	// SagaRecord); Conflicts counts executions refused with ErrConflict.
+	InputHash string          `json:"inputHash,omitempty"`
+	Output    json.RawMessage `json:"output,omitempty"`
+	Error     string          `json:"error,omitempty"`
+	Cause     string          `json:"cause,omitempty"`
+	Conflicts int             `json:"conflicts,omitempty"`
+	Steps     []StepStatus    `json:"steps"`
 }
 
 // StepStatus is one step's phases; a phase that never began is nil.
@@ -448,8 +459,9 @@ type StepStatus struct {
 	Compensation *Record `json:"compensation,omitempty"`
 }
 
-// ReadStatus returns the barrier records of sagaID, steps in the order
-// they first began. A saga the store has never seen has no steps.
+// ReadStatus returns the overall state of sagaID and the barrier records of
+// its steps, in the order they first began. A saga the store has never
+// seen has no steps and no state.
 func ReadStatus(ctx context.Context, s store.Store, sagaID string) (Status, error) {
 	st := Status{SagaID: sagaID, Steps: []StepStatus{}}
 	items, err := s.Query(ctx, PartitionPrefix+sagaID, "step#", 0)
@@ -490,6 +502,23 @@ func ReadStatus(ctx context.Context, s store.Store, sagaID string) (Status, erro
 		return t
 	}
 	sortSteps(st.Steps, first)
+	rec, err := getSagaRecord(ctx, s, sagaID)
+	switch {
+	case err == nil:
+		st.Saga, st.InputHash, st.Output, st.Error, st.Cause, st.Conflicts = rec.Saga, rec.InputHash, rec.Output, rec.Error, rec.Cause, rec.Conflicts
+		st.State = rec.State
+	case !errors.Is(err, store.ErrNotFound):
+		return st, fmt.Errorf("saga: status of %s: %w", sagaID, err)
+	case len(st.Steps) > 0:
+		st.State = SagaRunning // a saga run without a saga record
+	}
+	if st.State == SagaRunning {
+		for _, ss := range st.Steps {
+			if ss.Compensation != nil {
+				st.State = SagaCompensating
+			}
+		}
+	}
 	return st, nil
 }
 

@@ -40,8 +40,18 @@ type Task struct {
 	// CorrelationID is the saga id again: the faas adapter makes it the
 	// event's correlationid.
 	CorrelationID string `json:"correlationId,omitempty"`
-	// Input is the saga's input; the step decodes its own part.
+	// Input is the saga's input; the step decodes its own part. Its hash
+	// identifies the saga's input in the saga record (PhaseBegin).
 	Input json.RawMessage `json:"input,omitempty"`
+	// Outcome is how the saga ended (PhaseEnd only).
+	Outcome *Ending `json:"outcome,omitempty"`
+	// Event is the data of the saga-level event the phase emits
+	// (PhaseBegin: saga started; PhaseEnd: completed, compensated or
+	// stuck), built by the definition.
+	Event json.RawMessage `json:"event,omitempty"`
+	// EventSource is the source of the saga-level events. Empty means
+	// "cogniforge/saga/<saga>".
+	EventSource string `json:"eventSource,omitempty"`
 }
 
 // Step is one step of a saga: an action and the compensation that undoes
@@ -145,6 +155,7 @@ type handler[In, Out any] struct {
 	steps   map[string]bool
 	step    Step[In, Out]
 	barrier *Barrier
+	log     *sagaLog
 	cfg     Config
 	logger  *slog.Logger
 	now     func() time.Time
@@ -172,6 +183,7 @@ func newHandler[In, Out any](name string, step Step[In, Out], cfg Config) (*hand
 	if h.source == "" {
 		h.source = "cogniforge/" + name
 	}
+	h.log = &sagaLog{store: cfg.Store, bus: cfg.Bus, now: h.now, logger: h.logger}
 	return h, nil
 }
 
@@ -182,8 +194,19 @@ func DecodeTask(data []byte) (Task, error) {
 	if err := dec.Decode(&t); err != nil {
 		return t, InvalidInput("saga task payload: %v", err)
 	}
-	if t.Phase != PhaseForward && t.Phase != PhaseCompensation {
-		return t, InvalidInput("saga task payload: phase %q is neither %q nor %q", t.Phase, PhaseForward, PhaseCompensation)
+	switch t.Phase {
+	case PhaseForward, PhaseCompensation, PhaseBegin:
+	case PhaseEnd:
+		if t.Outcome == nil {
+			return t, InvalidInput("saga task payload: phase %q needs an outcome", PhaseEnd)
+		}
+		switch t.Outcome.State {
+		case SagaCompleted, SagaCompensated, SagaStuck:
+		default:
+			return t, InvalidInput("saga task payload: outcome state %q is not %s, %s or %s", t.Outcome.State, SagaCompleted, SagaCompensated, SagaStuck)
+		}
+	default:
+		return t, InvalidInput("saga task payload: phase %q is not %q, %q, %q or %q", t.Phase, PhaseForward, PhaseCompensation, PhaseBegin, PhaseEnd)
 	}
 	id := ID{SagaID: t.SagaID, Saga: t.Saga, Step: t.Step}
 	if err := id.Validate(); err != nil {
@@ -220,6 +243,19 @@ func (h *handler[In, Out]) handle(ctx context.Context, ev cloudevents.Event) (*c
 			return nil, err
 		}
 	}
+	switch t.Phase {
+	case PhaseBegin:
+		res, err := h.log.begin(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		return h.reply(ev, res)
+	case PhaseEnd:
+		if err := h.log.end(ctx, t); err != nil {
+			return nil, err
+		}
+		return h.reply(ev, map[string]string{"state": t.Outcome.State})
+	}
 	var out Outcome
 	var reply any
 	if t.Phase == PhaseForward {
@@ -255,6 +291,11 @@ func (h *handler[In, Out]) handle(ctx context.Context, ev cloudevents.Event) (*c
 	if err != nil {
 		return nil, err
 	}
+	return h.reply(ev, reply)
+}
+
+// reply wraps a phase's answer as the reply event.
+func (h *handler[In, Out]) reply(ev cloudevents.Event, reply any) (*cloudevents.Event, error) {
 	e := cloudevents.NewEvent()
 	e.SetID(ev.ID() + "/reply")
 	e.SetSource(h.source)
