@@ -203,6 +203,18 @@ func Builder(name string) platform.Builder {
 	}
 }
 
+// OutboxRelay is the name of the function that drains the saga outbox.
+const OutboxRelay = "saga-outbox"
+
+// RelayBuilder returns the registry builder of the saga outbox relay: a
+// scheduled function (saga.RelaySchedule) publishing, over the same store
+// and bus as the step functions, the saga events they could not publish.
+func RelayBuilder() platform.Builder {
+	return func(p platform.Ports) (faas.Function, error) {
+		return saga.NewRelayFunction(OutboxRelay, saga.RelayConfig{Store: p.Store, Bus: p.Bus, Now: p.Now, Logger: p.Logger})
+	}
+}
+
 // actionSaga is the saga an action belongs to; an action also needs the
 // order's id, which names the saga in order-fulfillment (sagaId: $.orderId),
 // so an order without one is refused before anything is written rather

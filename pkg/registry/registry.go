@@ -27,6 +27,7 @@ func All() []Entry {
 		{Name: orders.Payment, Build: orders.Builder(orders.Payment)},
 		{Name: orders.Shipping, Build: orders.Builder(orders.Shipping)},
 		{Name: orders.Order, Build: orders.Builder(orders.Order)},
+		{Name: orders.OutboxRelay, Build: orders.RelayBuilder()},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries
