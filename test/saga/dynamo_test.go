@@ -135,7 +135,9 @@ func TestStockOnDynamoDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	call := func(id string) context.Context { return saga.WithInfo(ctx, saga.Info{SagaID: id, Step: orders.Inventory}) }
+	call := func(id string) context.Context {
+		return saga.WithInfo(ctx, saga.Info{SagaID: id, Step: orders.Inventory})
+	}
 
 	t.Run("never oversells", func(t *testing.T) {
 		order := orders.OrderInput{OrderID: "o", Items: []orders.Item{{SKU: "few", Quantity: 1}}}
