@@ -130,7 +130,10 @@ type BeginResult struct {
 
 // InputHash is the hex SHA-256 of raw in canonical JSON: objects with
 // sorted keys, numbers as written, no insignificant space. Two inputs that
-// differ only in key order or spacing have the same hash.
+// differ only in key order or spacing have the same hash. A top-level
+// "traceparent" (the caller's trace context, which the saga joins) is not
+// part of the input: the same order sent again from another trace is the
+// same saga.
 func InputHash(raw json.RawMessage) (string, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		raw = json.RawMessage("null")
@@ -140,6 +143,9 @@ func InputHash(raw json.RawMessage) (string, error) {
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return "", InvalidInput("saga task payload: input: %v", err)
+	}
+	if m, ok := v.(map[string]any); ok {
+		delete(m, "traceparent")
 	}
 	canon, err := json.Marshal(v) // encoding/json sorts map keys
 	if err != nil {

@@ -99,6 +99,8 @@ func TestSagaRecordReplaysAndRefusesConflicts(t *testing.T) {
 		{"new saga", "a", in, nil, saga.DecisionRun, saga.SagaRunning},
 		{"same input while running resumes", "a", in, nil, saga.DecisionRun, saga.SagaRunning},
 		{"same input in another key order and spacing", "a", `{ "items": [1, 2], "orderId": "o-1" }`, nil, saga.DecisionRun, saga.SagaRunning},
+		{"same input from another trace", "a", `{"orderId":"o-1","items":[1,2],"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}`, nil, saga.DecisionRun, saga.SagaRunning},
+		{"a nested traceparent is input", "a", `{"orderId":"o-1","items":[1,2],"x":{"traceparent":"t"}}`, nil, saga.ErrConflict, saga.SagaRunning},
 		{"other input while running", "a", `{"orderId":"o-1","items":[3]}`, nil, saga.ErrConflict, saga.SagaRunning},
 		{"completed answers its output", "a", in, func(t *testing.T) {
 			if err := end(call, "a", in, saga.Ending{State: saga.SagaCompleted, Output: json.RawMessage(`{"sagaId":"a","results":{}}`)},
@@ -148,8 +150,8 @@ func TestSagaRecordReplaysAndRefusesConflicts(t *testing.T) {
 	if r, _ := begin(t, call, "c", in); r.Error != saga.ErrCompensated || r.Cause != `{"failedStep":"s"}` {
 		t.Errorf("replay of the compensated saga = %+v", r)
 	}
-	if st, _ := saga.ReadStatus(ctx, st, "a"); st.Conflicts != 2 || string(st.Output) != `{"sagaId":"a","results":{}}` {
-		t.Errorf("status of a: %d conflicts, output %s; want 2 and the first output", st.Conflicts, st.Output)
+	if st, _ := saga.ReadStatus(ctx, st, "a"); st.Conflicts != 3 || string(st.Output) != `{"sagaId":"a","results":{}}` {
+		t.Errorf("status of a: %d conflicts, output %s; want 3 and the first output", st.Conflicts, st.Output)
 	}
 	// Each saga event once, in order, each with its stable id; the
 	// conflicts and replays published nothing.
