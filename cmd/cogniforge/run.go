@@ -12,10 +12,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/cehttp"
+
 	"github.com/cogniforge/cogniforge/pkg/asl"
 	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/localruntime"
 	"github.com/cogniforge/cogniforge/pkg/registry"
-	"github.com/cogniforge/cogniforge/pkg/runtime"
 	"github.com/cogniforge/cogniforge/pkg/sfnlocal"
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
@@ -35,7 +38,7 @@ func runRuntime(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	machines := fs.String("statemachines", "statemachines", "directory of *.asl.json definitions created in the Step Functions API at start (empty: none)")
 	mockConfig := fs.String("sfn-mock-config", "", "Step Functions Local mock configuration: StartExecution on <stateMachineArn>#<TestCase> uses it")
 	if !parseFlags(fs, args, stderr) {
-		return 2
+		return usageCode(args)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "cogniforge run: unexpected argument %q\n", fs.Arg(0))
@@ -46,7 +49,7 @@ func runRuntime(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 		machinesDir: *machines, mockConfig: *mockConfig}
 	if err := serve(ctx, opts, logger); err != nil {
 		fmt.Fprintf(stderr, "cogniforge run: %v\n", err)
-		return 1
+		return dataDirCode(err)
 	}
 	return 0
 }
@@ -113,11 +116,11 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 			return fmt.Errorf("state machines in %s: %w", o.machinesDir, err)
 		}
 	}
-	rt, err := runtime.New(runtime.Config{
+	rt, err := localruntime.New(localruntime.Config{
 		Functions:   fns,
 		Store:       rtStore,
-		HTTPHandler: func(fn faas.Function) http.Handler { return faas.NewHTTPHandler(fn, opts...) },
-		Wrap:        func(fn faas.Function) faas.Handler { return faas.Chain(fn.Handler, faas.Defaults(opts...)...) },
+		HTTPHandler: func(fn faas.Function) http.Handler { return cehttp.NewHandler(fn, opts...) },
+		Wrap:        func(fn faas.Function) faas.Handler { return faas.Chain(fn.Handler, adapter.Defaults(opts...)...) },
 		Logger:      logger,
 		MaxReceives: o.maxReceives,
 		RetryDelay:  o.retryDelay,

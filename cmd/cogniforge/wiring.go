@@ -10,12 +10,14 @@ import (
 	"os"
 	"sync/atomic"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/store/bolt"
+
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/bus"
-	"github.com/cogniforge/cogniforge/pkg/faas"
-	"github.com/cogniforge/cogniforge/pkg/platform"
 	"github.com/cogniforge/cogniforge/pkg/sfnlocal"
+	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
 // lateBus lets functions be built before the runtime that delivers their
@@ -52,16 +54,16 @@ func (q lateQueues) Enqueue(ctx context.Context, function string, e cloudevents.
 // environment with the store in dataDir (memory when empty). When the ports
 // are embedded (no AWS endpoint), embeddedBus carries what the functions
 // publish: the runtime's bus, or stderr for one-shot commands.
-func localPorts(ctx context.Context, dataDir string, logger *slog.Logger, embeddedBus bus.Publisher) (platform.Ports, func() error, error) {
+func localPorts(ctx context.Context, dataDir string, logger *slog.Logger, embeddedBus bus.Publisher) (wiring.Ports, func() error, error) {
 	env := func(k string) string {
-		if k == platform.EnvDataDir && dataDir != "" {
+		if k == wiring.EnvDataDir && dataDir != "" {
 			return dataDir
 		}
 		return os.Getenv(k)
 	}
-	ports, closePorts, err := platform.FromEnv(ctx, env, logger)
+	ports, closePorts, err := wiring.FromEnv(ctx, env, logger)
 	if err != nil {
-		return platform.Ports{}, nil, err
+		return wiring.Ports{}, nil, err
 	}
 	if ports.AWS == nil {
 		ports.Bus = embeddedBus
@@ -71,12 +73,36 @@ func localPorts(ctx context.Context, dataDir string, logger *slog.Logger, embedd
 
 // adapterOptions are the faas options every locally hosted function gets:
 // logging to stderr and validation against the catalog.
-func adapterOptions(p platform.Ports) []faas.Option {
-	return []faas.Option{faas.WithLogger(p.Logger), faas.WithValidator(p.Catalog)}
+func adapterOptions(p wiring.Ports) []adapter.Option {
+	return []adapter.Option{adapter.WithLogger(p.Logger), adapter.WithValidator(p.Catalog)}
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// dataDirCode is the exit code of a command whose data directory could not
+// be opened: 2 (the call cannot be served as given) when another process
+// holds it or it holds no store for a read-only command, else 1.
+func dataDirCode(err error) int {
+	if errors.Is(err, bolt.ErrLocked) || errors.Is(err, bolt.ErrNoStore) {
+		return 2
+	}
+	return 1
+}
+
+// usageCode is the exit code after parseFlags refused args: 0 when they
+// asked for help (-h, --help: the usage was printed, as asked), else 2.
+func usageCode(args []string) int {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return 2
+		case "-h", "-help", "--help", "--h":
+			return 0
+		}
+	}
+	return 2
 }
 
 // parseFlags parses and reports usage errors in the CLI's one style.

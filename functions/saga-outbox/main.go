@@ -7,8 +7,8 @@ package main
 import (
 	"os"
 
-	"github.com/cogniforge/cogniforge/pkg/orders"
-	"github.com/cogniforge/cogniforge/pkg/platform"
+	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
+	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
-func main() { os.Exit(platform.Main(orders.OutboxRelay, orders.RelayBuilder())) }
+func main() { os.Exit(wiring.Main(ordersfn.OutboxRelay, ordersfn.RelayBuilder())) }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -235,6 +236,26 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 		}
 		return s
 	}
+	// Invalid UTF-8 would be replaced by U+FFFD when the event is encoded,
+	// so two different bad ids would become one: refuse it, naming where.
+	for _, a := range [...]struct{ name, value string }{
+		{"id", e.ID()}, {"source", e.Source()}, {"type", typ}, {"subject", e.Subject()},
+		{"dataschema", e.DataSchema()}, {"datacontenttype", e.DataContentType()},
+	} {
+		if !utf8.ValidString(a.value) {
+			add(a.name, "is not valid UTF-8")
+		}
+	}
+	extNames := make([]string, 0, len(ext))
+	for name := range ext {
+		extNames = append(extNames, name)
+	}
+	sort.Strings(extNames)
+	for _, name := range extNames {
+		if s, ok := ext[name].(string); ok && !utf8.ValidString(s) {
+			add(name, "is not valid UTF-8")
+		}
+	}
 	checkString(ExtCorrelationID, false)
 	checkString(ExtCausationID, false)
 	if tp := checkString(ExtTraceParent, false); tp != "" && !validTraceParent(tp) {
@@ -242,9 +263,12 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 	}
 
 	data := e.Data()
-	if len(data) == 0 {
+	switch {
+	case len(data) == 0:
 		add("data", "is required")
-	} else if known {
+	case !utf8.Valid(data):
+		add("data", "is not valid UTF-8 (JSON text must be)")
+	case known:
 		fields = append(fields, ent.validate(data)...)
 	}
 	if len(fields) == 0 {

@@ -2,70 +2,44 @@ package faas_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
 )
 
-// A function is a handler plus metadata; the same value runs on every platform.
-func exampleFunction() faas.Function {
-	return faas.Function{
-		Name:          "greeter",
-		TaskEventType: "dev.cogniforge.greeting.requested.v1",
-		Handler: func(ctx context.Context, ev cloudevents.Event) (*cloudevents.Event, error) {
-			var in struct{ Name string }
-			if err := ev.DataAs(&in); err != nil || in.Name == "" {
-				return nil, faas.Errorf("Greeter.NoName", "who should I greet?")
-			}
-			reply := cloudevents.NewEvent()
-			reply.SetID("greeting-" + ev.ID())
-			reply.SetSource("/greeter")
-			reply.SetType("dev.cogniforge.greeting.sent.v1")
-			_ = reply.SetData(cloudevents.ApplicationJSON, map[string]string{"greeting": "hello " + in.Name})
-			return &reply, nil
-		},
+// A handler names its failures; middleware wraps it; the name survives
+// wrapping, which is what an ASL Catch or an HTTP problem reads.
+func ExampleChain() {
+	greet := func(ctx context.Context, ev cloudevents.Event) (*cloudevents.Event, error) {
+		var in struct{ Name string }
+		if err := ev.DataAs(&in); err != nil || in.Name == "" {
+			return nil, faas.Errorf("Greeter.NoName", "who should I greet?")
+		}
+		return nil, nil
 	}
-}
+	wrap := func(next faas.Handler) faas.Handler {
+		return func(ctx context.Context, ev cloudevents.Event) (*cloudevents.Event, error) {
+			_, err := next(ctx, ev)
+			if err != nil {
+				err = fmt.Errorf("greeting %s: %w", ev.ID(), err)
+			}
+			return nil, err
+		}
+	}
+	h := faas.Chain(greet, wrap)
 
-// The Invoker runs a function on raw Lambda payloads: here a Step Functions
-// task input, whose reply is the reply event's data.
-func ExampleInvoker_Invoke() {
-	inv := faas.NewInvoker(exampleFunction(), faas.WithLogger(quietLogger()))
-	out, err := inv.Invoke(context.Background(), []byte(`{"name":"Ada"}`))
-	fmt.Println(string(out), err)
-
-	_, err = inv.Invoke(context.Background(), []byte(`{"name":""}`))
-	fmt.Println(faas.ErrorName(err))
+	ev := cloudevents.NewEvent()
+	ev.SetID("1")
+	ev.SetSource("/example")
+	ev.SetType("dev.cogniforge.greeting.requested.v1")
+	_ = ev.SetData(cloudevents.ApplicationJSON, map[string]string{"name": ""})
+	_, err := h(context.Background(), ev)
+	fmt.Println(faas.ErrorName(err), faas.ProblemFor(err).Status)
+	fmt.Println(faas.ErrorName(errors.New("plain")))
 	// Output:
-	// {"greeting":"hello Ada"} <nil>
-	// Greeter.NoName
-}
-
-// NewHTTPHandler serves the CloudEvents HTTP binding; failures are RFC 7807
-// problems.
-func ExampleNewHTTPHandler() {
-	h := faas.NewHTTPHandler(exampleFunction(), faas.WithLogger(quietLogger()))
-
-	req := httptest.NewRequest("POST", "/", strings.NewReader(`{"name":"Ada"}`))
-	req.Header.Set("Ce-Specversion", "1.0")
-	req.Header.Set("Ce-Id", "1")
-	req.Header.Set("Ce-Source", "/example")
-	req.Header.Set("Ce-Type", "dev.cogniforge.greeting.requested.v1")
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	fmt.Println(rec.Code, rec.Header().Get("Ce-Type"), rec.Body.String())
-
-	bad := httptest.NewRequest("POST", "/", strings.NewReader(`{}`))
-	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, bad)
-	fmt.Println(rec.Code, rec.Header().Get("Content-Type"), faas.ProblemFor(faas.Errorf(faas.ErrInvalidEvent, "x")).Status == http.StatusBadRequest)
-	// Output:
-	// 200 dev.cogniforge.greeting.sent.v1 {"greeting":"hello Ada"}
-	// 400 application/problem+json true
+	// Greeter.NoName 422
+	// errorString
 }

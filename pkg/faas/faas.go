@@ -1,6 +1,11 @@
 // Package faas is the one handler contract every CogniForge function is written
-// against, and the adapters that run it on AWS Lambda, Google's Functions
-// Framework, any CloudEvents HTTP host (Knative) and the local runtime.
+// against: Handler, Function and its triggers, named errors (Error, ErrorName)
+// and their HTTP problem form, Middleware and Chain. It links no platform:
+// the middleware lives in faas/middleware, and one package per platform runs
+// a Function there (faas/lambda for AWS Lambda, faas/gcf for Google's
+// Functions Framework, faas/cehttp for any CloudEvents HTTP host such as
+// Knative and for the local runtime), sharing options and the chain through
+// faas/adapter.
 //
 // A function is a Handler: a CloudEvent in, an optional CloudEvent and an error
 // out. Platform payloads (SQS batches, EventBridge events, function URL
@@ -17,7 +22,7 @@ import (
 	"fmt"
 	"reflect"
 
-	cloudevents "github.com/cloudevents/sdk-go/v2"
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 )
 
 // Handler handles one CloudEvent. A nil event with a nil error means "done, no
@@ -162,3 +167,19 @@ const (
 	ErrPanic        = "CogniForge.Panic"
 	ErrTimeout      = "CogniForge.Timeout"
 )
+
+// CorrelationExtension is the CloudEvent extension carrying the id shared by
+// every event of one business flow. An event without it is its own
+// correlation root (its id is used).
+const CorrelationExtension = "correlationid"
+
+// CorrelationID returns ev's correlation id: the correlationid extension, or
+// the event id when there is none.
+func CorrelationID(ev cloudevents.Event) string {
+	if v, ok := ev.Extensions()[CorrelationExtension]; ok {
+		if s, ok := v.(string); ok && s != "" {
+			return s
+		}
+	}
+	return ev.ID()
+}

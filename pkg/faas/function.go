@@ -28,14 +28,16 @@ func (fn Function) Validate() error {
 		if r.EventType == "" {
 			errs = append(errs, fmt.Errorf("faas: function %q: route %d (%s): EventType is required", fn.Name, i, r.Path))
 		}
-		if err := tryHandle(mux, routePattern(r)); err != nil {
+		if err := tryHandle(mux, RoutePattern(r)); err != nil {
 			errs = append(errs, fmt.Errorf("faas: function %q: route %d: %w", fn.Name, i, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func routePattern(r Route) string {
+// RoutePattern is the net/http ServeMux pattern of a route: "METHOD /path",
+// or the path alone when the route takes any method.
+func RoutePattern(r Route) string {
 	if r.Method != "" {
 		return strings.ToUpper(r.Method) + " " + r.Path
 	}

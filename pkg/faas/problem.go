@@ -26,8 +26,8 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // FieldName returns the offending field.
 func (e *FieldError) FieldName() string { return e.Field }
 
-// invalid wraps err as a CogniForge.InvalidEvent naming field.
-func invalid(field string, err error) *Error {
+// Invalid wraps err as a CogniForge.InvalidEvent naming field.
+func Invalid(field string, err error) *Error {
 	msg := strings.TrimSpace(err.Error())
 	if !strings.HasPrefix(msg, field+":") {
 		msg = field + ": " + msg
@@ -35,9 +35,9 @@ func invalid(field string, err error) *Error {
 	return &Error{Name: ErrInvalidEvent, Message: msg, Err: &FieldError{Field: field, Err: err}}
 }
 
-// invalidEvent turns a CloudEvents validation failure into a named error
+// InvalidEvent turns a CloudEvents validation failure into a named error
 // naming the first (alphabetically) offending attribute.
-func invalidEvent(err error) *Error {
+func InvalidEvent(err error) *Error {
 	var ve event.ValidationError
 	if errors.As(err, &ve) && len(ve) > 0 {
 		keys := make([]string, 0, len(ve))
@@ -45,7 +45,7 @@ func invalidEvent(err error) *Error {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		return invalid(keys[0], ve[keys[0]])
+		return Invalid(keys[0], ve[keys[0]])
 	}
 	return &Error{Name: ErrInvalidEvent, Message: err.Error(), Err: err}
 }
@@ -105,8 +105,8 @@ func ProblemFor(err error) Problem {
 	return p
 }
 
-// writeProblem writes p as application/problem+json.
-func writeProblem(w http.ResponseWriter, p Problem) {
+// WriteProblem writes p as application/problem+json.
+func WriteProblem(w http.ResponseWriter, p Problem) {
 	b, err := json.Marshal(p)
 	if err != nil {
 		// Problem has only strings, ints and bools: cannot happen.

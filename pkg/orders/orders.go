@@ -34,13 +34,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"regexp"
 	"sort"
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
-	"github.com/cogniforge/cogniforge/pkg/platform"
 	"github.com/cogniforge/cogniforge/pkg/saga"
 	"github.com/cogniforge/cogniforge/pkg/store"
 )
@@ -191,32 +189,6 @@ func (s *Services) Function(name string) (faas.Function, error) {
 			saga.Step[OrderInput, Confirmation]{Action: s.Confirm, Compensation: s.Cancel}, s.sagaCfg)
 	}
 	return faas.Function{}, fmt.Errorf("orders: no service %q", name)
-}
-
-// Builder returns the registry builder of one service: ports from the
-// platform, the fault hook on when $COGNIFORGE_SAGA_FAULTS is "1" (tests).
-func Builder(name string) platform.Builder {
-	return func(p platform.Ports) (faas.Function, error) {
-		s, err := New(Config{Store: p.Store, Now: p.Now, Saga: saga.Config{
-			Bus: p.Bus, Logger: p.Logger, Faults: os.Getenv(saga.EnvFaults) == "1",
-		}})
-		if err != nil {
-			return faas.Function{}, err
-		}
-		return s.Function(name)
-	}
-}
-
-// OutboxRelay is the name of the function that drains the saga outbox.
-const OutboxRelay = "saga-outbox"
-
-// RelayBuilder returns the registry builder of the saga outbox relay: a
-// scheduled function (saga.RelaySchedule) publishing, over the same store
-// and bus as the step functions, the saga events they could not publish.
-func RelayBuilder() platform.Builder {
-	return func(p platform.Ports) (faas.Function, error) {
-		return saga.NewRelayFunction(OutboxRelay, saga.RelayConfig{Store: p.Store, Bus: p.Bus, Now: p.Now, Logger: p.Logger})
-	}
 }
 
 // actionSaga is the saga an action belongs to; an action also needs the

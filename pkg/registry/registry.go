@@ -8,26 +8,27 @@ import (
 	"sort"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
-	"github.com/cogniforge/cogniforge/pkg/gateway"
 	"github.com/cogniforge/cogniforge/pkg/orders"
-	"github.com/cogniforge/cogniforge/pkg/platform"
+	"github.com/cogniforge/cogniforge/pkg/registry/gatewayfn"
+	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
+	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
 // Entry is one deployable function.
 type Entry struct {
 	Name  string
-	Build platform.Builder
+	Build wiring.Builder
 }
 
 // All returns every function, sorted by name.
 func All() []Entry {
 	entries := []Entry{
-		{Name: gateway.Name, Build: gateway.Build},
-		{Name: orders.Inventory, Build: orders.Builder(orders.Inventory)},
-		{Name: orders.Payment, Build: orders.Builder(orders.Payment)},
-		{Name: orders.Shipping, Build: orders.Builder(orders.Shipping)},
-		{Name: orders.Order, Build: orders.Builder(orders.Order)},
-		{Name: orders.OutboxRelay, Build: orders.RelayBuilder()},
+		{Name: gatewayfn.Name, Build: gatewayfn.Build},
+		{Name: orders.Inventory, Build: ordersfn.Builder(orders.Inventory)},
+		{Name: orders.Payment, Build: ordersfn.Builder(orders.Payment)},
+		{Name: orders.Shipping, Build: ordersfn.Builder(orders.Shipping)},
+		{Name: orders.Order, Build: ordersfn.Builder(orders.Order)},
+		{Name: ordersfn.OutboxRelay, Build: ordersfn.RelayBuilder()},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries
@@ -43,7 +44,7 @@ func Names() []string {
 }
 
 // Build builds every function from the same ports.
-func Build(p platform.Ports) ([]faas.Function, error) {
+func Build(p wiring.Ports) ([]faas.Function, error) {
 	var fns []faas.Function
 	for _, e := range All() {
 		fn, err := e.Build(p)

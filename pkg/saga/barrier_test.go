@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
 	"github.com/cogniforge/cogniforge/pkg/saga"
 	"github.com/cogniforge/cogniforge/pkg/saga/sagatest"
 	"github.com/cogniforge/cogniforge/pkg/store"
@@ -81,7 +83,7 @@ func TestStepFunctionRefusesAnotherStepsTask(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inv := faas.NewInvoker(fn, faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+			inv := lambda.NewInvoker(fn, adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 			sagaID := "ws-" + strings.ReplaceAll(tt.name, " ", "-")
 			_, err = inv.Invoke(context.Background(), []byte(`{"sagaId":"`+sagaID+`","step":"`+tt.task+`","phase":"forward","input":{"id":"x"}}`))
 			if got := faas.ErrorName(err); (err == nil) != (tt.wantErr == "") || err != nil && got != tt.wantErr {

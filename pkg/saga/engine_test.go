@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+
 	"github.com/cogniforge/cogniforge/pkg/asl"
 	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
 	"github.com/cogniforge/cogniforge/pkg/events"
@@ -51,7 +53,7 @@ func runSpec(t *testing.T, path string, input any) (asl.Result, store.Store, *bu
 	st := memory.New(memory.Config{})
 	b := &bustest.Recorder{}
 	inv, err := sfnlocal.NewInvoker(sfnlocal.InvokerConfig{Functions: []faas.Function{counterFunction(t, st, b)}, Bus: b,
-		Options: []faas.Option{faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}})
+		Options: []adapter.Option{adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}})
 	if err != nil {
 		t.Fatal(err)
 	}

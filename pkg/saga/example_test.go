@@ -10,6 +10,8 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
 	"github.com/cogniforge/cogniforge/pkg/saga"
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/memory"
@@ -41,7 +43,7 @@ func ExampleNewFunction() {
 		fmt.Println(err)
 		return
 	}
-	inv := faas.NewInvoker(fn, faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	inv := lambda.NewInvoker(fn, adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	call := func(phase string) {
 		out, err := inv.Invoke(context.Background(), []byte(`{"sagaId":"trip-1","step":"seat","phase":"`+phase+`","input":{"seat":"12A"}}`))
 		if err != nil {
@@ -80,7 +82,7 @@ func ExampleRelay() {
 	fn, _ := saga.NewFunction("seats", "", saga.Step[struct{}, struct{}]{
 		Action: func(context.Context, struct{}) (struct{}, error) { return struct{}{}, nil },
 	}, saga.Config{Store: st, Bus: bus, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	inv := faas.NewInvoker(fn, faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	inv := lambda.NewInvoker(fn, adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	out, err := inv.Invoke(context.Background(), []byte(`{"sagaId":"trip-2","saga":"trip","step":"seats","phase":"begin","input":{"seat":"3C"}}`))
 	fmt.Println(string(out), err)
 

@@ -16,6 +16,8 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
 	"github.com/cogniforge/cogniforge/pkg/saga"
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/memory"
@@ -50,7 +52,7 @@ func logFunction(t *testing.T, st store.Store, b interface {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := faas.NewInvoker(fn, faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	inv := lambda.NewInvoker(fn, adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	return func(task saga.Task) (json.RawMessage, error) {
 		task.Saga, task.Step, task.CorrelationID = "demo", "s", task.SagaID
 		p, err := json.Marshal(task)

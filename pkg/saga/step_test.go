@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
+
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
@@ -39,7 +42,7 @@ func TestStepFunctionEventsAndErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	catalog, _ := events.NewCatalog()
-	inv := faas.NewInvoker(fn, faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), faas.WithValidator(catalog))
+	inv := lambda.NewInvoker(fn, adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), adapter.WithValidator(catalog))
 	call := func(sagaID, phase, id string) error {
 		_, err := inv.Invoke(context.Background(), []byte(`{"sagaId":"`+sagaID+`","saga":"demo","step":"s","phase":"`+phase+
 			`","correlationId":"`+sagaID+`","traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","input":{"id":"`+id+`"}}`))
@@ -117,7 +120,7 @@ func TestStepEventIsNotLostWhenTheBusFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := faas.NewInvoker(fn, faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	inv := lambda.NewInvoker(fn, adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	payload := []byte(`{"sagaId":"z","saga":"demo","step":"s","phase":"forward","input":{"id":"ok"}}`)
 	if _, err := inv.Invoke(context.Background(), payload); faas.ErrorName(err) != saga.ErrTransient {
 		t.Fatalf("first delivery: %v, want %s", err, saga.ErrTransient)
@@ -145,7 +148,7 @@ func TestFaultHookIsOffByDefault(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inv := faas.NewInvoker(fn, faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		inv := lambda.NewInvoker(fn, adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 		sagaID := map[bool]string{false: "off", true: "on"}[on]
 		_, err = inv.Invoke(context.Background(), []byte(`{"sagaId":"`+sagaID+`","step":"s","phase":"forward","input":{"faults":[{"step":"s","phase":"forward","times":1}]}}`))
 		if on != (faas.ErrorName(err) == saga.ErrTransient) {

@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
+
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
 	"github.com/cogniforge/cogniforge/pkg/events"
-	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/saga"
 	"github.com/cogniforge/cogniforge/pkg/store/memory"
 )
@@ -33,7 +35,7 @@ func TestOneTraceSpansTheSaga(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := faas.NewInvoker(fn, faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), faas.WithTracerProvider(tp))
+	inv := lambda.NewInvoker(fn, adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), adapter.WithTracerProvider(tp))
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 	for _, c := range []struct{ step, phase string }{{"a", "forward"}, {"b", "forward"}, {"b", "compensation"}} {
 		_, err := inv.Invoke(context.Background(), []byte(`{"sagaId":"t-1","step":"`+c.step+`","phase":"`+c.phase+

@@ -11,12 +11,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
+
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/google/uuid"
 
 	"github.com/cogniforge/cogniforge/pkg/asl"
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 	"github.com/cogniforge/cogniforge/pkg/bus"
+	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 )
 
@@ -30,7 +34,7 @@ type InvokerConfig struct {
 	// Functions are the functions Task states may call, by name. Required.
 	Functions []faas.Function
 	// Options are the faas adapter options (logger, validator, tracer).
-	Options []faas.Option
+	Options []adapter.Option
 	// Bus receives events:putEvents and sns:publish. Nil refuses them.
 	Bus bus.Publisher
 	// Queues receives sqs:sendMessage. Nil refuses it.
@@ -46,7 +50,7 @@ const DefaultFunctionPrefix = "cogniforge-"
 // Invoker is an asl.TaskInvoker over local functions and backends. Safe for
 // concurrent use.
 type Invoker struct {
-	fns    map[string]*faas.Invoker
+	fns    map[string]*lambda.Invoker
 	bus    bus.Publisher
 	queues Enqueuer
 	prefix string
@@ -62,9 +66,9 @@ func NewInvoker(cfg InvokerConfig) (*Invoker, error) {
 	if cfg.FunctionPrefix == "" {
 		cfg.FunctionPrefix = DefaultFunctionPrefix
 	}
-	inv := &Invoker{fns: map[string]*faas.Invoker{}, bus: cfg.Bus, queues: cfg.Queues, prefix: cfg.FunctionPrefix}
+	inv := &Invoker{fns: map[string]*lambda.Invoker{}, bus: cfg.Bus, queues: cfg.Queues, prefix: cfg.FunctionPrefix}
 	for _, fn := range cfg.Functions {
-		inv.fns[fn.Name] = faas.NewInvoker(fn, cfg.Options...)
+		inv.fns[fn.Name] = lambda.NewInvoker(fn, cfg.Options...)
 	}
 	return inv, nil
 }
@@ -106,7 +110,10 @@ func (i *Invoker) Names() []string {
 	return out
 }
 
-// Invoke runs one Task.
+// Invoke runs one Task. Functions run in process with ctx, so its span and
+// baggage reach them as they are; events sent by putEvents, sqs:sendMessage
+// and sns:publish get the traceparent and baggage of ctx unless their
+// author set their own.
 func (i *Invoker) Invoke(ctx context.Context, req asl.TaskRequest) (any, error) {
 	switch {
 	case req.FunctionName != "":
@@ -215,6 +222,7 @@ func (i *Invoker) putEvents(ctx context.Context, req asl.TaskRequest) (any, erro
 		if err != nil {
 			return nil, asl.NewError("EventBridge.ValidationException", fmt.Sprintf("state '%s': Entries[%d]: %v", req.StateName, n, err))
 		}
+		events.FillTraceContext(ctx, &e)
 		evs = append(evs, e)
 	}
 	results, err := i.bus.Publish(ctx, evs)
@@ -267,6 +275,7 @@ func (i *Invoker) sendMessage(ctx context.Context, req asl.TaskRequest) (any, er
 	if err != nil {
 		return nil, asl.NewError("SQS.InvalidMessageContents", err.Error())
 	}
+	events.FillTraceContext(ctx, &e)
 	if err := i.queues.Enqueue(ctx, name, e); err != nil {
 		return nil, asl.NewError("SQS.SdkClientException", err.Error())
 	}
@@ -291,6 +300,7 @@ func (i *Invoker) publish(ctx context.Context, req asl.TaskRequest) (any, error)
 	if err != nil {
 		return nil, asl.NewError("SNS.InvalidParameterException", err.Error())
 	}
+	events.FillTraceContext(ctx, &e)
 	res, err := i.bus.Publish(ctx, []cloudevents.Event{e})
 	if err == nil && len(res) != 1 {
 		err = fmt.Errorf("the bus answered %d results for 1 event", len(res))

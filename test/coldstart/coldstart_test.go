@@ -53,7 +53,7 @@ func build(tb testing.TB, dir, name string) string {
 }
 
 // cleanEnv is the environment of a function outside any cloud: no AWS or
-// Functions Framework variables, so faas.Start serves CloudEvents HTTP.
+// Functions Framework variables, so wiring.Start serves CloudEvents HTTP.
 func cleanEnv(port int) []string {
 	env := []string{"PORT=" + fmt.Sprint(port), "PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir()}
 	return env

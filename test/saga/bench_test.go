@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
+
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/asl"
@@ -83,7 +86,7 @@ func benchSagas(b *testing.B, skus, concurrency int, noSync bool) {
 		fns = append(fns, fn)
 	}
 	inv, err := sfnlocal.NewInvoker(sfnlocal.InvokerConfig{Functions: fns, Bus: bus,
-		Options: []faas.Option{faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}})
+		Options: []adapter.Option{adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -155,7 +158,7 @@ func benchOverhead(b *testing.B, st store.Store, concurrency int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	inv := faas.NewInvoker(fn, faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	inv := lambda.NewInvoker(fn, adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	payloads := make([][]byte, b.N)
 	for i := range payloads {
 		payloads[i], _ = json.Marshal(saga.Task{SagaID: fmt.Sprintf("o-%d-%d", b.N, i), Saga: "bench", Step: "noop", Phase: saga.PhaseForward,

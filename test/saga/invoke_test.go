@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
+
 	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
@@ -22,7 +25,7 @@ type services struct {
 	svc  *orders.Services
 	st   store.Store
 	bus  *bustest.Recorder
-	invs map[string]*faas.Invoker
+	invs map[string]*lambda.Invoker
 }
 
 func newServices(t testing.TB, st store.Store) *services {
@@ -36,14 +39,14 @@ func newServices(t testing.TB, st store.Store) *services {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &services{svc: svc, st: st, bus: b, invs: map[string]*faas.Invoker{}}
+	s := &services{svc: svc, st: st, bus: b, invs: map[string]*lambda.Invoker{}}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, name := range []string{orders.Inventory, orders.Payment, orders.Shipping, orders.Order} {
 		fn, err := svc.Function(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.invs[name] = faas.NewInvoker(fn, faas.WithLogger(logger), faas.WithValidator(catalog))
+		s.invs[name] = lambda.NewInvoker(fn, adapter.WithLogger(logger), adapter.WithValidator(catalog))
 	}
 	return s
 }

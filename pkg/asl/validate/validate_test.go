@@ -370,3 +370,93 @@ func BenchmarkDefinition(b *testing.B) {
 		}
 	}
 }
+
+// TestEndState: a machine (or a branch, or a Map processor) that no path
+// from StartAt can end is refused with MISSING_END_STATE; a loop with a
+// way out is not.
+func TestEndState(t *testing.T) {
+	const loopStates = `"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}`
+	lambda := `"Resource":"arn:aws:lambda:us-east-1:123456789012:function:f"`
+	cases := []struct {
+		name string
+		def  string
+		want []string // "path: message substring [CODE]" of each diagnostic, in order; nil: valid
+	}{
+		{"pure cycle", `{"StartAt":"A","States":{` + loopStates + `}}`,
+			[]string{"States: has no terminal state [MISSING_END_STATE]"}},
+		{"self loop", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"A"}}}`,
+			[]string{"States: has no terminal state [MISSING_END_STATE]"}},
+		{"choice loop without a way out", `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"W"}],"Default":"W"},"W":{"Type":"Wait","Seconds":1,"Next":"C"}}}`,
+			[]string{"States: has no terminal state [MISSING_END_STATE]"}},
+		{"choice loop whose Default leaves", `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"W"}],"Default":"Done"},"W":{"Type":"Wait","Seconds":1,"Next":"C"},"Done":{"Type":"Succeed"}}}`,
+			nil},
+		{"loop left by a Catch", `{"StartAt":"T","States":{"T":{"Type":"Task",` + lambda + `,"Catch":[{"ErrorEquals":["States.ALL"],"Next":"F"}],"Next":"T"},"F":{"Type":"Fail"}}}`,
+			nil},
+		{"loop left by End", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"A"}],"Default":"E"},"E":{"Type":"Pass","End":true}}}`,
+			nil},
+		{"terminal out of reach", `{"StartAt":"A","States":{` + loopStates + `,"Done":{"Type":"Succeed"}}}`,
+			[]string{`States: no terminal state (a Succeed or Fail state, or one with "End": true) is reachable from StartAt "A" [MISSING_END_STATE]`,
+				`States.Done: state is not reachable from StartAt "A" [MISSING_TRANSITION_TARGET]`}},
+		{"Parallel branch loops", `{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"A","States":{` + loopStates + `}}],"End":true}}}`,
+			[]string{"States.P.Branches[0].States: has no terminal state [MISSING_END_STATE]"}},
+		{"Map processor loops", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"A","States":{` + loopStates + `}},"End":true}}}`,
+			[]string{"States.M.ItemProcessor.States: has no terminal state [MISSING_END_STATE]"}},
+		{"unknown StartAt and no end", `{"StartAt":"X","States":{` + loopStates + `}}`,
+			[]string{`StartAt: no state named "X" [SCHEMA_VALIDATION_FAILED]`, "States: has no terminal state [MISSING_END_STATE]"}},
+		// A dangling Next is the mistake to report, not its consequence.
+		{"dangling Next", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Nowhere"}}}`,
+			[]string{`States.A.Next: no state named "Nowhere" [MISSING_TRANSITION_TARGET]`}},
+		{"neither Next nor End", `{"StartAt":"A","States":{"A":{"Type":"Pass"}}}`,
+			[]string{"States.A: needs Next or End: true [SCHEMA_VALIDATION_FAILED]"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, d := range validate.Definition([]byte(c.def)) {
+				got = append(got, d.String()+" ["+d.Code+"]")
+			}
+			if len(got) != len(c.want) {
+				t.Fatalf("got %d diagnostics, want %d:\n%s", len(got), len(c.want), strings.Join(got, "\n"))
+			}
+			for i, w := range c.want {
+				prefix, code, _ := strings.Cut(w, " [")
+				if !strings.Contains(got[i], prefix) || !strings.HasSuffix(got[i], "["+code) {
+					t.Errorf("diagnostic %d = %q, want %q", i, got[i], w)
+				}
+			}
+		})
+	}
+}
+
+// TestDefinitionSize: AWS takes definitions up to 1 MiB; a longer one gets
+// one diagnostic naming the limit, without being parsed.
+func TestDefinitionSize(t *testing.T) {
+	valid := `{"StartAt":"S","States":{"S":{"Type":"Succeed"}}}`
+	pad := func(n int) []byte { return []byte(valid + strings.Repeat(" ", n-len(valid))) }
+	if got := validate.Definition(pad(validate.MaxDefinitionBytes)); got != nil {
+		t.Fatalf("a definition of exactly 1 MiB: %v", got)
+	}
+	got := validate.Definition(pad(validate.MaxDefinitionBytes + 1))
+	if len(got) != 1 || got[0].Code != validate.CodeDefinitionTooLarge || got[0].Path != "" ||
+		!strings.Contains(got[0].Message, "1048577 bytes") || !strings.Contains(got[0].Message, "1048576") {
+		t.Fatalf("a definition of 1 MiB + 1 byte: %+v", got)
+	}
+	// Too large is said first: nothing else is looked at.
+	if got := validate.Definition([]byte("{" + strings.Repeat(" ", validate.MaxDefinitionBytes))); len(got) != 1 || got[0].Code != validate.CodeDefinitionTooLarge {
+		t.Fatalf("a large broken definition: %+v", got)
+	}
+}
+
+// TestCodes: every diagnostic has an AWS code.
+func TestCodes(t *testing.T) {
+	for def, code := range map[string]string{
+		`{"StartAt":`: validate.CodeInvalidJSON,
+		`{"StartAt":"S","States":{"S":{"Type":"Succeed","Foo":1}}}`:                                                                    validate.CodeSchemaValidation,
+		`{"StartAt":"S","States":{"S":{"Type":"Parallel","Branches":[{"StartAt":"S","States":{"S":{"Type":"Succeed"}}}],"End":true}}}`: validate.CodeDuplicateStateName,
+	} {
+		got := validate.Definition([]byte(def))
+		if len(got) == 0 || got[0].Code != code {
+			t.Errorf("%s: got %+v, want code %s", def, got, code)
+		}
+	}
+}

@@ -20,6 +20,8 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
 	"github.com/cogniforge/cogniforge/pkg/saga"
 	"github.com/cogniforge/cogniforge/pkg/store"
 )
@@ -406,7 +408,7 @@ func sagaFunction(t *testing.T, s store.Store, b *recorder) func(phase, sagaID, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := faas.NewInvoker(fn, faas.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	inv := lambda.NewInvoker(fn, adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	return func(phase, sagaID, input string, o *saga.Ending) (json.RawMessage, error) {
 		p, err := json.Marshal(saga.Task{SagaID: sagaID, Saga: "test", Step: "only", Phase: phase, Input: json.RawMessage(input), Outcome: o})
 		if err != nil {

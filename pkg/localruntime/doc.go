@@ -1,0 +1,15 @@
+// Package localruntime is the embedded local runtime: it hosts every CogniForge
+// function in one process with no cloud at all. It gives each function what
+// AWS would: an HTTP endpoint (the function URL), a queue that redelivers a
+// failed event and dead-letters it after MaxReceives tries (SQS with a
+// redrive policy), schedules (EventBridge Scheduler rate()/cron()) and an
+// event bus that delivers each published event to the queues of the
+// functions that consume its type (EventBridge rules to SQS).
+//
+// Queued events and dead letters are kept in the store, so with a durable
+// store (bbolt in --data-dir) nothing is lost across a restart: messages not
+// yet acknowledged are delivered again when the runtime starts.
+//
+// A Runtime is safe for concurrent use. Time comes from an injectable Clock,
+// so tests move it instead of sleeping.
+package localruntime
