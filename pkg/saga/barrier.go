@@ -51,6 +51,10 @@ type ID struct {
 	Saga string
 	// Step is the step's name in the definition.
 	Step string
+	// InputHash, when set, is the hash of the saga input (InputHash): an
+	// action whose record was written for another input is refused with
+	// ErrConflict instead of answering the other input's result.
+	InputHash string
 }
 
 // Validate reports what is missing; the error is named ErrInvalidInput.
@@ -93,7 +97,10 @@ type Record struct {
 	Origin string `json:"origin,omitempty"`
 	// Fenced (forward only) marks a succeeded action whose compensation
 	// began: a repeat of the action is refused as hanging.
-	Fenced    bool      `json:"fenced,omitempty"`
+	Fenced bool `json:"fenced,omitempty"`
+	// InputHash is the hash of the saga input the action ran for (forward
+	// records written by an action with ID.InputHash set).
+	InputHash string    `json:"inputHash,omitempty"`
 	StartedAt time.Time `json:"startedAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }
@@ -188,6 +195,9 @@ func (b *Barrier) begin(ctx context.Context, id ID, phase string) (rec Record, v
 	key := id.Key(phase)
 	now := b.now().UTC()
 	rec = Record{SagaID: id.SagaID, Saga: id.Saga, Step: id.Step, Phase: phase, State: StatePending, Attempts: 1, StartedAt: now}
+	if phase == PhaseForward {
+		rec.InputHash = id.InputHash
+	}
 	for range maxRaces {
 		version, err = b.put(ctx, key, &rec, store.Condition{IfAbsent: true})
 		if err == nil {
@@ -206,6 +216,9 @@ func (b *Barrier) begin(ctx context.Context, id ID, phase string) (rec Record, v
 		if cur.State != StatePending {
 			return cur, v, true, nil
 		}
+		if phase == PhaseForward && inputConflict(cur, id) {
+			return cur, v, false, errStepConflict(id, cur)
+		}
 		cur.Attempts++
 		version, err = b.put(ctx, key, &cur, store.Condition{IfVersion: v})
 		if err == nil {
@@ -216,6 +229,17 @@ func (b *Barrier) begin(ctx context.Context, id ID, phase string) (rec Record, v
 		}
 	}
 	return rec, 0, false, Transient(errRaced)
+}
+
+// inputConflict reports whether an action for id meets a record written
+// for another input of the same saga id.
+func inputConflict(r Record, id ID) bool {
+	return id.InputHash != "" && r.InputHash != "" && r.InputHash != id.InputHash
+}
+
+func errStepConflict(id ID, r Record) *faas.Error {
+	return &faas.Error{Name: ErrConflict, Message: fmt.Sprintf(
+		"saga %s step %s already ran for another input (hash %.12s, this task's %.12s): nothing was run", id.SagaID, id.Step, r.InputHash, id.InputHash)}
 }
 
 // storedError rebuilds the error a failed phase answered first.
@@ -252,6 +276,9 @@ func (b *Barrier) Forward(ctx context.Context, id ID, do, undo Effect) (Outcome,
 	}
 	if done {
 		out := Outcome{Result: rec.Result, Attempt: rec.Attempts, Duplicate: true}
+		if inputConflict(rec, id) && rec.State != StateBlocked && rec.State != StateAborted && !rec.Fenced {
+			return Outcome{Attempt: rec.Attempts}, errStepConflict(id, rec)
+		}
 		switch {
 		case rec.State == StateSucceeded && !rec.Fenced:
 			return out, nil

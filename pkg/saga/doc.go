@@ -74,6 +74,12 @@
 //     it tries to record success, undoes itself and answers Saga.Hanging
 //     too.
 //
+//   - Another input: the forward record keeps the hash of the saga input
+//     it ran for; a task for the same saga and step with another input is
+//     refused with Saga.Conflict (nothing runs, the first answer is not
+//     given to the other input), and the generated definition ends such an
+//     execution without compensating.
+//
 // Costs: on DynamoDB an action is 2 single-item writes (create pending,
 // record the result) and a compensation 5 requests; a duplicate is 2.
 // ReadStatus (`cogniforge saga status`) lists the records of a saga.

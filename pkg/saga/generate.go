@@ -315,6 +315,13 @@ func (p *plan) stepTask(st planStep, resultPath, onError string) obj {
 		"ResultPath":     resultPath,
 		"Catch":          []any{obj{"ErrorEquals": []string{"States.ALL"}, "ResultPath": "$.failure", "Next": onError}},
 	}
+	if st.group == "" {
+		// A step that already ran for another input of this saga id (an
+		// execution that got past begin, e.g. started by an older
+		// definition) ends the execution as a conflict: compensating would
+		// undo the other input's saga.
+		task["Catch"] = append([]any{obj{"ErrorEquals": []string{ErrConflict}, "ResultPath": "$.conflict", "Next": stateConflict}}, task["Catch"].([]any)...)
+	}
 	r := pick(st.Retry, p.spec.Defaults.Retry, &DefaultRetry)
 	if r.MaxAttempts > 0 {
 		task["Retry"] = []any{retrier(RetryableErrors, r)}

@@ -259,6 +259,11 @@ func (h *handler[In, Out]) handle(ctx context.Context, ev cloudevents.Event) (*c
 	var out Outcome
 	var reply any
 	if t.Phase == PhaseForward {
+		// The action remembers the input it ran for: a task for the same
+		// saga and step with another input is a conflict, not a duplicate.
+		if id.InputHash, err = InputHash(t.Input); err != nil {
+			return nil, err
+		}
 		out, err = h.barrier.Forward(ctx, id, func(ctx context.Context) (json.RawMessage, error) {
 			in, err := decodeInput[In](t.Input)
 			if err != nil {

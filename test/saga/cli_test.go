@@ -12,6 +12,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/orders"
 	"github.com/cogniforge/cogniforge/pkg/saga"
+	"github.com/cogniforge/cogniforge/pkg/store"
 )
 
 func TestSagaSucceeds(t *testing.T) {
@@ -380,5 +381,31 @@ func TestRerunOfACompensatedSaga(t *testing.T) {
 	conflict := sfnRun(t, definition, dir, order("o-demo"))
 	if deref(conflict.Error) != saga.ErrConflict {
 		t.Errorf("another input: %s %s, want %s", conflict.Status, deref(conflict.Error), saga.ErrConflict)
+	}
+}
+
+// An execution that gets past begin for a saga id whose steps ran with
+// another input (here: the saga record was lost) ends in Saga.Conflict at
+// the first step and compensates nothing of the first saga.
+func TestStepConflictInsideAnExecutionCompensatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	if r := sfnRun(t, definition, dir, order("o-lost")); r.Status != "SUCCEEDED" {
+		t.Fatalf("first run: %s %s", r.Status, deref(r.Cause))
+	}
+	_, s := state(t, dir)
+	if err := s.Delete(context.Background(), saga.SagaKey("o-lost"), store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	r := sfnRun(t, definition, dir, order("o-lost", func(m map[string]any) { m["customerId"] = "c-other" }))
+	if r.Status != "FAILED" || deref(r.Error) != saga.ErrConflict || !strings.Contains(deref(r.Cause), "inventory") {
+		t.Fatalf("status %s error %s cause %s, want FAILED %s at inventory", r.Status, deref(r.Error), deref(r.Cause), saga.ErrConflict)
+	}
+	want := map[string]string{"inventory": "succeeded/-", "payment": "succeeded/-", "shipping": "succeeded/-", "order": "succeeded/-"}
+	if got := phases(sagaStatus(t, dir, "o-lost")); !reflect.DeepEqual(got, want) {
+		t.Errorf("steps %v, want %v: nothing of the first saga may be compensated", got, want)
+	}
+	if got := stock(t, dir, "sku-1"); got["sku-1"] != 98 {
+		t.Errorf("stock %v, want the first reservation kept", got)
 	}
 }
