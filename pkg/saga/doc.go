@@ -73,7 +73,6 @@
 //     compensation turned its pending record into "aborted") notices when
 //     it tries to record success, undoes itself and answers Saga.Hanging
 //     too.
-//
 //   - Another input: the forward record keeps the hash of the saga input
 //     it ran for; a task for the same saga and step with another input is
 //     refused with Saga.Conflict (nothing runs, the first answer is not
