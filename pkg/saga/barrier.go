@@ -276,7 +276,9 @@ func (b *Barrier) Forward(ctx context.Context, id ID, do, undo Effect) (Outcome,
 	}
 	if done {
 		out := Outcome{Result: rec.Result, Attempt: rec.Attempts, Duplicate: true}
-		if inputConflict(rec, id) && rec.State != StateBlocked && rec.State != StateAborted && !rec.Fenced {
+		// Only a result is withheld from another input: a refusal (failed)
+		// is answered as before, and a compensated step is hanging.
+		if inputConflict(rec, id) && rec.State == StateSucceeded && !rec.Fenced {
 			return Outcome{Attempt: rec.Attempts}, errStepConflict(id, rec)
 		}
 		switch {
