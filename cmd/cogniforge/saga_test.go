@@ -49,6 +49,11 @@ func TestSagaCommand(t *testing.T) {
 		{"invalid spec", []string{"generate", bad}, 1, "", []string{"no steps"}},
 		{"missing spec", []string{"generate"}, 2, "", []string{"exactly one SPEC"}},
 		{"status", []string{"status", "o-9", "--data-dir", data}, 0, "", []string{`"state": "blocked"`, `"null": true`}},
+		// A compensation began and the store has no saga record: the
+		// overall state says compensations are under way.
+		{"status shows the overall state", []string{"status", "o-9", "--json", "--data-dir", data}, 0, "", []string{`"state": "compensating"`}},
+		{"drain an empty outbox", []string{"drain", "--data-dir", data}, 0, "", []string{`"published":0`, `"pending":0`}},
+		{"drain with an argument", []string{"drain", "x", "--data-dir", data}, 2, "", []string{"unexpected arguments"}},
 		{"status of an unknown saga", []string{"status", "nope", "--data-dir", data}, 1, "", []string{`"steps": []`}},
 		{"status without id", []string{"status"}, 2, "", []string{"saga ID"}},
 		{"unknown subcommand", []string{"undo"}, 2, "", []string{"unknown subcommand"}},
