@@ -150,7 +150,7 @@ const kitchenSink = `{
   "additionalProperties": false,
   "properties": {
     "s": {"type": "string", "minLength": 2, "maxLength": 5},
-    "e": {"enum": ["a", "b'c", "d\"e"]},
+    "e": {"enum": ["a", "b'c", "d\"e", "f\\"]},
     "e1": {"type": ["string", "null"], "enum": ["only"]},
     "t": {"type": "string", "format": "date-time"},
     "f": {"format": "date-time"},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"strconv"
@@ -47,7 +48,7 @@ func SupportedKeywords() []string {
 	return out
 }
 
-// keywords is the set SupportedKeywords lists; node compiles each one.
+// keywords is the set SupportedKeywords lists; compileNode compiles each one.
 var keywords = map[string]bool{
 	"$schema": true, "$id": true, "$comment": true, "title": true, "description": true,
 	"examples": true, "default": true, "deprecated": true,
@@ -69,8 +70,6 @@ var typeNames = [...]struct {
 // maxExactBound is the largest magnitude of a bound that float64 holds
 // exactly with room to compare against any parsed JSON number.
 const maxExactBound = 1 << 52
-
-type schemaCompiler struct{}
 
 // schemaError is a problem of a schema at a JSON pointer into it.
 type schemaError struct {
@@ -98,8 +97,8 @@ func parseSchema(raw []byte) (any, error) {
 	if err := d.Decode(&doc); err != nil {
 		return nil, err
 	}
-	if _, err := d.Token(); err == nil {
-		return nil, fmt.Errorf("invalid character after top-level value")
+	if _, err := d.Token(); err != io.EOF {
+		return nil, fmt.Errorf("invalid JSON after the top-level value")
 	}
 	return doc, nil
 }
@@ -107,11 +106,10 @@ func parseSchema(raw []byte) (any, error) {
 // compileSchema turns a parsed schema (see parseSchema) into the checker
 // Validate runs, or says which keyword at which place it cannot honour.
 func compileSchema(doc any) (*fnode, error) {
-	var c schemaCompiler
-	return c.node(doc, "", true)
+	return compileNode(doc, "", true)
 }
 
-func (c *schemaCompiler) node(v any, at string, root bool) (*fnode, error) {
+func compileNode(v any, at string, root bool) (*fnode, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, errAt(at, "a schema must be a JSON object here, got %s", jsonKind(v))
@@ -139,7 +137,7 @@ func (c *schemaCompiler) node(v any, at string, root bool) (*fnode, error) {
 		case "format":
 			err = compileFormat(n, m[k], kat)
 		case "items":
-			n.items, err = c.node(m[k], kat, false)
+			n.items, err = compileNode(m[k], kat, false)
 		case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum":
 			err = compileBound(n, k, m[k], kat)
 		case "minLength", "maxLength", "minItems", "maxItems":
@@ -149,7 +147,7 @@ func (c *schemaCompiler) node(v any, at string, root bool) (*fnode, error) {
 			return nil, err
 		}
 	}
-	if err := c.object(n, m, at); err != nil {
+	if err := compileObject(n, m, at); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -300,7 +298,7 @@ func compileCount(n *fnode, k string, v any, at string) error {
 
 // object compiles properties, required and additionalProperties together:
 // required refers to the declared properties.
-func (c *schemaCompiler) object(n *fnode, m map[string]any, at string) error {
+func compileObject(n *fnode, m map[string]any, at string) error {
 	if pv, ok := m["properties"]; ok {
 		props, ok := pv.(map[string]any)
 		if !ok {
@@ -316,7 +314,7 @@ func (c *schemaCompiler) object(n *fnode, m map[string]any, at string) error {
 		sort.Strings(names)
 		n.propIndex = make(map[string]int, len(props))
 		for _, name := range names {
-			sub, err := c.node(props[name], at+"/properties/"+escapePointer(name), false)
+			sub, err := compileNode(props[name], at+"/properties/"+escapePointer(name), false)
 			if err != nil {
 				return err
 			}
@@ -350,7 +348,7 @@ func (c *schemaCompiler) object(n *fnode, m map[string]any, at string) error {
 		case bool:
 			n.noAdditional = !a
 		default:
-			sub, err := c.node(a, at+"/additionalProperties", false)
+			sub, err := compileNode(a, at+"/additionalProperties", false)
 			if err != nil {
 				return err
 			}
@@ -536,11 +534,13 @@ func valueType(v any) string {
 }
 
 // quote renders s in single quotes for messages: Go escapes, with double
-// quotes left alone and single quotes escaped.
+// quotes unescaped and single quotes escaped. The unescaping runs over the
+// whole quoted string, closing quote included, so a string ending in a
+// backslash loses one: the messages have always read so.
 func quote(s string) string {
-	q := strconv.Quote(s)
-	q = strings.ReplaceAll(q[1:len(q)-1], `\"`, `"`)
-	return "'" + strings.ReplaceAll(q, `'`, `\'`) + "'"
+	q := strings.ReplaceAll(strconv.Quote(s), `\"`, `"`)
+	q = strings.ReplaceAll(q, `'`, `\'`)
+	return "'" + q[1:len(q)-1] + "'"
 }
 
 // validDateTime reports whether s is an RFC 3339 date-time.
