@@ -1,6 +1,7 @@
 package events
 
 import (
+	"encoding/json"
 	"io/fs"
 	"testing"
 
@@ -117,6 +118,36 @@ func FuzzNativeMatchesJSONSchema(f *testing.F) {
 		}
 		if !sameProblems(native, ref) {
 			t.Fatalf("%s: %q:\n describe  %v\n jsonschema %v", tg.typ, data, native, ref)
+		}
+	})
+}
+
+// FuzzDateTimeMatchesJSONSchema aims the differential test at date-time,
+// the one format the catalog checks: for any string, the verdict and the
+// reason given agree with jsonschema's.
+func FuzzDateTimeMatchesJSONSchema(f *testing.F) {
+	sink := kitchenSinkCatalog(f)
+	ref := referenceSchemas(f, sink)[sink.types[0]]
+	e := sink.entries[sink.types[0]]
+	for _, s := range []string{
+		"2026-11-23T14:00:00Z", "2026-11-23t14:00:00.123z", "2026-11-23T23:59:60Z", "2026-11-24T00:59:60+01:00",
+		"2026-11-23T14:00:60Z", "2026-02-29T00:00:00Z", "2026-11-23T14:00:00+0100", "2026-11-23T14:00:00.Z",
+		"2026-11-23T+1:-1:00Z", "2026-11-23T14:00:00+-1:00", "2026-11-23T14:00:00+01:-1", "2026-11-23T14:00::0Z",
+		"2026-11-23T24:00:00Z", "2026-11-23T14:00:00*01:00", "2026-11-23T14:00:00+01:0:", "20261123T140000Z",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		data, err := json.Marshal(map[string]any{"s": "ab", "n": 1, "f": s})
+		if err != nil {
+			t.Skip()
+		}
+		native, want := describe(e.fast, data), referenceDescribe(ref, data)
+		if !sameProblems(native, want) {
+			t.Fatalf("%q:\n describe  %v\n jsonschema %v", s, native, want)
+		}
+		if (e.fast.check(data) == fastValid) != (len(want) == 0) {
+			t.Fatalf("%q: fast checker disagrees with jsonschema (%v)", s, want)
 		}
 	})
 }
