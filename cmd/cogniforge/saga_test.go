@@ -80,3 +80,38 @@ func TestSagaCommand(t *testing.T) {
 		t.Errorf("-o wrote %d bytes (%v), want the checked-in definition", len(out), err)
 	}
 }
+
+// W3C baggage the caller puts in a saga's input reaches every event the saga
+// publishes, step events and saga-level events alike, as the trace context
+// does.
+func TestSagaCarriesBaggage(t *testing.T) {
+	input := `{"orderId":"o-bag","customerId":"c-1","items":[{"sku":"sku-1","quantity":1}],` +
+		`"payment":{"token":"tok_ok"},"shipping":{"address":{"country":"DE"}},"baggage":"tenant=acme"}`
+	var stdout, stderr bytes.Buffer
+	code := dispatch(context.Background(), []string{"sfn", "run", "--definition", filepath.Join("..", "..", "statemachines", "order-fulfillment.asl.json"),
+		"--input", input}, nil, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, stdout.String(), stderr.String())
+	}
+	published := 0
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		body, ok := strings.CutPrefix(line, "published: ")
+		if !ok {
+			continue
+		}
+		published++
+		var ev struct {
+			ID      string `json:"id"`
+			Baggage string `json:"baggage"`
+		}
+		if err := json.Unmarshal([]byte(body), &ev); err != nil {
+			t.Fatalf("published event %s: %v", body, err)
+		}
+		if ev.Baggage != "tenant=acme" {
+			t.Errorf("event %s has baggage %q, want tenant=acme", ev.ID, ev.Baggage)
+		}
+	}
+	if published < 6 {
+		t.Errorf("%d events published, want the saga's six (started, four steps, completed)", published)
+	}
+}

@@ -15,6 +15,9 @@ const (
 	stateTrace      = "Trace"
 	stateJoinTrace  = "Join trace"
 	stateNewTrace   = "New trace"
+	stateBaggage    = "Baggage"
+	stateJoinBag    = "Join baggage"
+	stateNoBaggage  = "No baggage"
 	stateStarted    = "Begin saga"
 	stateReplay     = "Ended before?"
 	stateReplayDone = "Already completed"
@@ -122,6 +125,7 @@ func (p *plan) payload(step, phase string) obj {
 		"phase":           phase,
 		"retryCount.$":    "$$.State.RetryCount",
 		"traceparent.$":   "$.saga.traceparent",
+		"baggage.$":       "$.saga.baggage",
 		"correlationId.$": "$.saga.id",
 		"input.$":         "$.input",
 	}
@@ -259,10 +263,23 @@ func (p *plan) begin(states obj) {
 			"Type":       "Pass",
 			"Parameters": obj{"id.$": "$.saga.id", "name.$": "$.saga.name", "emptyCause.$": "$.saga.emptyCause", "traceparent.$": tp},
 			"ResultPath": "$.saga",
-			"Next":       stateStarted,
+			"Next":       stateBaggage,
 		}
 	}
 	states[stateJoinTrace] = sagaObj("$.input.traceparent")
+	// W3C baggage the caller sent travels with the trace context to every
+	// task (an empty string when there is none, so the tasks' payloads
+	// need no Choice of their own).
+	states[stateBaggage] = obj{
+		"Type": "Choice",
+		"Choices": []any{obj{
+			"And":  []any{obj{"Variable": "$.input.baggage", "IsPresent": true}, obj{"Variable": "$.input.baggage", "IsString": true}},
+			"Next": stateJoinBag,
+		}},
+		"Default": stateNoBaggage,
+	}
+	states[stateJoinBag] = obj{"Type": "Pass", "InputPath": "$.input.baggage", "ResultPath": "$.saga.baggage", "Next": stateStarted}
+	states[stateNoBaggage] = obj{"Type": "Pass", "Result": "", "ResultPath": "$.saga.baggage", "Next": stateStarted}
 	// A W3C trace id derived from the execution, a random parent span id:
 	// every step of the saga joins this one trace.
 	split := "States.ArrayGetItem(States.StringSplit(States.UUID(), '-'), %d)"

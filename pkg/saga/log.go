@@ -131,9 +131,9 @@ type BeginResult struct {
 // InputHash is the hex SHA-256 of raw in canonical JSON: objects with
 // sorted keys, numbers as written, no insignificant space. Two inputs that
 // differ only in key order or spacing have the same hash. A top-level
-// "traceparent" (the caller's trace context, which the saga joins) is not
-// part of the input: the same order sent again from another trace is the
-// same saga.
+// "traceparent" and "baggage" (the caller's trace context, which the saga
+// joins) are not part of the input: the same order sent again from another
+// trace is the same saga.
 func InputHash(raw json.RawMessage) (string, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		raw = json.RawMessage("null")
@@ -146,6 +146,7 @@ func InputHash(raw json.RawMessage) (string, error) {
 	}
 	if m, ok := v.(map[string]any); ok {
 		delete(m, "traceparent")
+		delete(m, "baggage")
 	}
 	canon, err := json.Marshal(v) // encoding/json sorts map keys
 	if err != nil {
@@ -211,6 +212,9 @@ func (l *sagaLog) sagaEvent(ctx context.Context, t Task, typ, kind string) (Outb
 	e.SetExtension(events.ExtCorrelationID, t.SagaID)
 	if events.TraceParent(ctx) == "" && t.TraceParent != "" {
 		e.SetExtension(events.ExtTraceParent, t.TraceParent)
+	}
+	if _, ok := e.Extensions()[events.ExtBaggage]; !ok && t.Baggage != "" {
+		e.SetExtension(events.ExtBaggage, t.Baggage)
 	}
 	raw, err := json.Marshal(e)
 	if err != nil {

@@ -37,6 +37,9 @@ type Task struct {
 	// TraceParent is the saga's W3C trace context: every step's span joins
 	// the one trace of the saga.
 	TraceParent string `json:"traceparent,omitempty"`
+	// Baggage is the W3C baggage the saga's caller sent (empty for none):
+	// the saga's events carry it on, as they carry the trace context.
+	Baggage string `json:"baggage,omitempty"`
 	// CorrelationID is the saga id again: the faas adapter makes it the
 	// event's correlationid.
 	CorrelationID string `json:"correlationId,omitempty"`
