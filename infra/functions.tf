@@ -52,6 +52,14 @@ locals {
     "inventory" = merge(local.saga_step, { description = "Order fulfilment saga: stock reservation and its release." })
     "payment"   = merge(local.saga_step, { description = "Order fulfilment saga: charge and refund." })
     "shipping"  = merge(local.saga_step, { description = "Order fulfilment saga: shipment and its cancellation." })
+    # Publishes the saga events the step functions accepted into a saga
+    # record but could not publish (pkg/saga Relay); its schedule
+    # (saga.RelaySchedule) comes from the manifest.
+    "saga-outbox" = {
+      description       = "Saga outbox relay: publishes saga events left unpublished, at least once."
+      timeout           = 60
+      policy_statements = [local.use_store, local.publish_events]
+    }
   }
 
   # A deploy setting may refine a trigger (function_url's auth type) but

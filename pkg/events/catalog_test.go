@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
@@ -290,6 +291,10 @@ func BenchmarkValidateRequestCompleted(b *testing.B) {
 	}
 }
 
+// FuzzDecodeValidate: any input decodes or is refused as an invalid event;
+// a decoded event validates or gets named, JSON-encodable problems, and the
+// problems of its data are exactly those jsonschema, the reference
+// validator, finds.
 func FuzzDecodeValidate(f *testing.F) {
 	for _, b := range exampleFiles(f) {
 		f.Add(b)
@@ -298,6 +303,7 @@ func FuzzDecodeValidate(f *testing.F) {
 	f.Add([]byte(`[{"specversion":"1.0"}]`))
 	f.Add([]byte(`{"specversion":"1.0","id":"1","source":"s","type":"dev.cogniforge.saga.started.v1","data_base64":"e30="}`))
 	c := newCatalog(f)
+	reference := events.ReferenceDescriber(f, c)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := events.Decode(b)
 		if err != nil {
@@ -308,6 +314,22 @@ func FuzzDecodeValidate(f *testing.F) {
 			return
 		}
 		err = c.Validate(e)
+		// The data's problems are those jsonschema, the reference, finds.
+		if data := e.Data(); c.Has(e.Type()) && len(data) > 0 && utf8.Valid(data) {
+			var got []events.FieldError
+			var verr *events.ValidationError
+			if errors.As(err, &verr) {
+				for _, fe := range verr.Fields {
+					if fe.Field == "data" || strings.HasPrefix(fe.Field, "data.") || strings.HasPrefix(fe.Field, "data[") {
+						got = append(got, fe)
+					}
+				}
+			}
+			twice := len(got) == 1 && got[0].Message == "gives a property twice"
+			if want := reference(e.Type(), data); !twice && !events.SameProblems(got, want) {
+				t.Fatalf("data %q of %s: problems %v, jsonschema %v", data, e.Type(), got, want)
+			}
+		}
 		if err == nil {
 			return
 		}

@@ -3,19 +3,16 @@ package events
 import (
 	"encoding/json"
 	"math"
-	"math/big"
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // The fast checker answers "is this data valid?" straight from the JSON bytes,
 // without building a value tree and without allocating, for schemas that use
-// only the keywords the catalog uses. It is built from the schema compiled by
-// jsonschema (sharing its pattern and format checks) and is the hot path of
-// Validate; jsonschema itself runs only to describe the errors of an invalid
-// event. A differential fuzz test keeps the two in agreement. The one
+// only the keywords the catalog supports. It is built by compileSchema
+// (schema.go) and is the hot path of Validate; describe, which decodes the
+// data, runs only to explain an invalid event. Differential fuzz tests keep
+// the two, and a general JSON Schema validator, in agreement. The one
 // deliberate difference: a declared property given twice is invalid here,
 // while encoding/json would silently keep the last one.
 
@@ -29,12 +26,16 @@ const (
 	tObject
 )
 
+// fnode is one compiled (sub)schema.
 type fnode struct {
-	types uint8 // 0: any type
+	types    uint8    // 0: any type
+	typeList []string // the declared type names, for messages
 
 	propIndex map[string]int
 	props     []*fnode
 	required  uint64 // bit i: props[i] is required
+	// requiredList is required in the schema's order, for messages.
+	requiredList []string
 	// additional is the schema of undeclared properties; nil with
 	// noAdditional false means anything.
 	additional   *fnode
@@ -49,122 +50,7 @@ type fnode struct {
 	hasMin, hasMax, hasExMin, hasExMax bool
 	minLen, maxLen, minItems, maxItems int // -1: none
 
-	pattern jsonschema.Regexp
-	format  *jsonschema.Format
-}
-
-// buildFast converts a compiled schema, or returns nil when it uses anything
-// the fast checker does not implement (the slow path then does all the work).
-func buildFast(s *jsonschema.Schema) *fnode {
-	if s == nil {
-		return nil
-	}
-	if s.Bool != nil {
-		if *s.Bool {
-			return &fnode{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1}
-		}
-		return nil
-	}
-	if s.Ref != nil || s.RecursiveRef != nil || s.DynamicRef != nil || s.Const != nil || s.Not != nil ||
-		len(s.AllOf) > 0 || len(s.AnyOf) > 0 || len(s.OneOf) > 0 || s.If != nil ||
-		s.MaxProperties != nil || s.MinProperties != nil || s.PropertyNames != nil ||
-		len(s.PatternProperties) > 0 || len(s.Dependencies) > 0 || len(s.DependentRequired) > 0 ||
-		len(s.DependentSchemas) > 0 || s.UnevaluatedProperties != nil ||
-		s.UniqueItems || s.Contains != nil || s.Items != nil || s.AdditionalItems != nil ||
-		len(s.PrefixItems) > 0 || s.UnevaluatedItems != nil ||
-		s.ContentEncoding != nil || s.ContentMediaType != nil || s.ContentSchema != nil ||
-		s.MultipleOf != nil || len(s.Extensions) > 0 || len(s.Properties) > 64 {
-		return nil
-	}
-	n := &fnode{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1, pattern: s.Pattern, format: s.Format}
-	if s.Types != nil {
-		for _, t := range s.Types.ToStrings() {
-			switch t {
-			case "null":
-				n.types |= tNull
-			case "boolean":
-				n.types |= tBool
-			case "integer":
-				n.types |= tInteger
-			case "number":
-				n.types |= tNumber | tInteger
-			case "string":
-				n.types |= tString
-			case "array":
-				n.types |= tArray
-			case "object":
-				n.types |= tObject
-			}
-		}
-	}
-	if s.Enum != nil {
-		for _, v := range s.Enum.Values {
-			str, ok := v.(string)
-			if !ok {
-				return nil
-			}
-			n.enum = append(n.enum, str)
-		}
-		n.hasEnum = true
-	}
-	bound := func(r *big.Rat, f *float64, has *bool) bool {
-		if r == nil {
-			return true
-		}
-		if !r.IsInt() || r.Num().BitLen() > 52 {
-			return false // only small integer bounds compare exactly as float64
-		}
-		*f, _ = r.Float64()
-		*has = true
-		return true
-	}
-	if !bound(s.Minimum, &n.min, &n.hasMin) || !bound(s.Maximum, &n.max, &n.hasMax) ||
-		!bound(s.ExclusiveMinimum, &n.exMin, &n.hasExMin) || !bound(s.ExclusiveMaximum, &n.exMax, &n.hasExMax) {
-		return nil
-	}
-	for _, p := range []struct {
-		src *int
-		dst *int
-	}{{s.MinLength, &n.minLen}, {s.MaxLength, &n.maxLen}, {s.MinItems, &n.minItems}, {s.MaxItems, &n.maxItems}} {
-		if p.src != nil {
-			*p.dst = *p.src
-		}
-	}
-	if len(s.Properties) > 0 {
-		n.propIndex = make(map[string]int, len(s.Properties))
-		for name, sub := range s.Properties {
-			fn := buildFast(sub)
-			if fn == nil {
-				return nil
-			}
-			n.propIndex[name] = len(n.props)
-			n.props = append(n.props, fn)
-		}
-	}
-	for _, r := range s.Required {
-		i, ok := n.propIndex[r]
-		if !ok {
-			return nil
-		}
-		n.required |= 1 << i
-	}
-	switch a := s.AdditionalProperties.(type) {
-	case nil:
-	case bool:
-		n.noAdditional = !a
-	case *jsonschema.Schema:
-		if n.additional = buildFast(a); n.additional == nil {
-			return nil
-		}
-	default:
-		return nil
-	}
-	if s.Items2020 != nil {
-		if n.items = buildFast(s.Items2020); n.items == nil {
-			return nil
-		}
-	}
-	return n
+	dateTime bool // format: date-time
 }
 
 // fastResult is the verdict of the fast checker.
@@ -379,7 +265,7 @@ func (s *scanner) stringValue(n *fnode) bool {
 	if !s.typeOK(n, tString) {
 		return false
 	}
-	if !n.hasEnum && n.minLen < 0 && n.maxLen < 0 && n.pattern == nil && n.format == nil {
+	if !n.hasEnum && n.minLen < 0 && n.maxLen < 0 && !n.dateTime {
 		return true
 	}
 	if dec {
@@ -409,17 +295,7 @@ func (n *fnode) stringOK(v []byte) bool {
 			return false
 		}
 	}
-	if n.pattern == nil && n.format == nil {
-		return true
-	}
-	str := string(v)
-	if n.pattern != nil && !n.pattern.MatchString(str) {
-		return false
-	}
-	if n.format != nil && n.format.Validate(str) != nil {
-		return false
-	}
-	return true
+	return !n.dateTime || validDateTime(string(v))
 }
 
 const maxDepth = 10000 // encoding/json's nesting limit

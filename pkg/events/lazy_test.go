@@ -64,6 +64,7 @@ func TestLazyCatalogDefersOnlyCompilation(t *testing.T) {
 		"Bad.json":                   `{"$id":"x"}`,
 		"dev.cogniforge.e.f.v1.json": `{"$id":"https://wrong/"}`,
 		"dev.cogniforge.g.h.v1.json": `not json`,
+		"dev.cogniforge.i.j.v1.json": `{"$id":"https://schemas.cogniforge.dev/events/dev.cogniforge.i.j.v1.json"} x`,
 	}
 	for name, body := range refused {
 		t.Run(name, func(t *testing.T) {

@@ -4,11 +4,14 @@
 // pivot). Each service keeps its own state in the store and is served by
 // one function per service (pkg/saga.NewFunction) that handles both phases.
 //
-// Every effect is keyed by the saga id and written with a conditional put on
-// one item, so it is idempotent and atomic on its own: a charge or a
-// shipment is one record per saga; stock is one record per SKU holding the
-// per-saga holds next to the count, so taking a hold and decrementing the
-// stock are one write. Compensations undo whatever part of the action
+// Every effect is keyed by the saga id and written with conditional puts,
+// so it is idempotent: a charge or a shipment is one record per saga; stock
+// is one partition per SKU holding the count (with the few transfers in
+// flight) and one hold item per saga, so no item grows with the number of
+// orders and no partition key is shared by every SKU (see inventory.go for
+// how a transfer between the count and a hold survives a crash). The
+// count only changes by a put conditional on its version, so concurrent
+// reservations never oversell. Compensations undo whatever part of the action
 // exists and leave a tombstone (a "released", "refunded"/"voided" or
 // "cancelled" record for the saga) that makes a late action a no-op: that
 // is what keeps the saga barrier and the business state from diverging when
@@ -112,9 +115,10 @@ type Config struct {
 	Catalog Catalog
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
-	// HoldRetention is how long a SKU record keeps a saga's hold (or its
-	// release tombstone) after it was last changed. A saga's compensation
-	// must come within it. Zero means 24h.
+	// HoldRetention is how long a saga's hold item (or its release
+	// tombstone) lives after it last changed: the store expires it
+	// (DynamoDB TTL), so the store's clock and Now must agree. A saga's
+	// compensation must come within it. Zero means 24h.
 	HoldRetention time.Duration
 }
 

@@ -20,7 +20,8 @@ func in(sagaID string) context.Context {
 
 func newServices(t *testing.T, now func() time.Time) *orders.Services {
 	t.Helper()
-	s, err := orders.New(orders.Config{Store: memory.New(memory.Config{}), Now: now, HoldRetention: time.Hour})
+	// The store expires holds by the same clock the services stamp them by.
+	s, err := orders.New(orders.Config{Store: memory.New(memory.Config{Now: now}), Now: now, HoldRetention: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

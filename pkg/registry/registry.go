@@ -28,6 +28,7 @@ func All() []Entry {
 		{Name: orders.Payment, Build: ordersfn.Builder(orders.Payment)},
 		{Name: orders.Shipping, Build: ordersfn.Builder(orders.Shipping)},
 		{Name: orders.Order, Build: ordersfn.Builder(orders.Order)},
+		{Name: ordersfn.OutboxRelay, Build: ordersfn.RelayBuilder()},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries

@@ -51,6 +51,10 @@ type ID struct {
 	Saga string
 	// Step is the step's name in the definition.
 	Step string
+	// InputHash, when set, is the hash of the saga input (InputHash): an
+	// action whose record was written for another input is refused with
+	// ErrConflict instead of answering the other input's result.
+	InputHash string
 }
 
 // Validate reports what is missing; the error is named ErrInvalidInput.
@@ -93,7 +97,10 @@ type Record struct {
 	Origin string `json:"origin,omitempty"`
 	// Fenced (forward only) marks a succeeded action whose compensation
 	// began: a repeat of the action is refused as hanging.
-	Fenced    bool      `json:"fenced,omitempty"`
+	Fenced bool `json:"fenced,omitempty"`
+	// InputHash is the hash of the saga input the action ran for (forward
+	// records written by an action with ID.InputHash set).
+	InputHash string    `json:"inputHash,omitempty"`
 	StartedAt time.Time `json:"startedAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }
@@ -188,6 +195,9 @@ func (b *Barrier) begin(ctx context.Context, id ID, phase string) (rec Record, v
 	key := id.Key(phase)
 	now := b.now().UTC()
 	rec = Record{SagaID: id.SagaID, Saga: id.Saga, Step: id.Step, Phase: phase, State: StatePending, Attempts: 1, StartedAt: now}
+	if phase == PhaseForward {
+		rec.InputHash = id.InputHash
+	}
 	for range maxRaces {
 		version, err = b.put(ctx, key, &rec, store.Condition{IfAbsent: true})
 		if err == nil {
@@ -206,6 +216,9 @@ func (b *Barrier) begin(ctx context.Context, id ID, phase string) (rec Record, v
 		if cur.State != StatePending {
 			return cur, v, true, nil
 		}
+		if phase == PhaseForward && inputConflict(cur, id) {
+			return cur, v, false, errStepConflict(id, cur)
+		}
 		cur.Attempts++
 		version, err = b.put(ctx, key, &cur, store.Condition{IfVersion: v})
 		if err == nil {
@@ -216,6 +229,17 @@ func (b *Barrier) begin(ctx context.Context, id ID, phase string) (rec Record, v
 		}
 	}
 	return rec, 0, false, Transient(errRaced)
+}
+
+// inputConflict reports whether an action for id meets a record written
+// for another input of the same saga id.
+func inputConflict(r Record, id ID) bool {
+	return id.InputHash != "" && r.InputHash != "" && r.InputHash != id.InputHash
+}
+
+func errStepConflict(id ID, r Record) *faas.Error {
+	return &faas.Error{Name: ErrConflict, Message: fmt.Sprintf(
+		"saga %s step %s already ran for another input (hash %.12s, this task's %.12s): nothing was run", id.SagaID, id.Step, r.InputHash, id.InputHash)}
 }
 
 // storedError rebuilds the error a failed phase answered first.
@@ -236,7 +260,8 @@ func storedError(r Record) error {
 //     or failed transiently) runs do again, so do must be idempotent per
 //     saga id;
 //   - if the compensation aborts the record while do runs, the action
-//     undoes itself with undo and answers ErrHanging.
+//     undoes itself with undo (nil: nothing to undo) and answers
+//     ErrHanging.
 //
 // A business error from do is recorded (do must leave no effect with one);
 // any other error leaves the record pending and is returned as
@@ -251,6 +276,11 @@ func (b *Barrier) Forward(ctx context.Context, id ID, do, undo Effect) (Outcome,
 	}
 	if done {
 		out := Outcome{Result: rec.Result, Attempt: rec.Attempts, Duplicate: true}
+		// Only a result is withheld from another input: a refusal (failed)
+		// is answered as before, and a compensated step is hanging.
+		if inputConflict(rec, id) && rec.State == StateSucceeded && !rec.Fenced {
+			return Outcome{Attempt: rec.Attempts}, errStepConflict(id, rec)
+		}
 		switch {
 		case rec.State == StateSucceeded && !rec.Fenced:
 			return out, nil
@@ -304,7 +334,11 @@ func (b *Barrier) Forward(ctx context.Context, id ID, do, undo Effect) (Outcome,
 			return Outcome{Attempt: cur.Attempts, Duplicate: true}, storedError(cur)
 		case StateAborted, StateBlocked:
 			// The compensation ran while we worked: what we did may have
-			// landed after its undo, so undo it again ourselves.
+			// landed after its undo, so undo it again ourselves. A nil undo
+			// means the step has nothing to undo.
+			if undo == nil {
+				return Outcome{Attempt: cur.Attempts}, errHanging(id, "its compensation ran while it was working; nothing to undo")
+			}
 			if _, uerr := undo(ctx); uerr != nil {
 				return Outcome{Attempt: cur.Attempts}, Transient(fmt.Errorf("saga: undo of a hanging action: %w", uerr))
 			}
@@ -327,6 +361,9 @@ func (b *Barrier) Forward(ctx context.Context, id ID, do, undo Effect) (Outcome,
 //     record is aborted first, then undo runs, so undo must be idempotent
 //     and must cope with an action that was only partly applied.
 //
+// A nil undo means the step has nothing to undo: the compensation only
+// fences the action.
+//
 // Errors from undo leave the compensation pending (recorded with the
 // error, for `saga status`) and are returned named as undo named them, or
 // ErrTransient.
@@ -346,7 +383,7 @@ func (b *Barrier) Compensate(ctx context.Context, id ID, undo Effect) (Outcome, 
 		return Outcome{Attempt: rec.Attempts}, err
 	}
 	var result json.RawMessage
-	if !null {
+	if !null && undo != nil { // nil: the step has nothing to undo
 		if result, err = undo(ctx); err != nil {
 			ferr := classify(err)
 			rec.Error = &events.ErrorInfo{Name: ferr.Name, Message: ferr.Error()}
@@ -428,9 +465,20 @@ func (b *Barrier) fence(ctx context.Context, id ID) (null bool, err error) {
 
 // Status is what the store knows of one saga instance.
 type Status struct {
-	SagaID string       `json:"sagaId"`
-	Saga   string       `json:"saga,omitempty"`
-	Steps  []StepStatus `json:"steps"`
+	SagaID string `json:"sagaId"`
+	Saga   string `json:"saga,omitempty"`
+	// State is the saga's overall state: SagaRunning, SagaCompleted,
+	// SagaCompensating, SagaCompensated or SagaStuck, from the saga record
+	// and the steps' records; empty when the store knows nothing of it.
+	State string `json:"state,omitempty"`
+	// InputHash, Output, Error and Cause come from the saga record (see
+	// SagaRecord); Conflicts counts executions refused with ErrConflict.
+	InputHash string          `json:"inputHash,omitempty"`
+	Output    json.RawMessage `json:"output,omitempty"`
+	Error     string          `json:"error,omitempty"`
+	Cause     string          `json:"cause,omitempty"`
+	Conflicts int             `json:"conflicts,omitempty"`
+	Steps     []StepStatus    `json:"steps"`
 }
 
 // StepStatus is one step's phases; a phase that never began is nil.
@@ -440,8 +488,9 @@ type StepStatus struct {
 	Compensation *Record `json:"compensation,omitempty"`
 }
 
-// ReadStatus returns the barrier records of sagaID, steps in the order
-// they first began. A saga the store has never seen has no steps.
+// ReadStatus returns the overall state of sagaID and the barrier records of
+// its steps, in the order they first began. A saga the store has never
+// seen has no steps and no state.
 func ReadStatus(ctx context.Context, s store.Store, sagaID string) (Status, error) {
 	st := Status{SagaID: sagaID, Steps: []StepStatus{}}
 	items, err := s.Query(ctx, PartitionPrefix+sagaID, "step#", 0)
@@ -482,6 +531,23 @@ func ReadStatus(ctx context.Context, s store.Store, sagaID string) (Status, erro
 		return t
 	}
 	sortSteps(st.Steps, first)
+	rec, err := getSagaRecord(ctx, s, sagaID)
+	switch {
+	case err == nil:
+		st.Saga, st.InputHash, st.Output, st.Error, st.Cause, st.Conflicts = rec.Saga, rec.InputHash, rec.Output, rec.Error, rec.Cause, rec.Conflicts
+		st.State = rec.State
+	case !errors.Is(err, store.ErrNotFound):
+		return st, fmt.Errorf("saga: status of %s: %w", sagaID, err)
+	case len(st.Steps) > 0:
+		st.State = SagaRunning // a saga run without a saga record
+	}
+	if st.State == SagaRunning {
+		for _, ss := range st.Steps {
+			if ss.Compensation != nil {
+				st.State = SagaCompensating
+			}
+		}
+	}
 	return st, nil
 }
 

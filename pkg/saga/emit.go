@@ -60,6 +60,9 @@ func stepEvent(ctx context.Context, source string, t Task, now time.Time, dur ti
 	if events.TraceParent(ctx) == "" && t.TraceParent != "" {
 		e.SetExtension(events.ExtTraceParent, t.TraceParent)
 	}
+	if _, ok := e.Extensions()[events.ExtBaggage]; !ok && t.Baggage != "" {
+		e.SetExtension(events.ExtBaggage, t.Baggage)
+	}
 	return e, nil
 }
 

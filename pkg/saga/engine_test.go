@@ -40,7 +40,7 @@ func counterFunction(t *testing.T, st store.Store, b *bustest.Recorder) faas.Fun
 		info, _ := saga.InfoFrom(ctx)
 		return st.Delete(ctx, store.Key{Partition: "counter", Sort: info.SagaID + "/" + info.Step}, store.Condition{})
 	}
-	fn, err := saga.NewFunction("counter", "test step", saga.Step[demoIn, demoOut]{Action: effect, Compensation: undo},
+	fn, err := saga.NewFunction("counter", "test step", saga.Step[demoIn, demoOut]{Action: effect, Compensation: undo, Names: allSteps},
 		saga.Config{Store: st, Bus: b, Faults: true})
 	if err != nil {
 		t.Fatal(err)
@@ -167,3 +167,7 @@ func TestGroupAfterThePivotGetsStuckInsteadOfCompensating(t *testing.T) {
 		}
 	}
 }
+
+// allSteps are the step names of the specs in testdata, all served by the
+// one counter function.
+var allSteps = []string{"commit", "email", "inventory", "notify", "only", "order", "payment", "reserve", "shipping", "sms"}

@@ -34,11 +34,19 @@ const (
 	// ErrCompensated ends an execution that was rolled back: every step
 	// completed before the failure was compensated.
 	ErrCompensated = "Saga.Compensated"
+	// ErrConflict ends an execution that reused the id of another saga
+	// (running or ended) with a different input. Nothing of the earlier
+	// saga is touched: no step runs and nothing is compensated.
+	ErrConflict = "Saga.Conflict"
+	// ErrWrongStep: a step function got a task addressed to a step it does
+	// not serve (a definition wiring the wrong function). Refused before
+	// anything is written; never retried.
+	ErrWrongStep = "Saga.WrongStep"
 )
 
 // BusinessErrors are the names a step fails fast on: Step Functions does not
 // retry them.
-var BusinessErrors = []string{ErrBusiness, ErrInvalidInput, ErrHanging}
+var BusinessErrors = []string{ErrBusiness, ErrInvalidInput, ErrHanging, ErrWrongStep, ErrConflict}
 
 // RetryableErrors are the names a forward step is retried on: our transient
 // error, a Lambda task timeout and the Lambda service errors AWS recommends
@@ -73,10 +81,11 @@ func errHanging(id ID, why string) *faas.Error {
 }
 
 // IsBusiness reports whether err is a refusal the state machine must not
-// retry: ErrBusiness, ErrInvalidInput or ErrHanging.
+// retry: ErrBusiness, ErrInvalidInput, ErrHanging, ErrWrongStep or
+// ErrConflict.
 func IsBusiness(err error) bool {
 	switch faas.ErrorName(err) {
-	case ErrBusiness, ErrInvalidInput, ErrHanging:
+	case ErrBusiness, ErrInvalidInput, ErrHanging, ErrWrongStep, ErrConflict:
 		return true
 	}
 	return false

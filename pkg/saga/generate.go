@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-
-	"github.com/cogniforge/cogniforge/pkg/events"
 )
 
 // State names the generated definitions use besides the step names.
@@ -17,15 +15,22 @@ const (
 	stateTrace      = "Trace"
 	stateJoinTrace  = "Join trace"
 	stateNewTrace   = "New trace"
-	stateStarted    = "Emit saga started"
+	stateBaggage    = "Baggage"
+	stateJoinBag    = "Join baggage"
+	stateNoBaggage  = "No baggage"
+	stateStarted    = "Begin saga"
+	stateReplay     = "Ended before?"
+	stateReplayDone = "Already completed"
+	stateReplayComp = "Already compensated"
+	stateConflict   = "Conflict"
 	stateCompleted  = "Completed"
-	stateEmitDone   = "Emit saga completed"
+	stateEmitDone   = "End saga completed"
 	stateDone       = "Done"
 	stateRolledBack = "Rolled back"
 	stateReport     = "Report rollback"
-	stateEmitComp   = "Emit saga compensated"
+	stateEmitComp   = "End saga compensated"
 	stateCompFail   = "Compensated"
-	stateEmitStuck  = "Emit saga stuck"
+	stateEmitStuck  = "End saga stuck"
 	stateStuck      = "Stuck"
 )
 
@@ -120,6 +125,7 @@ func (p *plan) payload(step, phase string) obj {
 		"phase":           phase,
 		"retryCount.$":    "$$.State.RetryCount",
 		"traceparent.$":   "$.saga.traceparent",
+		"baggage.$":       "$.saga.baggage",
 		"correlationId.$": "$.saga.id",
 		"input.$":         "$.input",
 	}
@@ -129,40 +135,41 @@ func invoke(function string, payload obj) obj {
 	return obj{"FunctionName": functionPlaceholder(function), "Payload": payload}
 }
 
-// event is an events:putEvents task emitting one catalog CloudEvent whose
-// correlationid and subject are the saga id. Failing to emit never changes
-// the saga's outcome: it is retried, then skipped.
-func (p *plan) event(typ string, data obj, next string) obj {
-	src := p.source()
-	bus := p.spec.EventBus
-	if bus == "" {
-		bus = "${event_bus_name}"
+// sagaTask is a saga-level Task (PhaseBegin or PhaseEnd) sent to the first
+// step's function, which keeps the saga record: the input hash, how the
+// saga ended, and the saga-level event (data) in the record's outbox, from
+// where it is published at least once (see Relay). The event's
+// correlationid and subject are the saga id.
+func (p *plan) sagaTask(phase string, data, extra obj) obj {
+	first := p.steps[0]
+	payload := p.payload(first.Name, phase)
+	payload["event"] = data
+	payload["eventSource"] = p.source()
+	for k, v := range extra {
+		payload[k] = v
 	}
-	st := obj{
-		"Type":     "Task",
-		"Resource": "arn:aws:states:::events:putEvents",
-		"Parameters": obj{"Entries": []any{obj{
-			"EventBusName": bus,
-			"Source":       src,
-			"DetailType":   typ,
-			"Detail": obj{
-				"specversion":     "1.0",
-				"id.$":            "States.UUID()",
-				"source":          src,
-				"type":            typ,
-				"time.$":          "$$.State.EnteredTime",
-				"datacontenttype": events.ContentTypeJSON,
-				"subject.$":       "$.saga.id",
-				"correlationid.$": "$.saga.id",
-				"traceparent.$":   "$.saga.traceparent",
-				"data":            data,
-			},
-		}}},
-		"ResultPath": nil,
-		"Retry":      []any{retrier([]string{"States.ALL"}, Retry{MaxAttempts: 3, IntervalSeconds: 1, BackoffRate: 2})},
-		"Catch":      []any{obj{"ErrorEquals": []string{"States.ALL"}, "ResultPath": nil, "Next": next}},
-		"Next":       next,
+	return obj{
+		"Type":           "Task",
+		"Resource":       "arn:aws:states:::lambda:invoke",
+		"Parameters":     invoke(first.Function, payload),
+		"TimeoutSeconds": p.timeout(first.StepSpec),
 	}
+}
+
+// end records how the saga ended. Failing to record it never changes the
+// saga's outcome: it is retried like a compensation, then skipped (the
+// saga record then stays "running"; re-running the saga with the same
+// input records it).
+func (p *plan) end(state string, outcome, data obj, next string) obj {
+	outcome["state"] = state
+	st := p.sagaTask(PhaseEnd, data, obj{"outcome": outcome})
+	r := pick(p.spec.Defaults.CompensationRetry, &DefaultCompensationRetry)
+	st["ResultPath"] = nil
+	if r.MaxAttempts > 0 {
+		st["Retry"] = []any{retrier([]string{"States.ALL"}, r)}
+	}
+	st["Catch"] = []any{obj{"ErrorEquals": []string{"States.ALL"}, "ResultPath": nil, "Next": next}}
+	st["Next"] = next
 	return st
 }
 
@@ -256,18 +263,54 @@ func (p *plan) begin(states obj) {
 			"Type":       "Pass",
 			"Parameters": obj{"id.$": "$.saga.id", "name.$": "$.saga.name", "emptyCause.$": "$.saga.emptyCause", "traceparent.$": tp},
 			"ResultPath": "$.saga",
-			"Next":       stateStarted,
+			"Next":       stateBaggage,
 		}
 	}
 	states[stateJoinTrace] = sagaObj("$.input.traceparent")
+	// W3C baggage the caller sent travels with the trace context to every
+	// task (an empty string when there is none, so the tasks' payloads
+	// need no Choice of their own).
+	states[stateBaggage] = obj{
+		"Type": "Choice",
+		"Choices": []any{obj{
+			"And":  []any{obj{"Variable": "$.input.baggage", "IsPresent": true}, obj{"Variable": "$.input.baggage", "IsString": true}},
+			"Next": stateJoinBag,
+		}},
+		"Default": stateNoBaggage,
+	}
+	states[stateJoinBag] = obj{"Type": "Pass", "InputPath": "$.input.baggage", "ResultPath": "$.saga.baggage", "Next": stateStarted}
+	states[stateNoBaggage] = obj{"Type": "Pass", "Result": "", "ResultPath": "$.saga.baggage", "Next": stateStarted}
 	// A W3C trace id derived from the execution, a random parent span id:
 	// every step of the saga joins this one trace.
 	split := "States.ArrayGetItem(States.StringSplit(States.UUID(), '-'), %d)"
 	states[stateNewTrace] = sagaObj("States.Format('00-{}-{}{}{}-01', States.Hash($$.Execution.Id, 'MD5'), " +
 		fmt.Sprintf(split, 0) + ", " + fmt.Sprintf(split, 1) + ", " + fmt.Sprintf(split, 2) + ")")
-	states[stateStarted] = p.event(events.TypeSagaStarted, obj{
+	// Begin: record the saga and its input hash, or learn that this saga
+	// id already ran: with the same input it answers the recorded outcome
+	// (completed, compensated) or resumes (running, stuck); with another
+	// input the execution fails with Saga.Conflict and touches nothing.
+	begin := p.sagaTask(PhaseBegin, obj{
 		"sagaId.$": "$.saga.id", "saga.$": "$.saga.name", "steps": p.spec.StepNames(), "input.$": "$.input",
-	}, p.firstEntry())
+	}, nil)
+	begin["ResultSelector"] = obj{"decision.$": "$.Payload.decision", "answer.$": "$.Payload"}
+	begin["ResultPath"] = "$.begin"
+	if r := pick(p.spec.Defaults.Retry, &DefaultRetry); r.MaxAttempts > 0 {
+		begin["Retry"] = []any{retrier(RetryableErrors, r)}
+	}
+	begin["Catch"] = []any{obj{"ErrorEquals": []string{ErrConflict}, "ResultPath": "$.conflict", "Next": stateConflict}}
+	begin["Next"] = stateReplay
+	states[stateStarted] = begin
+	states[stateConflict] = obj{"Type": "Fail", "Error": ErrConflict, "CausePath": "$.conflict.Cause"}
+	states[stateReplay] = obj{
+		"Type": "Choice",
+		"Choices": []any{
+			obj{"Variable": "$.begin.decision", "StringEquals": DecisionCompleted, "Next": stateReplayDone},
+			obj{"Variable": "$.begin.decision", "StringEquals": DecisionCompensated, "Next": stateReplayComp},
+		},
+		"Default": p.firstEntry(),
+	}
+	states[stateReplayDone] = obj{"Type": "Succeed", "OutputPath": "$.begin.answer.output"}
+	states[stateReplayComp] = obj{"Type": "Fail", "ErrorPath": "$.begin.answer.error", "CausePath": "$.begin.answer.cause"}
 }
 
 func (p *plan) firstEntry() string {
@@ -288,6 +331,13 @@ func (p *plan) stepTask(st planStep, resultPath, onError string) obj {
 		"ResultSelector": obj{"result.$": "$.Payload"},
 		"ResultPath":     resultPath,
 		"Catch":          []any{obj{"ErrorEquals": []string{"States.ALL"}, "ResultPath": "$.failure", "Next": onError}},
+	}
+	if st.group == "" {
+		// A step that already ran for another input of this saga id (an
+		// execution that got past begin, e.g. started by an older
+		// definition) ends the execution as a conflict: compensating would
+		// undo the other input's saga.
+		task["Catch"] = append([]any{obj{"ErrorEquals": []string{ErrConflict}, "ResultPath": "$.conflict", "Next": stateConflict}}, task["Catch"].([]any)...)
 	}
 	r := pick(st.Retry, p.spec.Defaults.Retry, &DefaultRetry)
 	if r.MaxAttempts > 0 {
@@ -486,7 +536,7 @@ func (p *plan) compensations(states obj) {
 		"ResultPath": "$.rollback",
 		"Next":       stateEmitComp,
 	}
-	states[stateEmitComp] = p.event(events.TypeSagaCompensated, obj{
+	states[stateEmitComp] = p.end(SagaCompensated, obj{"error": ErrCompensated, "cause.$": "States.JsonToString($.rollback)"}, obj{
 		"sagaId.$":           "$.saga.id",
 		"saga.$":             "$.saga.name",
 		"failedStep.$":       "$.rollback.failedStep",
@@ -519,14 +569,14 @@ func (p *plan) endings(states obj) {
 		"ResultPath": "$.output",
 		"Next":       stateEmitDone,
 	}
-	states[stateEmitDone] = p.event(events.TypeSagaCompleted, obj{
+	states[stateEmitDone] = p.end(SagaCompleted, obj{"output.$": "$.output"}, obj{
 		"sagaId.$": "$.saga.id", "saga.$": "$.saga.name", "result.$": "$.output.results",
 	}, stateDone)
 	states[stateDone] = obj{"Type": "Succeed", "OutputPath": "$.output"}
 	if !p.canStick() {
 		return
 	}
-	states[stateEmitStuck] = p.event(events.TypeSagaStuck, obj{
+	states[stateEmitStuck] = p.end(SagaStuck, obj{"error": ErrStuck, "cause.$": "States.JsonToString($.stuck)"}, obj{
 		"sagaId.$": "$.saga.id",
 		"saga.$":   "$.saga.name",
 		"step.$":   "$.stuck.step",

@@ -38,8 +38,9 @@ type Spec struct {
 	// EventSource is the source of the saga events. Empty means
 	// "cogniforge/saga/<name>".
 	EventSource string `yaml:"eventSource,omitempty"`
-	// EventBus is the EventBridge bus of the saga events. Empty means the
-	// Terraform placeholder "${event_bus_name}".
+	// EventBus is kept so that existing specs still parse; it has no
+	// effect: saga-level events go through the saga outbox to the bus of
+	// the step functions (see Relay), no longer through events:putEvents.
 	EventBus string   `yaml:"eventBus,omitempty"`
 	Defaults Defaults `yaml:"defaults,omitempty"`
 	Steps    []Entry  `yaml:"steps"`

@@ -127,6 +127,10 @@ func FuzzDecodeTask(f *testing.F) {
 	f.Add([]byte(`{"sagaId":"","step":"a","phase":"compensation"}`))
 	f.Add([]byte(`{"sagaId":"s","step":"a#b","phase":"forward"}`))
 	f.Add([]byte(`[1,2]`))
+	f.Add([]byte(`{"sagaId":"s","step":"a","phase":"begin","input":{"b":1,"a":[1.50,"x"]},"event":{"sagaId":"s"}}`))
+	f.Add([]byte(`{"sagaId":"s","step":"a","phase":"end","input":{},"outcome":{"state":"completed","output":{}}}`))
+	f.Add([]byte(`{"sagaId":"s","step":"a","phase":"end","input":{},"outcome":{"state":"exploded"}}`))
+	f.Add([]byte(`{"sagaId":"s","step":"a","phase":"end"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		task, err := saga.DecodeTask(data)
 		if err != nil {
@@ -135,8 +139,22 @@ func FuzzDecodeTask(f *testing.F) {
 			}
 			return
 		}
-		if task.SagaID == "" || task.Step == "" || (task.Phase != saga.PhaseForward && task.Phase != saga.PhaseCompensation) {
-			t.Fatalf("accepted an unusable task %+v", task)
+		switch {
+		case task.SagaID == "" || task.Step == "":
+			t.Fatalf("accepted a task without saga id or step %+v", task)
+		case task.Phase == saga.PhaseEnd:
+			if task.Outcome == nil || (task.Outcome.State != saga.SagaCompleted && task.Outcome.State != saga.SagaCompensated && task.Outcome.State != saga.SagaStuck) {
+				t.Fatalf("accepted an end without a valid outcome %+v", task.Outcome)
+			}
+		case task.Phase != saga.PhaseForward && task.Phase != saga.PhaseCompensation && task.Phase != saga.PhaseBegin:
+			t.Fatalf("accepted an unknown phase %q", task.Phase)
+		}
+		// The input's hash is defined for any input the decoder accepts
+		// (or refused by name), and stable.
+		h1, err1 := saga.InputHash(task.Input)
+		h2, err2 := saga.InputHash(task.Input)
+		if (err1 != nil) != (err2 != nil) || h1 != h2 || err1 != nil && !saga.IsBusiness(err1) {
+			t.Fatalf("InputHash unstable or unnamed: %q %v / %q %v", h1, err1, h2, err2)
 		}
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strings"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -35,11 +37,24 @@ type Task struct {
 	// TraceParent is the saga's W3C trace context: every step's span joins
 	// the one trace of the saga.
 	TraceParent string `json:"traceparent,omitempty"`
+	// Baggage is the W3C baggage the saga's caller sent (empty for none):
+	// the saga's events carry it on, as they carry the trace context.
+	Baggage string `json:"baggage,omitempty"`
 	// CorrelationID is the saga id again: the faas adapter makes it the
 	// event's correlationid.
 	CorrelationID string `json:"correlationId,omitempty"`
-	// Input is the saga's input; the step decodes its own part.
+	// Input is the saga's input; the step decodes its own part. Its hash
+	// identifies the saga's input in the saga record (PhaseBegin).
 	Input json.RawMessage `json:"input,omitempty"`
+	// Outcome is how the saga ended (PhaseEnd only).
+	Outcome *Ending `json:"outcome,omitempty"`
+	// Event is the data of the saga-level event the phase emits
+	// (PhaseBegin: saga started; PhaseEnd: completed, compensated or
+	// stuck), built by the definition.
+	Event json.RawMessage `json:"event,omitempty"`
+	// EventSource is the source of the saga-level events. Empty means
+	// "cogniforge/saga/<saga>".
+	EventSource string `json:"eventSource,omitempty"`
 }
 
 // Step is one step of a saga: an action and the compensation that undoes
@@ -55,6 +70,11 @@ type Step[In, Out any] struct {
 	// a partly applied Action, and leaves a mark so that a late Action for
 	// the same saga id does nothing. Nil means the step needs no undo.
 	Compensation func(ctx context.Context, in In) error
+	// Names are the step names (the spec's "name") this function serves: a
+	// task addressed to any other step is refused with ErrWrongStep before
+	// anything is written, so a miswired definition cannot record one
+	// step's effect as another's. Empty means the function's own name.
+	Names []string
 }
 
 // Info describes the running phase; InfoFrom reads it from the context.
@@ -135,8 +155,10 @@ func NewFunction[In, Out any](name, description string, step Step[In, Out], cfg 
 
 type handler[In, Out any] struct {
 	name    string
+	steps   map[string]bool
 	step    Step[In, Out]
 	barrier *Barrier
+	log     *sagaLog
 	cfg     Config
 	logger  *slog.Logger
 	now     func() time.Time
@@ -148,7 +170,13 @@ func newHandler[In, Out any](name string, step Step[In, Out], cfg Config) (*hand
 	if err != nil {
 		return nil, err
 	}
-	h := &handler[In, Out]{name: name, step: step, barrier: b, cfg: cfg, logger: cfg.Logger, now: cfg.Now, source: cfg.Source}
+	h := &handler[In, Out]{name: name, step: step, barrier: b, cfg: cfg, logger: cfg.Logger, now: cfg.Now, source: cfg.Source, steps: map[string]bool{}}
+	for _, n := range step.Names {
+		h.steps[n] = true
+	}
+	if len(h.steps) == 0 {
+		h.steps[name] = true
+	}
 	if h.logger == nil {
 		h.logger = slog.Default()
 	}
@@ -158,6 +186,7 @@ func newHandler[In, Out any](name string, step Step[In, Out], cfg Config) (*hand
 	if h.source == "" {
 		h.source = "cogniforge/" + name
 	}
+	h.log = &sagaLog{store: cfg.Store, bus: cfg.Bus, now: h.now, logger: h.logger}
 	return h, nil
 }
 
@@ -168,8 +197,19 @@ func DecodeTask(data []byte) (Task, error) {
 	if err := dec.Decode(&t); err != nil {
 		return t, InvalidInput("saga task payload: %v", err)
 	}
-	if t.Phase != PhaseForward && t.Phase != PhaseCompensation {
-		return t, InvalidInput("saga task payload: phase %q is neither %q nor %q", t.Phase, PhaseForward, PhaseCompensation)
+	switch t.Phase {
+	case PhaseForward, PhaseCompensation, PhaseBegin:
+	case PhaseEnd:
+		if t.Outcome == nil {
+			return t, InvalidInput("saga task payload: phase %q needs an outcome", PhaseEnd)
+		}
+		switch t.Outcome.State {
+		case SagaCompleted, SagaCompensated, SagaStuck:
+		default:
+			return t, InvalidInput("saga task payload: outcome state %q is not %s, %s or %s", t.Outcome.State, SagaCompleted, SagaCompensated, SagaStuck)
+		}
+	default:
+		return t, InvalidInput("saga task payload: phase %q is not %q, %q, %q or %q", t.Phase, PhaseForward, PhaseCompensation, PhaseBegin, PhaseEnd)
 	}
 	id := ID{SagaID: t.SagaID, Saga: t.Saga, Step: t.Step}
 	if err := id.Validate(); err != nil {
@@ -197,15 +237,36 @@ func (h *handler[In, Out]) handle(ctx context.Context, ev cloudevents.Event) (*c
 		return nil, err
 	}
 	id := ID{SagaID: t.SagaID, Saga: t.Saga, Step: t.Step}
+	if !h.steps[t.Step] {
+		return nil, h.wrongStep(t)
+	}
 	if h.cfg.Faults {
 		if err := injectFault(ctx, h.cfg.Store, t); err != nil {
 			_ = h.emit(ctx, t, start, Outcome{Attempt: t.RetryCount + 1}, nil, err) // logged; err is what counts
 			return nil, err
 		}
 	}
+	switch t.Phase {
+	case PhaseBegin:
+		res, err := h.log.begin(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		return h.reply(ev, res)
+	case PhaseEnd:
+		if err := h.log.end(ctx, t); err != nil {
+			return nil, err
+		}
+		return h.reply(ev, map[string]string{"state": t.Outcome.State})
+	}
 	var out Outcome
 	var reply any
 	if t.Phase == PhaseForward {
+		// The action remembers the input it ran for: a task for the same
+		// saga and step with another input is a conflict, not a duplicate.
+		if id.InputHash, err = InputHash(t.Input); err != nil {
+			return nil, err
+		}
 		out, err = h.barrier.Forward(ctx, id, func(ctx context.Context) (json.RawMessage, error) {
 			in, err := decodeInput[In](t.Input)
 			if err != nil {
@@ -238,6 +299,11 @@ func (h *handler[In, Out]) handle(ctx context.Context, ev cloudevents.Event) (*c
 	if err != nil {
 		return nil, err
 	}
+	return h.reply(ev, reply)
+}
+
+// reply wraps a phase's answer as the reply event.
+func (h *handler[In, Out]) reply(ev cloudevents.Event, reply any) (*cloudevents.Event, error) {
 	e := cloudevents.NewEvent()
 	e.SetID(ev.ID() + "/reply")
 	e.SetSource(h.source)
@@ -273,4 +339,16 @@ func (h *handler[In, Out]) undo(t Task) Effect {
 		ctx = WithInfo(ctx, Info{SagaID: t.SagaID, Saga: t.Saga, Step: t.Step, Phase: PhaseCompensation})
 		return nil, h.step.Compensation(ctx, in)
 	}
+}
+
+// wrongStep refuses a task addressed to a step this function does not
+// serve.
+func (h *handler[In, Out]) wrongStep(t Task) *faas.Error {
+	own := make([]string, 0, len(h.steps))
+	for n := range h.steps {
+		own = append(own, n)
+	}
+	sort.Strings(own)
+	return &faas.Error{Name: ErrWrongStep, Message: fmt.Sprintf("function %s serves step %s, not %q (saga %s): the task was sent to the wrong function",
+		h.name, strings.Join(own, ", "), t.Step, t.SagaID)}
 }

@@ -37,7 +37,7 @@ func TestStepFunctionEventsAndErrors(t *testing.T) {
 			return demoOut{Step: "x"}, nil
 		},
 	}
-	fn, err := saga.NewFunction("demo", "", step, saga.Config{Store: st, Bus: b})
+	fn, err := saga.NewFunction("demo", "", withNames(step, "s"), saga.Config{Store: st, Bus: b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestStepEventIsNotLostWhenTheBusFails(t *testing.T) {
 	b := &flakyBus{}
 	calls := 0
 	step := saga.Step[demoIn, demoOut]{Action: func(context.Context, demoIn) (demoOut, error) { calls++; return demoOut{Step: "x"}, nil }}
-	fn, err := saga.NewFunction("demo", "", step, saga.Config{Store: st, Bus: b})
+	fn, err := saga.NewFunction("demo", "", withNames(step, "s"), saga.Config{Store: st, Bus: b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestFaultHookIsOffByDefault(t *testing.T) {
 	st := memory.New(memory.Config{})
 	step := saga.Step[demoIn, demoOut]{Action: func(context.Context, demoIn) (demoOut, error) { return demoOut{}, nil }}
 	for _, on := range []bool{false, true} {
-		fn, err := saga.NewFunction("demo", "", step, saga.Config{Store: st, Faults: on})
+		fn, err := saga.NewFunction("demo", "", withNames(step, "s"), saga.Config{Store: st, Faults: on})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,4 +164,10 @@ func TestNewFunctionRefusesIncompleteConfig(t *testing.T) {
 			t.Errorf("error %v does not mention %s", err, want)
 		}
 	}
+}
+
+// withNames makes step serve the given step names.
+func withNames(step saga.Step[demoIn, demoOut], names ...string) saga.Step[demoIn, demoOut] {
+	step.Names = names
+	return step
 }

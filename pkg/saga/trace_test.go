@@ -31,7 +31,7 @@ func TestOneTraceSpansTheSaga(t *testing.T) {
 		Action:       func(context.Context, demoIn) (demoOut, error) { return demoOut{Step: "x"}, nil },
 		Compensation: func(context.Context, demoIn) error { return nil },
 	}
-	fn, err := saga.NewFunction("demo", "", step, saga.Config{Store: st, Bus: b})
+	fn, err := saga.NewFunction("demo", "", withNames(step, "a", "b"), saga.Config{Store: st, Bus: b})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,3 +85,24 @@ func TestASLLinksNoPlatform(t *testing.T) {
 		}
 	}
 }
+
+// TestFunctionsLinkNoJSONSchemaLibrary: the catalog validates with its own
+// checker; a general JSON Schema library compiles every draft's metaschema
+// in its package init, a fifth of a function's start-up CPU (issue 9). It
+// may serve the tests as the reference, never a function or the catalog.
+func TestFunctionsLinkNoJSONSchemaLibrary(t *testing.T) {
+	const library = "github.com/santhosh-tekuri/jsonschema"
+	out, err := exec.Command("go", "list", "-deps", "../../functions/...", "../../pkg/events").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps ./functions/... ./pkg/events: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) == 0 {
+		t.Fatal("go list -deps listed nothing")
+	}
+	for _, d := range deps {
+		if d == library || strings.HasPrefix(d, library+"/") {
+			t.Errorf("a function or pkg/events links %s: see `go list -deps ./functions/... ./pkg/events`", d)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/orders"
 	"github.com/cogniforge/cogniforge/pkg/saga"
+	"github.com/cogniforge/cogniforge/pkg/store"
 )
 
 func TestSagaSucceeds(t *testing.T) {
@@ -39,8 +40,12 @@ func TestSagaSucceeds(t *testing.T) {
 		t.Errorf("stock after the order = %v, want sku-1 98, sku-3 99", got)
 	}
 	want := map[string]string{"inventory": "succeeded/-", "payment": "succeeded/-", "shipping": "succeeded/-", "order": "succeeded/-"}
-	if got := phases(sagaStatus(t, dir, "o-ok")); !reflect.DeepEqual(got, want) {
+	st := sagaStatus(t, dir, "o-ok")
+	if got := phases(st); !reflect.DeepEqual(got, want) {
 		t.Errorf("status = %v, want %v", got, want)
+	}
+	if st.State != saga.SagaCompleted || st.InputHash == "" {
+		t.Errorf("overall state %q (input hash %q), want %q", st.State, st.InputHash, saga.SagaCompleted)
 	}
 
 	// Events: started, four step successes, completed; all correlated by
@@ -251,6 +256,9 @@ func TestCompensationNeverSucceedingLeavesTheSagaStuck(t *testing.T) {
 	if got := paymentState(t, dir, "o-stuck"); got != orders.Charged {
 		t.Errorf("payment = %s: the stuck compensation must not have refunded", got)
 	}
+	if st := sagaStatus(t, dir, "o-stuck"); st.State != saga.SagaStuck || st.Error != saga.ErrStuck {
+		t.Errorf("overall state %q error %q, want %q", st.State, st.Error, saga.SagaStuck)
+	}
 }
 
 func TestParallelGroupFailureCompensatesTheOtherBranch(t *testing.T) {
@@ -293,4 +301,111 @@ func TestParallelGroupFailureCompensatesTheOtherBranch(t *testing.T) {
 		t.Errorf("compensated = %v, want %v (status %v)", rb.Compensated, want, st)
 	}
 	_ = context.Background
+}
+
+// The issue 9 contract: `sfn run --data-dir D` of order-fulfillment for an
+// orderId that already completed, with a different input, ends FAILED with
+// Saga.Conflict, and `saga status` still shows the first saga completed;
+// nothing of the first saga is compensated. The same input again answers
+// the first run's output.
+func TestRerunOfACompletedSaga(t *testing.T) {
+	dir := t.TempDir()
+	first := sfnRun(t, definition, dir, order("o-again"))
+	if first.Status != "SUCCEEDED" {
+		t.Fatalf("first run: %s %s %s", first.Status, deref(first.Error), deref(first.Cause))
+	}
+	tests := []struct {
+		name      string
+		input     map[string]any
+		status    string
+		errName   string
+		sameOut   bool
+		published int
+	}{
+		{"same input answers the recorded output", order("o-again"), "SUCCEEDED", "", true, 0},
+		{"another quantity", order("o-again", func(m map[string]any) {
+			m["items"] = []any{map[string]any{"sku": "sku-1", "quantity": 5}}
+		}), "FAILED", saga.ErrConflict, false, 0},
+		{"another customer", order("o-again", func(m map[string]any) { m["customerId"] = "c-other" }), "FAILED", saga.ErrConflict, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := sfnRun(t, definition, dir, tt.input)
+			if r.Status != tt.status || deref(r.Error) != map[bool]string{true: "<nil>", false: tt.errName}[tt.errName == ""] {
+				t.Fatalf("status %s error %s cause %s, want %s %s", r.Status, deref(r.Error), deref(r.Cause), tt.status, tt.errName)
+			}
+			if wantCode := map[bool]int{true: 0, false: 1}[tt.status == "SUCCEEDED"]; r.Code != wantCode {
+				t.Errorf("exit code %d, want %d", r.Code, wantCode)
+			}
+			if tt.sameOut && string(r.Output) != string(first.Output) {
+				t.Errorf("output %s, want the first run's %s", r.Output, first.Output)
+			}
+			if tt.errName == saga.ErrConflict && !strings.Contains(deref(r.Cause), "o-again") {
+				t.Errorf("cause %q does not name the saga", deref(r.Cause))
+			}
+			if len(r.Events) != tt.published {
+				t.Errorf("published %d events, want %d: a re-run emits nothing", len(r.Events), tt.published)
+			}
+			st := sagaStatus(t, dir, "o-again")
+			if st.State != saga.SagaCompleted {
+				t.Errorf("saga status state %q, want %q", st.State, saga.SagaCompleted)
+			}
+			want := map[string]string{"inventory": "succeeded/-", "payment": "succeeded/-", "shipping": "succeeded/-", "order": "succeeded/-"}
+			if got := phases(st); !reflect.DeepEqual(got, want) {
+				t.Errorf("steps %v, want %v: the first saga must be left alone", got, want)
+			}
+			if got := stock(t, dir, "sku-1", "sku-3"); got["sku-1"] != 98 || got["sku-3"] != 99 {
+				t.Errorf("stock = %v, want the first order's reservation kept (98, 99)", got)
+			}
+		})
+	}
+	if st := sagaStatus(t, dir, "o-again"); st.Conflicts != 2 {
+		t.Errorf("status counts %d conflicts, want 2", st.Conflicts)
+	}
+}
+
+// Re-running the README's demo (a declined payment) answers the recorded
+// rollback, not Saga.Hanging.
+func TestRerunOfACompensatedSaga(t *testing.T) {
+	dir := t.TempDir()
+	in := order("o-demo", func(m map[string]any) { m["payment"] = map[string]any{"token": orders.DeclinedToken} })
+	first := sfnRun(t, definition, dir, in)
+	first.rollback(t)
+	again := sfnRun(t, definition, dir, in)
+	if again.Status != "FAILED" || deref(again.Error) != saga.ErrCompensated || deref(again.Cause) != deref(first.Cause) {
+		t.Fatalf("re-run: %s %s %s, want the first run's %s %s", again.Status, deref(again.Error), deref(again.Cause), saga.ErrCompensated, deref(first.Cause))
+	}
+	if st := sagaStatus(t, dir, "o-demo"); st.State != saga.SagaCompensated || st.Error != saga.ErrCompensated {
+		t.Errorf("status state %q error %q, want compensated", st.State, st.Error)
+	}
+	conflict := sfnRun(t, definition, dir, order("o-demo"))
+	if deref(conflict.Error) != saga.ErrConflict {
+		t.Errorf("another input: %s %s, want %s", conflict.Status, deref(conflict.Error), saga.ErrConflict)
+	}
+}
+
+// An execution that gets past begin for a saga id whose steps ran with
+// another input (here: the saga record was lost) ends in Saga.Conflict at
+// the first step and compensates nothing of the first saga.
+func TestStepConflictInsideAnExecutionCompensatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	if r := sfnRun(t, definition, dir, order("o-lost")); r.Status != "SUCCEEDED" {
+		t.Fatalf("first run: %s %s", r.Status, deref(r.Cause))
+	}
+	_, s := state(t, dir)
+	if err := s.Delete(context.Background(), saga.SagaKey("o-lost"), store.Condition{}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	r := sfnRun(t, definition, dir, order("o-lost", func(m map[string]any) { m["customerId"] = "c-other" }))
+	if r.Status != "FAILED" || deref(r.Error) != saga.ErrConflict || !strings.Contains(deref(r.Cause), "inventory") {
+		t.Fatalf("status %s error %s cause %s, want FAILED %s at inventory", r.Status, deref(r.Error), deref(r.Cause), saga.ErrConflict)
+	}
+	want := map[string]string{"inventory": "succeeded/-", "payment": "succeeded/-", "shipping": "succeeded/-", "order": "succeeded/-"}
+	if got := phases(sagaStatus(t, dir, "o-lost")); !reflect.DeepEqual(got, want) {
+		t.Errorf("steps %v, want %v: nothing of the first saga may be compensated", got, want)
+	}
+	if got := stock(t, dir, "sku-1"); got["sku-1"] != 98 {
+		t.Errorf("stock %v, want the first reservation kept", got)
+	}
 }

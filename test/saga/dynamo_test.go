@@ -3,6 +3,7 @@ package saga_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -70,7 +71,7 @@ func (c *countingClient) Query(ctx context.Context, in *dynamodb.QueryInput, o .
 // barrier scenarios as the embedded stores, then counts the requests one
 // step costs.
 func TestBarrierOnDynamoDB(t *testing.T) {
-	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t)))
+	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t, testenv.Serial())))
 	newStore := func(t *testing.T, client dynamo.Client) store.Store {
 		t.Helper()
 		return dynamotest.NewStore(t, db, dynamo.Config{Client: client})
@@ -118,6 +119,101 @@ func TestBarrierOnDynamoDB(t *testing.T) {
 		t.Logf("barrier compensation: %d requests %v", comp, ops)
 		if fwd > 2 || comp > 5 {
 			t.Errorf("barrier costs %d requests forward, %d compensating; want at most 2 and 5", fwd, comp)
+		}
+	})
+}
+
+// TestStockOnDynamoDB holds the stock design to its two promises on
+// DynamoDB (through moto), where conditional writes are the real
+// guarantee: concurrent reservations, duplicates and releases never
+// oversell, and the SKU's items do not grow with the number of orders.
+func TestStockOnDynamoDB(t *testing.T) {
+	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t, testenv.Serial())))
+	st := dynamotest.NewStore(t, db, dynamo.Config{Client: db})
+	svc, err := orders.New(orders.Config{Store: st, Catalog: orders.Catalog{"few": {Stock: 15, PriceCents: 1}, "hot": {Stock: 1 << 40, PriceCents: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	call := func(id string) context.Context {
+		return saga.WithInfo(ctx, saga.Info{SagaID: id, Step: orders.Inventory})
+	}
+
+	t.Run("never oversells", func(t *testing.T) {
+		order := orders.OrderInput{OrderID: "o", Items: []orders.Item{{SKU: "few", Quantity: 1}}}
+		// A transient error (too much contention on the one count) is
+		// retried, as the state machine retries it.
+		retried := func(what string, f func() error) {
+			var err error
+			for range 5 {
+				if err = f(); err == nil || saga.IsBusiness(err) {
+					return
+				}
+			}
+			t.Errorf("%s: %v", what, err)
+		}
+		var wg sync.WaitGroup
+		const sagas = 20
+		for i := range sagas {
+			id := fmt.Sprintf("d-%d", i)
+			for range 2 { // each reservation delivered twice at once
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					retried("reserve "+id, func() error { _, err := svc.Reserve(call(id), order); return err })
+				}()
+			}
+			if i%4 == 0 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					retried("release "+id, func() error { return svc.Release(call(id), order) })
+				}()
+			}
+		}
+		wg.Wait()
+		var held int64
+		for i := range sagas {
+			h, ok, err := orders.Record[orders.Hold](ctx, st, orders.HoldKey("few", fmt.Sprintf("d-%d", i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok && h.State == orders.HoldHeld {
+				held += h.Quantity
+			}
+		}
+		n, err := svc.Stock(ctx, "few")
+		if err != nil || n < 0 || n != 15-held || held > 15 {
+			t.Fatalf("stock %d (%v) with %d held of 15", n, err, held)
+		}
+	})
+
+	t.Run("items do not grow with the orders", func(t *testing.T) {
+		order := orders.OrderInput{OrderID: "o", Items: []orders.Item{{SKU: "hot", Quantity: 1}}}
+		size := func() int {
+			t.Helper()
+			its, err := st.Query(ctx, orders.StockPartition("hot"), "", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			largest := 0
+			for _, it := range its {
+				largest = max(largest, len(it.Value))
+			}
+			return largest
+		}
+		if _, err := svc.Reserve(call("h-first"), order); err != nil {
+			t.Fatal(err)
+		}
+		first := size()
+		for i := range 150 {
+			if _, err := svc.Reserve(call(fmt.Sprintf("h-%d", i)), order); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The count's digits may change; nothing else may.
+		if after := size(); after > first+4 || after > 1024 {
+			t.Errorf("largest item %d bytes after 151 orders, %d after one: an item grows with the orders", after, first)
 		}
 	})
 }

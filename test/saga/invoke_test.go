@@ -175,3 +175,32 @@ func TestBadPayloadsAreNamedRefusals(t *testing.T) {
 		})
 	}
 }
+
+// A step task for a saga whose step already ran with another input (the
+// issue's "re-running with another input returns the first run's
+// results") is a conflict: no second effect and not the other input's
+// answer. The same input is still a duplicate.
+func TestStepTaskWithAnotherInputIsAConflict(t *testing.T) {
+	s := newServices(t, boltStore(t))
+	first := order("o-step")
+	other := order("o-step", func(m map[string]any) { m["items"] = []any{map[string]any{"sku": "sku-2", "quantity": 7}} })
+	for _, step := range []string{orders.Inventory, orders.Payment, orders.Shipping, orders.Order} {
+		want, err := s.call(t, step, saga.PhaseForward, "o-step", first)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if _, err := s.call(t, step, saga.PhaseForward, "o-step", other); faas.ErrorName(err) != saga.ErrConflict {
+			t.Errorf("%s with another input: %v, want %s", step, err, saga.ErrConflict)
+		}
+		if again, err := s.call(t, step, saga.PhaseForward, "o-step", first); err != nil || string(again) != string(want) {
+			t.Errorf("%s with the first input again: %s %v, want the first answer", step, again, err)
+		}
+	}
+	ctx := context.Background()
+	if n, _ := s.svc.Stock(ctx, "sku-2"); n != 100 {
+		t.Errorf("sku-2 stock %d: the conflicting task reserved", n)
+	}
+	if n, _ := s.svc.Stock(ctx, "sku-1"); n != 98 {
+		t.Errorf("sku-1 stock %d, want the first reservation only (98)", n)
+	}
+}

@@ -35,6 +35,8 @@ type runResult struct {
 	Error  *string         `json:"error"`
 	Cause  *string         `json:"cause"`
 	Events []event         `json:"-"`
+	// Code is the exit code: 0 SUCCEEDED, 1 otherwise.
+	Code int `json:"-"`
 }
 
 type event struct {
@@ -104,6 +106,7 @@ func sfnRun(t *testing.T, def, dataDir string, input any, extra ...string) runRe
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 		t.Fatalf("sfn run output %q: %v\nstderr: %s", stdout.String(), err, stderr.String())
 	}
+	r.Code = cmd.ProcessState.ExitCode()
 	for _, line := range strings.Split(stderr.String(), "\n") {
 		if j, ok := strings.CutPrefix(line, "published: "); ok {
 			var e event

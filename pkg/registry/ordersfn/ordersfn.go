@@ -28,3 +28,15 @@ func Builder(name string) wiring.Builder {
 		return s.Function(name)
 	}
 }
+
+// OutboxRelay is the name of the function that drains the saga outbox.
+const OutboxRelay = "saga-outbox"
+
+// RelayBuilder returns the builder of the saga outbox relay: a scheduled
+// function (saga.RelaySchedule) publishing, over the same store and bus as
+// the step functions, the saga events they accepted but could not publish.
+func RelayBuilder() wiring.Builder {
+	return func(p wiring.Ports) (faas.Function, error) {
+		return saga.NewRelayFunction(OutboxRelay, saga.RelayConfig{Store: p.Store, Bus: p.Bus, Now: p.Now, Logger: p.Logger})
+	}
+}

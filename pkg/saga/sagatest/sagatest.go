@@ -1,6 +1,7 @@
 // Package sagatest is the barrier contract suite: the saga anomalies
 // (duplicate delivery, null compensation, hanging, crashes between the
-// barrier and the effect, concurrent action and compensation) checked
+// barrier and the effect, concurrent action and compensation), the saga
+// record (one input per saga id) and the outbox relay, checked
 // against any store.Store, so the embedded stores and DynamoDB through moto
 // are held to the same behaviour.
 package sagatest
@@ -10,11 +11,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
 	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/faas/lambda"
 	"github.com/cogniforge/cogniforge/pkg/saga"
 	"github.com/cogniforge/cogniforge/pkg/store"
 )
@@ -89,6 +96,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"concurrent action and compensation end consistent", testConcurrent},
 		{"status lists steps and phases", testStatus},
 		{"missing saga id is invalid input", testMissingID},
+		{"concurrent begins with two inputs: one saga, the rest conflict", testConcurrentBegins},
+		{"outbox: events accepted while the bus is down are relayed once", testOutboxRelay},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -364,5 +373,129 @@ func testMissingID(t *testing.T, b *saga.Barrier, _ store.Store) {
 	wantName(t, err, saga.ErrInvalidInput)
 	if a.does.Load()+a.undos.Load() != 0 {
 		t.Fatal("ran without a saga id")
+	}
+}
+
+// recorder is a bus that can be down; it counts events by id.
+type recorder struct {
+	mu   sync.Mutex
+	down bool
+	ids  map[string]int
+}
+
+func (r *recorder) Publish(_ context.Context, evs []cloudevents.Event) ([]error, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.down {
+		return nil, errors.New("bus down")
+	}
+	if r.ids == nil {
+		r.ids = map[string]int{}
+	}
+	for _, e := range evs {
+		r.ids[e.ID()]++
+	}
+	return make([]error, len(evs)), nil
+}
+
+// sagaFunction is a one-step saga function over s, and a caller of its
+// saga-level phases.
+func sagaFunction(t *testing.T, s store.Store, b *recorder) func(phase, sagaID, input string, o *saga.Ending) (json.RawMessage, error) {
+	t.Helper()
+	fn, err := saga.NewFunction("only", "", saga.Step[json.RawMessage, json.RawMessage]{
+		Action: func(_ context.Context, in json.RawMessage) (json.RawMessage, error) { return in, nil },
+	}, saga.Config{Store: s, Bus: b, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := lambda.NewInvoker(fn, adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	return func(phase, sagaID, input string, o *saga.Ending) (json.RawMessage, error) {
+		p, err := json.Marshal(saga.Task{SagaID: sagaID, Saga: "test", Step: "only", Phase: phase, Input: json.RawMessage(input), Outcome: o})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inv.Invoke(context.Background(), p)
+	}
+}
+
+func testConcurrentBegins(t *testing.T, _ *saga.Barrier, s store.Store) {
+	call := sagaFunction(t, s, &recorder{})
+	inputs := []string{`{"n":1}`, `{"n":2}`}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	runs := map[string]int{}
+	conflicts := map[string]int{}
+	for i := range 8 {
+		in := inputs[i%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := call(saga.PhaseBegin, "race", in, nil)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				var r saga.BeginResult
+				if json.Unmarshal(out, &r) != nil || r.Decision != saga.DecisionRun {
+					t.Errorf("begin answered %s", out)
+				}
+				runs[in]++
+			case faas.ErrorName(err) == saga.ErrConflict:
+				conflicts[in]++
+			default:
+				t.Errorf("begin: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(runs) != 1 || len(conflicts) != 1 {
+		t.Fatalf("runs %v conflicts %v: want one input to run every time and the other to conflict every time", runs, conflicts)
+	}
+	for in := range runs {
+		if runs[in] != 4 {
+			t.Errorf("runs %v, want 4 of %s", runs, in)
+		}
+	}
+	st, err := saga.ReadStatus(context.Background(), s, "race")
+	if err != nil || st.State != saga.SagaRunning || st.Conflicts != 4 {
+		t.Errorf("status %+v (%v), want running with 4 conflicts", st, err)
+	}
+}
+
+func testOutboxRelay(t *testing.T, _ *saga.Barrier, s store.Store) {
+	ctx := context.Background()
+	b := &recorder{down: true}
+	call := sagaFunction(t, s, b)
+	for i := range 5 {
+		id := fmt.Sprintf("ob-%d", i)
+		if _, err := call(saga.PhaseBegin, id, `{}`, nil); err != nil {
+			t.Fatalf("begin %s with the bus down: %v", id, err)
+		}
+		if _, err := call(saga.PhaseEnd, id, `{}`, &saga.Ending{State: saga.SagaCompleted, Output: json.RawMessage(`{}`)}); err != nil {
+			t.Fatalf("end %s with the bus down: %v", id, err)
+		}
+	}
+	relay, err := saga.NewRelay(saga.RelayConfig{Store: s, Bus: b, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	b.down = false
+	b.mu.Unlock()
+	rep, err := relay.Drain(ctx)
+	if err != nil || rep.Published != 10 || rep.Pending != 0 {
+		t.Fatalf("drain: %+v %v, want 10 published", rep, err)
+	}
+	if rep, err := relay.Drain(ctx); err != nil || rep != (saga.DrainReport{}) {
+		t.Errorf("second drain: %+v %v, want an empty outbox", rep, err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range 5 {
+		for _, kind := range []string{"started", "completed"} {
+			if id := fmt.Sprintf("ob-%d/saga/%s", i, kind); b.ids[id] != 1 {
+				t.Errorf("%s published %d times, want 1", id, b.ids[id])
+			}
+		}
 	}
 }
