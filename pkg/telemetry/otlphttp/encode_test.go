@@ -394,3 +394,22 @@ func FuzzMarshal(f *testing.F) {
 		}
 	})
 }
+
+// TestMarshalJSONSpecialDoubles: protojson spells NaN and the infinities as
+// strings; a bare NaN would make the whole document invalid JSON.
+func TestMarshalJSONSpecialDoubles(t *testing.T) {
+	stub := tracetest.SpanStub{Name: "d", Attributes: []attribute.KeyValue{
+		attribute.Float64("nan", math.NaN()), attribute.Float64("inf", math.Inf(1)), attribute.Float64("-inf", math.Inf(-1)),
+	}}
+	spans := []sdktrace.ReadOnlySpan{stub.Snapshot()}
+	for name, got := range map[string]*collectortrace.ExportTraceServiceRequest{
+		"protobuf": decodeProto(t, otlphttp.MarshalProto(spans)),
+		"json":     decodeJSON(t, otlphttp.MarshalJSON(spans)),
+	} {
+		attrs := got.GetResourceSpans()[0].GetScopeSpans()[0].GetSpans()[0].GetAttributes()
+		if len(attrs) != 3 || !math.IsNaN(attrs[0].GetValue().GetDoubleValue()) ||
+			!math.IsInf(attrs[1].GetValue().GetDoubleValue(), 1) || !math.IsInf(attrs[2].GetValue().GetDoubleValue(), -1) {
+			t.Errorf("%s: %v", name, attrs)
+		}
+	}
+}
