@@ -3,6 +3,7 @@ package otlphttp
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if name, v := pick("TIMEOUT"); v != "" {
 		ms, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || ms < 0 {
+		if err != nil || ms < 0 || ms > math.MaxInt64/int64(time.Millisecond) {
 			errs = append(errs, fmt.Errorf("otlphttp: %s=%q is not a number of milliseconds", name, v))
 		}
 		cfg.Timeout = time.Duration(ms) * time.Millisecond

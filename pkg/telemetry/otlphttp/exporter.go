@@ -89,10 +89,34 @@ func (c Config) Validate() error {
 	if c.Protocol != "" && c.Protocol != ProtocolProtobuf && c.Protocol != ProtocolJSON {
 		errs = append(errs, fmt.Errorf("%w: OTLP protocol %q (supported: %s, %s)", ErrUnsupported, c.Protocol, ProtocolProtobuf, ProtocolJSON))
 	}
+	for k, v := range c.Headers {
+		if !validHeaderName(k) {
+			errs = append(errs, fmt.Errorf("otlphttp: header name %q is not an HTTP token", k))
+		}
+		if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
+			errs = append(errs, fmt.Errorf("otlphttp: header %s has a control character in its value", k))
+		}
+	}
 	if c.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("otlphttp: negative timeout %s", c.Timeout))
 	}
 	return errors.Join(errs...)
+}
+
+// validHeaderName: an HTTP token (RFC 9110). net/http refuses anything
+// else at every request, which would look like a retryable failure.
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, r := range k {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("!#$%&'*+-.^_`|~", r):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Exporter sends spans to an OTLP/HTTP endpoint.

@@ -42,6 +42,8 @@ func TestConfigFromEnv(t *testing.T) {
 		{"bad timeout", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "10s"}, otlphttp.Config{}, `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT="10s"`},
 		{"bad header", map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "novalue"}, otlphttp.Config{}, "OTEL_EXPORTER_OTLP_HEADERS"},
 		{"bad header escape", map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "k=%zz"}, otlphttp.Config{}, "OTEL_EXPORTER_OTLP_HEADERS"},
+		{"header value with a newline", map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "k=a%0Ab"}, otlphttp.Config{}, "control character"},
+		{"huge timeout", map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "9223372036854775"}, otlphttp.Config{}, "OTEL_EXPORTER_OTLP_TIMEOUT"},
 		{"endpoint without scheme", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "collector:4318"}, otlphttp.Config{}, "not an http(s)://host URL"},
 	}
 	for _, tc := range tests {
@@ -265,6 +267,8 @@ func TestNewRejects(t *testing.T) {
 		{Endpoint: "http://"},
 		{Protocol: "grpc"},
 		{Timeout: -time.Second},
+		{Headers: map[string]string{"bad name": "v"}},
+		{Headers: map[string]string{"k": "line\nbreak"}},
 	} {
 		if _, err := otlphttp.New(cfg); err == nil {
 			t.Errorf("%+v accepted", cfg)
@@ -314,4 +318,45 @@ func TestRetryAfterHeader(t *testing.T) {
 			t.Errorf("Retry-After %q: %s %v, want %s %v", tc.header, got, ok, tc.want, tc.ok)
 		}
 	}
+}
+
+// TestExportUnreachable: a refused connection is retried (the collector may
+// be starting) until the timeout, then reported.
+func TestExportUnreachable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	exp, err := otlphttp.New(otlphttp.Config{Endpoint: url, Timeout: 100 * time.Millisecond, InitialBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exp.ExportSpans(context.Background(), oneSpan()); err == nil || !strings.Contains(err.Error(), url) {
+		t.Fatalf("export to a closed port: %v", err)
+	}
+}
+
+// FuzzConfigFromEnv: whatever the variables say, ConfigFromEnv returns a
+// usable configuration or an error, never a panic or a nameless header.
+func FuzzConfigFromEnv(f *testing.F) {
+	f.Add("http://c:4318", "a=b,c=%20d", "1000", "gzip", "http/protobuf")
+	f.Add("", "=", "-1", "zstd", "grpc")
+	f.Add("c:4318", "k=%zz", "9999999999999999999", "", "http/json")
+	f.Fuzz(func(t *testing.T, endpoint, headers, timeout, compression, protocol string) {
+		cfg, err := otlphttp.ConfigFromEnv(env(map[string]string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_EXPORTER_OTLP_HEADERS": headers,
+			"OTEL_EXPORTER_OTLP_TIMEOUT": timeout, "OTEL_EXPORTER_OTLP_COMPRESSION": compression,
+			"OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
+		}))
+		if err != nil {
+			return
+		}
+		for k := range cfg.Headers {
+			if k == "" {
+				t.Fatalf("empty header name from %q", headers)
+			}
+		}
+		if _, err := otlphttp.New(cfg); err != nil {
+			t.Fatalf("ConfigFromEnv accepted what New refuses: %v", err)
+		}
+	})
 }
