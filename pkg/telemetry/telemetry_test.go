@@ -38,6 +38,7 @@ func TestSetupChoosesExporter(t *testing.T) {
 		{"endpoint", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1"}, "otlphttp", nil},
 		{"traces endpoint", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:1/v1/traces"}, "otlphttp", nil},
 		{"otlp", map[string]string{"OTEL_TRACES_EXPORTER": "otlp"}, "otlphttp", nil},
+		{"http/json", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "otlphttp", nil},
 		{"grpc", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "", otelsetup.ErrUnsupportedExporter},
 		{"zipkin", map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, "", otelsetup.ErrUnsupportedExporter},
 	}

@@ -106,3 +106,28 @@ func TestFunctionsLinkNoJSONSchemaLibrary(t *testing.T) {
 		}
 	}
 }
+
+// TestFunctionsLinkNoGRPC: functions export traces over OTLP/HTTP with
+// pkg/telemetry/otlphttp, which encodes the few OTLP messages by hand.
+// otlptracehttp, the exporter it replaced, linked gRPC, the protobuf
+// runtime and grpc-gateway to speak HTTP: ~140 packages, ~11 MB of a 25 MB
+// function binary and a tenth of its cold-start CPU. The generated OTLP
+// types may serve the tests as the reference decoder, never a function.
+func TestFunctionsLinkNoGRPC(t *testing.T) {
+	forbidden := []string{grpc, "google.golang.org/protobuf", "github.com/grpc-ecosystem", "go.opentelemetry.io/proto/otlp", "go.opentelemetry.io/otel/exporters/otlp"}
+	out, err := exec.Command("go", "list", "-deps", "../../functions/...", "../../pkg/telemetry/otelsetup", "../../pkg/wiring").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps ./functions/... ./pkg/telemetry/otelsetup ./pkg/wiring: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) == 0 {
+		t.Fatal("go list -deps listed nothing")
+	}
+	for _, d := range deps {
+		for _, f := range forbidden {
+			if d == f || strings.HasPrefix(d, f+"/") {
+				t.Errorf("a function, otelsetup or the wiring links %s: see `go list -deps ./functions/...`", d)
+			}
+		}
+	}
+}

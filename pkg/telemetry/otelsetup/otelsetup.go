@@ -3,9 +3,10 @@
 // standard ones plus a per-instance rate limiter, see
 // telemetry.SamplerFromEnv) are chosen by the standard OTEL_* environment
 // variables, and whose span attributes are masked (telemetry.MaskingProcessor).
-// It is apart from pkg/telemetry because the OTLP exporter links gRPC: the
-// middleware and the adapters propagate context and log without it; only a
-// function's wiring exports.
+// It is apart from pkg/telemetry because the middleware and the adapters
+// propagate context and log without the SDK's exporting machinery; only a
+// function's wiring exports. The exporter is telemetry/otlphttp, which
+// speaks OTLP over HTTP without linking gRPC or a protobuf runtime.
 //
 // Setup is meant to run once per process (a Lambda cold start); nothing is
 // registered globally, callers pass the returned TracerProvider to whoever
@@ -21,8 +22,8 @@ import (
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/telemetry"
+	"github.com/cogniforge/cogniforge/pkg/telemetry/otlphttp"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -76,11 +77,14 @@ var ErrUnsupportedExporter = errors.New("telemetry: unsupported exporter")
 //   - OTEL_TRACES_EXPORTER=none: no exporter (spans are still created so
 //     trace ids reach logs and downstream events).
 //   - OTEL_TRACES_EXPORTER=otlp, or unset with OTEL_EXPORTER_OTLP_ENDPOINT or
-//     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set: OTLP over HTTP/protobuf; the
-//     exporter itself reads the other OTEL_EXPORTER_OTLP_* variables
-//     (headers, timeout, compression, insecure).
+//     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set: OTLP over HTTP (otlphttp),
+//     http/protobuf by default or http/json, configured by the other
+//     OTEL_EXPORTER_OTLP_* variables (headers, timeout, compression,
+//     protocol; see otlphttp.ConfigFromEnv), read through Config.Getenv.
 //   - unset and no endpoint: no exporter.
-//   - anything else, or OTEL_EXPORTER_OTLP_PROTOCOL=grpc: ErrUnsupportedExporter.
+//   - anything else, OTEL_EXPORTER_OTLP_PROTOCOL=grpc, or an unsupported
+//     compression: ErrUnsupportedExporter. A malformed OTLP variable
+//     (headers, timeout, endpoint) is an error naming it.
 //
 // The sampler is Config.Sampler, else the one OTEL_TRACES_SAMPLER and
 // OTEL_TRACES_SAMPLER_ARG name (SamplerFromEnv); a value it does not know is
@@ -102,7 +106,7 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 			return nil, err
 		}
 	}
-	exp, name, err := chooseExporter(ctx, cfg, getenv)
+	exp, name, err := chooseExporter(cfg, getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +136,7 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 	return &Telemetry{provider: sdktrace.NewTracerProvider(opts...), Exporter: name}, nil
 }
 
-func chooseExporter(ctx context.Context, cfg Config, getenv func(string) string) (sdktrace.SpanExporter, string, error) {
+func chooseExporter(cfg Config, getenv func(string) string) (sdktrace.SpanExporter, string, error) {
 	if cfg.Exporter != nil {
 		return cfg.Exporter, "custom", nil
 	}
@@ -145,14 +149,14 @@ func chooseExporter(ctx context.Context, cfg Config, getenv func(string) string)
 	default:
 		return nil, "", fmt.Errorf("%w: OTEL_TRACES_EXPORTER=%q (supported: otlp, none)", ErrUnsupportedExporter, kind)
 	}
-	proto := getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-	if proto == "" {
-		proto = getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+	ocfg, err := otlphttp.ConfigFromEnv(getenv)
+	if errors.Is(err, otlphttp.ErrUnsupported) {
+		return nil, "", fmt.Errorf("%w: %w", ErrUnsupportedExporter, err)
 	}
-	if proto != "" && proto != "http/protobuf" {
-		return nil, "", fmt.Errorf("%w: OTLP protocol %q (supported: http/protobuf)", ErrUnsupportedExporter, proto)
+	if err != nil {
+		return nil, "", fmt.Errorf("telemetry: otlp/http exporter: %w", err)
 	}
-	exp, err := otlptracehttp.New(ctx)
+	exp, err := otlphttp.New(ocfg)
 	if err != nil {
 		return nil, "", fmt.Errorf("telemetry: otlp/http exporter: %w", err)
 	}
