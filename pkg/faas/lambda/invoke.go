@@ -44,8 +44,13 @@ import (
 //     AWSTraceHeader system attribute (X-Ray, converted). The reply is
 //     {"batchItemFailures":[{"itemIdentifier":messageId}...]} listing the
 //     records that failed decoding, validation or handling, so only they are
-//     retried. On a FIFO queue every record after the first failure is listed
-//     too (unprocessed) to keep the order. Reply events are dropped.
+//     retried. Every failure is listed, retryable or not (see faas.Error):
+//     SQS redelivers it until maxReceiveCount, then moves it to the DLQ. On
+//     a FIFO queue, within a message group (attributes.MessageGroupId) the
+//     records after the first failure are not handled and are listed too
+//     (adapter.ErrNotProcessed), to keep the order. With fn.Batch the
+//     records still run through the whole middleware chain (see
+//     adapter.RunOrdered). Reply events are dropped.
 //   - EventBridge event (detail-type, source, detail): the detail when it is a
 //     structured CloudEvent; a scheduled event (source aws.events, detail-type
 //     "Scheduled Event", or source aws.scheduler) becomes a ScheduleFiredType
