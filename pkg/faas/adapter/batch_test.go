@@ -110,9 +110,9 @@ func TestRunOrdered(t *testing.T) {
 			calls: []batchCall{{"a", "b"}, {"b"}},
 		},
 		{
-			name:  "batch FIFO: an early failure holds back its group, a batch failure the rest of its group",
-			batch: true,
-			evs:   []cloudevents.Event{op("a1", "invalid"), op("b1", "business"), op("a2", ""), op("b2", ""), op("c1", "")},
+			name:   "batch FIFO: an early failure holds back its group, a batch failure the rest of its group",
+			batch:  true,
+			evs:    []cloudevents.Event{op("a1", "invalid"), op("b1", "business"), op("a2", ""), op("b2", ""), op("c1", "")},
 			groups: []string{"a", "b", "a", "b", "c"},
 			want:   []string{faas.ErrInvalidEvent, "Saga.BusinessError", adapter.ErrNotProcessed, adapter.ErrNotProcessed, "reply-c1"},
 			calls:  []batchCall{{"b1", "b2", "c1"}},
