@@ -55,6 +55,12 @@ type Config struct {
 	// RetryDelay is the delay before the first redelivery; each further one
 	// doubles it, up to a minute. Zero means one second.
 	RetryDelay time.Duration
+	// VisibilityTimeout is how long a received event stays hidden from
+	// other receives, unless a trigger says otherwise: a handler with no
+	// outcome by then has its context cancelled and the event is delivered
+	// again (counting as a receive). Zero means DefaultVisibilityTimeout,
+	// 30s as on SQS.
+	VisibilityTimeout time.Duration
 	// Workers is the number of concurrent deliveries per queue. Zero means 4.
 	Workers int
 	// Extra, when set, serves requests no runtime route matches (the Step
@@ -85,7 +91,16 @@ func (c *Config) Validate() error {
 					errs = append(errs, fmt.Errorf("runtime: function %q: %w", fn.Name, err))
 				}
 			}
+			if v := tr.VisibilityTimeoutSeconds; v < 0 || v > maxVisibilitySeconds {
+				errs = append(errs, fmt.Errorf("runtime: function %q: visibilityTimeoutSeconds %d is outside 0..%d (SQS's limit, 12 hours)", fn.Name, v, maxVisibilitySeconds))
+			}
+			if tr.MaxReceives < 0 {
+				errs = append(errs, fmt.Errorf("runtime: function %q: maxReceives %d is negative", fn.Name, tr.MaxReceives))
+			}
 		}
+	}
+	if c.VisibilityTimeout < 0 {
+		errs = append(errs, fmt.Errorf("runtime: Config.VisibilityTimeout %s is negative", c.VisibilityTimeout))
 	}
 	if c.Store == nil {
 		errs = append(errs, errors.New("runtime: Config.Store is required"))
@@ -95,6 +110,9 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// maxVisibilitySeconds is SQS's upper bound on a visibility timeout.
+const maxVisibilitySeconds = 12 * 60 * 60
 
 // Runtime hosts functions locally.
 type Runtime struct {
@@ -132,6 +150,9 @@ func New(cfg Config) (*Runtime, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
+	if cfg.VisibilityTimeout == 0 {
+		cfg.VisibilityTimeout = DefaultVisibilityTimeout
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -149,6 +170,9 @@ func New(cfg Config) (*Runtime, error) {
 		for _, tr := range fn.Triggers {
 			if tr.Kind == faas.TriggerQueue && tr.MaxReceives > 0 {
 				qcfg.MaxReceives = tr.MaxReceives
+			}
+			if tr.Kind == faas.TriggerQueue && tr.VisibilityTimeoutSeconds > 0 {
+				qcfg.VisibilityTimeout = time.Duration(tr.VisibilityTimeoutSeconds) * time.Second
 			}
 		}
 		r.queues[fn.Name] = newQueue(fn.Name, h, &qcfg)
