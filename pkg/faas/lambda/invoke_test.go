@@ -435,3 +435,25 @@ func TestInvokeSQSFIFOMessageGroups(t *testing.T) {
 		t.Fatalf("handled %v, want f0,f1,f2,f4 (f3 waits behind f1)", handled)
 	}
 }
+
+// TestFromEventBridgePutEventsEntry: a PutEvents entry has no id or time;
+// EventBridge stamps both, and so does the mapping.
+func TestFromEventBridgePutEventsEntry(t *testing.T) {
+	tests := []struct {
+		name, detailType, wantType string
+	}{
+		{"cloudevents type", "dev.cogniforge.saga.completed.v1", "dev.cogniforge.saga.completed.v1"},
+		{"free text", "Order Shipped", "aws.eventbridge.orders.order-shipped"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev, err := lambda.FromEventBridge(lambda.EventBridgeEvent{Source: "orders", DetailType: tc.detailType, Detail: []byte(`{"id":"o-1"}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ev.Validate(); err != nil || ev.Type() != tc.wantType || ev.ID() == "" || ev.Time().IsZero() || string(ev.Data()) != `{"id":"o-1"}` {
+				t.Fatalf("event %v (%v)", ev, err)
+			}
+		})
+	}
+}

@@ -140,7 +140,7 @@ func sqsDecode(rec *sqsRecord) (cloudevents.Event, error) {
 		}
 	}
 	if bytes.Contains(trimmed, []byte(`"detail-type"`)) {
-		var env ebEnvelope
+		var env EventBridgeEvent
 		if err := json.Unmarshal(trimmed, &env); err != nil {
 			return ev, faas.Invalid("body", err)
 		}
