@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -225,3 +226,42 @@ func TestQueueConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepsExpiredItems: the runtime sweeps an embedded store's expired
+// items every SweepInterval on its clock.
+func TestSweepsExpiredItems(t *testing.T) {
+	clock := NewFakeClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	st := memory.New(memory.Config{Now: clock.Now})
+	ctx := context.Background()
+	for i, ttl := range []time.Duration{time.Minute, 20 * time.Minute, 0} {
+		it := store.Item{Key: store.Key{Partition: "p", Sort: string(rune('a' + i))}, Value: []byte("v")}
+		if ttl > 0 {
+			it.ExpiresAt = clock.Now().Add(ttl)
+		}
+		if _, err := st.Put(ctx, it, store.Condition{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rt, err := New(Config{Functions: []faas.Function{{Name: "f", Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) { return nil, nil }}},
+		Store: st, HTTPHandler: plainHTTP, Clock: clock, Logger: quietLogger(), SweepInterval: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = rt.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	// At 10 minutes the first is gone, at 20 the second; the third and the
+	// runtime's own items stay.
+	for range 2 {
+		waitFor(t, "sweeper waiting", func() bool { return clock.Waiters() == 1 })
+		before := st.Len()
+		clock.Advance(10 * time.Minute)
+		waitFor(t, "sweep", func() bool { return st.Len() == before-1 })
+	}
+	if _, err := st.Get(ctx, store.Key{Partition: "p", Sort: "c"}); err != nil {
+		t.Errorf("the item without expiry: %v", err)
+	}
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

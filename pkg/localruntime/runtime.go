@@ -61,6 +61,11 @@ type Config struct {
 	// again (counting as a receive). Zero means DefaultVisibilityTimeout,
 	// 30s as on SQS.
 	VisibilityTimeout time.Duration
+	// SweepInterval is how often expired items are removed from Store when
+	// it is a Sweeper (the embedded bolt and memory stores hide expired
+	// items but keep them until swept; DynamoDB expires items itself).
+	// Zero means DefaultSweepInterval; negative turns sweeping off.
+	SweepInterval time.Duration
 	// Workers is the number of concurrent deliveries per queue. Zero means 4.
 	Workers int
 	// Extra, when set, serves requests no runtime route matches (the Step
@@ -111,6 +116,15 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Sweeper is a store that removes its expired items when asked (bolt.Store
+// and memory.Store are).
+type Sweeper interface {
+	Sweep(ctx context.Context) (int, error)
+}
+
+// DefaultSweepInterval is how often the runtime sweeps expired store items.
+const DefaultSweepInterval = 10 * time.Minute
+
 // maxVisibilitySeconds is SQS's upper bound on a visibility timeout.
 const maxVisibilitySeconds = 12 * 60 * 60
 
@@ -152,6 +166,9 @@ func New(cfg Config) (*Runtime, error) {
 	}
 	if cfg.VisibilityTimeout == 0 {
 		cfg.VisibilityTimeout = DefaultVisibilityTimeout
+	}
+	if cfg.SweepInterval == 0 {
+		cfg.SweepInterval = DefaultSweepInterval
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -279,6 +296,10 @@ func (r *Runtime) Run(ctx context.Context) error {
 		r.wg.Add(1)
 		go r.runSchedule(ctx, s)
 	}
+	if sw, ok := r.cfg.Store.(Sweeper); ok && r.cfg.SweepInterval > 0 {
+		r.wg.Add(1)
+		go r.runSweeper(ctx, sw)
+	}
 	<-ctx.Done()
 	for _, q := range r.queues {
 		q.close()
@@ -310,6 +331,27 @@ func (r *Runtime) runSchedule(ctx context.Context, s scheduled) {
 			Schedule: s.sched.String(), ScheduledTime: next.UTC(), ExecutionID: id, Attempt: 1,
 		})
 		r.queues[s.fn].enqueueRetrying(ctx, e, 0)
+	}
+}
+
+// runSweeper removes expired store items (idempotency records, barriers,
+// everything written with ExpiresAt) every SweepInterval, so an embedded
+// store does not grow without bound.
+func (r *Runtime) runSweeper(ctx context.Context, sw Sweeper) {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.cfg.Clock.After(r.cfg.SweepInterval):
+		}
+		n, err := sw.Sweep(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			r.cfg.Logger.Error("runtime: sweep expired store items", "error", err)
+		case n > 0:
+			r.cfg.Logger.Info("runtime: swept expired store items", "count", n)
+		}
 	}
 }
 

@@ -55,7 +55,8 @@ func start(t *testing.T, st store.Store, fns ...faas.Function) *harness {
 		st = memory.New(memory.Config{Now: clock.Now})
 	}
 	rt, err := New(Config{Functions: fns, Store: st, HTTPHandler: plainHTTP, Clock: clock,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryDelay: time.Second, Workers: 2})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryDelay: time.Second, Workers: 2,
+		SweepInterval: -1}) // on in TestSweepsExpiredItems only, so it adds no clock waiter elsewhere
 	if err != nil {
 		t.Fatal(err)
 	}
