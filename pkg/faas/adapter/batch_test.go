@@ -14,6 +14,8 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
 	"github.com/cogniforge/cogniforge/pkg/faas/faastest"
+	"github.com/cogniforge/cogniforge/pkg/idempotency"
+	"github.com/cogniforge/cogniforge/pkg/store/memory"
 )
 
 // seen is a middleware that records, after the rest of the chain, the
@@ -259,5 +261,48 @@ func TestRunBatchEventDeadline(t *testing.T) {
 	results := adapter.RunBatch(ctx, fn, o, o.Handler(fn), evs, make([]error, 2))
 	if results[0].Err != nil || faas.ErrorName(results[1].Err) != faas.ErrTimeout {
 		t.Fatalf("results %v, %v", results[0].Err, results[1].Err)
+	}
+}
+
+// TestRunBatchIdempotency: the idempotency middleware guards a batch
+// function as it guards a single-event one. A redelivered batch reaches the
+// batch handler only with the event whose first delivery failed, and the
+// others replay their stored replies.
+func TestRunBatchIdempotency(t *testing.T) {
+	guard, err := idempotency.Middleware(idempotency.Config{Store: memory.New(memory.Config{}), Namespace: "recorder"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls [][]string
+	failB := true
+	fn := faastest.Function()
+	fn.Batch = func(ctx context.Context, evs []cloudevents.Event) []faas.Result {
+		ids := []string{}
+		out := make([]faas.Result, len(evs))
+		for i, ev := range evs {
+			ids = append(ids, ev.ID())
+			if ev.ID() == "b" && failB {
+				out[i].Err = &faas.Error{Name: "Test.Down", Message: "down", Retryable: true}
+				continue
+			}
+			out[i].Event, out[i].Err = faastest.Handler(ctx, ev)
+		}
+		calls = append(calls, ids)
+		return out
+	}
+	o := adapter.Build(append(faastest.Options(), adapter.WithMiddleware(guard)))
+	evs := []cloudevents.Event{op("a", ""), op("b", ""), op("c", "")}
+	for delivery := range 2 {
+		results := adapter.RunBatch(context.Background(), fn, o, o.Handler(fn), evs, make([]error, len(evs)))
+		for i, r := range results {
+			wantErr := delivery == 0 && evs[i].ID() == "b"
+			if (r.Err != nil) != wantErr || r.Err == nil && (r.Event == nil || r.Event.ID() != "reply-"+evs[i].ID()) {
+				t.Errorf("delivery %d, event %s: %v %v", delivery, evs[i].ID(), r.Event, r.Err)
+			}
+		}
+		failB = false
+	}
+	if fmt.Sprint(calls) != "[[a b c] [b]]" {
+		t.Errorf("batch calls %v, want [[a b c] [b]]", calls)
 	}
 }
