@@ -265,3 +265,18 @@ func TestSweepsExpiredItems(t *testing.T) {
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestStopWhileStarting: a runtime stopped while it recovers its queues
+// stops cleanly instead of reporting the store's context error.
+func TestStopWhileStarting(t *testing.T) {
+	rt, err := New(Config{Functions: []faas.Function{{Name: "f", Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) { return nil, nil }}},
+		Store: memory.New(memory.Config{}), HTTPHandler: plainHTTP, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := rt.Run(ctx); err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+}

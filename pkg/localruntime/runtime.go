@@ -283,6 +283,9 @@ func (r *Runtime) Run(ctx context.Context) error {
 	for _, n := range r.names {
 		count, err := r.queues[n].recover(ctx)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while starting: nothing was delivered yet
+			}
 			return err
 		}
 		if count > 0 {
