@@ -63,7 +63,6 @@ func TestReceiveCountedBeforeHandler(t *testing.T) {
 // cancelled, the worker moves on and the event is delivered again.
 func TestVisibilityTimeoutFreesHungWorkers(t *testing.T) {
 	hang := make(chan struct{})
-	t.Cleanup(func() { close(hang) }) // lets the abandoned handlers end
 	var mu sync.Mutex
 	causes := map[string][]error{}
 	receives := map[string]int{}
@@ -86,14 +85,20 @@ func TestVisibilityTimeoutFreesHungWorkers(t *testing.T) {
 			return nil, nil
 		}}
 	h := start(t, nil, fn) // two workers
+	// Registered after start, so it runs before the runtime stops: a stop
+	// waits for handlers, and these ignore their context.
+	t.Cleanup(func() { close(hang) })
 	for _, id := range []string{"hung1", "hung2", "next"} {
 		if err := h.rt.Enqueue(context.Background(), "f", testEvent(t, "t", id)); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// Both handlers started: both visibility deadlines are set (at the same
+	// fake instant, so behind one clock timer).
 	waitFor(t, "both workers hung", func() bool {
-		st, _ := h.rt.Stats(context.Background())
-		return st[0].InFlight == 2 && h.clock.Waiters() == 1
+		mu.Lock()
+		defer mu.Unlock()
+		return receives["hung1"] == 1 && receives["hung2"] == 1 && h.clock.Waiters() == 1
 	})
 	h.clock.Advance(9 * time.Second)
 	mu.Lock()
