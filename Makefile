@@ -24,9 +24,15 @@ cli: deps
 run: cli
 	./bin/cogniforge run --addr $(ADDR) --data-dir $(DATA_DIR)
 
-test: deps
-	$(GO) vet ./...
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+# The packages with concurrency run under the race detector (instead of
+# plainly, so nothing runs twice); the rest run plainly. Lint first: a
+# formatting or staticcheck finding fails CI like a test does.
+RACE_PKGS := ./pkg/localruntime/... ./pkg/sfnlocal/... ./pkg/store/... ./pkg/saga/... ./pkg/faas/... ./pkg/bus/... ./pkg/idempotency/...
+RACE_DIRS := $(subst /...,,$(subst ./,/,$(RACE_PKGS)))
+
+test: deps lint
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v $(foreach d,$(RACE_DIRS),-e '$(d)\($$\|/\)'))
+	$(GO) test -count=1 -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
 
 # The loopback benchmarks drive the runtime with wrk (Debian package).
 bench-tools:

@@ -1,14 +1,17 @@
-# The deployed functions, keyed by their directory under functions/. Adding a
-# function is one entry here: its zip comes from `make build`, and it gets
-# a role, a log group, the `live` alias and the shared environment
-# (COGNIFORGE_TABLE, COGNIFORGE_EVENT_BUS, OTEL_*) from modules/function.
+# The deployed functions, keyed by their directory under functions/. A
+# function's triggers come from its Go declaration through functions.json
+# (`cogniforge infra manifest -o infra/functions.json`); its deploy settings
+# (timeout, permissions, ...) are an entry of deploy_settings below. Its zip
+# comes from `make build`, and it gets a role, a log group, the `live` alias
+# and the shared environment (COGNIFORGE_TABLE, COGNIFORGE_EVENT_BUS, OTEL_*)
+# from modules/function.
 # State machines reach it as $${function_arn_<name>} (dashes as underscores).
 #
 # Optional keys (see modules/function/variables.tf, and the fixture in
 # test/deploy that uses them all): description, memory_size, timeout,
 # environment, policy_statements, reserved_concurrency,
 # function_url = { auth_type }, queue = { batch_size, batching_window_seconds,
-# max_receives, ... }, schedules = { key = { expression } },
+# max_receives, event_types, ... }, schedules = { key = { expression } },
 # event_rules = { key = { detail_types = [...] } }.
 locals {
   # What pkg/store/dynamo calls, on the store table only.
@@ -31,7 +34,14 @@ locals {
     policy_statements = [local.use_store, local.publish_events]
   }
 
-  declared_functions = {
+  # Triggers come from the functions themselves: functions.json is written
+  # by `cogniforge infra manifest -o infra/functions.json` from each
+  # function's Go declaration (faas.Function.Triggers), and a test fails when
+  # it is stale. What stays here is how each function is deployed (timeout,
+  # permissions, URL auth), merged over its manifest entry.
+  manifest = jsondecode(file("${path.module}/functions.json")).functions
+
+  deploy_settings = {
     "event-gateway" = {
       description       = "Front door: validates CloudEvents against the catalog and publishes them to the bus."
       function_url      = { auth_type = "AWS_IAM" }
@@ -42,5 +52,15 @@ locals {
     "inventory" = merge(local.saga_step, { description = "Order fulfilment saga: stock reservation and its release." })
     "payment"   = merge(local.saga_step, { description = "Order fulfilment saga: charge and refund." })
     "shipping"  = merge(local.saga_step, { description = "Order fulfilment saga: shipment and its cancellation." })
+  }
+
+  # A deploy setting may refine a trigger (function_url's auth type) but
+  # never adds one: a function_url here for a function without an HTTP
+  # trigger is dropped.
+  declared_functions = {
+    for name, m in local.manifest : name => merge(
+      m,
+      { for k, v in lookup(local.deploy_settings, name, {}) : k => v if k != "function_url" || try(m.function_url, null) != null },
+    )
   }
 }

@@ -57,13 +57,17 @@ func runInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	dataDir := fs.String("data-dir", "", "directory of the embedded store; memory when empty")
 	fs.Usage = func() { io.WriteString(stderr, invokeUsage) }
 	// The function name comes first; flags follow it.
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
 		io.WriteString(stderr, invokeUsage)
 		return 2
 	}
+	if args[0] == "-h" || args[0] == "--help" {
+		io.WriteString(stdout, invokeUsage)
+		return 0
+	}
 	name, rest := args[0], args[1:]
 	if !parseFlags(fs, rest, stderr) {
-		return 2
+		return usageCode(rest)
 	}
 	fromStdin := fs.NArg() == 1 && fs.Arg(0) == "-"
 	sources := 0
@@ -107,7 +111,7 @@ func runInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	ports, closePorts, err := localPorts(ctx, *dataDir, logger, printBus{w: stderr})
 	if err != nil {
 		fmt.Fprintf(stderr, "cogniforge invoke: %v\n", err)
-		return 1
+		return dataDirCode(err)
 	}
 	defer closePorts()
 	fn, err := entry.Build(ports)

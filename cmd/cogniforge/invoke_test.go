@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,19 +114,43 @@ func TestInvokeErrors(t *testing.T) {
 }
 
 // A data directory held by another process (a running `cogniforge run`) is
-// a usage error of `sfn run --data-dir`, named as such, not a failed
-// execution.
-func TestSFNRunLockedDataDir(t *testing.T) {
+// a usage error of every command that takes --data-dir, exit 2 naming the
+// held directory, never a failed execution or an exit 1.
+func TestLockedDataDirIsExit2Everywhere(t *testing.T) {
 	dir := t.TempDir()
 	held, err := bolt.Open(bolt.Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer held.Close()
+	t.Cleanup(func() { held.Close() })
+	for name, args := range map[string][]string{
+		"sfn run": {"sfn", "run", "--definition", "../../statemachines/order-fulfillment.asl.json",
+			"--data-dir", dir, "--input", `{"orderId":"o-1"}`},
+		"invoke":      {"invoke", "inventory", "--data-dir", dir, "--payload", "../../events/examples/dev.cogniforge.request.completed.v1.json"},
+		"saga status": {"saga", "status", "o-1", "--data-dir", dir},
+		"run":         {"run", "--addr", "127.0.0.1:0", "--data-dir", dir},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each waits out the lock timeout
+			var stdout, stderr bytes.Buffer
+			code := dispatch(context.Background(), args, nil, &stdout, &stderr)
+			if code != 2 || !strings.Contains(stderr.String(), "held by another process") {
+				t.Errorf("exit %d, stderr %q, stdout %q; want exit 2 naming the held data directory", code, stderr.String(), stdout.String())
+			}
+		})
+	}
+}
+
+// A read-only command given a data directory that holds no store says so
+// (exit 2) and creates nothing there.
+func TestSagaStatusCreatesNoStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mistyped")
 	var stdout, stderr bytes.Buffer
-	code := dispatch(context.Background(), []string{"sfn", "run", "--definition", "../../statemachines/order-fulfillment.asl.json",
-		"--data-dir", dir, "--input", `{"orderId":"o-1"}`}, nil, &stdout, &stderr)
-	if code != 2 || !strings.Contains(stderr.String(), "held by another process") {
-		t.Errorf("exit %d, stderr %q, stdout %q; want exit 2 naming the held data directory", code, stderr.String(), stdout.String())
+	code := dispatch(context.Background(), []string{"saga", "status", "o-1", "--data-dir", dir}, nil, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "mistyped") {
+		t.Errorf("exit %d, stderr %q; want exit 2 saying the directory holds no store", code, stderr.String())
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("saga status created %s (stat: %v)", dir, err)
 	}
 }

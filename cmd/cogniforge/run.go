@@ -38,7 +38,7 @@ func runRuntime(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	machines := fs.String("statemachines", "statemachines", "directory of *.asl.json definitions created in the Step Functions API at start (empty: none)")
 	mockConfig := fs.String("sfn-mock-config", "", "Step Functions Local mock configuration: StartExecution on <stateMachineArn>#<TestCase> uses it")
 	if !parseFlags(fs, args, stderr) {
-		return 2
+		return usageCode(args)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "cogniforge run: unexpected argument %q\n", fs.Arg(0))
@@ -49,7 +49,7 @@ func runRuntime(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 		machinesDir: *machines, mockConfig: *mockConfig}
 	if err := serve(ctx, opts, logger); err != nil {
 		fmt.Fprintf(stderr, "cogniforge run: %v\n", err)
-		return 1
+		return dataDirCode(err)
 	}
 	return 0
 }

@@ -60,7 +60,7 @@ func sagaGenerate(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "", "output file (default stdout)")
 	pos, ok := interleaved(fs, args, stderr)
 	if !ok {
-		return 2
+		return usageCode(args)
 	}
 	if len(pos) != 1 {
 		fmt.Fprint(stderr, "cogniforge saga generate: exactly one SPEC is required\n\n"+sagaUsage)
@@ -104,7 +104,7 @@ func sagaStatus(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	dataDir := fs.String("data-dir", "", "local runtime data directory holding the store (memory, so empty, without it)")
 	pos, ok := interleaved(fs, args, stderr)
 	if !ok {
-		return 2
+		return usageCode(args)
 	}
 	if len(pos) != 1 || pos[0] == "" {
 		fmt.Fprint(stderr, "cogniforge saga status: exactly one saga ID is required\n\n"+sagaUsage)
@@ -112,10 +112,10 @@ func sagaStatus(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	var s store.Store = memory.New(memory.Config{})
 	if *dataDir != "" {
-		b, err := bolt.Open(bolt.Config{Dir: *dataDir})
+		b, err := bolt.Open(bolt.Config{Dir: *dataDir, MustExist: true})
 		if err != nil {
 			fmt.Fprintf(stderr, "cogniforge saga status: %v\n", err)
-			return 1
+			return dataDirCode(err)
 		}
 		defer b.Close()
 		s = b

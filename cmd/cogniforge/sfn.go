@@ -24,10 +24,14 @@ func init() {
 const sfnUsage = `usage:
   cogniforge sfn run --definition FILE --input JSON|@FILE [--history] [--fast-clock] [--name NAME]
                      [--mock-config FILE --test-case NAME] [--data-dir DIR]
+                     [--max-events N] [--max-definition-bytes N]
   cogniforge sfn validate FILE...
 
 run prints one JSON object {"status","output","error","cause"[,"history"]} and exits
 0 when the execution SUCCEEDED, 1 when it did not, 2 when the definition or the call is invalid.
+As on AWS (Standard), an execution fails with States.Runtime at 25,000 history events
+(--max-events; 0 lifts it, leaving only a limit of 1,000,000 states entered), and a
+definition over 1 MiB is refused (--max-definition-bytes; 0 lifts it).
 validate prints diagnostics and exits 0 when every definition is valid, 1 otherwise.
 `
 
@@ -49,6 +53,10 @@ func runSFN(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	return 2
 }
 
+// sfnRunMaxTransitions bounds an `sfn run` whose history limit was lifted
+// (--max-events 0): a loop still ends, after about a second.
+const sfnRunMaxTransitions = 1_000_000
+
 type sfnRunOutput struct {
 	Status  asl.Status         `json:"status"`
 	Output  any                `json:"output"`
@@ -69,7 +77,16 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	mockPath := fs.String("mock-config", "", "Step Functions Local mock configuration file")
 	testCase := fs.String("test-case", "", "test case of the mock configuration")
 	dataDir := fs.String("data-dir", "", "directory of the functions' durable state (bolt); memory for this run when empty")
+	maxEvents := fs.Int64("max-events", asl.MaxStandardHistoryEvents,
+		"fail the execution (States.Runtime) when its history reaches N events, counted with or without --history, as AWS does at 25,000; "+
+			"0: no limit, leaving only the limit of 1,000,000 states entered (whose history, with --history, takes gigabytes)")
+	maxDefBytes := fs.Int("max-definition-bytes", asl.MaxDefinitionBytes,
+		"refuse a definition longer than N bytes, as AWS does over 1 MiB; 0: no limit")
 	if err := fs.Parse(args); err != nil {
+		return usageCode(args)
+	}
+	if *maxEvents < 0 || *maxDefBytes < 0 {
+		fmt.Fprintln(stderr, "cogniforge sfn run: --max-events and --max-definition-bytes must be 0 (no limit) or more")
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -90,14 +107,15 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return 2
 	}
 	// raw is read for this alone: the machine may keep it uncopied.
-	sm, err := asl.Compile(raw, asl.OwnedDefinition())
+	sm, err := asl.Compile(raw, asl.OwnedDefinition(), asl.MaxDefinitionSize(*maxDefBytes))
 	if err != nil {
 		fmt.Fprintf(stderr, "cogniforge sfn run: InvalidDefinition: %s: %v\n", *defPath, err)
 		return 2
 	}
 	// run refuses what the engine cannot run (asl.Compile's structural
-	// checks); the stricter AWS validator (unreachable states and the like)
-	// is `sfn validate`, as AWS's own local runners execute such machines.
+	// checks, a machine that could never end included); the stricter AWS
+	// validator (unreachable states and the like) is `sfn validate`, as
+	// AWS's own local runners execute such machines.
 	in, err := readInput(*input, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "cogniforge sfn run: InvalidExecutionInput: --input: %v\n", err)
@@ -114,8 +132,12 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		StateMachineName: machineName,
 		Input:            in,
 		History:          *history,
-		// A definition that loops forever fails instead of hanging the CLI.
-		MaxTransitions: 1_000_000,
+		// A definition that loops forever fails instead of hanging the CLI
+		// or taking its memory: at the history limit, as on AWS (some 25 MB
+		// of history at 25,000 events), and, with that lifted, at a
+		// million states.
+		MaxHistoryEvents: *maxEvents,
+		MaxTransitions:   sfnRunMaxTransitions,
 	}
 	if *fast {
 		cfg.Clock = asl.NewFastClock(time.Now())

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
+	"github.com/cogniforge/cogniforge/pkg/store/bolt"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
@@ -78,6 +79,30 @@ func adapterOptions(p wiring.Ports) []adapter.Option {
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// dataDirCode is the exit code of a command whose data directory could not
+// be opened: 2 (the call cannot be served as given) when another process
+// holds it or it holds no store for a read-only command, else 1.
+func dataDirCode(err error) int {
+	if errors.Is(err, bolt.ErrLocked) || errors.Is(err, bolt.ErrNoStore) {
+		return 2
+	}
+	return 1
+}
+
+// usageCode is the exit code after parseFlags refused args: 0 when they
+// asked for help (-h, --help: the usage was printed, as asked), else 2.
+func usageCode(args []string) int {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return 2
+		case "-h", "-help", "--help", "--h":
+			return 0
+		}
+	}
+	return 2
 }
 
 // parseFlags parses and reports usage errors in the CLI's one style.

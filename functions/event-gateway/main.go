@@ -7,8 +7,8 @@ package main
 import (
 	"os"
 
-	"github.com/cogniforge/cogniforge/pkg/gateway"
+	"github.com/cogniforge/cogniforge/pkg/registry/gatewayfn"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
-func main() { os.Exit(wiring.Main(gateway.Name, gateway.Build)) }
+func main() { os.Exit(wiring.Main(gatewayfn.Name, gatewayfn.Build)) }

@@ -7,7 +7,8 @@ import (
 	"os"
 
 	"github.com/cogniforge/cogniforge/pkg/orders"
+	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
-func main() { os.Exit(wiring.Main(orders.Inventory, orders.Builder(orders.Inventory))) }
+func main() { os.Exit(wiring.Main(orders.Inventory, ordersfn.Builder(orders.Inventory))) }

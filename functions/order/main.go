@@ -7,7 +7,8 @@ import (
 	"os"
 
 	"github.com/cogniforge/cogniforge/pkg/orders"
+	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
-func main() { os.Exit(wiring.Main(orders.Order, orders.Builder(orders.Order))) }
+func main() { os.Exit(wiring.Main(orders.Order, ordersfn.Builder(orders.Order))) }

@@ -7,7 +7,8 @@ import (
 	"os"
 
 	"github.com/cogniforge/cogniforge/pkg/orders"
+	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
-func main() { os.Exit(wiring.Main(orders.Payment, orders.Builder(orders.Payment))) }
+func main() { os.Exit(wiring.Main(orders.Payment, ordersfn.Builder(orders.Payment))) }

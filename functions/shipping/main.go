@@ -7,7 +7,8 @@ import (
 	"os"
 
 	"github.com/cogniforge/cogniforge/pkg/orders"
+	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
-func main() { os.Exit(wiring.Main(orders.Shipping, orders.Builder(orders.Shipping))) }
+func main() { os.Exit(wiring.Main(orders.Shipping, ordersfn.Builder(orders.Shipping))) }

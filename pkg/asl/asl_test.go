@@ -749,8 +749,14 @@ func TestActivityWaitsForToken(t *testing.T) {
 	}
 }
 
+// loopDef loops through a Choice for as long as the input has no "stop":
+// valid (the Default could leave), but endless on {}.
+const loopDef = `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"C"},
+  "C":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":false,"Next":"A"}],"Default":"Done"},
+  "Done":{"Type":"Succeed"}}}`
+
 func TestMaxTransitionsEndsLoops(t *testing.T) {
-	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}`
+	def := loopDef
 	_, res := runDef(t, def, `{}`, ExecutionConfig{MaxTransitions: 1000})
 	assertFailed(t, res, StatusFailed, ErrRuntime)
 }
@@ -858,7 +864,7 @@ TimeoutSeconds: must be a non-negative integer
 States.Z.Foo: field "Foo" is not allowed in a Pass state
 States.Z: a Pass state needs Next or End
 States.A.Next: no state named "Q"
-StartAt: StartAt must name a state`,
+StartAt: is required`,
 		`ERR asl: invalid state machine definition
 States.C.Choices: Choices must be a non-empty array
 States.C.Default: no state named "Nope"

@@ -14,6 +14,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/asl/intrinsic"
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonpath"
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
+	"github.com/cogniforge/cogniforge/pkg/asl/validate"
 )
 
 // StateMachine is a compiled definition. It is immutable and safe for
@@ -195,6 +196,7 @@ type mapSpec struct {
 	itemSelector       *template
 	processor          *machine
 	processorMode      string
+	processorField     string // "ItemProcessor" or "Iterator", for messages
 	maxConcurrency     int
 	maxConcurrencyPath *jsonpath.Path
 	toleratedCount     float64
@@ -245,7 +247,20 @@ func (c *pathCache) get(src string) (*jsonpath.Path, error) {
 type CompileOption func(*compileConfig)
 
 type compileConfig struct {
-	owned bool
+	owned    bool
+	maxBytes int
+}
+
+// MaxDefinitionBytes is the largest definition Step Functions accepts
+// (1 MiB); pass it to MaxDefinitionSize to refuse what AWS refuses.
+const MaxDefinitionBytes = validate.MaxDefinitionBytes
+
+// MaxDefinitionSize makes Compile refuse a definition longer than n bytes
+// before reading it, as Step Functions refuses one over MaxDefinitionBytes.
+// Zero or less means no limit, the default: the engine itself runs
+// definitions of any size (benchmarks compile chains of 20,000 states).
+func MaxDefinitionSize(n int) CompileOption {
+	return func(c *compileConfig) { c.maxBytes = n }
 }
 
 // OwnedDefinition hands the definition's bytes over to Compile, which then
@@ -260,10 +275,24 @@ func OwnedDefinition() CompileOption {
 // Compile parses and checks a definition (JSONPath query language). Every
 // path, template and intrinsic call is compiled here, once. Errors wrap
 // ErrInvalidDefinition and join one *DefinitionError per problem.
+//
+// A definition that could never end is refused: one whose top level, or
+// one of whose Parallel branches or Map processors, has no terminal state
+// (Succeed, Fail, "End": true) that StartAt leads to. AWS refuses those
+// (MISSING_END_STATE); run, such a loop would only stop at a limit
+// (ExecutionConfig.MaxHistoryEvents, MaxTransitions). A loop with a way out
+// (a Choice whose Default leaves it) compiles.
 func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 	var cfg compileConfig
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.maxBytes > 0 && len(raw) > cfg.maxBytes {
+		msg := fmt.Sprintf(validate.MsgTooLarge, len(raw))
+		if cfg.maxBytes != MaxDefinitionBytes {
+			msg = fmt.Sprintf("definition is %d bytes, more than the limit of %d bytes", len(raw), cfg.maxBytes)
+		}
+		return nil, errors.Join(ErrInvalidDefinition, &DefinitionError{Msg: msg})
 	}
 	// Decoded in document order: payload templates and Pass results build
 	// objects in the order they are written, as AWS does. The decoded
@@ -304,6 +333,11 @@ func Compile(raw []byte, opts ...CompileOption) (*StateMachine, error) {
 	} else {
 		c.errs = append(c.errs, stateErrs...)
 		sm.top = states.finish(top)
+	}
+	if len(c.errs) == 0 {
+		// Judged only once everything else is right: until then, a missing
+		// end is more likely a consequence of another mistake.
+		c.checkEnds("", sm.top)
 	}
 	if len(c.errs) > 0 {
 		return nil, errors.Join(append([]error{ErrInvalidDefinition}, c.errs...)...)
@@ -574,10 +608,14 @@ func (b *machineBuilder) finish(def fields) *machine {
 		}
 	}
 	b.sortErrs()
-	start, ok := def.at("StartAt").(string)
-	if !ok {
-		c.errf(join(b.prefix, "StartAt"), "StartAt must name a state")
-	} else {
+	startRaw, has := def.get("StartAt")
+	start, ok := startRaw.(string)
+	switch {
+	case !has:
+		c.errf(join(b.prefix, "StartAt"), validate.MsgRequired)
+	case !ok:
+		c.errf(join(b.prefix, "StartAt"), "must be a string, got %s", jsonKind(startRaw))
+	default:
 		m.startAt = m.states[start]
 		if m.startAt == nil {
 			c.errf(join(b.prefix, "StartAt"), "no state named %q", start)
@@ -1188,11 +1226,13 @@ func (c *compiler) mapState(sp string, st *state, def fields) {
 	case hasProc && hasIter:
 		c.errf(sp, "ItemProcessor and Iterator are exclusive")
 	case hasProc:
+		st.processorField = "ItemProcessor"
 		st.processor = c.machine(sp+".ItemProcessor", proc)
 		if pc, ok := asMap(proc.at("ProcessorConfig")); ok {
 			st.processorMode, _ = pc.at("Mode").(string)
 		}
 	case hasIter:
+		st.processorField = "Iterator"
 		st.processor = c.machine(sp+".Iterator", iter)
 	default:
 		c.errf(sp, "a Map state needs ItemProcessor (or Iterator)")

@@ -25,6 +25,14 @@
 // AWS-shaped event history. Cancelling the context or calling Stop aborts
 // an execution.
 //
+// Nothing need run forever or take the memory: Compile refuses a machine
+// that could never end (no terminal state that StartAt leads to, AWS's
+// MISSING_END_STATE) and, with MaxDefinitionSize, a definition over AWS's
+// 1 MiB; an execution can be given AWS's history limit (MaxHistoryEvents:
+// 25,000 events for Standard, counted even when no history is kept), a
+// duration (MaxDuration: five minutes for Express) and a number of states
+// it may enter (MaxTransitions).
+//
 // Every state type is supported: Pass, Task, Choice, Wait, Succeed, Fail,
 // Parallel and Map (inline; a distributed Map's items are processed inline
 // too), with input and output processing in AWS order (InputPath,

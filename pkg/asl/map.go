@@ -116,7 +116,7 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 					lctx = newLane()
 				}
 				ictx, done := sibs.start(lctx, i)
-				out, err := ex.runIteration(ictx, started, &last, f, st, eff, i, items[i], selected)
+				out, err := ex.runIteration(ictx, th.budget, started, &last, f, st, eff, i, items[i], selected)
 				done()
 				if err == nil {
 					results[i] = out
@@ -217,13 +217,26 @@ func nonNegInt(p interface{ Get(any) (any, error) }, eff any, field string) (int
 	return int(n), nil
 }
 
-func (ex *Execution) runIteration(ctx context.Context, started int64, last *lastEvent, f *frame, st *state, eff any, i int, item any, selected bool) (_ any, rerr error) {
+func (ex *Execution) runIteration(ctx context.Context, budget *eventBudget, started int64, last *lastEvent, f *frame, st *state, eff any, i int, item any, selected bool) (_ any, rerr error) {
 	defer func() {
 		if r := recover(); r != nil {
 			rerr = errorf(ErrRuntime, "internal error: %v", r)
 		}
 	}()
-	th := &thread{prev: started}
+	if max := ex.cfg.MaxHistoryEvents; max > 0 && st.processorMode == "DISTRIBUTED" {
+		// A child execution on AWS: a history limit of its own, whose
+		// end fails the iteration rather than stopping the whole
+		// execution at once.
+		cctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		ctx, budget = cctx, &eventBudget{cancel: cancel}
+		defer func() {
+			if rerr != nil && budget.exhausted(max) {
+				rerr = budget.err(max)
+			}
+		}()
+	}
+	th := &thread{prev: started, budget: budget}
 	defer last.add(th)
 	ex.iterationEvent(th, "Started", st.name, i)
 	input := item
@@ -329,7 +342,7 @@ func (ex *Execution) batchItems(f *frame, st *state, eff any, items []any) ([]an
 
 // iterationEvent records MapIteration<what> for item i of a Map state.
 func (ex *Execution) iterationEvent(th *thread, what, name string, i int) {
-	if ex.recording() {
-		ex.event(th, "MapIteration"+what, "mapIteration"+what+"EventDetails", map[string]any{"name": name, "index": i})
+	if ex.admit(th) {
+		ex.record(th, "MapIteration"+what, "mapIteration"+what+"EventDetails", map[string]any{"name": name, "index": i})
 	}
 }

@@ -191,7 +191,6 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 		req.Input = payload
 	}
 
-	rec := ex.recording()
 	evPrefix, resourceType, resourceName := "Task", res.service, res.action
 	if res.pattern != "" {
 		resourceName += "." + res.pattern
@@ -205,8 +204,8 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 	case resActivity:
 		evPrefix = "Activity"
 	}
-	if rec {
-		ex.eventLazy(th, evPrefix+"Scheduled", lowerFirst(evPrefix)+"ScheduledEventDetails", func() map[string]any {
+	if ex.admit(th) {
+		ex.record(th, evPrefix+"Scheduled", lowerFirst(evPrefix)+"ScheduledEventDetails", detailsFunc(func() map[string]any {
 			d := map[string]any{}
 			if arnEvents {
 				d["resource"] = st.resource
@@ -223,7 +222,7 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 				d["heartbeatInSeconds"] = int64(heartbeat / time.Second)
 			}
 			return d
-		})
+		}))
 	}
 	if arnEvents {
 		ex.event(th, evPrefix+"Started", "", nil)
@@ -234,7 +233,7 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 	}
 
 	var submitted func(any)
-	if ex.recording() && !arnEvents {
+	if ex.counting() && !arnEvents {
 		submitted = func(out any) {
 			ex.event(th, "TaskSubmitted", "taskSubmittedEventDetails", map[string]any{
 				"resourceType": resourceType, "resource": resourceName,
@@ -271,8 +270,8 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 		if ae.Name == ErrTimeout || ae.Name == ErrHeartbeatTimeout {
 			typ = "TimedOut"
 		}
-		if rec {
-			ex.eventLazy(th, evPrefix+typ, lowerFirst(evPrefix)+typ+"EventDetails", func() map[string]any {
+		if ex.admit(th) {
+			ex.record(th, evPrefix+typ, lowerFirst(evPrefix)+typ+"EventDetails", detailsFunc(func() map[string]any {
 				d := map[string]any{"error": ae.Name}
 				if ae.HasCause {
 					d["cause"] = ae.Cause
@@ -281,18 +280,18 @@ func (ex *Execution) execTask(ctx context.Context, th *thread, f *frame, st *sta
 					d["resourceType"], d["resource"] = resourceType, resourceName
 				}
 				return d
-			})
+			}))
 		}
 		return nil, nil, ae
 	}
-	if rec {
-		ex.eventLazy(th, evPrefix+"Succeeded", lowerFirst(evPrefix)+"SucceededEventDetails", func() map[string]any {
+	if ex.admit(th) {
+		ex.record(th, evPrefix+"Succeeded", lowerFirst(evPrefix)+"SucceededEventDetails", detailsFunc(func() map[string]any {
 			d := map[string]any{"output": compactJSON(result), "outputDetails": map[string]any{"truncated": false}}
 			if !arnEvents {
 				d["resourceType"], d["resource"] = resourceType, resourceName
 			}
 			return d
-		})
+		}))
 	}
 	return ex.finishWithSelector(f, st, raw, result)
 }

@@ -4,8 +4,9 @@ package bus
 
 import (
 	"context"
+	"errors"
 
-	cloudevents "github.com/cloudevents/sdk-go/v2"
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 )
 
 // Publisher publishes events. The returned slice has one entry per event: nil
@@ -14,3 +15,8 @@ import (
 type Publisher interface {
 	Publish(ctx context.Context, events []cloudevents.Event) ([]error, error)
 }
+
+// ErrEventTooLarge is the per-event error of an event larger than the bus
+// takes in one publish (256 KB on EventBridge); sending it again cannot
+// succeed.
+var ErrEventTooLarge = errors.New("bus: event exceeds the bus's size limit")

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -27,41 +29,72 @@ var typeName = regexp.MustCompile(`^dev\.cogniforge\.[a-z][a-z0-9]*(\.[a-z][a-z0
 // SchemaBaseURL prefixes the $id of every schema: $id is SchemaBaseURL + type + ".json".
 const SchemaBaseURL = "https://schemas.cogniforge.dev/events/"
 
-// Catalog validates CloudEvents against the schemas of their type. It is
-// immutable after NewCatalog and safe for concurrent use.
+// Catalog validates CloudEvents against the schemas of their type. Its set
+// of types and schemas is fixed by NewCatalog; it is safe for concurrent use.
 type Catalog struct {
 	entries map[string]*entry
 	types   []string
+
+	// mu serialises compilations: a jsonschema.Compiler is not safe for
+	// concurrent use, and schemas compiled on first use share comp.
+	mu   sync.Mutex
+	comp *jsonschema.Compiler
 }
 
 type entry struct {
-	raw    []byte
+	typ  string
+	raw  []byte
+	once sync.Once
+	// Set by once; read only after it.
 	schema *jsonschema.Schema
 	fast   *fnode // nil when the schema needs the full validator
+	err    error
 }
 
+// CatalogOption tunes NewCatalog and NewCatalogFS.
+type CatalogOption func(*catalogOptions)
+
+type catalogOptions struct {
+	lazy bool
+}
+
+// CompileOnFirstUse defers compiling each schema until the first event of
+// its type is validated, for a function's cold start: a function sees a few
+// of the catalog's types, and compiling them all costs milliseconds before
+// its first invocation. File names, JSON and $id are still checked by
+// NewCatalog; a schema that does not compile then fails every validation of
+// its type (a *ValidationError whose "data" field says it cannot be checked)
+// instead of NewCatalog. The embedded catalog's tests and every command of
+// the CLI compile eagerly, so such a schema never ships.
+func CompileOnFirstUse() CatalogOption { return func(o *catalogOptions) { o.lazy = true } }
+
 // NewCatalog compiles the schemas embedded in package
-// github.com/cogniforge/cogniforge/events.
-func NewCatalog() (*Catalog, error) {
+// github.com/cogniforge/cogniforge/events (see NewCatalogFS).
+func NewCatalog(opts ...CatalogOption) (*Catalog, error) {
 	sub, err := fs.Sub(eventfiles.Files, eventfiles.SchemasDir)
 	if err != nil {
 		return nil, fmt.Errorf("events: catalog: %w", err)
 	}
-	return NewCatalogFS(sub)
+	return NewCatalogFS(sub, opts...)
 }
 
 // NewCatalogFS compiles every <type>.json at the root of fsys. Each file must
 // be a draft 2020-12 schema whose $id is SchemaBaseURL + <type>.json. Every
-// problem found is reported, joined.
-func NewCatalogFS(fsys fs.FS) (*Catalog, error) {
+// problem found is reported, joined. With CompileOnFirstUse, compilation
+// waits for the first use of each type (CompileAll forces it).
+func NewCatalogFS(fsys fs.FS, opts ...CatalogOption) (*Catalog, error) {
+	var o catalogOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	names, err := fs.Glob(fsys, "*.json")
 	if err != nil {
 		return nil, fmt.Errorf("events: catalog: %w", err)
 	}
 	c := &Catalog{entries: make(map[string]*entry, len(names))}
-	comp := jsonschema.NewCompiler()
-	comp.DefaultDraft(jsonschema.Draft2020)
-	comp.AssertFormat()
+	c.comp = jsonschema.NewCompiler()
+	c.comp.DefaultDraft(jsonschema.Draft2020)
+	c.comp.AssertFormat()
 	var errs []error
 	for _, name := range names {
 		typ := strings.TrimSuffix(path.Base(name), ".json")
@@ -84,28 +117,52 @@ func NewCatalogFS(fsys fs.FS) (*Catalog, error) {
 			errs = append(errs, fmt.Errorf("events: schema %s: $id must be %q", name, url))
 			continue
 		}
-		if err := comp.AddResource(url, doc); err != nil {
+		if err := c.comp.AddResource(url, doc); err != nil {
 			errs = append(errs, fmt.Errorf("events: schema %s: %w", name, err))
 			continue
 		}
-		c.entries[typ] = &entry{raw: raw}
-	}
-	for typ, e := range c.entries {
-		s, err := comp.Compile(SchemaBaseURL + typ + ".json")
-		if err != nil {
-			errs = append(errs, fmt.Errorf("events: compile %s: %w", typ, err))
-			delete(c.entries, typ)
-			continue
-		}
-		e.schema = s
-		e.fast = buildFast(s)
+		c.entries[typ] = &entry{typ: typ, raw: raw}
 		c.types = append(c.types, typ)
+	}
+	sort.Strings(c.types)
+	if !o.lazy {
+		if err := c.CompileAll(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	sort.Strings(c.types)
 	return c, nil
+}
+
+// CompileAll compiles every schema not compiled yet and returns the
+// problems of those that do not compile, joined (nil when all do). A catalog
+// made without CompileOnFirstUse has done it already.
+func (c *Catalog) CompileAll() error {
+	var errs []error
+	for _, typ := range c.types {
+		if err := c.entries[typ].compile(c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// compile compiles e's schema and builds its fast checker, once; every call
+// returns the outcome of the first.
+func (e *entry) compile(c *Catalog) error {
+	e.once.Do(func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		s, err := c.comp.Compile(SchemaBaseURL + e.typ + ".json")
+		if err != nil {
+			e.err = fmt.Errorf("events: compile %s: %w", e.typ, err)
+			return
+		}
+		e.schema, e.fast = s, buildFast(s)
+	})
+	return e.err
 }
 
 // Types returns the catalog's event types, sorted. The caller may modify the
@@ -235,6 +292,26 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 		}
 		return s
 	}
+	// Invalid UTF-8 would be replaced by U+FFFD when the event is encoded,
+	// so two different bad ids would become one: refuse it, naming where.
+	for _, a := range [...]struct{ name, value string }{
+		{"id", e.ID()}, {"source", e.Source()}, {"type", typ}, {"subject", e.Subject()},
+		{"dataschema", e.DataSchema()}, {"datacontenttype", e.DataContentType()},
+	} {
+		if !utf8.ValidString(a.value) {
+			add(a.name, "is not valid UTF-8")
+		}
+	}
+	extNames := make([]string, 0, len(ext))
+	for name := range ext {
+		extNames = append(extNames, name)
+	}
+	sort.Strings(extNames)
+	for _, name := range extNames {
+		if s, ok := ext[name].(string); ok && !utf8.ValidString(s) {
+			add(name, "is not valid UTF-8")
+		}
+	}
 	checkString(ExtCorrelationID, false)
 	checkString(ExtCausationID, false)
 	if tp := checkString(ExtTraceParent, false); tp != "" && !validTraceParent(tp) {
@@ -242,10 +319,13 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 	}
 
 	data := e.Data()
-	if len(data) == 0 {
+	switch {
+	case len(data) == 0:
 		add("data", "is required")
-	} else if known {
-		fields = append(fields, ent.validate(data)...)
+	case !utf8.Valid(data):
+		add("data", "is not valid UTF-8 (JSON text must be)")
+	case known:
+		fields = append(fields, ent.validate(c, data)...)
 	}
 	if len(fields) == 0 {
 		return nil
@@ -259,15 +339,20 @@ func (c *Catalog) ValidateData(typ string, data []byte) error {
 	if !ok {
 		return &ValidationError{Type: typ, Fields: []FieldError{{Field: "type", Message: fmt.Sprintf("unknown event type %q", typ)}}}
 	}
-	if fields := ent.validate(data); len(fields) > 0 {
+	if fields := ent.validate(c, data); len(fields) > 0 {
 		return &ValidationError{Type: typ, Fields: fields}
 	}
 	return nil
 }
 
 // validate decides with the fast checker and asks jsonschema to describe
-// the errors of invalid data only.
-func (e *entry) validate(data []byte) []FieldError {
+// the errors of invalid data only. A schema that does not compile (possible
+// only with CompileOnFirstUse) makes every event of its type invalid, with
+// the compiler's error as the message.
+func (e *entry) validate(c *Catalog, data []byte) []FieldError {
+	if err := e.compile(c); err != nil {
+		return []FieldError{{Field: "data", Message: "cannot be checked: " + err.Error()}}
+	}
 	verdict := fastInvalid
 	if e.fast != nil {
 		if verdict = e.fast.check(data); verdict == fastValid {

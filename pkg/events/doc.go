@@ -4,7 +4,9 @@
 // event's envelope and data against the JSON Schemas embedded from the
 // top-level events directory.
 //
-// A Catalog is immutable once built and safe for concurrent use; validation
+// A Catalog's types and schemas are fixed once built and it is safe for
+// concurrent use; it compiles every schema when built, or each on the first
+// use of its type with CompileOnFirstUse (a function's cold start); validation
 // errors are *ValidationError values named CogniForge.InvalidEvent that list
 // every bad field. CheckCompatible implements the versioning rule: a schema
 // may change only if every event valid before stays valid; anything else is

@@ -8,6 +8,7 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
 )
 
@@ -21,6 +22,9 @@ const (
 	// ExtTraceParent is the W3C traceparent of the span that produced the
 	// event (the CloudEvents distributed tracing extension).
 	ExtTraceParent = "traceparent"
+	// ExtBaggage is the W3C baggage of the flow (key=value members, comma
+	// separated), carried beside traceparent so every hop sees it.
+	ExtBaggage = "baggage"
 )
 
 // ContentTypeJSON is the datacontenttype of every CogniForge event.
@@ -41,7 +45,8 @@ func Subject(s string) Option { return func(o *options) { o.subject = s } }
 
 // CausedBy marks the new event as a consequence of parent: causationid is the
 // parent's id and correlationid the parent's correlationid (or its id when it
-// has none). When ctx carries no span, the parent's traceparent is kept.
+// has none). When ctx carries no span, the parent's traceparent is kept, and
+// when ctx carries no baggage, the parent's baggage.
 func CausedBy(parent cloudevents.Event) Option {
 	return func(o *options) { p := parent; o.parent = &p }
 }
@@ -55,8 +60,8 @@ func Time(t time.Time) Option { return func(o *options) { o.time = t } }
 // New builds a CloudEvent of type typ from source with data encoded as JSON.
 // data may be a struct, a map, json.RawMessage or []byte holding JSON.
 // The id is a random UUID, time is now (UTC), datacontenttype is
-// application/json, correlationid defaults to the id, and traceparent is set
-// from the span in ctx when there is one. New does not check data against the
+// application/json, correlationid defaults to the id, traceparent is set
+// from the span in ctx when there is one and baggage from the baggage in ctx. New does not check data against the
 // catalog; Catalog.Validate does.
 func New(ctx context.Context, typ, source string, data any, opts ...Option) (cloudevents.Event, error) {
 	var o options
@@ -91,6 +96,7 @@ func New(ctx context.Context, typ, source string, data any, opts ...Option) (clo
 	}
 	correlation := o.id
 	traceparent := TraceParent(ctx)
+	bag := baggage.FromContext(ctx).String()
 	if o.parent != nil {
 		e.SetExtension(ExtCausationID, o.parent.ID())
 		if c := stringExtension(*o.parent, ExtCorrelationID); c != "" {
@@ -101,10 +107,16 @@ func New(ctx context.Context, typ, source string, data any, opts ...Option) (clo
 		if traceparent == "" {
 			traceparent = stringExtension(*o.parent, ExtTraceParent)
 		}
+		if bag == "" {
+			bag = stringExtension(*o.parent, ExtBaggage)
+		}
 	}
 	e.SetExtension(ExtCorrelationID, correlation)
 	if traceparent != "" {
 		e.SetExtension(ExtTraceParent, traceparent)
+	}
+	if bag != "" {
+		e.SetExtension(ExtBaggage, bag)
 	}
 	if err := e.Validate(); err != nil {
 		return cloudevents.Event{}, fmt.Errorf("events: new %s: %w", typ, err)
@@ -128,6 +140,33 @@ func TraceParent(ctx context.Context) string {
 	propagation.TraceContext{}.Inject(ctx, c)
 	return c.Get(ExtTraceParent)
 }
+
+// FillTraceContext sets on e the trace context of ctx that e lacks: the
+// span's traceparent (and tracestate) when e has no traceparent extension,
+// the baggage when e has no baggage extension. A forwarder (the gateway)
+// calls it so events whose producer sent W3C headers rather than
+// extensions carry them on every later hop; what the producer set stays.
+func FillTraceContext(ctx context.Context, e *cloudevents.Event) {
+	ext := e.Extensions()
+	if _, ok := ext[ExtTraceParent]; !ok {
+		c := propagation.MapCarrier{}
+		propagation.TraceContext{}.Inject(ctx, c)
+		if tp := c.Get(ExtTraceParent); tp != "" {
+			e.SetExtension(ExtTraceParent, tp)
+			if ts := c.Get(extTraceState); ts != "" {
+				e.SetExtension(extTraceState, ts)
+			}
+		}
+	}
+	if _, ok := ext[ExtBaggage]; !ok {
+		if b := baggage.FromContext(ctx).String(); b != "" {
+			e.SetExtension(ExtBaggage, b)
+		}
+	}
+}
+
+// extTraceState is the W3C tracestate extension that goes with traceparent.
+const extTraceState = "tracestate"
 
 // ContextWithTraceParent returns ctx carrying the remote span context of the
 // event's traceparent extension, so a consumer's spans join the producer's

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"go.opentelemetry.io/otel/baggage"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/cogniforge/cogniforge/pkg/events"
@@ -130,4 +131,76 @@ func Example() {
 	// Output:
 	// <nil>
 	// invalid event evt-1: data.durationMs: minimum: got -1, want 0; data.status: value must be one of 'ok', 'error'
+}
+
+func TestNewCarriesBaggage(t *testing.T) {
+	m, _ := baggage.NewMember("tenant", "acme")
+	b, _ := baggage.New(m)
+	withBag := baggage.ContextWithBaggage(context.Background(), b)
+	tests := []struct {
+		name string
+		ctx  context.Context
+		opts []events.Option
+		want any
+	}{
+		{"from ctx", withBag, nil, "tenant=acme"},
+		{"from the parent when ctx has none", context.Background(), []events.Option{events.CausedBy(func() cloudevents.Event {
+			p := cloudevents.NewEvent()
+			p.SetID("p-1")
+			p.SetExtension(events.ExtBaggage, "tenant=globex")
+			return p
+		}())}, "tenant=globex"},
+		{"none", context.Background(), nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := events.New(tc.ctx, events.TypeSagaStarted, "s", events.SagaStarted{SagaID: "1", Saga: "x"}, tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.Extensions()[events.ExtBaggage]; got != tc.want {
+				t.Fatalf("baggage extension %v, want %v", got, tc.want)
+			}
+			if err := newCatalog(t).Validate(e); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestFillTraceContext(t *testing.T) {
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	m, _ := baggage.NewMember("tenant", "acme")
+	bag, _ := baggage.New(m)
+	ctx, span := tp.Tracer("t").Start(baggage.ContextWithBaggage(context.Background(), bag), "gateway")
+	defer span.End()
+	ours := fmt.Sprintf("00-%s-%s-01", span.SpanContext().TraceID(), span.SpanContext().SpanID())
+	const theirs = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	tests := []struct {
+		name                string
+		ctx                 context.Context
+		set                 map[string]string
+		wantParent, wantBag any
+	}{
+		{"bare event", ctx, nil, ours, "tenant=acme"},
+		{"producer's traceparent kept", ctx, map[string]string{events.ExtTraceParent: theirs}, theirs, "tenant=acme"},
+		{"producer's baggage kept", ctx, map[string]string{events.ExtBaggage: "tenant=globex"}, ours, "tenant=globex"},
+		{"nothing in ctx", context.Background(), nil, nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := cloudevents.NewEvent()
+			for k, v := range tc.set {
+				e.SetExtension(k, v)
+			}
+			events.FillTraceContext(tc.ctx, &e)
+			if got := e.Extensions()[events.ExtTraceParent]; got != tc.wantParent {
+				t.Errorf("traceparent %v, want %v", got, tc.wantParent)
+			}
+			if got := e.Extensions()[events.ExtBaggage]; got != tc.wantBag {
+				t.Errorf("baggage %v, want %v", got, tc.wantBag)
+			}
+		})
+	}
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
-	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
 // Name is the function's name (its directory under functions/).
@@ -39,7 +38,7 @@ const DefaultSource = "cogniforge/event-gateway"
 
 // DefaultGroupSize is how many events of a batch go in one Publish call: one
 // EventBridge PutEvents call.
-const DefaultGroupSize = bus.MaxPutEventsEntries
+const DefaultGroupSize = 10 // eventbridge.MaxPutEventsEntries, without linking the SDK
 
 // Config configures the gateway.
 type Config struct {
@@ -105,13 +104,8 @@ func New(cfg Config) (faas.Function, error) {
 	}, nil
 }
 
-// Build is the gateway's wiring.Builder: the function on the given ports.
-func Build(p wiring.Ports) (faas.Function, error) {
-	return New(Config{Publisher: p.Bus, Catalog: p.Catalog, Acknowledge: true, Now: p.Now})
-}
-
 func (g *gateway) handle(ctx context.Context, e cloudevents.Event) (*cloudevents.Event, error) {
-	g.complete(&e)
+	g.complete(ctx, &e)
 	if err := g.validate(e); err != nil {
 		return nil, err
 	}
@@ -132,7 +126,7 @@ func (g *gateway) batch(ctx context.Context, evs []cloudevents.Event) []faas.Res
 	results := make([]faas.Result, len(evs))
 	valid := make([]int, 0, len(evs))
 	for i := range evs {
-		g.complete(&evs[i])
+		g.complete(ctx, &evs[i])
 		if err := g.validate(evs[i]); err != nil {
 			results[i].Err = err
 			continue
@@ -167,11 +161,15 @@ func (g *gateway) batch(ctx context.Context, evs []cloudevents.Event) []faas.Res
 
 // complete fills in what producers may leave out, so every event on the
 // bus has a time, a correlation id and a content type: the time of arrival,
-// the event's own id (it starts a new chain of causes), and JSON.
-func (g *gateway) complete(e *cloudevents.Event) {
+// the event's own id (it starts a new chain of causes), and JSON. An event
+// without traceparent or baggage extensions gets those of ctx (the
+// gateway's span, the baggage of W3C request headers), so every later hop
+// carries them.
+func (g *gateway) complete(ctx context.Context, e *cloudevents.Event) {
 	if e.Context == nil {
 		return
 	}
+	events.FillTraceContext(ctx, e)
 	if e.Time().IsZero() {
 		e.SetTime(g.cfg.Now().UTC())
 	}

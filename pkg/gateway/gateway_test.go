@@ -14,13 +14,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/bus/eventbridge"
+
 	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
 	"github.com/cogniforge/cogniforge/pkg/faas/cehttp"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/events"
@@ -117,11 +120,11 @@ func TestHandler(t *testing.T) {
 		{name: "valid, acknowledged", event: request(t, "e1", 12), ack: true, published: true},
 		{name: "valid, no reply", event: request(t, "e2", 12), published: true},
 		{name: "invalid data", event: request(t, "e3", "slow"), wantName: faas.ErrInvalidEvent, wantField: "data.durationMs"},
-		{name: "bus throttles", event: request(t, "e4", 1), fail: &bus.EntryError{EventID: "e4", Code: "ThrottlingException"},
+		{name: "bus throttles", event: request(t, "e4", 1), fail: &eventbridge.EntryError{EventID: "e4", Code: "ThrottlingException"},
 			wantName: gateway.ErrPublishFailed, retryable: true, published: true},
-		{name: "bus refuses", event: request(t, "e5", 1), fail: &bus.EntryError{EventID: "e5", Code: "MalformedDetail"},
+		{name: "bus refuses", event: request(t, "e5", 1), fail: &eventbridge.EntryError{EventID: "e5", Code: "MalformedDetail"},
 			wantName: gateway.ErrPublishFailed, published: true},
-		{name: "too large", event: request(t, "e6", 1), fail: fmt.Errorf("x: %w", bus.ErrEventTooLarge),
+		{name: "too large", event: request(t, "e6", 1), fail: fmt.Errorf("x: %w", eventbridge.ErrEventTooLarge),
 			wantName: gateway.ErrPublishFailed, published: true},
 	}
 	for _, tt := range tests {
@@ -187,7 +190,7 @@ func TestBatch(t *testing.T) {
 	}
 	pub := &fakePublisher{fail: func(e cloudevents.Event) error {
 		if e.ID() == "e15" {
-			return &bus.EntryError{EventID: "e15", Code: "InternalFailure"}
+			return &eventbridge.EntryError{EventID: "e15", Code: "InternalFailure"}
 		}
 		return nil
 	}}
@@ -239,11 +242,11 @@ type putEventsCounter struct {
 	entries []int
 }
 
-func (c *putEventsCounter) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+func (c *putEventsCounter) PutEvents(_ context.Context, in *awseb.PutEventsInput, _ ...func(*awseb.Options)) (*awseb.PutEventsOutput, error) {
 	c.mu.Lock()
 	c.entries = append(c.entries, len(in.Entries))
 	c.mu.Unlock()
-	out := &eventbridge.PutEventsOutput{}
+	out := &awseb.PutEventsOutput{}
 	for range in.Entries {
 		out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{EventId: aws.String("x")})
 	}
@@ -255,7 +258,7 @@ func (c *putEventsCounter) PutEvents(_ context.Context, in *eventbridge.PutEvent
 // PutEvents calls, one result per event.
 func TestBatchOverHTTPToEventBridge(t *testing.T) {
 	client := &putEventsCounter{}
-	pub, err := bus.NewEventBridge(bus.EventBridgeConfig{Client: client, EventBusName: "cogniforge"})
+	pub, err := eventbridge.New(eventbridge.Config{Client: client, EventBusName: "cogniforge"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,5 +386,105 @@ func TestCompletesEnvelope(t *testing.T) {
 	}
 	if k := got[1][0]; k.Extensions()[events.ExtCorrelationID] != "order-7" || k.Time().Equal(fixed) {
 		t.Errorf("producer's attributes overwritten: %v", k)
+	}
+}
+
+// A producer behind an instrumented HTTP client sends W3C traceparent and
+// baggage headers, not ce- extensions: the gateway forwards the event with
+// its own span as parent and the request's baggage, and leaves a
+// producer's own extensions alone.
+func TestForwardsTraceContextAndBaggage(t *testing.T) {
+	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	pub := &fakePublisher{}
+	srv := httptest.NewServer(cehttp.NewHandler(newGateway(t, pub, false), adapter.WithLogger(discardLogger()), adapter.WithTracerProvider(tp)))
+	defer srv.Close()
+	own := request(t, "own", 1)
+	own.SetExtension(events.ExtBaggage, "tenant=globex")
+	for _, e := range []cloudevents.Event{request(t, "bare", 1), own} {
+		body, _ := json.Marshal(e)
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/cloudevents+json")
+		req.Header.Set("Traceparent", "00-"+callerTrace+"-00f067aa0ba902b7-01")
+		req.Header.Set("Baggage", "tenant=acme")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s: status %d", e.ID(), resp.StatusCode)
+		}
+	}
+	if len(pub.calls) != 2 {
+		t.Fatalf("%d publish calls", len(pub.calls))
+	}
+	bare, kept := pub.calls[0][0], pub.calls[1][0]
+	tp0, _ := bare.Extensions()[events.ExtTraceParent].(string)
+	if !strings.HasPrefix(tp0, "00-"+callerTrace+"-") || strings.Contains(tp0, "00f067aa0ba902b7") {
+		t.Errorf("forwarded traceparent %q, want the gateway's span in the caller's trace", tp0)
+	}
+	if got := bare.Extensions()[events.ExtBaggage]; got != "tenant=acme" {
+		t.Errorf("forwarded baggage %v, want the request's", got)
+	}
+	if got := kept.Extensions()[events.ExtBaggage]; got != "tenant=globex" {
+		t.Errorf("producer's baggage replaced: %v", got)
+	}
+}
+
+// Invalid UTF-8 in an attribute or in the data would be replaced with
+// U+FFFD on the way to the bus, so different bad ids would collapse into
+// one: the gateway refuses each with a 400 naming the field, in binary and
+// structured mode, and publishes nothing.
+func TestInvalidUTF8IsRefused(t *testing.T) {
+	pub := &fakePublisher{}
+	srv := httptest.NewServer(cehttp.NewHandler(newGateway(t, pub, true), adapter.WithLogger(discardLogger())))
+	defer srv.Close()
+	binary := func(id, data string) *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(data))
+		req.Header.Set("Ce-Specversion", "1.0")
+		req.Header.Set("Ce-Id", id)
+		req.Header.Set("Ce-Source", "//checkout")
+		req.Header.Set("Ce-Type", events.TypeRequestCompleted)
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	}
+	good := `{"service":"checkout","operation":"POST /orders","status":"ok","durationMs":42}`
+	tests := []struct {
+		name  string
+		req   *http.Request
+		field string
+	}{
+		{"id", binary("bad-\xff-1", good), "id"},
+		{"another id", binary("bad-\xfe-1", good), "id"},
+		{"data", binary("ok-1", `{"service":"check`+"\xff"+`out","operation":"POST /orders","status":"ok","durationMs":42}`), "data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.DefaultClient.Do(tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var p faas.Problem
+			if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusBadRequest || p.ErrorType != faas.ErrInvalidEvent || p.Field != tt.field {
+				t.Errorf("status %d problem %+v, want 400 InvalidEvent on %s", resp.StatusCode, p, tt.field)
+			}
+		})
+	}
+	if len(pub.calls) != 0 {
+		t.Errorf("%d publish calls; invalid UTF-8 must not reach the bus", len(pub.calls))
+	}
+	resp, err := http.DefaultClient.Do(binary("ok-2", good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(pub.calls) != 1 {
+		t.Errorf("valid event: status %d, %d publish calls", resp.StatusCode, len(pub.calls))
 	}
 }

@@ -1,4 +1,4 @@
-// Package runtime is the embedded local runtime: it hosts every CogniForge
+// Package localruntime is the embedded local runtime: it hosts every CogniForge
 // function in one process with no cloud at all. It gives each function what
 // AWS would: an HTTP endpoint (the function URL), a queue with SQS's
 // semantics (receive counts saved before the handler runs, a visibility

@@ -345,10 +345,12 @@ func (q *queue) deliver(ctx context.Context, m *message) {
 		done <- err
 	}()
 	var err error
+	finished := true // err is final: the handler returned, or was abandoned
 	select {
 	case err = <-done:
 	case <-dctx.Done():
 		if ctx.Err() != nil {
+			finished = false
 			break
 		}
 		select {
@@ -363,7 +365,7 @@ func (q *queue) deliver(ctx context.Context, m *message) {
 		// Shutting down: wait for the handler (its context is cancelled),
 		// then leave the message stored, visible at once for the next start,
 		// as a consumer stopping gracefully sets its visibility to zero.
-		if err == nil {
+		if !finished {
 			err = <-done
 		}
 		if err != nil {

@@ -228,6 +228,10 @@ var _ bus.Publisher = (*Runtime)(nil)
 func (r *Runtime) Publish(ctx context.Context, events []cloudevents.Event) ([]error, error) {
 	results := make([]error, len(events))
 	for i, e := range events {
+		if err := checkSize(e); err != nil {
+			results[i] = err
+			continue
+		}
 		targets := append(slices.Clone(r.subs[e.Type()]), r.anySubs...)
 		if len(targets) == 0 {
 			r.cfg.Logger.Debug("runtime: no subscriber for event", "type", e.Type(), "id", e.ID())
@@ -239,6 +243,27 @@ func (r *Runtime) Publish(ctx context.Context, events []cloudevents.Event) ([]er
 		}
 	}
 	return results, nil
+}
+
+// MaxEventBytes is the largest event the embedded bus takes, as EventBridge:
+// 256 KB, so an event too large for AWS fails locally too.
+const MaxEventBytes = 256 * 1024
+
+// checkSize refuses an event over MaxEventBytes in structured JSON, the
+// form the bus carries it in. Only an event whose data alone is near the
+// limit pays for the encoding.
+func checkSize(e cloudevents.Event) error {
+	if len(e.Data()) < MaxEventBytes-4096 {
+		return nil
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("runtime: encode event %s: %w", e.ID(), err)
+	}
+	if len(b) > MaxEventBytes {
+		return fmt.Errorf("runtime: event %s is %d bytes, over the bus's 256 KB: %w", e.ID(), len(b), bus.ErrEventTooLarge)
+	}
+	return nil
 }
 
 // Enqueue puts an event on one function's queue, as an SQS SendMessage would.
@@ -358,15 +383,36 @@ func (r *Runtime) runSweeper(ctx context.Context, sw Sweeper) {
 	}
 }
 
+// subscriptions are the event types the bus delivers to fn's queue, sorted;
+// "*" when it takes every type.
+func (r *Runtime) subscriptions(fn string) []string {
+	var out []string
+	if slices.Contains(r.anySubs, fn) {
+		out = append(out, "*")
+	}
+	for t, fns := range r.subs {
+		if slices.Contains(fns, fn) {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // functionInfo is one entry of GET /functions.
 type functionInfo struct {
-	Name          string         `json:"name"`
-	Description   string         `json:"description,omitempty"`
-	Triggers      []faas.Trigger `json:"triggers"`
-	Consumes      []string       `json:"consumes,omitempty"`
-	Routes        []faas.Route   `json:"routes,omitempty"`
-	TaskEventType string         `json:"taskEventType,omitempty"`
-	URL           string         `json:"url"`
+	Name        string         `json:"name"`
+	Description string         `json:"description,omitempty"`
+	Triggers    []faas.Trigger `json:"triggers"`
+	// Consumes are the types the function accepts when invoked (any way:
+	// HTTP, queue, task); Subscribes are the types the bus routes to its
+	// queue ("*" for every type). A type the function consumes but does not
+	// subscribe to reaches it only when sent to it directly.
+	Consumes      []string     `json:"consumes,omitempty"`
+	Subscribes    []string     `json:"subscribes,omitempty"`
+	Routes        []faas.Route `json:"routes,omitempty"`
+	TaskEventType string       `json:"taskEventType,omitempty"`
+	URL           string       `json:"url"`
 }
 
 func (r *Runtime) routes() *http.ServeMux {
@@ -383,7 +429,7 @@ func (r *Runtime) routes() *http.ServeMux {
 				tr = []faas.Trigger{}
 			}
 			out = append(out, functionInfo{Name: n, Description: fn.Description, Triggers: tr, Consumes: fn.Consumes,
-				Routes: fn.Routes, TaskEventType: fn.TaskEventType, URL: "/functions/" + n})
+				Subscribes: r.subscriptions(n), Routes: fn.Routes, TaskEventType: fn.TaskEventType, URL: "/functions/" + n})
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"functions": out})
 	})

@@ -316,6 +316,9 @@ func TestHTTPRoutes(t *testing.T) {
 	if len(list.Functions) != 1 || list.Functions[0].Name != "echo" || len(list.Functions[0].Triggers) != 2 || list.Functions[0].Triggers[1].Schedule != "rate(1 hour)" {
 		t.Errorf("functions = %+v", list)
 	}
+	if len(list.Functions) == 1 && list.Functions[0].Subscribes != nil {
+		t.Errorf("echo has no queue or bus trigger, yet subscribes to %v", list.Functions[0].Subscribes)
+	}
 	if code, body := get("/functions/echo/route/x"); code != 200 || body != "echo /route/x" {
 		t.Errorf("function route: %d %q", code, body)
 	}
@@ -568,5 +571,37 @@ func TestUnknownPathIs404(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(b), "GET /functions") {
 		t.Errorf("GET /nope: %d %s", resp.StatusCode, b)
+	}
+}
+
+// GET /functions tells what a function accepts (consumes) apart from what the
+// bus routes to it (subscribes): only the latter arrive from a publish.
+func TestFunctionsListSubscriptions(t *testing.T) {
+	nop := func(context.Context, cloudevents.Event) (*cloudevents.Event, error) { return nil, nil }
+	h := start(t, nil,
+		faas.Function{Name: "typed", Handler: nop, Consumes: []string{"dev.cogniforge.a.v1", "dev.cogniforge.b.v1"},
+			Triggers: []faas.Trigger{{Kind: faas.TriggerQueue, EventTypes: []string{"dev.cogniforge.b.v1"}}}},
+		faas.Function{Name: "task", Handler: nop, Consumes: []string{"dev.cogniforge.saga.task.v1"},
+			Triggers: []faas.Trigger{{Kind: faas.TriggerStepFunctions}}},
+	)
+	srv := httptest.NewServer(h.rt.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Functions []functionInfo `json:"functions"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, f := range list.Functions {
+		got[f.Name] = f.Subscribes
+	}
+	if strings.Join(got["typed"], ",") != "dev.cogniforge.b.v1" || got["task"] != nil {
+		t.Errorf("subscribes = %v; want typed on its queue's type only, task on none", got)
 	}
 }

@@ -31,7 +31,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"regexp"
 	"sort"
 	"time"
@@ -39,7 +38,6 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/saga"
 	"github.com/cogniforge/cogniforge/pkg/store"
-	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
 // Function names; the saga steps have the same names.
@@ -187,20 +185,6 @@ func (s *Services) Function(name string) (faas.Function, error) {
 			saga.Step[OrderInput, Confirmation]{Action: s.Confirm, Compensation: s.Cancel}, s.sagaCfg)
 	}
 	return faas.Function{}, fmt.Errorf("orders: no service %q", name)
-}
-
-// Builder returns the registry builder of one service: ports from the
-// platform, the fault hook on when $COGNIFORGE_SAGA_FAULTS is "1" (tests).
-func Builder(name string) wiring.Builder {
-	return func(p wiring.Ports) (faas.Function, error) {
-		s, err := New(Config{Store: p.Store, Now: p.Now, Saga: saga.Config{
-			Bus: p.Bus, Logger: p.Logger, Faults: os.Getenv(saga.EnvFaults) == "1",
-		}})
-		if err != nil {
-			return faas.Function{}, err
-		}
-		return s.Function(name)
-	}
 }
 
 // actionSaga is the saga an action belongs to; an action also needs the

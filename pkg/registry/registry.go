@@ -8,8 +8,9 @@ import (
 	"sort"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
-	"github.com/cogniforge/cogniforge/pkg/gateway"
 	"github.com/cogniforge/cogniforge/pkg/orders"
+	"github.com/cogniforge/cogniforge/pkg/registry/gatewayfn"
+	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
@@ -22,11 +23,11 @@ type Entry struct {
 // All returns every function, sorted by name.
 func All() []Entry {
 	entries := []Entry{
-		{Name: gateway.Name, Build: gateway.Build},
-		{Name: orders.Inventory, Build: orders.Builder(orders.Inventory)},
-		{Name: orders.Payment, Build: orders.Builder(orders.Payment)},
-		{Name: orders.Shipping, Build: orders.Builder(orders.Shipping)},
-		{Name: orders.Order, Build: orders.Builder(orders.Order)},
+		{Name: gatewayfn.Name, Build: gatewayfn.Build},
+		{Name: orders.Inventory, Build: ordersfn.Builder(orders.Inventory)},
+		{Name: orders.Payment, Build: ordersfn.Builder(orders.Payment)},
+		{Name: orders.Shipping, Build: ordersfn.Builder(orders.Shipping)},
+		{Name: orders.Order, Build: ordersfn.Builder(orders.Order)},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries

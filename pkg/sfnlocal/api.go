@@ -441,7 +441,10 @@ func decodeToken(tok string) (int, error) {
 // paginate returns the page of all at nextToken and the token of the next
 // page ("" on the last).
 func paginate[T any](all []T, maxResults int, nextToken string) ([]T, string, error) {
-	if maxResults < 0 || maxResults > maxPage {
+	if maxResults < 0 {
+		return nil, "", apiErrorf(ErrCodeValidationException, "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 0", maxResults)
+	}
+	if maxResults > maxPage {
 		return nil, "", apiErrorf(ErrCodeValidationException, "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to %d", maxResults, maxPage)
 	}
 	if maxResults == 0 {

@@ -20,6 +20,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/asl"
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 	"github.com/cogniforge/cogniforge/pkg/bus"
+	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 )
 
@@ -109,7 +110,10 @@ func (i *Invoker) Names() []string {
 	return out
 }
 
-// Invoke runs one Task.
+// Invoke runs one Task. Functions run in process with ctx, so its span and
+// baggage reach them as they are; events sent by putEvents, sqs:sendMessage
+// and sns:publish get the traceparent and baggage of ctx unless their
+// author set their own.
 func (i *Invoker) Invoke(ctx context.Context, req asl.TaskRequest) (any, error) {
 	switch {
 	case req.FunctionName != "":
@@ -236,6 +240,7 @@ func (i *Invoker) putEvents(ctx context.Context, req asl.TaskRequest) (any, erro
 		if err != nil {
 			return nil, asl.NewError("EventBridge.ValidationException", fmt.Sprintf("state '%s': Entries[%d]: %v", req.StateName, n, err))
 		}
+		events.FillTraceContext(ctx, &e)
 		evs = append(evs, e)
 	}
 	results, err := i.bus.Publish(ctx, evs)
@@ -288,6 +293,7 @@ func (i *Invoker) sendMessage(ctx context.Context, req asl.TaskRequest) (any, er
 	if err != nil {
 		return nil, asl.NewError("SQS.InvalidMessageContents", err.Error())
 	}
+	events.FillTraceContext(ctx, &e)
 	if err := i.queues.Enqueue(ctx, name, e); err != nil {
 		return nil, asl.NewError("SQS.SdkClientException", err.Error())
 	}
@@ -312,6 +318,7 @@ func (i *Invoker) publish(ctx context.Context, req asl.TaskRequest) (any, error)
 	if err != nil {
 		return nil, asl.NewError("SNS.InvalidParameterException", err.Error())
 	}
+	events.FillTraceContext(ctx, &e)
 	res, err := i.bus.Publish(ctx, []cloudevents.Event{e})
 	if err == nil && len(res) != 1 {
 		err = fmt.Errorf("the bus answered %d results for 1 event", len(res))

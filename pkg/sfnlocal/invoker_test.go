@@ -10,11 +10,14 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"go.opentelemetry.io/otel/baggage"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/cogniforge/cogniforge/pkg/asl"
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
 	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/telemetry"
 )
 
 func adder() faas.Function {
@@ -171,5 +174,51 @@ func TestPublishWithoutResultsFails(t *testing.T) {
 				t.Errorf("result = %+v, want failed with %s", res, c.wantErr)
 			}
 		})
+	}
+}
+
+// TestServiceIntegrationsCarryTraceContext: events a state machine sends get
+// the execution's span and baggage, unless the CloudEvent it sends carries
+// its own.
+func TestServiceIntegrationsCarryTraceContext(t *testing.T) {
+	b, q := &bustest.Recorder{}, &recQueue{}
+	inv := newInvoker(t, b, q)
+	def := `{"StartAt":"Put","States":{
+	  "Put":{"Type":"Task","Resource":"arn:aws:states:::events:putEvents",
+	    "Parameters":{"Entries":[
+	      {"Source":"orders","DetailType":"dev.cogniforge.test.order.v1","Detail":{"id":"o-1"}},
+	      {"Source":"orders","DetailType":"x","Detail":{"specversion":"1.0","id":"own","source":"s","type":"dev.cogniforge.test.own.v1",
+	        "traceparent":"00-11111111111111111111111111111111-2222222222222222-01","baggage":"tenant=globex"}}]},
+	    "ResultPath":"$.put","Next":"Send"},
+	  "Send":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage",
+	    "Parameters":{"QueueUrl":"http://localhost:4566/000000000000/cogniforge-adder-queue","MessageBody":{"A":1,"B":2}},
+	    "ResultPath":"$.sent","Next":"Notify"},
+	  "Notify":{"Type":"Task","Resource":"arn:aws:states:::sns:publish",
+	    "Parameters":{"TopicArn":"arn:aws:sns:us-east-1:1:alerts","Message":"hello"},"End":true}}}`
+	sm, err := asl.Compile([]byte(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	m, _ := baggage.NewMember("tenant", "acme")
+	bag, _ := baggage.New(m)
+	ctx, span := tp.Tracer("t").Start(baggage.ContextWithBaggage(context.Background(), bag), "execution")
+	defer span.End()
+	if _, res, err := sm.Run(ctx, asl.ExecutionConfig{Input: map[string]any{}, Invoker: inv, FunctionName: inv.FunctionName, Clock: asl.NewFastClock(asl.RealClock{}.Now())}); err != nil || res.Status != asl.StatusSucceeded {
+		t.Fatalf("run: %+v %v", res, err)
+	}
+	ours := telemetry.Headers{TraceParent: "00-" + span.SpanContext().TraceID().String() + "-" + span.SpanContext().SpanID().String() + "-01", Baggage: "tenant=acme"}
+	got := b.Events()
+	if len(got) != 3 {
+		t.Fatalf("bus got %d events", len(got))
+	}
+	for name, e := range map[string]cloudevents.Event{"putEvents": got[0], "sqs:sendMessage": q.e, "sns:publish": got[2]} {
+		if h := telemetry.EventHeaders(e); h != ours {
+			t.Errorf("%s event carries %+v, want %+v", name, h, ours)
+		}
+	}
+	if h := telemetry.EventHeaders(got[1]); h.TraceParent != "00-11111111111111111111111111111111-2222222222222222-01" || h.Baggage != "tenant=globex" {
+		t.Errorf("a CloudEvent's own trace context was replaced: %+v", h)
 	}
 }

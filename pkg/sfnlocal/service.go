@@ -45,7 +45,22 @@ type ServiceConfig struct {
 	// Logger reports executions that end and store failures that no
 	// request can return. Nil means slog.Default().
 	Logger *slog.Logger
+	// MaxHistoryEvents fails a STANDARD execution whose history would grow
+	// past that many events with States.Runtime, as AWS does. Zero means
+	// asl.MaxStandardHistoryEvents (25,000); negative means no limit.
+	MaxHistoryEvents int64
+	// MaxExpressTransitions fails an EXPRESS execution that enters more
+	// states than that with States.Runtime. AWS sets no such limit (only
+	// five minutes, which applies here too), but the local service keeps
+	// the history of an asynchronous EXPRESS execution in memory, and a
+	// tight loop enters about a million states a second: this bounds the
+	// memory it can take (some 2 KB a state). Zero means
+	// DefaultMaxExpressTransitions; negative means no limit.
+	MaxExpressTransitions int64
 }
+
+// DefaultMaxExpressTransitions is ServiceConfig.MaxExpressTransitions' default.
+const DefaultMaxExpressTransitions = 100_000
 
 // Validate reports every problem with c.
 func (c ServiceConfig) Validate() error {
@@ -75,6 +90,13 @@ func (c ServiceConfig) Validate() error {
 // appending an ExecutionFailed event to the history it had, because
 // re-running its Task states could repeat side effects the functions
 // already made.
+//
+// Executions are bounded as on AWS: a STANDARD one fails with
+// States.Runtime at 25,000 history events (ServiceConfig.MaxHistoryEvents),
+// an EXPRESS one times out after five minutes and, as its history is kept
+// in memory here, fails at ServiceConfig.MaxExpressTransitions states.
+// Definitions over 1 MiB, and machines that could never end
+// (MISSING_END_STATE), are refused.
 type Service struct {
 	cfg    ServiceConfig
 	st     store.Store
@@ -234,11 +256,15 @@ func validName(n string) bool {
 }
 
 // checkDefinition refuses what AWS refuses: every diagnostic of the static
-// validator counts, an unreachable state included (AWS rejects those too),
-// and so does anything the engine cannot compile.
+// validator counts, an unreachable state or a machine that could never end
+// included (AWS rejects those too), and so does anything the engine cannot
+// compile.
 func checkDefinition(def string) error {
 	if strings.TrimSpace(def) == "" {
 		return apiErrorf(ErrCodeInvalidDefinition, "Invalid State Machine Definition: 'MISSING_DESCRIPTION: definition is empty'")
+	}
+	if err := checkDefinitionSize(def); err != nil {
+		return err
 	}
 	if diags := validate.Definition([]byte(def)); len(diags) > 0 {
 		msgs := make([]string, 0, len(diags))
@@ -260,12 +286,25 @@ func locationSuffix(path string) string {
 	return " at " + path
 }
 
+// checkDefinitionSize refuses a definition over AWS's 1 MiB, as AWS does:
+// a ValidationException on the request's definition member, before any
+// look inside.
+func checkDefinitionSize(def string) error {
+	if len(def) > validate.MaxDefinitionBytes {
+		return apiErrorf(ErrCodeValidationException, "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to %d (the definition is %d bytes)", validate.MaxDefinitionBytes, len(def))
+	}
+	return nil
+}
+
 // diagnosticCode is the AWS code of a validator diagnostic.
 func diagnosticCode(d validate.Diagnostic) string {
-	if d.Path == "" && strings.Contains(d.Message, "not valid JSON") {
-		return "INVALID_JSON_DESCRIPTION"
+	if d.Code != "" {
+		return d.Code
 	}
-	return "SCHEMA_VALIDATION_FAILED"
+	if d.Path == "" && strings.Contains(d.Message, "not valid JSON") {
+		return validate.CodeInvalidJSON
+	}
+	return validate.CodeSchemaValidation
 }
 
 func (s *Service) getMachine(ctx context.Context, name string) (machineRecord, int64, error) {
@@ -577,6 +616,9 @@ func (s *Service) deleteStateMachine(ctx context.Context, in *arnInput) (*struct
 func (s *Service) validateDefinition(_ context.Context, in *validateInput) (*validateOutput, error) {
 	if in.MaxResults < 0 || in.MaxResults > 100 {
 		return nil, apiErrorf(ErrCodeValidationException, "maxResults must be between 0 and 100")
+	}
+	if err := checkDefinitionSize(in.Definition); err != nil {
+		return nil, err
 	}
 	out := &validateOutput{Result: "OK", Diagnostics: []validateDiagnostic{}}
 	if strings.TrimSpace(in.Definition) == "" {

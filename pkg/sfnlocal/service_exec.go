@@ -238,12 +238,35 @@ func (s *Service) prepare(ctx context.Context, machineARN, name, input string) (
 	return p, nil
 }
 
+// execConfig configures an execution of p, with AWS's bounds for its
+// machine type: a STANDARD execution fails at MaxHistoryEvents events, an
+// EXPRESS one times out after five minutes and fails at
+// MaxExpressTransitions states, so no definition runs forever or takes
+// the process's memory.
 func (s *Service) execConfig(p *prepared, observe func(asl.HistoryEvent)) asl.ExecutionConfig {
-	return asl.ExecutionConfig{Observer: observe,
+	cfg := asl.ExecutionConfig{Observer: observe,
 		Name: p.rec.Name, StateMachineName: p.rec.MachineName, Input: p.input, Clock: s.clock,
 		Invoker: s.cfg.Invoker, FunctionName: s.cfg.FunctionName, Mock: p.mock, Tokens: s.tokens,
 		History: true, Region: s.region, AccountID: s.acct, RoleArn: p.rec.RoleARN,
 	}
+	if p.machine.Type == TypeExpress {
+		cfg.MaxDuration = asl.MaxExpressDuration
+		cfg.MaxTransitions = limit(s.cfg.MaxExpressTransitions, DefaultMaxExpressTransitions)
+	} else {
+		cfg.MaxHistoryEvents = limit(s.cfg.MaxHistoryEvents, asl.MaxStandardHistoryEvents)
+	}
+	return cfg
+}
+
+// limit resolves a configured limit: zero is the default, negative none.
+func limit(configured, def int64) int64 {
+	switch {
+	case configured == 0:
+		return def
+	case configured < 0:
+		return 0
+	}
+	return configured
 }
 
 func (s *Service) startExecution(ctx context.Context, in *startExecutionInput) (*startExecutionOutput, error) {
@@ -522,8 +545,11 @@ func (s *Service) startSyncExecution(ctx context.Context, in *startExecutionInpu
 		return nil, apiErrorf(ErrCodeStateMachineTypeNotSupported, "This operation is not supported by this type of state machine")
 	}
 	// Like an express execution on AWS, a synchronous one is not recorded:
-	// Describe and GetExecutionHistory do not know it.
-	ex, err := p.sm.Start(s.ctx, s.execConfig(p, nil))
+	// Describe and GetExecutionHistory do not know it, so its history is
+	// not kept either.
+	cfg := s.execConfig(p, nil)
+	cfg.History = false
+	ex, err := p.sm.Start(s.ctx, cfg)
 	if err != nil {
 		return nil, apiErrorf(ErrCodeValidationException, "%v", err)
 	}
@@ -712,14 +738,16 @@ func (s *Service) stopExecution(ctx context.Context, in *stopExecutionInput) (*s
 		r.stopped = true
 		s.mu.Unlock()
 		r.ex.Stop(in.Error, in.Cause)
+		// The answer waits for the execution to end, not for its end to be
+		// stored: writing a long history must not hold StopExecution up.
+		// Until it is stored, Describe and List answer from the live state,
+		// and Close waits for the write.
 		select {
-		case <-r.persisted:
+		case <-r.ex.Done():
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		if rec, err = s.getExecution(ctx, in.ExecutionArn); err != nil {
-			return nil, err
-		}
+		rec = liveRecord(r)
 	}
 	// Stopping an execution that already ended changes nothing.
 	return &stopExecutionOutput{StopDate: epoch(rec.StopDate)}, nil

@@ -4,29 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/cogniforge/cogniforge/pkg/telemetry"
 )
-
-// A function's main sets telemetry up once at cold start and hands the
-// provider and the flusher to wiring.Start:
-//
-//	wiring.Start(ctx, fn, adapter.WithTracerProvider(tel.TracerProvider()), adapter.WithFlusher(tel))
-func ExampleSetup() {
-	tel, err := telemetry.Setup(context.Background(), telemetry.Config{
-		ServiceName: "slo-evaluator",
-		Getenv:      func(string) string { return "" }, // no OTEL_* variables set
-	})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer tel.Shutdown(context.Background())
-	fmt.Println("exporter:", tel.Exporter)
-	// Output: exporter: none
-}
 
 func ExampleNewLogger() {
 	var buf bytes.Buffer
@@ -49,4 +33,28 @@ func ExampleNewLogger() {
 	// apiKey=***
 	// customer=***
 	// cents=1250
+}
+
+// A function that should record at most 5 traces a second per instance, but
+// keep every trace its caller decided to sample, is deployed with
+// OTEL_TRACES_SAMPLER=parentbased_cogniforge_ratelimited and
+// OTEL_TRACES_SAMPLER_ARG=5; Setup reads them (here through Config.Getenv).
+func ExampleSamplerFromEnv() {
+	env := map[string]string{
+		"OTEL_TRACES_SAMPLER":     telemetry.SamplerParentBasedRateLimited,
+		"OTEL_TRACES_SAMPLER_ARG": "5",
+	}
+	s, err := telemetry.SamplerFromEnv(func(k string) string { return env[k] }, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(strings.SplitN(s.Description(), ",", 2)[0])
+
+	env["OTEL_TRACES_SAMPLER"] = "sometimes"
+	_, err = telemetry.SamplerFromEnv(func(k string) string { return env[k] }, nil)
+	fmt.Println(errors.Is(err, telemetry.ErrBadSampler))
+	// Output:
+	// ParentBased{root:RateLimited{5/s}
+	// true
 }

@@ -30,6 +30,8 @@ func FuzzExtractPayload(f *testing.F) {
 	f.Add([]byte(`{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01","tracestate":"a=b"}`))
 	f.Add([]byte(`{"traceparent":1}`))
 	f.Add([]byte(`[{"traceparent":"x"}]`))
+	f.Add([]byte(`{"baggage":"tenant=acme,plan=gold;prop=1","traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}`))
+	f.Add([]byte(`{"baggage":"=,;%zz"}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		_ = telemetry.ExtractPayload(context.Background(), payload)
 	})

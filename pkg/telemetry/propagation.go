@@ -5,93 +5,158 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"go.opentelemetry.io/contrib/propagators/aws/xray"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Names of the trace context fields in every carrier.
+// Names of the trace context fields in every carrier: CloudEvents extension
+// attributes, SQS message attributes, Step Functions payload fields. They
+// are the W3C header names, lower case, which CloudEvents extension names
+// must be.
 const (
 	TraceParent = "traceparent"
 	TraceState  = "tracestate"
+	// Baggage carries W3C baggage (key=value members, comma separated)
+	// on every hop that carries TraceParent.
+	Baggage = "baggage"
 	// AWSTraceHeader is the SQS system attribute carrying an X-Ray header.
 	AWSTraceHeader = "AWSTraceHeader"
+	// XRayHeader is the HTTP header (and Lambda/EventBridge trace header)
+	// of the X-Ray format: "Root=1-<epoch>-<random>;Parent=<span>;Sampled=1".
+	XRayHeader = "X-Amzn-Trace-Id"
 )
 
-// headerCarrier is a two-field carrier: traceparent and tracestate.
-type headerCarrier struct{ parent, state string }
+// Headers is the trace context one hop carries: W3C traceparent, tracestate
+// and baggage, as strings, empty when absent. *Headers is a
+// propagation.TextMapCarrier holding only those three keys (lower case), so
+// extracting and injecting cost no map. The JSON form is the one Step
+// Functions payloads use.
+type Headers struct {
+	TraceParent string `json:"traceparent,omitempty"`
+	TraceState  string `json:"tracestate,omitempty"`
+	Baggage     string `json:"baggage,omitempty"`
+}
 
-func (c *headerCarrier) Get(k string) string {
+var _ propagation.TextMapCarrier = (*Headers)(nil)
+
+// Get returns the value of one of the three keys, "" for any other.
+func (h *Headers) Get(k string) string {
 	switch k {
 	case TraceParent:
-		return c.parent
+		return h.TraceParent
 	case TraceState:
-		return c.state
+		return h.TraceState
+	case Baggage:
+		return h.Baggage
 	}
 	return ""
 }
 
-func (c *headerCarrier) Set(k, v string) {
+// Set stores the value of one of the three keys and ignores any other.
+func (h *Headers) Set(k, v string) {
 	switch k {
 	case TraceParent:
-		c.parent = v
+		h.TraceParent = v
 	case TraceState:
-		c.state = v
+		h.TraceState = v
+	case Baggage:
+		h.Baggage = v
 	}
 }
 
-func (c *headerCarrier) Keys() []string { return []string{TraceParent, TraceState} }
+// Keys lists the keys that hold a value.
+func (h *Headers) Keys() []string {
+	keys := make([]string, 0, 3)
+	for _, k := range [...]string{TraceParent, TraceState, Baggage} {
+		if h.Get(k) != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
 
-var traceContext = propagation.TraceContext{}
+// IsZero reports whether h carries nothing.
+func (h Headers) IsZero() bool { return h == Headers{} }
+
+// HeadersFrom returns the trace context of ctx: the span's traceparent and
+// tracestate when it has a valid span, and its baggage when it has any
+// (baggage travels even without a span).
+func HeadersFrom(ctx context.Context) Headers {
+	var h Headers
+	propagator.Inject(ctx, &h)
+	return h
+}
+
+// Context returns ctx with the remote span context and the baggage h
+// carries. A malformed or missing traceparent leaves the span of ctx alone;
+// missing baggage leaves the baggage of ctx alone.
+func (h Headers) Context(ctx context.Context) context.Context {
+	if h.IsZero() {
+		return ctx
+	}
+	return propagator.Extract(ctx, &h)
+}
 
 // ContextWithTraceparent returns ctx with the remote span context described
 // by a W3C traceparent (and optional tracestate). An empty or malformed
-// traceparent leaves ctx unchanged.
+// traceparent leaves ctx unchanged. Use Headers.Context to carry baggage too.
 func ContextWithTraceparent(ctx context.Context, traceparent, tracestate string) context.Context {
-	if traceparent == "" {
-		return ctx
-	}
-	return traceContext.Extract(ctx, &headerCarrier{parent: traceparent, state: tracestate})
+	return Headers{TraceParent: traceparent, TraceState: tracestate}.Context(ctx)
 }
 
 // Traceparent returns the W3C traceparent and tracestate of the span in ctx,
 // or empty strings when ctx carries no valid span context.
 func Traceparent(ctx context.Context) (traceparent, tracestate string) {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
-		return "", ""
-	}
-	c := &headerCarrier{}
-	traceContext.Inject(ctx, c)
-	return c.parent, c.state
+	h := HeadersFrom(ctx)
+	return h.TraceParent, h.TraceState
 }
 
 // InjectEvent sets the traceparent/tracestate extensions of ev (the
-// CloudEvents distributed tracing extension) from the span in ctx. It does
-// nothing when ctx has no span.
+// CloudEvents distributed tracing extension) from the span in ctx, and the
+// baggage extension from the baggage in ctx. Absent values set nothing.
 func InjectEvent(ctx context.Context, ev *cloudevents.Event) {
-	p, s := Traceparent(ctx)
-	if p == "" {
-		return
+	SetEventHeaders(ev, HeadersFrom(ctx))
+}
+
+// SetEventHeaders sets the traceparent, tracestate and baggage extensions
+// of ev to the non-empty fields of h (how an adapter moves the trace
+// context of an SQS message, an HTTP request or a task payload onto the
+// event it builds).
+func SetEventHeaders(ev *cloudevents.Event, h Headers) {
+	if h.TraceParent != "" {
+		ev.SetExtension(TraceParent, h.TraceParent)
+		if h.TraceState != "" {
+			ev.SetExtension(TraceState, h.TraceState)
+		}
 	}
-	ev.SetExtension(TraceParent, p)
-	if s != "" {
-		ev.SetExtension(TraceState, s)
+	if h.Baggage != "" {
+		ev.SetExtension(Baggage, h.Baggage)
 	}
 }
 
 // ExtractEvent returns ctx with the remote parent named by ev's traceparent
-// extension, or ctx unchanged when there is none.
+// extension and the baggage of its baggage extension; what ev lacks is left
+// as ctx has it.
 func ExtractEvent(ctx context.Context, ev cloudevents.Event) context.Context {
-	p, s := EventTraceparent(ev)
-	return ContextWithTraceparent(ctx, p, s)
+	return EventHeaders(ev).Context(ctx)
+}
+
+// EventHeaders returns the traceparent, tracestate and baggage extensions of ev.
+func EventHeaders(ev cloudevents.Event) Headers {
+	ext := ev.Extensions()
+	if len(ext) == 0 {
+		return Headers{}
+	}
+	return Headers{TraceParent: extString(ext[TraceParent]), TraceState: extString(ext[TraceState]), Baggage: extString(ext[Baggage])}
 }
 
 // EventTraceparent returns the traceparent/tracestate extensions of ev.
 func EventTraceparent(ev cloudevents.Event) (traceparent, tracestate string) {
-	ext := ev.Extensions()
-	return extString(ext[TraceParent]), extString(ext[TraceState])
+	h := EventHeaders(ev)
+	return h.TraceParent, h.TraceState
 }
 
 func extString(v any) string {
@@ -104,92 +169,132 @@ func extString(v any) string {
 	return fmt.Sprint(v)
 }
 
-// InjectSQS sets the traceparent (and tracestate) String message attributes
-// from ctx into attrs (name to string value); the caller turns them into its
-// SDK's attribute type. attrs must not be nil.
+// InjectSQS sets the traceparent, tracestate and baggage String message
+// attributes from ctx into attrs (name to string value); the caller turns
+// them into its SDK's attribute type. attrs must not be nil.
 func InjectSQS(ctx context.Context, attrs map[string]string) {
-	p, s := Traceparent(ctx)
-	if p == "" {
-		return
-	}
-	attrs[TraceParent] = p
-	if s != "" {
-		attrs[TraceState] = s
+	h := HeadersFrom(ctx)
+	for _, k := range h.Keys() {
+		attrs[k] = h.Get(k)
 	}
 }
 
-// ExtractSQS returns ctx with the parent carried by an SQS message: the
-// traceparent String message attribute when present, else the AWSTraceHeader
-// system attribute (X-Ray format) converted to W3C.
-func ExtractSQS(ctx context.Context, messageAttrs, systemAttrs map[string]string) context.Context {
-	if p := messageAttrs[TraceParent]; p != "" {
-		return ContextWithTraceparent(ctx, p, messageAttrs[TraceState])
+// SQSHeaders returns the trace context of an SQS message: the traceparent,
+// tracestate and baggage String message attributes, and when there is no
+// traceparent attribute the AWSTraceHeader system attribute (X-Ray format,
+// set by AWS when the sender traced with X-Ray) converted to a traceparent.
+func SQSHeaders(messageAttrs, systemAttrs map[string]string) Headers {
+	h := Headers{TraceParent: messageAttrs[TraceParent], TraceState: messageAttrs[TraceState], Baggage: messageAttrs[Baggage]}
+	if h.TraceParent == "" {
+		h.TraceState = ""
+		h.TraceParent = XRayToTraceparent(systemAttrs[AWSTraceHeader])
 	}
-	return ContextWithTraceparent(ctx, XRayToTraceparent(systemAttrs[AWSTraceHeader]), "")
+	return h
 }
+
+// ExtractSQS returns ctx with the trace context carried by an SQS message
+// (see SQSHeaders).
+func ExtractSQS(ctx context.Context, messageAttrs, systemAttrs map[string]string) context.Context {
+	return SQSHeaders(messageAttrs, systemAttrs).Context(ctx)
+}
+
+// xrayCarrier holds one X-Ray header for the contrib propagator.
+type xrayCarrier struct{ v string }
+
+func (c *xrayCarrier) Get(k string) string {
+	if k == XRayHeader {
+		return c.v
+	}
+	return ""
+}
+func (c *xrayCarrier) Set(k, v string) {
+	if k == XRayHeader {
+		c.v = v
+	}
+}
+func (c *xrayCarrier) Keys() []string { return []string{XRayHeader} }
+
+var (
+	xrayPropagator = xray.Propagator{}
+	traceContext   = propagation.TraceContext{}
+)
 
 // XRayToTraceparent converts an X-Ray trace header
 // ("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
-// to a W3C traceparent. It returns "" when the header has no Root or Parent.
+// to a W3C traceparent with the OpenTelemetry contrib X-Ray propagator. It
+// returns "" when the header has no valid Root and Parent.
 func XRayToTraceparent(h string) string {
-	var root, parent, sampled string
-	for part := range strings.SplitSeq(h, ";") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "Root":
-			root = v
-		case "Parent":
-			parent = v
-		case "Sampled":
-			sampled = v
-		}
-	}
-	// Root is 1-<8 hex epoch>-<24 hex random>.
-	r := strings.Split(root, "-")
-	if len(r) != 3 || r[0] != "1" || len(r[1]) != 8 || len(r[2]) != 24 || len(parent) != 16 {
+	if h == "" {
 		return ""
 	}
-	flags := "00"
-	if sampled == "1" {
-		flags = "01"
-	}
-	tp := "00-" + r[1] + r[2] + "-" + strings.ToLower(parent) + "-" + flags
-	if _, err := trace.TraceIDFromHex(r[1] + r[2]); err != nil {
+	ctx := xrayPropagator.Extract(context.Background(), &xrayCarrier{v: h})
+	if !trace.SpanContextFromContext(ctx).IsValid() {
 		return ""
 	}
-	if _, err := trace.SpanIDFromHex(parent); err != nil {
-		return ""
-	}
-	return tp
+	var out Headers
+	traceContext.Inject(ctx, &out)
+	return out.TraceParent
 }
 
-// payloadTrace is the part of a Step Functions payload that carries trace context.
-type payloadTrace struct {
-	TraceParent string `json:"traceparent"`
-	TraceState  string `json:"tracestate"`
+// TraceparentToXRay converts a W3C traceparent to the X-Ray trace header
+// (what EventBridge's PutEvents TraceHeader and Lambda expect), or "" when
+// traceparent is not a valid one.
+func TraceparentToXRay(traceparent string) string {
+	if traceparent == "" {
+		return ""
+	}
+	ctx := traceContext.Extract(context.Background(), &Headers{TraceParent: traceparent})
+	var c xrayCarrier
+	xrayPropagator.Inject(ctx, &c)
+	return c.v
 }
 
-// ExtractPayload returns ctx with the parent named by the top-level
-// "traceparent"/"tracestate" string fields of a JSON object payload (how a
-// Step Functions state machine passes trace context to its tasks). Payloads
-// that are not objects or lack the field leave ctx unchanged.
+// PayloadHeaders returns the top-level "traceparent", "tracestate" and
+// "baggage" string fields of a JSON object payload (how a Step Functions
+// state machine passes trace context to its tasks). Payloads that are not
+// objects, or lack the fields, give zero Headers.
+func PayloadHeaders(payload []byte) Headers {
+	var h Headers
+	// The fields are rare in payloads and decoding is not: look first.
+	if !bytes.Contains(payload, []byte(`"traceparent"`)) && !bytes.Contains(payload, []byte(`"baggage"`)) {
+		return h
+	}
+	// Raw values first: a payload whose own "baggage" is an object (luggage,
+	// not W3C baggage) must not cost the traceparent next to it.
+	var raw struct {
+		TraceParent json.RawMessage `json:"traceparent"`
+		TraceState  json.RawMessage `json:"tracestate"`
+		Baggage     json.RawMessage `json:"baggage"`
+	}
+	if json.Unmarshal(payload, &raw) != nil {
+		return h
+	}
+	h.TraceParent, h.TraceState, h.Baggage = jsonString(raw.TraceParent), jsonString(raw.TraceState), jsonString(raw.Baggage)
+	return h
+}
+
+// jsonString is the string a JSON value holds, "" when it holds anything else.
+func jsonString(v json.RawMessage) string {
+	var s string
+	if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// ExtractPayload returns ctx with the trace context of a JSON object payload
+// (see PayloadHeaders); anything else leaves ctx unchanged.
 func ExtractPayload(ctx context.Context, payload []byte) context.Context {
-	if !bytes.Contains(payload, []byte(`"traceparent"`)) {
-		return ctx
-	}
-	var pt payloadTrace
-	if json.Unmarshal(payload, &pt) != nil {
-		return ctx
-	}
-	return ContextWithTraceparent(ctx, pt.TraceParent, pt.TraceState)
+	return PayloadHeaders(payload).Context(ctx)
 }
 
 // InjectPayload returns a copy of the JSON object payload with the
-// "traceparent" (and "tracestate") fields set from ctx. Payloads that are not
-// JSON objects are returned unchanged, as is any payload when ctx has no span.
+// "traceparent", "tracestate" and "baggage" fields set from ctx (those ctx
+// has). Payloads that are not JSON objects are returned unchanged, as is
+// any payload when ctx carries no trace context.
 func InjectPayload(ctx context.Context, payload []byte) ([]byte, error) {
-	p, s := Traceparent(ctx)
-	if p == "" {
+	h := HeadersFrom(ctx)
+	if h.IsZero() {
 		return payload, nil
 	}
 	trimmed := bytes.TrimSpace(payload)
@@ -200,9 +305,8 @@ func InjectPayload(ctx context.Context, payload []byte) ([]byte, error) {
 	if err := json.Unmarshal(trimmed, &obj); err != nil {
 		return nil, fmt.Errorf("telemetry: inject into payload: %w", err)
 	}
-	obj[TraceParent], _ = json.Marshal(p)
-	if s != "" {
-		obj[TraceState], _ = json.Marshal(s)
+	for _, k := range h.Keys() {
+		obj[k], _ = json.Marshal(h.Get(k))
 	}
 	out, err := json.Marshal(obj)
 	if err != nil {
@@ -210,3 +314,9 @@ func InjectPayload(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// Propagator is the propagator every CogniForge carrier uses: W3C trace
+// context and baggage.
+func Propagator() propagation.TextMapPropagator { return propagator }
+
+var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})

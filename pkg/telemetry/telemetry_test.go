@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cogniforge/cogniforge/pkg/telemetry/otelsetup"
+
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -36,15 +38,15 @@ func TestSetupChoosesExporter(t *testing.T) {
 		{"endpoint", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1"}, "otlphttp", nil},
 		{"traces endpoint", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:1/v1/traces"}, "otlphttp", nil},
 		{"otlp", map[string]string{"OTEL_TRACES_EXPORTER": "otlp"}, "otlphttp", nil},
-		{"grpc", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "", telemetry.ErrUnsupportedExporter},
-		{"zipkin", map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, "", telemetry.ErrUnsupportedExporter},
+		{"grpc", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:1", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "", otelsetup.ErrUnsupportedExporter},
+		{"zipkin", map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, "", otelsetup.ErrUnsupportedExporter},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, k := range []string{"OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"} {
 				t.Setenv(k, tc.env[k])
 			}
-			tel, err := telemetry.Setup(context.Background(), telemetry.Config{ServiceName: "svc"})
+			tel, err := otelsetup.Setup(context.Background(), otelsetup.Config{ServiceName: "svc"})
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err %v want %v", err, tc.wantErr)
 			}
@@ -57,7 +59,7 @@ func TestSetupChoosesExporter(t *testing.T) {
 			}
 		})
 	}
-	if _, err := telemetry.Setup(context.Background(), telemetry.Config{}); err == nil {
+	if _, err := otelsetup.Setup(context.Background(), otelsetup.Config{}); err == nil {
 		t.Fatal("empty ServiceName accepted")
 	}
 }
@@ -76,7 +78,7 @@ func TestSetupExportsOTLPAndMasks(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Setenv("OTEL_TRACES_EXPORTER", "")
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.URL)
-	tel, err := telemetry.Setup(context.Background(), telemetry.Config{ServiceName: "svc"})
+	tel, err := otelsetup.Setup(context.Background(), otelsetup.Config{ServiceName: "svc"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,11 @@ package wiring
 import (
 	"fmt"
 
+	"github.com/cogniforge/cogniforge/pkg/bus/eventbridge"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/store"
@@ -21,7 +23,7 @@ func dynamoStore(cfg aws.Config, table string) (store.Store, error) {
 }
 
 func eventBridgeBus(cfg aws.Config, name string) (bus.Publisher, error) {
-	p, err := bus.NewEventBridge(bus.EventBridgeConfig{Client: eventbridge.NewFromConfig(cfg), EventBusName: name})
+	p, err := eventbridge.New(eventbridge.Config{Client: awseb.NewFromConfig(cfg), EventBusName: name})
 	if err != nil {
 		return nil, fmt.Errorf("platform: EventBridge bus %q: %w", name, err)
 	}

@@ -1,4 +1,4 @@
-// Package platform wires a function's ports from its environment, once at
+// Package wiring wires a function's ports from its environment, once at
 // cold start: the store, the event bus, the event catalog, the logger and
 // the tracer. It is the only place that decides between AWS services and the
 // embedded ones, so function code and the pkg/ core never do.
@@ -20,6 +20,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/cogniforge/cogniforge/pkg/bus/cesink"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -104,7 +106,10 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) 
 	if logger == nil {
 		logger = slog.Default()
 	}
-	catalog, err := events.NewCatalog()
+	// A function validates a few of the catalog's types: compiling each
+	// schema when its type is first seen keeps the rest off the cold start
+	// (issue 9). pkg/events' tests compile the embedded catalog eagerly.
+	catalog, err := events.NewCatalog(events.CompileOnFirstUse())
 	if err != nil {
 		return Ports{}, nil, fmt.Errorf("platform: event catalog: %w", err)
 	}
@@ -138,7 +143,7 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) 
 	}
 	p.Bus = unconfiguredBus{}
 	if sink := env(EnvSink); sink != "" {
-		if p.Bus, err = bus.NewSink(sink, nil); err != nil {
+		if p.Bus, err = cesink.New(sink, nil); err != nil {
 			return Ports{}, nil, err
 		}
 	}

@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/bus/cesink"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
-	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/store"
@@ -65,8 +66,8 @@ func TestFromEnvEmbedded(t *testing.T) {
 					t.Errorf("unconfigured bus error = %v, want one naming what to set", perr)
 				}
 			case "sink":
-				if _, ok := p.Bus.(*bus.Sink); !ok {
-					t.Errorf("bus is %T, want *bus.Sink", p.Bus)
+				if _, ok := p.Bus.(*cesink.Sink); !ok {
+					t.Errorf("bus is %T, want *cesink.Sink", p.Bus)
 				}
 			}
 		})
@@ -120,5 +121,22 @@ func TestAdapterEventTypesAreInTheCatalog(t *testing.T) {
 		if !catalog.Has(typ) {
 			t.Errorf("catalog has no schema for %s", typ)
 		}
+	}
+}
+
+// FromEnv hands functions a catalog that compiles each schema on first use
+// (issue 9); every schema it defers must still compile, or an event type
+// would fail only once deployed.
+func TestFromEnvCatalogCompilesEverySchema(t *testing.T) {
+	p, closeFn, err := FromEnv(context.Background(), envOf(map[string]string{}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	if len(p.Catalog.Types()) == 0 {
+		t.Fatal("empty catalog")
+	}
+	if err := p.Catalog.CompileAll(); err != nil {
+		t.Errorf("the function's catalog holds a schema that does not compile: %v", err)
 	}
 }

@@ -8,6 +8,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/cogniforge/cogniforge/pkg/telemetry/awstrace"
+	"github.com/cogniforge/cogniforge/pkg/telemetry/otelsetup"
+
 	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,13 +26,13 @@ import (
 // main reports the error and exits.
 func Serve(ctx context.Context, name string, build Builder, opts ...adapter.Option) (err error) {
 	logger := telemetry.NewLogger(os.Stderr, name, nil)
-	tel, err := telemetry.Setup(ctx, telemetry.Config{ServiceName: name})
+	tel, err := otelsetup.Setup(ctx, otelsetup.Config{ServiceName: name})
 	if err != nil {
 		return fmt.Errorf("%s: telemetry: %w", name, err)
 	}
 	defer func() { err = errors.Join(err, tel.Shutdown(context.Background())) }()
 	ports, closePorts, err := FromEnv(ctx, nil, logger, WithAWSConfig(func(cfg *aws.Config) {
-		telemetry.InstrumentAWS(cfg, tel.TracerProvider())
+		awstrace.InstrumentAWS(cfg, tel.TracerProvider())
 	}))
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -55,7 +58,7 @@ func Serve(ctx context.Context, name string, build Builder, opts ...adapter.Opti
 // SIGTERM, then report any error on stderr. It returns the process exit
 // code for main to pass to os.Exit (library code never exits itself):
 //
-//	func main() { os.Exit(wiring.Main(gateway.Name, gateway.Build)) }
+//	func main() { os.Exit(wiring.Main(gatewayfn.Name, gatewayfn.Build)) }
 func Main(name string, build Builder, opts ...adapter.Option) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -76,7 +76,8 @@ func (t *tally) reportPhases(b *testing.B) {
 // process, each iteration one execution from exec to exit, and fails unless
 // every run returns the chain's expected output:
 //
-//   - cogniforge: `cogniforge sfn run --fast-clock`;
+//   - cogniforge: `cogniforge sfn run --fast-clock` (AWS's size and history
+//     limits lifted, see runCogniforge);
 //   - aws-local-stepfunctions: node runner.mjs, the package at its fastest
 //     (no definition validation), with its phases as metrics;
 //   - side-by-side: both in one iteration, cogniforge, reference, reference,

@@ -1,7 +1,8 @@
 // Package aslbench compares cogniforge's ASL engine, as the whole process
-// `cogniforge sfn run --fast-clock`, with aws-local-stepfunctions (npm), the
-// fastest local Step Functions interpreter we know, run by node as a whole
-// process too (runner.mjs in this directory).
+// `cogniforge sfn run --fast-clock` (AWS's limits lifted), with
+// aws-local-stepfunctions (npm), the fastest local Step Functions
+// interpreter we know, run by node as a whole process too (runner.mjs in
+// this directory).
 //
 // The workload is a long chain of Pass states (GenerateChain). Both
 // interpreters must produce the same output, and the same output as the

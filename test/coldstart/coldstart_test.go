@@ -1,7 +1,9 @@
-// Package coldstart builds every function binary and starts it as a plain
-// CloudEvents HTTP service, proving each one serves and stops cleanly, and
-// measures (in a benchmark, for `make bench`) the time from process start to
-// the first answered request.
+// Package coldstart builds every function binary with the release flags and
+// starts it as a process: as a plain CloudEvents HTTP service, proving each
+// one serves and stops cleanly, and under a fake AWS Lambda Runtime API,
+// measuring the time from exec to its first poll for an invocation against
+// a bare aws-lambda-go binary (testdata/bare) started alternately in the
+// same run. The benchmarks report medians for `make bench`.
 package coldstart
 
 import (
@@ -13,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,17 +42,54 @@ func functionNames(tb testing.TB) []string {
 	return names
 }
 
-// build compiles functions/<name> for this machine, with the release flags.
-func build(tb testing.TB, dir, name string) string {
-	tb.Helper()
-	bin := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-ldflags", "-s -w", "-o", bin, "./functions/"+name)
+// binDir holds the binaries TestMain builds once for every test and
+// benchmark of the package.
+var binDir string
+
+// TestMain builds every function and the bare yardstick once, with the
+// release flags, and removes them afterwards.
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		dir, err := os.MkdirTemp("", "coldstart-*")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		binDir = dir
+		return m.Run()
+	}())
+}
+
+var (
+	buildOnce sync.Once
+	buildErr  error
+)
+
+// releaseBuild is the Makefile's build of a bootstrap, for this machine:
+// static, trimmed, without aws-lambda-go's net/rpc mode and without symbols.
+func releaseBuild(out string, pkgs ...string) *exec.Cmd {
+	args := append([]string{"build", "-trimpath", "-tags", "lambda.norpc", "-buildvcs=false", "-ldflags", "-s -w", "-o", out}, pkgs...)
+	cmd := exec.Command("go", args...)
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("build %s: %v\n%s", name, err, out)
+	return cmd
+}
+
+// build returns the path of functions/<name> (or bareName, the yardstick),
+// building them all in one go build the first time it is called.
+func build(tb testing.TB, name string) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		out, err := releaseBuild(binDir+string(filepath.Separator), "./functions/...", "./test/coldstart/testdata/bare").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
 	}
-	return bin
+	return filepath.Join(binDir, name)
 }
 
 // cleanEnv is the environment of a function outside any cloud: no AWS or
@@ -112,10 +152,9 @@ func stop(tb testing.TB, cmd *exec.Cmd) {
 // TestEveryFunctionServesAndStops: each binary, unchanged, serves
 // CloudEvents HTTP on $PORT outside any cloud and stops on SIGTERM.
 func TestEveryFunctionServesAndStops(t *testing.T) {
-	dir := t.TempDir()
 	for _, name := range functionNames(t) {
 		t.Run(name, func(t *testing.T) {
-			bin := build(t, dir, name)
+			bin := build(t, name)
 			cmd, took := start(t, bin)
 			t.Logf("%s answered %s after exec", name, took)
 			// A CloudEvent that is not of the function's types gets a
@@ -145,9 +184,8 @@ func addrOf(cmd *exec.Cmd) string {
 // BenchmarkColdStart reports, per function, the time from exec to the first
 // answered HTTP request (target: under 30 ms).
 func BenchmarkColdStart(b *testing.B) {
-	dir := b.TempDir()
 	for _, name := range functionNames(b) {
-		bin := build(b, dir, name)
+		bin := build(b, name)
 		b.Run(name, func(b *testing.B) {
 			var total time.Duration
 			for i := 0; i < b.N; i++ {

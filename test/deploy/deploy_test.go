@@ -183,7 +183,7 @@ func unwired(p *plan, names []string) []string {
 			found = found || r.Type == "aws_lambda_function"
 		}
 		if !found {
-			problems = append(problems, fmt.Sprintf("functions/%s is not wired in infra: add a %q entry to infra/functions.tf (the plan has no module.cogniforge.module.function[%q])", name, name, name))
+			problems = append(problems, fmt.Sprintf("functions/%s is not wired in infra: register it in pkg/registry and run `cogniforge infra manifest -o infra/functions.json` (the plan has no module.cogniforge.module.function[%q])", name, name))
 		}
 	}
 	return problems
@@ -275,12 +275,28 @@ func checkFunction(ctx context.Context, t *testing.T, c *clients, p *plan, out *
 			if !sameJSON(aws.ToString(rule.EventPattern), str(v, "event_pattern")) {
 				t.Errorf("rule %s pattern %s, want %s", str(v, "name"), aws.ToString(rule.EventPattern), str(v, "event_pattern"))
 			}
+			// A queue trigger's rule routes bus events to the queue; the
+			// others invoke the live alias.
+			wantTarget, what := aliasARN, "the live alias"
+			if r.Name == "queue" {
+				wantTarget, what = queueARN(ctx, t, c, out.QueueURLs.Value[name]), "the function's queue"
+			}
 			targets, err := c.events.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: rule.Name, EventBusName: rule.EventBusName})
-			if err != nil || len(targets.Targets) != 1 || aws.ToString(targets.Targets[0].Arn) != aliasARN {
-				t.Errorf("rule %s targets %+v (%v), want the live alias", str(v, "name"), targets, err)
+			if err != nil || len(targets.Targets) != 1 || aws.ToString(targets.Targets[0].Arn) != wantTarget {
+				t.Errorf("rule %s targets %+v (%v), want %s", str(v, "name"), targets, err, what)
 			}
 		}
 	}
+}
+
+// queueARN is the ARN of the queue at url.
+func queueARN(ctx context.Context, t *testing.T, c *clients, url string) string {
+	t.Helper()
+	a, err := c.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatalf("queue %s: %v", url, err)
+	}
+	return a.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
 }
 
 // checkQueueTrigger checks the queue -> live alias mapping and the queue's

@@ -40,6 +40,43 @@ resource "aws_iam_role_policy" "queue" {
   })
 }
 
+# Bus to queue: the CloudEvent types the function consumes through its queue,
+# matched by detail-type (the EventBridge publisher puts the type there). The
+# message body is the EventBridge event; the queue adapter reads the
+# CloudEvent from its detail.
+resource "aws_cloudwatch_event_rule" "queue" {
+  count          = var.queue == null ? 0 : (length(var.queue.event_types) > 0 ? 1 : 0)
+  name           = "${local.function_name}-queue"
+  event_bus_name = var.event_bus_name
+  event_pattern  = jsonencode({ "detail-type" = var.queue.event_types })
+  tags           = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "queue" {
+  count          = length(aws_cloudwatch_event_rule.queue)
+  rule           = aws_cloudwatch_event_rule.queue[0].name
+  event_bus_name = var.event_bus_name
+  target_id      = "queue"
+  arn            = aws_sqs_queue.this[0].arn
+}
+
+# Only this rule may send to the queue.
+resource "aws_sqs_queue_policy" "bus" {
+  count     = length(aws_cloudwatch_event_rule.queue)
+  queue_url = aws_sqs_queue.this[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "BusDelivers"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.this[0].arn
+      Condition = { ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.queue[0].arn } }
+    }]
+  })
+}
+
 resource "aws_lambda_event_source_mapping" "queue" {
   count                              = var.queue == null ? 0 : 1
   event_source_arn                   = aws_sqs_queue.this[0].arn

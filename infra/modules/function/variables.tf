@@ -127,7 +127,9 @@ variable "function_url" {
 variable "queue" {
   description = <<-EOT
     An SQS trigger: a queue, its dead-letter queue (after max_receives failed deliveries) and an
-    event source mapping on the `live` alias that reports partial batch failures. null means none.
+    event source mapping on the `live` alias that reports partial batch failures. event_types are
+    CloudEvent types routed from the bus to the queue by a rule (what the local runtime's bus does
+    for a queue trigger with EventTypes). null means none.
   EOT
   type = object({
     batch_size                = optional(number, 10)
@@ -136,6 +138,7 @@ variable "queue" {
     message_retention_seconds = optional(number, 345600)
     dlq_retention_seconds     = optional(number, 1209600)
     max_concurrency           = optional(number)
+    event_types               = optional(list(string), [])
   })
   default = null
   validation {

@@ -2,7 +2,6 @@ package intrinsic
 
 import (
 	"crypto/md5"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -14,6 +13,8 @@ import (
 	mrand "math/rand/v2"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
 )
@@ -506,12 +507,9 @@ func evalStringSplit(_ *Expr, a []any) (any, error) {
 }
 
 func evalUUID(_ *Expr, _ []any) (any, error) {
-	var u [16]byte
-	if _, err := rand.Read(u[:]); err != nil {
+	u, err := uuid.NewRandom() // version 4, as AWS's States.UUID
+	if err != nil {
 		return nil, errorf("States.UUID: %v", err)
 	}
-	u[6] = u[6]&0x0f | 0x40 // version 4
-	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
-	h := hex.EncodeToString(u[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+	return u.String(), nil
 }

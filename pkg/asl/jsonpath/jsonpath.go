@@ -635,6 +635,9 @@ func (p *parser) parseBracket() (segment, error) {
 			return seg, err
 		}
 	default:
+		if p.eof() {
+			return seg, p.errf("unclosed [")
+		}
 		return seg, p.errf("unexpected %q in brackets", c)
 	}
 	p.skipSpace()

@@ -30,7 +30,49 @@ type Diagnostic struct {
 	// "States.M.ItemProcessor.States.Inner.Next"; empty for the document.
 	Path    string
 	Message string
+	// Code is the error code ValidateStateMachineDefinition gives the
+	// problem on AWS (CodeSchemaValidation unless another fits better).
+	Code string
 }
+
+// Diagnostic codes, as AWS's ValidateStateMachineDefinition names them.
+const (
+	// CodeInvalidJSON: the definition is not one JSON object.
+	CodeInvalidJSON = "INVALID_JSON_DESCRIPTION"
+	// CodeSchemaValidation: a field is missing, misplaced or malformed.
+	CodeSchemaValidation = "SCHEMA_VALIDATION_FAILED"
+	// CodeMissingEndState: a state machine, Parallel branch or Map
+	// processor has no terminal state that StartAt leads to, so it could
+	// never end.
+	CodeMissingEndState = "MISSING_END_STATE"
+	// CodeMissingTransitionTarget: a transition names no state of its
+	// scope, or a state is unreachable.
+	CodeMissingTransitionTarget = "MISSING_TRANSITION_TARGET"
+	// CodeDuplicateStateName: two states share a name.
+	CodeDuplicateStateName = "DUPLICATE_STATE_NAME"
+	// CodeDefinitionTooLarge: the definition is longer than
+	// MaxDefinitionBytes. AWS answers that with a ValidationException
+	// rather than a diagnostic; the code lets callers do the same.
+	CodeDefinitionTooLarge = "DEFINITION_TOO_LARGE"
+)
+
+// MaxDefinitionBytes is the largest definition AWS accepts: 1 MiB.
+const MaxDefinitionBytes = 1 << 20
+
+// Messages shared with the interpreter's compiler (pkg/asl), so that `sfn
+// validate` and `sfn run` word the same problem the same way.
+const (
+	// MsgNoTerminalState is the message of CodeMissingEndState when no
+	// state of the machine can end it.
+	MsgNoTerminalState = `has no terminal state (a Succeed or Fail state, or one with "End": true), so it could never end`
+	// MsgTerminalUnreachable is the message of CodeMissingEndState when
+	// terminal states exist but none is reachable from StartAt (%q).
+	MsgTerminalUnreachable = `no terminal state (a Succeed or Fail state, or one with "End": true) is reachable from StartAt %q, so it could never end`
+	// MsgTooLarge is the message of CodeDefinitionTooLarge (%d: the size).
+	MsgTooLarge = "definition is %d bytes, more than the 1048576-byte (1 MiB) limit of Step Functions"
+	// MsgRequired says a required field is missing.
+	MsgRequired = "is required"
+)
 
 // String returns "path: message", or the message alone for the document.
 func (d Diagnostic) String() string {
@@ -49,11 +91,20 @@ const (
 
 // Definition validates a state machine definition. It returns nil when the
 // definition is valid.
+//
+// A definition longer than MaxDefinitionBytes gets that one diagnostic
+// (CodeDefinitionTooLarge) and is not parsed: AWS refuses it before
+// looking inside, and parsing a huge document would cost what the limit is
+// there to prevent.
 func Definition(raw []byte) []Diagnostic {
 	v := &validator{seen: map[string]string{}, all: map[string]bool{}}
+	if len(raw) > MaxDefinitionBytes {
+		v.addCode(CodeDefinitionTooLarge, "", MsgTooLarge, len(raw))
+		return v.result()
+	}
 	doc, dups, err := decode(raw)
 	if err != nil {
-		v.add("", "definition is not valid JSON: %v", err)
+		v.addCode(CodeInvalidJSON, "", "definition is not valid JSON: %v", err)
 		return v.result()
 	}
 	for _, p := range dups {
@@ -114,7 +165,11 @@ func collectNames(m map[string]any, into map[string]bool) {
 }
 
 func (v *validator) add(path, format string, args ...any) {
-	v.diags = append(v.diags, Diagnostic{Path: path, Message: fmt.Sprintf(format, args...)})
+	v.addCode(CodeSchemaValidation, path, format, args...)
+}
+
+func (v *validator) addCode(code, path, format string, args ...any) {
+	v.diags = append(v.diags, Diagnostic{Path: path, Message: fmt.Sprintf(format, args...), Code: code})
 }
 
 func (v *validator) result() []Diagnostic {
@@ -125,7 +180,10 @@ func (v *validator) result() []Diagnostic {
 		if c := strings.Compare(a.Path, b.Path); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Message, b.Message)
+		if c := strings.Compare(a.Message, b.Message); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Code, b.Code)
 	})
 	return slices.Compact(v.diags)
 }
@@ -211,7 +269,7 @@ func (v *validator) machine(prefix string, m map[string]any) {
 	startName, isStr := start.(string)
 	switch {
 	case !ok:
-		v.add(join(prefix, "StartAt"), "is required")
+		v.add(join(prefix, "StartAt"), MsgRequired)
 	case !isStr:
 		v.add(join(prefix, "StartAt"), "must be a string, got %s", typeName(start))
 	case states != nil && states[startName] == nil:
@@ -220,11 +278,11 @@ func (v *validator) machine(prefix string, m map[string]any) {
 	if states == nil {
 		return
 	}
-	sc := &scope{states: states, edges: map[string][]string{}}
+	sc := &scope{states: states, edges: map[string][]string{}, terminal: map[string]bool{}}
 	for _, name := range sortedKeys(states) {
 		path := statesPath + "." + name
 		if first, dup := v.seen[name]; dup {
-			v.add(path, "state name %q is already used at %s; names must be unique in the whole state machine", name, first)
+			v.addCode(CodeDuplicateStateName, path, "state name %q is already used at %s; names must be unique in the whole state machine", name, first)
 		} else {
 			v.seen[name] = path
 		}
@@ -237,12 +295,16 @@ func (v *validator) machine(prefix string, m map[string]any) {
 		st, ok := states[name].(map[string]any)
 		if !ok {
 			v.add(path, "state must be an object, got %s", typeName(states[name]))
+			sc.broken = true
 			continue
 		}
 		v.state(path, name, st, sc)
 	}
 	// Reachability from StartAt.
 	if states[startName] == nil {
+		if len(states) > 0 && len(sc.terminal) == 0 && !sc.broken {
+			v.addCode(CodeMissingEndState, statesPath, MsgNoTerminalState)
+		}
 		return
 	}
 	reached := map[string]bool{startName: true}
@@ -259,15 +321,40 @@ func (v *validator) machine(prefix string, m map[string]any) {
 	}
 	for _, name := range sortedKeys(states) {
 		if !reached[name] {
-			v.add(statesPath+"."+name, unreachable+" %q", startName)
+			v.addCode(CodeMissingTransitionTarget, statesPath+"."+name, unreachable+" %q", startName)
 		}
 	}
+	v.endState(statesPath, startName, sc, reached)
+}
+
+// endState reports a machine that could never end: AWS refuses one without
+// a terminal state (MISSING_END_STATE), and so does this validator when
+// the terminal states it has are all out of StartAt's reach, which AWS
+// refuses too (as unreachable states). A loop is fine as long as some way
+// out exists: a Choice whose Default leaves the loop for a Succeed state
+// passes. A machine whose transitions are already wrong (a Next naming no
+// state, a state without Type, Next or End) is not judged: the end it
+// lacks is likely that mistake's.
+func (v *validator) endState(statesPath, startName string, sc *scope, reached map[string]bool) {
+	if sc.broken {
+		return
+	}
+	if len(sc.terminal) == 0 {
+		v.addCode(CodeMissingEndState, statesPath, MsgNoTerminalState)
+		return
+	}
+	for name := range sc.terminal {
+		if reached[name] {
+			return
+		}
+	}
+	v.addCode(CodeMissingEndState, statesPath, MsgTerminalUnreachable, startName)
 }
 
 const unreachable = "state is not reachable from StartAt"
 
 // Unreachable reports whether d is only about a state that no transition
-// reaches. AWS rejects such definitions (MISSING_TRANSITION_TARGET), but the
+// reaches (its Code is CodeMissingTransitionTarget). AWS rejects such definitions (MISSING_TRANSITION_TARGET), but the
 // state does no harm at run time, so a local runner may treat d as a warning:
 // conformance case 25-succeed-with-paths, which AWS's validator would refuse,
 // still runs.
@@ -277,6 +364,12 @@ func Unreachable(d Diagnostic) bool { return strings.HasPrefix(d.Message, unreac
 type scope struct {
 	states map[string]any
 	edges  map[string][]string
+	// terminal holds the states that end the machine: Succeed, Fail, and
+	// those with "End": true.
+	terminal map[string]bool
+	// broken is set when a state's transitions could not be read (no
+	// Type, neither Next nor End, a target that does not exist).
+	broken bool
 }
 
 // target checks a transition field and records the edge.
@@ -284,13 +377,15 @@ func (v *validator) target(path, from string, val any, sc *scope) {
 	name, ok := val.(string)
 	if !ok {
 		v.add(path, "must be a state name (string), got %s", typeName(val))
+		sc.broken = true
 		return
 	}
 	if sc.states[name] == nil {
+		sc.broken = true
 		if v.all[name] {
-			v.add(path, "no state named %q in this scope; a transition cannot leave or enter a Parallel branch or Map processor", name)
+			v.addCode(CodeMissingTransitionTarget, path, "no state named %q in this scope; a transition cannot leave or enter a Parallel branch or Map processor", name)
 		} else {
-			v.add(path, "no state named %q", name)
+			v.addCode(CodeMissingTransitionTarget, path, "no state named %q", name)
 		}
 		return
 	}
@@ -300,13 +395,15 @@ func (v *validator) target(path, from string, val any, sc *scope) {
 func (v *validator) state(path, name string, st map[string]any, sc *scope) {
 	typ, ok := st["Type"]
 	if !ok {
-		v.add(join(path, "Type"), "is required")
+		v.add(join(path, "Type"), MsgRequired)
+		sc.broken = true
 		return
 	}
 	t, _ := typ.(string)
 	allowed := stateFields[t]
 	if allowed == nil {
 		v.add(join(path, "Type"), "unknown state type %s (one of Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map)", show(typ))
+		sc.broken = true
 		return
 	}
 	v.fields(path, st, allowed, "a "+t+" state")
@@ -330,11 +427,17 @@ func (v *validator) state(path, name string, st map[string]any, sc *scope) {
 		switch {
 		case hasNext && hasEnd:
 			v.add(path, "has both Next and End; a %s state needs exactly one", t)
+			sc.broken = true
 		case !hasNext && !hasEnd:
 			v.add(path, "needs Next or End: true")
+			sc.broken = true
 		case hasNext:
 			v.target(join(path, "Next"), name, next, sc)
+		default:
+			sc.terminal[name] = true
 		}
+	case "Succeed", "Fail":
+		sc.terminal[name] = true
 	}
 
 	// Paths shared by most types.

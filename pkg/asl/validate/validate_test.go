@@ -76,20 +76,20 @@ func TestInvalidDefinitions(t *testing.T) {
 
 		// Paths.
 		{"InputPath syntax", one(`{"Type":"Pass","InputPath":"a.b","End":true}`), []string{"States.S.InputPath: \"a.b\" is not a JSONPath"}},
-		{"OutputPath bracket", one(`{"Type":"Pass","OutputPath":"$.a[0","End":true}`), []string{"States.S.OutputPath: \"$.a[0\" has an unclosed ["}},
-		{"OutputPath empty name", one(`{"Type":"Pass","OutputPath":"$.a..","End":true}`), []string{"States.S.OutputPath: \"$.a..\" has an empty field name"}},
+		{"OutputPath bracket", one(`{"Type":"Pass","OutputPath":"$.a[0","End":true}`), []string{"States.S.OutputPath: \"$.a[0\" is not a valid JSONPath: expected ]"}},
+		{"OutputPath empty name", one(`{"Type":"Pass","OutputPath":"$.a..","End":true}`), []string{"States.S.OutputPath: \"$.a..\" is not a valid JSONPath: expected a member name after .."}},
 		{"InputPath number", one(`{"Type":"Pass","InputPath":1,"End":true}`), []string{"States.S.InputPath: must be a JSONPath string, got a number"}},
-		{"ResultPath wildcard", one(`{"Type":"Pass","ResultPath":"$.a[*]","End":true}`), []string{"States.S.ResultPath: \"$.a[*]\" is not a reference path: wildcards"}},
-		{"ResultPath filter", one(`{"Type":"Pass","ResultPath":"$.a[?(@.b)]","End":true}`), []string{"States.S.ResultPath: \"$.a[?(@.b)]\" is not a reference path: filters"}},
+		{"ResultPath wildcard", one(`{"Type":"Pass","ResultPath":"$.a[*]","End":true}`), []string{"States.S.ResultPath: \"$.a[*]\" is not a reference path"}},
+		{"ResultPath filter", one(`{"Type":"Pass","ResultPath":"$.a[?(@.b)]","End":true}`), []string{"States.S.ResultPath: \"$.a[?(@.b)]\" is not a reference path"}},
 		{"ResultPath descent", one(`{"Type":"Pass","ResultPath":"$..a","End":true}`), []string{"recursive descent"}},
 		{"ResultPath slice", one(`{"Type":"Pass","ResultPath":"$.a[0:2]","End":true}`), []string{"slices"}},
 		{"ResultPath context", one(`{"Type":"Pass","ResultPath":"$$.Execution","End":true}`), []string{"States.S.ResultPath: \"$$.Execution\": ResultPath cannot write to the context object"}},
-		{"ItemsPath syntax", one(`{"Type":"Map","ItemsPath":"$.a[x]","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Succeed"}}},"End":true}`), []string{`States.S.ItemsPath: "$.a[x]" has an unexpected 'x'`}},
+		{"ItemsPath syntax", one(`{"Type":"Map","ItemsPath":"$.a[x]","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Succeed"}}},"End":true}`), []string{`States.S.ItemsPath: "$.a[x]" is not a valid JSONPath: unexpected 'x' in brackets`}},
 
 		// Payload templates.
 		{"Parameters not an object", one(`{"Type":"Pass","Parameters":[1],"End":true}`), []string{"States.S.Parameters: must be an object, got an array"}},
 		{"dollar key not a string", one(`{"Type":"Pass","Parameters":{"x.$":1},"End":true}`), []string{"States.S.Parameters.x.$: a field ending in .$ must have a string value"}},
-		{"dollar key bad path", one(`{"Type":"Pass","Parameters":{"x.$":"$.a["},"End":true}`), []string{`States.S.Parameters.x.$: "$.a[" has an unclosed [`}},
+		{"dollar key bad path", one(`{"Type":"Pass","Parameters":{"x.$":"$.a["},"End":true}`), []string{`States.S.Parameters.x.$: "$.a[" is not a valid JSONPath: unclosed [`}},
 		{"dollar key plain string", one(`{"Type":"Pass","Parameters":{"x.$":"hello"},"End":true}`), []string{`States.S.Parameters.x.$: "hello" is neither a JSONPath`}},
 		{"dollar key nested", one(`{"Type":"Pass","Parameters":{"a":{"b":[{"c.$":"nope"}]}},"End":true}`), []string{`States.S.Parameters.a.b[0].c.$: "nope" is neither`}},
 		{"dollar key clash", one(`{"Type":"Pass","Parameters":{"x":1,"x.$":"$"},"End":true}`), []string{`States.S.Parameters.x.$: field "x" is also set without .$`}},
@@ -97,7 +97,7 @@ func TestInvalidDefinitions(t *testing.T) {
 		{"intrinsic arity", one(`{"Type":"Pass","Parameters":{"x.$":"States.ArrayLength($.a, $.b)"},"End":true}`), []string{"States.S.Parameters.x.$: States.ArrayLength takes 1 argument(s), got 2"}},
 		{"intrinsic unknown", one(`{"Type":"Pass","Parameters":{"x.$":"States.Frobnicate($.a)"},"End":true}`), []string{"unknown function States.Frobnicate"}},
 		{"intrinsic placeholders", one(`{"Type":"Pass","Parameters":{"x.$":"States.Format('{} {}', $.a)"},"End":true}`), []string{"has 2 {} placeholder(s) but 1 value(s)"}},
-		{"intrinsic path arg", one(`{"Type":"Pass","Parameters":{"x.$":"States.Array($.a..)"},"End":true}`), []string{`States.S.Parameters.x.$: "$.a.." has an empty field name`}},
+		{"intrinsic path arg", one(`{"Type":"Pass","Parameters":{"x.$":"States.Array($.a..)"},"End":true}`), []string{`States.S.Parameters.x.$: "$.a.." is not a valid JSONPath: expected a member name after ..`}},
 		{"ResultSelector bad", one(`{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","ResultSelector":{"r.$":"x"},"End":true}`), []string{`States.S.ResultSelector.r.$: "x" is neither`}},
 		{"Assign bad", one(`{"Type":"Pass","Assign":{"r.$":"x"},"End":true}`), []string{`States.S.Assign.r.$: "x" is neither`}},
 
@@ -229,7 +229,7 @@ func TestValidDefinitions(t *testing.T) {
 	valid := []string{
 		// Every state type with its optional fields.
 		`{"Comment":"c","Version":"1.0","TimeoutSeconds":60,"QueryLanguage":"JSONPath","StartAt":"P","States":{
-		  "P":{"Type":"Pass","Comment":"x","InputPath":"$.a[?(@.b > 1, 'x')]","OutputPath":null,"ResultPath":"$.r['k'][0]","Result":{"x":1},"Next":"T"},
+		  "P":{"Type":"Pass","Comment":"x","InputPath":"$.a[?(@.b > 1)]","OutputPath":null,"ResultPath":"$.r['k'][0]","Result":{"x":1},"Next":"T"},
 		  "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f","Payload.$":"$","n":{"m.$":"$$.Execution.Id","l":[{"k.$":"States.UUID()"}]}},
 		       "ResultSelector":{"r.$":"$.Payload"},"ResultPath":null,"TimeoutSecondsPath":"$.t","HeartbeatSeconds":5,
 		       "Retry":[{"ErrorEquals":["Lambda.ServiceException","States.Timeout"],"IntervalSeconds":1,"MaxAttempts":0,"BackoffRate":1.5,"MaxDelaySeconds":10,"JitterStrategy":"FULL"},{"ErrorEquals":["States.ALL"]}],
@@ -367,6 +367,96 @@ func BenchmarkDefinition(b *testing.B) {
 	for b.Loop() {
 		if d := validate.Definition(c.Definition); d != nil {
 			b.Fatal(d)
+		}
+	}
+}
+
+// TestEndState: a machine (or a branch, or a Map processor) that no path
+// from StartAt can end is refused with MISSING_END_STATE; a loop with a
+// way out is not.
+func TestEndState(t *testing.T) {
+	const loopStates = `"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}`
+	lambda := `"Resource":"arn:aws:lambda:us-east-1:123456789012:function:f"`
+	cases := []struct {
+		name string
+		def  string
+		want []string // "path: message substring [CODE]" of each diagnostic, in order; nil: valid
+	}{
+		{"pure cycle", `{"StartAt":"A","States":{` + loopStates + `}}`,
+			[]string{"States: has no terminal state [MISSING_END_STATE]"}},
+		{"self loop", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"A"}}}`,
+			[]string{"States: has no terminal state [MISSING_END_STATE]"}},
+		{"choice loop without a way out", `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"W"}],"Default":"W"},"W":{"Type":"Wait","Seconds":1,"Next":"C"}}}`,
+			[]string{"States: has no terminal state [MISSING_END_STATE]"}},
+		{"choice loop whose Default leaves", `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"W"}],"Default":"Done"},"W":{"Type":"Wait","Seconds":1,"Next":"C"},"Done":{"Type":"Succeed"}}}`,
+			nil},
+		{"loop left by a Catch", `{"StartAt":"T","States":{"T":{"Type":"Task",` + lambda + `,"Catch":[{"ErrorEquals":["States.ALL"],"Next":"F"}],"Next":"T"},"F":{"Type":"Fail"}}}`,
+			nil},
+		{"loop left by End", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Choice","Choices":[{"Variable":"$.x","IsPresent":true,"Next":"A"}],"Default":"E"},"E":{"Type":"Pass","End":true}}}`,
+			nil},
+		{"terminal out of reach", `{"StartAt":"A","States":{` + loopStates + `,"Done":{"Type":"Succeed"}}}`,
+			[]string{`States: no terminal state (a Succeed or Fail state, or one with "End": true) is reachable from StartAt "A" [MISSING_END_STATE]`,
+				`States.Done: state is not reachable from StartAt "A" [MISSING_TRANSITION_TARGET]`}},
+		{"Parallel branch loops", `{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"A","States":{` + loopStates + `}}],"End":true}}}`,
+			[]string{"States.P.Branches[0].States: has no terminal state [MISSING_END_STATE]"}},
+		{"Map processor loops", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"A","States":{` + loopStates + `}},"End":true}}}`,
+			[]string{"States.M.ItemProcessor.States: has no terminal state [MISSING_END_STATE]"}},
+		{"unknown StartAt and no end", `{"StartAt":"X","States":{` + loopStates + `}}`,
+			[]string{`StartAt: no state named "X" [SCHEMA_VALIDATION_FAILED]`, "States: has no terminal state [MISSING_END_STATE]"}},
+		// A dangling Next is the mistake to report, not its consequence.
+		{"dangling Next", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Nowhere"}}}`,
+			[]string{`States.A.Next: no state named "Nowhere" [MISSING_TRANSITION_TARGET]`}},
+		{"neither Next nor End", `{"StartAt":"A","States":{"A":{"Type":"Pass"}}}`,
+			[]string{"States.A: needs Next or End: true [SCHEMA_VALIDATION_FAILED]"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, d := range validate.Definition([]byte(c.def)) {
+				got = append(got, d.String()+" ["+d.Code+"]")
+			}
+			if len(got) != len(c.want) {
+				t.Fatalf("got %d diagnostics, want %d:\n%s", len(got), len(c.want), strings.Join(got, "\n"))
+			}
+			for i, w := range c.want {
+				prefix, code, _ := strings.Cut(w, " [")
+				if !strings.Contains(got[i], prefix) || !strings.HasSuffix(got[i], "["+code) {
+					t.Errorf("diagnostic %d = %q, want %q", i, got[i], w)
+				}
+			}
+		})
+	}
+}
+
+// TestDefinitionSize: AWS takes definitions up to 1 MiB; a longer one gets
+// one diagnostic naming the limit, without being parsed.
+func TestDefinitionSize(t *testing.T) {
+	valid := `{"StartAt":"S","States":{"S":{"Type":"Succeed"}}}`
+	pad := func(n int) []byte { return []byte(valid + strings.Repeat(" ", n-len(valid))) }
+	if got := validate.Definition(pad(validate.MaxDefinitionBytes)); got != nil {
+		t.Fatalf("a definition of exactly 1 MiB: %v", got)
+	}
+	got := validate.Definition(pad(validate.MaxDefinitionBytes + 1))
+	if len(got) != 1 || got[0].Code != validate.CodeDefinitionTooLarge || got[0].Path != "" ||
+		!strings.Contains(got[0].Message, "1048577 bytes") || !strings.Contains(got[0].Message, "1048576") {
+		t.Fatalf("a definition of 1 MiB + 1 byte: %+v", got)
+	}
+	// Too large is said first: nothing else is looked at.
+	if got := validate.Definition([]byte("{" + strings.Repeat(" ", validate.MaxDefinitionBytes))); len(got) != 1 || got[0].Code != validate.CodeDefinitionTooLarge {
+		t.Fatalf("a large broken definition: %+v", got)
+	}
+}
+
+// TestCodes: every diagnostic has an AWS code.
+func TestCodes(t *testing.T) {
+	for def, code := range map[string]string{
+		`{"StartAt":`: validate.CodeInvalidJSON,
+		`{"StartAt":"S","States":{"S":{"Type":"Succeed","Foo":1}}}`:                                                                    validate.CodeSchemaValidation,
+		`{"StartAt":"S","States":{"S":{"Type":"Parallel","Branches":[{"StartAt":"S","States":{"S":{"Type":"Succeed"}}}],"End":true}}}`: validate.CodeDuplicateStateName,
+	} {
+		got := validate.Definition([]byte(def))
+		if len(got) == 0 || got[0].Code != code {
+			t.Errorf("%s: got %+v, want code %s", def, got, code)
 		}
 	}
 }

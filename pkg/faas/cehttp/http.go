@@ -121,11 +121,13 @@ func (h *handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 		faas.WriteProblem(w, p)
 		return
 	}
-	ctx := r.Context()
+	// An instrumented HTTP client sends W3C headers, not ce-traceparent;
+	// the event's own extensions win (the Tracing middleware reads them).
+	tc := telemetry.Headers{Baggage: r.Header.Get("Baggage")}
 	if _, ok := ev.Extensions()[telemetry.TraceParent]; !ok {
-		// An instrumented HTTP client sends W3C headers, not ce-traceparent.
-		ctx = telemetry.ContextWithTraceparent(ctx, r.Header.Get("Traceparent"), r.Header.Get("Tracestate"))
+		tc.TraceParent, tc.TraceState = r.Header.Get("Traceparent"), r.Header.Get("Tracestate")
 	}
+	ctx := tc.Context(r.Context())
 	reply, err := h.h(ctx, *ev)
 	if err != nil {
 		p := faas.ProblemFor(err)
@@ -334,13 +336,10 @@ func (h *handler) route(rt faas.Route) http.Handler {
 		if c := r.Header.Get("X-Correlation-Id"); c != "" {
 			ev.SetExtension(faas.CorrelationExtension, c)
 		}
-		ctx := telemetry.ContextWithTraceparent(r.Context(), r.Header.Get("Traceparent"), r.Header.Get("Tracestate"))
-		if p, s := telemetry.Traceparent(ctx); p != "" {
-			ev.SetExtension(telemetry.TraceParent, p)
-			if s != "" {
-				ev.SetExtension(telemetry.TraceState, s)
-			}
-		}
+		ctx := telemetry.Headers{
+			TraceParent: r.Header.Get("Traceparent"), TraceState: r.Header.Get("Tracestate"), Baggage: r.Header.Get("Baggage"),
+		}.Context(r.Context())
+		telemetry.InjectEvent(ctx, &ev)
 		if err := ev.Validate(); err != nil {
 			faas.WriteProblem(w, faas.ProblemFor(faas.InvalidEvent(err)))
 			return

@@ -41,7 +41,8 @@ import (
 //     10 attributes per message) and the body as data, or an EventBridge event
 //     body (a rule targeting the queue), mapped by FromEventBridge. The traceparent
 //     comes from the event, else a traceparent message attribute, else the
-//     AWSTraceHeader system attribute (X-Ray, converted). The reply is
+//     AWSTraceHeader system attribute (X-Ray, converted); the baggage comes
+//     from the event, else a baggage message attribute. The reply is
 //     {"batchItemFailures":[{"itemIdentifier":messageId}...]} listing the
 //     records that failed decoding, validation or handling, so only they are
 //     retried. Every failure is listed, retryable or not (see faas.Error):
@@ -65,8 +66,8 @@ import (
 //     structured JSON, or null.
 //   - any other JSON (a Step Functions task input): an event of
 //     fn.TaskEventType with the payload as data, id = the Lambda request id
-//     (or a new UUID), the payload's "traceparent"/"tracestate"/"correlationId"
-//     fields as extensions; the reply event's data is returned raw (null
+//     (or a new UUID), the payload's "traceparent"/"tracestate"/"baggage"/
+//     "correlationId" fields as extensions; the reply event's data is returned raw (null
 //     without a reply). Without TaskEventType: CogniForge.UnsupportedPayload.
 //
 // Errors are named (see ErrorName): malformed JSON and invalid events are
@@ -141,6 +142,7 @@ type sniff struct {
 	// Step Functions task payload conventions.
 	TraceParent   string `json:"traceparent"`
 	TraceState    string `json:"tracestate"`
+	Baggage       string `json:"baggage"`
 	CorrelationID string `json:"correlationId"`
 }
 
@@ -276,12 +278,7 @@ func (i *Invoker) task(ctx context.Context, payload []byte, s *sniff) ([]byte, e
 	ev.SetTime(time.Now())
 	ev.SetDataContentType(cehttp.ContentTypeJSON)
 	ev.DataEncoded = payload
-	if s.TraceParent != "" {
-		ev.SetExtension(telemetry.TraceParent, s.TraceParent)
-		if s.TraceState != "" {
-			ev.SetExtension(telemetry.TraceState, s.TraceState)
-		}
-	}
+	telemetry.SetEventHeaders(&ev, telemetry.Headers{TraceParent: s.TraceParent, TraceState: s.TraceState, Baggage: s.Baggage})
 	if s.CorrelationID != "" {
 		ev.SetExtension(faas.CorrelationExtension, s.CorrelationID)
 	}

@@ -91,29 +91,31 @@ func (i *Invoker) sqs(ctx context.Context, recs []sqsRecord) ([]byte, error) {
 // both '_' and '-' in attribute names) and the body as data; or an
 // EventBridge event body (an EventBridge rule targeting the queue). The
 // traceparent comes from the event, else the traceparent message attribute,
-// else the AWSTraceHeader system attribute.
+// else the AWSTraceHeader system attribute; the baggage from the event, else
+// the baggage message attribute.
 func sqsEvent(rec *sqsRecord) (cloudevents.Event, error) {
 	ev, err := sqsDecode(rec)
 	if err != nil {
 		return ev, err
 	}
-	if _, ok := ev.Extensions()[telemetry.TraceParent]; !ok {
-		tp, ts := "", ""
+	ext := ev.Extensions()
+	var h telemetry.Headers
+	if _, ok := ext[telemetry.TraceParent]; !ok {
 		if a, ok := rec.MessageAttributes[telemetry.TraceParent]; ok {
-			tp = a.value()
+			h.TraceParent = a.value()
 			if s, ok := rec.MessageAttributes[telemetry.TraceState]; ok {
-				ts = s.value()
+				h.TraceState = s.value()
 			}
 		} else if rec.Attributes.AWSTraceHeader != "" {
-			tp = telemetry.XRayToTraceparent(rec.Attributes.AWSTraceHeader)
-		}
-		if tp != "" {
-			ev.SetExtension(telemetry.TraceParent, tp)
-			if ts != "" {
-				ev.SetExtension(telemetry.TraceState, ts)
-			}
+			h.TraceParent = telemetry.XRayToTraceparent(rec.Attributes.AWSTraceHeader)
 		}
 	}
+	if _, ok := ext[telemetry.Baggage]; !ok {
+		if a, ok := rec.MessageAttributes[telemetry.Baggage]; ok {
+			h.Baggage = a.value()
+		}
+	}
+	telemetry.SetEventHeaders(&ev, h)
 	return ev, nil
 }
 

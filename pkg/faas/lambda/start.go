@@ -1,9 +1,7 @@
 package lambda
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 
 	awslambda "github.com/aws/aws-lambda-go/lambda"
@@ -54,24 +52,12 @@ func Error(err error) error {
 	return messages.InvokeResponse_Error{Type: faas.ErrorName(err), Message: err.Error()}
 }
 
-// payloadCarrier reads trace context from the top-level traceparent field
-// of a payload (a Step Functions task input or a direct CloudEvent).
+// payloadCarrier reads trace context from the top-level traceparent,
+// tracestate and baggage fields of a payload (a Step Functions task input
+// or a direct CloudEvent).
 func payloadCarrier(payload []byte) propagation.TextMapCarrier {
-	c := propagation.MapCarrier{}
-	if !bytes.Contains(payload, []byte(`"traceparent"`)) {
-		return c
-	}
-	var pt struct {
-		TraceParent string `json:"traceparent"`
-		TraceState  string `json:"tracestate"`
-	}
-	if json.Unmarshal(payload, &pt) == nil && pt.TraceParent != "" {
-		c[telemetry.TraceParent] = pt.TraceParent
-		if pt.TraceState != "" {
-			c[telemetry.TraceState] = pt.TraceState
-		}
-	}
-	return c
+	h := telemetry.PayloadHeaders(payload)
+	return &h
 }
 
 // Start runs fn in the aws-lambda-go runtime loop with NewHandler. The loop

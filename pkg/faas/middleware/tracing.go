@@ -27,8 +27,12 @@ const (
 
 // Tracing starts a consumer span per event named "process <type>". Its parent
 // is the event's traceparent extension when there is one (the producer's
-// span), else the span already in ctx (the Lambda invocation span). The reply
-// event gets the new span's traceparent, so the next hop joins the trace.
+// span), else the span already in ctx (the Lambda invocation span); when
+// both are in the same trace (a Step Functions task payload is the parent of
+// the invocation span too) the span in ctx is the closer one and wins. The
+// event's baggage extension replaces the baggage in ctx. The reply event
+// gets the new span's traceparent and the baggage, so the next hop joins
+// the trace.
 // Errors are recorded with their name as error.type. A nil tp adds nothing.
 func Tracing(tp trace.TracerProvider) faas.Middleware {
 	return func(next faas.Handler) faas.Handler {
@@ -37,7 +41,7 @@ func Tracing(tp trace.TracerProvider) faas.Middleware {
 		}
 		tracer := tp.Tracer(TracerName)
 		return func(ctx context.Context, ev cloudevents.Event) (*cloudevents.Event, error) {
-			ctx = telemetry.ExtractEvent(ctx, ev)
+			ctx = extractEvent(ctx, ev)
 			attrs := [5]attribute.KeyValue{
 				AttrEventType.String(ev.Type()),
 				AttrEventSource.String(ev.Source()),
@@ -64,6 +68,17 @@ func Tracing(tp trace.TracerProvider) faas.Middleware {
 			return reply, nil
 		}
 	}
+}
+
+// extractEvent is telemetry.ExtractEvent keeping the span of ctx when the
+// event names an ancestor of it in the same trace.
+func extractEvent(ctx context.Context, ev cloudevents.Event) context.Context {
+	ectx := telemetry.ExtractEvent(ctx, ev)
+	if cur := trace.SpanFromContext(ctx); cur.SpanContext().IsValid() &&
+		cur.SpanContext().TraceID() == trace.SpanContextFromContext(ectx).TraceID() {
+		return trace.ContextWithSpan(ectx, cur)
+	}
+	return ectx
 }
 
 // StartBatchSpan starts one span for a batch handed to a BatchHandler, linked

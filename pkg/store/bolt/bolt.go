@@ -40,6 +40,11 @@ const FileName = "store.db"
 // directory's file past OpenTimeout.
 var ErrLocked = errors.New("bolt: data directory in use")
 
+// ErrNoStore is wrapped by Open when Config.MustExist is set and the data
+// directory holds no store: a read-only command given a mistyped directory
+// says so instead of creating an empty store there.
+var ErrNoStore = errors.New("bolt: no store in the data directory")
+
 // rootBucket holds one nested bucket per partition, keyed by sort key, so
 // partitions never bleed into each other whatever characters keys contain.
 var rootBucket = []byte("items")
@@ -62,6 +67,9 @@ type Config struct {
 	OpenTimeout time.Duration
 	// NoSync skips fsync: only for throwaway data (benchmark baselines).
 	NoSync bool
+	// MustExist makes Open fail with ErrNoStore, creating nothing, when
+	// Dir holds no store yet (read-only commands set it).
+	MustExist bool
 }
 
 // Validate reports every problem with c.
@@ -90,6 +98,11 @@ type Store struct {
 func Open(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.MustExist {
+		if _, err := os.Stat(filepath.Join(cfg.Dir, FileName)); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s has no %s (nothing has run with this --data-dir; is it mistyped?)", ErrNoStore, cfg.Dir, FileName)
+		}
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("bolt: create data dir: %w", err)

@@ -9,7 +9,7 @@ locals {
       timeout              = 20
       function_url         = { auth_type = "NONE" }
       environment          = { FIXTURE = "1" }
-      queue                = { batch_size = 5, batching_window_seconds = 2, max_receives = 4 }
+      queue                = { batch_size = 5, batching_window_seconds = 2, max_receives = 4, event_types = ["dev.cogniforge.request.completed.v1"] }
       schedules = {
         tick    = { expression = "rate(5 minutes)" }
         nightly = { expression = "cron(0 3 * * ? *)", timezone = "Europe/Paris", input = "{\"job\":\"nightly\"}" }

@@ -1,18 +1,22 @@
-package bus
+// Package eventbridge publishes CloudEvents to an Amazon EventBridge bus: the
+// AWS adapter of the bus.Publisher port. Events go out in PutEvents calls of
+// at most ten entries and 256 KB, with a result per event, the trace context
+// in the X-Ray header; an entry that failed says whether a retry may succeed.
+package eventbridge
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"go.opentelemetry.io/contrib/propagators/aws/xray"
 	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/cogniforge/cogniforge/pkg/bus"
 )
 
 // PutEvents limits (EventBridge quotas that cannot be raised).
@@ -25,13 +29,13 @@ const (
 )
 
 // PutEventsAPI is the part of the EventBridge client EventBridge uses;
-// *eventbridge.Client implements it.
+// *awseb.Client implements it.
 type PutEventsAPI interface {
-	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+	PutEvents(ctx context.Context, in *awseb.PutEventsInput, optFns ...func(*awseb.Options)) (*awseb.PutEventsOutput, error)
 }
 
-// EventBridgeConfig configures an EventBridge publisher.
-type EventBridgeConfig struct {
+// Config configures an EventBridge publisher.
+type Config struct {
 	// Client sends PutEvents. Required.
 	Client PutEventsAPI
 	// EventBusName is the name or ARN of the bus; empty means "default".
@@ -39,10 +43,10 @@ type EventBridgeConfig struct {
 }
 
 // Validate reports every missing or wrong setting.
-func (c EventBridgeConfig) Validate() error {
+func (c Config) Validate() error {
 	var errs []error
 	if c.Client == nil {
-		errs = append(errs, errors.New("bus: EventBridgeConfig.Client is required"))
+		errs = append(errs, errors.New("eventbridge: Config.Client is required"))
 	}
 	return errors.Join(errs...)
 }
@@ -55,15 +59,15 @@ func (c EventBridgeConfig) Validate() error {
 // header. Events go in as few calls as the limits allow: at most
 // MaxPutEventsEntries entries and MaxPutEventsBytes bytes per call, calls in
 // order. It is safe for concurrent use.
-type EventBridge struct {
+type Publisher struct {
 	client PutEventsAPI
 	bus    string
 }
 
-var _ Publisher = (*EventBridge)(nil)
+var _ bus.Publisher = (*Publisher)(nil)
 
-// NewEventBridge returns an EventBridge publisher.
-func NewEventBridge(cfg EventBridgeConfig) (*EventBridge, error) {
+// New returns an EventBridge publisher.
+func New(cfg Config) (*Publisher, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -71,12 +75,12 @@ func NewEventBridge(cfg EventBridgeConfig) (*EventBridge, error) {
 	if name == "" {
 		name = "default"
 	}
-	return &EventBridge{client: cfg.Client, bus: name}, nil
+	return &Publisher{client: cfg.Client, bus: name}, nil
 }
 
 // ErrEventTooLarge is the per-event error of an event that alone exceeds
 // MaxPutEventsBytes; it is never sent.
-var ErrEventTooLarge = errors.New("bus: event exceeds the 256 KB PutEvents limit")
+var ErrEventTooLarge = bus.ErrEventTooLarge
 
 // EntryError is EventBridge's refusal of one entry of a PutEvents call.
 type EntryError struct {
@@ -115,12 +119,12 @@ func (e *CallError) Unwrap() error { return e.Err }
 // Publish sends events and returns one error per event (nil when
 // EventBridge accepted it). The returned error is non-nil only when nothing
 // was published: every call failed as a whole, or ctx ended first.
-func (p *EventBridge) Publish(ctx context.Context, events []cloudevents.Event) ([]error, error) {
+func (p *Publisher) Publish(ctx context.Context, events []cloudevents.Event) ([]error, error) {
 	results := make([]error, len(events))
 	if len(events) == 0 {
 		return results, nil
 	}
-	ctxTrace := traceHeader(traceParentOf(ctx))
+	ctxTrace := xrayHeader(ctx)
 
 	var (
 		batch     []ebtypes.PutEventsRequestEntry
@@ -167,7 +171,7 @@ func (p *EventBridge) Publish(ctx context.Context, events []cloudevents.Event) (
 		}
 		size := entrySize(entry)
 		if size > MaxPutEventsBytes {
-			results[i] = fmt.Errorf("bus: event %s is %d bytes: %w", e.ID(), size, ErrEventTooLarge)
+			results[i] = fmt.Errorf("eventbridge: event %s is %d bytes, over the 256 KB PutEvents limit: %w", e.ID(), size, ErrEventTooLarge)
 			continue
 		}
 		if len(batch) == MaxPutEventsEntries || batchSize+size > MaxPutEventsBytes {
@@ -186,7 +190,7 @@ func (p *EventBridge) Publish(ctx context.Context, events []cloudevents.Event) (
 
 // send makes one PutEvents call and records each event's outcome. It reports
 // whether any event was accepted, and the call's error if it failed whole.
-func (p *EventBridge) send(ctx context.Context, entries []ebtypes.PutEventsRequestEntry, idx []int, events []cloudevents.Event, results []error) (bool, error) {
+func (p *Publisher) send(ctx context.Context, entries []ebtypes.PutEventsRequestEntry, idx []int, events []cloudevents.Event, results []error) (bool, error) {
 	fail := func(err error) (bool, error) {
 		for _, i := range idx {
 			results[i] = err
@@ -196,7 +200,7 @@ func (p *EventBridge) send(ctx context.Context, entries []ebtypes.PutEventsReque
 	if err := ctx.Err(); err != nil {
 		return fail(fmt.Errorf("bus: PutEvents not sent: %w", err))
 	}
-	out, err := p.client.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
+	out, err := p.client.PutEvents(ctx, &awseb.PutEventsInput{Entries: entries})
 	if err != nil {
 		return fail(&CallError{Events: len(entries), Err: err})
 	}
@@ -237,35 +241,22 @@ func entrySize(e ebtypes.PutEventsRequestEntry) int {
 	return n
 }
 
-func traceParentOf(ctx context.Context) string {
+// xrayHeader returns the X-Ray trace header (what EventBridge forwards to
+// its targets) of the span in ctx, or "" when ctx has none. The contrib X-Ray
+// propagator does the conversion: the root is the W3C trace id split after
+// its first 8 hex digits (X-Ray's epoch seconds).
+func xrayHeader(ctx context.Context) string {
 	c := propagation.MapCarrier{}
-	propagation.TraceContext{}.Inject(ctx, c)
-	return c.Get("traceparent")
+	xray.Propagator{}.Inject(ctx, c)
+	return c.Get(xrayHeaderKey)
 }
 
-// traceHeader converts a W3C traceparent to the X-Ray trace header
-// EventBridge forwards to its targets: the X-Ray root is the W3C trace id
-// split after its first 8 hex digits (X-Ray's epoch seconds). It returns ""
-// for anything that is not a version 00 traceparent.
+// xrayHeaderKey is the header the X-Ray propagator writes.
+const xrayHeaderKey = "X-Amzn-Trace-Id"
+
+// traceHeader converts a W3C traceparent to the X-Ray trace header, or ""
+// when traceparent is not a valid one.
 func traceHeader(traceparent string) string {
-	parts := strings.Split(traceparent, "-")
-	if len(parts) != 4 || parts[0] != "00" || len(parts[1]) != 32 || len(parts[2]) != 16 || len(parts[3]) != 2 ||
-		!utf8.ValidString(traceparent) || !isHex(parts[1]) || !isHex(parts[2]) || !isHex(parts[3]) {
-		return ""
-	}
-	sampled := "0"
-	if flags, err := strconv.ParseUint(parts[3], 16, 8); err == nil && flags&1 == 1 {
-		sampled = "1"
-	}
-	return "Root=1-" + parts[1][:8] + "-" + parts[1][8:] + ";Parent=" + parts[2] + ";Sampled=" + sampled
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	ctx := propagation.TraceContext{}.Extract(context.Background(), propagation.MapCarrier{"traceparent": traceparent})
+	return xrayHeader(ctx)
 }

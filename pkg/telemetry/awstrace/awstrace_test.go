@@ -1,4 +1,4 @@
-package telemetry_test
+package awstrace_test
 
 import (
 	"context"
@@ -11,13 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/cogniforge/cogniforge/pkg/telemetry/awstrace"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/cogniforge/cogniforge/pkg/telemetry"
 )
 
 // TestInstrumentAWS points a DynamoDB client at a local endpoint and checks
@@ -106,6 +105,6 @@ func instrumentedDynamo(t *testing.T, srv *httptest.Server) (*dynamodb.Client, *
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 		BaseEndpoint: aws.String(srv.URL),
 	}
-	telemetry.InstrumentAWS(&cfg, tp)
+	awstrace.InstrumentAWS(&cfg, tp)
 	return dynamodb.NewFromConfig(cfg), spans, tp
 }

@@ -1,4 +1,9 @@
-package telemetry
+// Package awstrace traces aws-sdk-go-v2 calls: a span per call (client
+// kind, rpc.* attributes, the AWS request id) and W3C trace context injected
+// into the outgoing request, so a call to DynamoDB or EventBridge shows in
+// the function's trace. It is apart from pkg/telemetry so that what only
+// propagates context links no AWS SDK.
+package awstrace
 
 import (
 	"context"
@@ -9,6 +14,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/cogniforge/cogniforge/pkg/telemetry"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -27,7 +33,7 @@ const awsScope = "github.com/cogniforge/cogniforge/pkg/telemetry/aws"
 // contrib otelaws package did this before it was deprecated; this is the
 // small part of it CogniForge needs, on the SDK's own middleware stack.
 func InstrumentAWS(cfg *aws.Config, tp trace.TracerProvider) {
-	mw := awsTracing{tracer: tp.Tracer(awsScope), propagator: Propagator()}
+	mw := awsTracing{tracer: tp.Tracer(awsScope), propagator: telemetry.Propagator()}
 	cfg.APIOptions = append(cfg.APIOptions, mw.register)
 }
 
@@ -79,9 +85,3 @@ func (m awsTracing) inject(ctx context.Context, in middleware.FinalizeInput, nex
 	m.propagator.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	return next.HandleFinalize(ctx, in)
 }
-
-// Propagator is the propagator every CogniForge carrier uses: W3C trace
-// context and baggage.
-func Propagator() propagation.TextMapPropagator { return propagator }
-
-var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})

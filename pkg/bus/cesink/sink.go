@@ -1,4 +1,6 @@
-package bus
+// Package cesink publishes CloudEvents to a sink URL over the CloudEvents
+// HTTP binding, one POST per event: the bus.Publisher of Knative ($K_SINK).
+package cesink
 
 import (
 	"context"
@@ -9,6 +11,7 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/cloudevents/sdk-go/v2/binding"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+	"github.com/cogniforge/cogniforge/pkg/bus"
 )
 
 // Sink publishes to a CloudEvents HTTP sink, such as the broker address
@@ -18,11 +21,11 @@ type Sink struct {
 	client *http.Client
 }
 
-var _ Publisher = (*Sink)(nil)
+var _ bus.Publisher = (*Sink)(nil)
 
-// NewSink returns a Sink posting to url with client (nil means
+// New returns a Sink posting to url with client (nil means
 // http.DefaultClient).
-func NewSink(url string, client *http.Client) (*Sink, error) {
+func New(url string, client *http.Client) (*Sink, error) {
 	if url == "" {
 		return nil, errors.New("bus: sink URL is empty")
 	}

@@ -1,14 +1,16 @@
-// Package telemetry sets up tracing and structured logging for CogniForge
-// functions: a TracerProvider whose exporter is chosen by the standard OTEL_*
-// environment variables, W3C trace context propagation through CloudEvents,
-// SQS message attributes and Step Functions payloads, and a JSON slog logger
-// that stamps trace, function, event and correlation ids on every record and
-// masks secrets and personal data in both log and span attributes.
+// Package otelsetup builds a function's OpenTelemetry tracing once at cold
+// start: a TracerProvider whose exporter (OTLP over HTTP) and sampler (the
+// standard ones plus a per-instance rate limiter, see
+// telemetry.SamplerFromEnv) are chosen by the standard OTEL_* environment
+// variables, and whose span attributes are masked (telemetry.MaskingProcessor).
+// It is apart from pkg/telemetry because the OTLP exporter links gRPC: the
+// middleware and the adapters propagate context and log without it; only a
+// function's wiring exports.
 //
-// Everything here is safe for concurrent use. Setup is meant to run once per
-// process (a Lambda cold start); nothing is registered globally, callers pass
-// the returned TracerProvider to whoever needs it.
-package telemetry
+// Setup is meant to run once per process (a Lambda cold start); nothing is
+// registered globally, callers pass the returned TracerProvider to whoever
+// needs it. Telemetry is safe for concurrent use.
+package otelsetup
 
 import (
 	"context"
@@ -16,7 +18,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/telemetry"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -35,10 +39,12 @@ type Config struct {
 	// Exporter, when set, is used instead of the one the environment
 	// chooses (tests use tracetest.NewInMemoryExporter).
 	Exporter sdktrace.SpanExporter
-	// Sampler overrides the sampler. Nil means the SDK default: the
-	// OTEL_TRACES_SAMPLER/OTEL_TRACES_SAMPLER_ARG variables, else
-	// parentbased_always_on.
+	// Sampler overrides the sampler. Nil means the one the
+	// OTEL_TRACES_SAMPLER/OTEL_TRACES_SAMPLER_ARG variables name (see
+	// SamplerFromEnv), else parentbased_always_on.
 	Sampler sdktrace.Sampler
+	// Now is the clock of the rate-limited samplers. Nil means time.Now.
+	Now func() time.Time
 	// Syncer exports each span when it ends instead of batching. Useful for
 	// tests; on Lambda batching plus ForceFlush per invocation is cheaper.
 	Syncer bool
@@ -76,6 +82,10 @@ var ErrUnsupportedExporter = errors.New("telemetry: unsupported exporter")
 //   - unset and no endpoint: no exporter.
 //   - anything else, or OTEL_EXPORTER_OTLP_PROTOCOL=grpc: ErrUnsupportedExporter.
 //
+// The sampler is Config.Sampler, else the one OTEL_TRACES_SAMPLER and
+// OTEL_TRACES_SAMPLER_ARG name (SamplerFromEnv); a value it does not know is
+// an error wrapping ErrBadSampler, not a silent fallback.
+//
 // Span attributes are masked (see Mask) before any exporter sees them.
 func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 	if err := cfg.Validate(); err != nil {
@@ -84,6 +94,13 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 	getenv := cfg.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
+	}
+	sampler := cfg.Sampler
+	if sampler == nil {
+		var err error
+		if sampler, err = telemetry.SamplerFromEnv(getenv, cfg.Now); err != nil {
+			return nil, err
+		}
 	}
 	exp, name, err := chooseExporter(ctx, cfg, getenv)
 	if err != nil {
@@ -100,10 +117,9 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 		// A malformed OTEL_RESOURCE_ATTRIBUTES only loses those attributes.
 		return nil, fmt.Errorf("telemetry: resource: %w", err)
 	}
-	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
-	if cfg.Sampler != nil {
-		opts = append(opts, sdktrace.WithSampler(cfg.Sampler))
-	}
+	// Always set: the SDK would otherwise read the variables again from the
+	// process environment, ignoring Config.Getenv, and fall back on errors.
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSampler(sampler)}
 	if exp != nil {
 		var proc sdktrace.SpanProcessor
 		if cfg.Syncer {
@@ -111,7 +127,7 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 		} else {
 			proc = sdktrace.NewBatchSpanProcessor(exp)
 		}
-		opts = append(opts, sdktrace.WithSpanProcessor(MaskingProcessor(proc)))
+		opts = append(opts, sdktrace.WithSpanProcessor(telemetry.MaskingProcessor(proc)))
 	}
 	return &Telemetry{provider: sdktrace.NewTracerProvider(opts...), Exporter: name}, nil
 }

@@ -1,4 +1,4 @@
-package bus_test
+package eventbridge_test
 
 import (
 	"context"
@@ -11,14 +11,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/cogniforge/cogniforge/pkg/bus"
+	"github.com/cogniforge/cogniforge/pkg/bus/eventbridge"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
@@ -26,11 +26,11 @@ import (
 // fakePutEvents records calls and answers with respond (nil: accept all).
 type fakePutEvents struct {
 	mu      sync.Mutex
-	calls   []*eventbridge.PutEventsInput
-	respond func(call int, in *eventbridge.PutEventsInput) (*eventbridge.PutEventsOutput, error)
+	calls   []*awseb.PutEventsInput
+	respond func(call int, in *awseb.PutEventsInput) (*awseb.PutEventsOutput, error)
 }
 
-func (f *fakePutEvents) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+func (f *fakePutEvents) PutEvents(ctx context.Context, in *awseb.PutEventsInput, _ ...func(*awseb.Options)) (*awseb.PutEventsOutput, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, in)
 	n := len(f.calls) - 1
@@ -41,8 +41,8 @@ func (f *fakePutEvents) PutEvents(ctx context.Context, in *eventbridge.PutEvents
 	return acceptAll(in), nil
 }
 
-func acceptAll(in *eventbridge.PutEventsInput) *eventbridge.PutEventsOutput {
-	out := &eventbridge.PutEventsOutput{}
+func acceptAll(in *awseb.PutEventsInput) *awseb.PutEventsOutput {
+	out := &awseb.PutEventsOutput{}
 	for i := range in.Entries {
 		out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{EventId: aws.String(fmt.Sprintf("eb-%d", i))})
 	}
@@ -64,9 +64,9 @@ func requestEvents(t testing.TB, n int, padding int) []cloudevents.Event {
 	return out
 }
 
-func newEB(t *testing.T, client bus.PutEventsAPI) *bus.EventBridge {
+func newEB(t *testing.T, client eventbridge.PutEventsAPI) *eventbridge.Publisher {
 	t.Helper()
-	p, err := bus.NewEventBridge(bus.EventBridgeConfig{Client: client, EventBusName: "cf"})
+	p, err := eventbridge.New(eventbridge.Config{Client: client, EventBusName: "cf"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +74,8 @@ func newEB(t *testing.T, client bus.PutEventsAPI) *bus.EventBridge {
 }
 
 func TestEventBridgeConfig(t *testing.T) {
-	if _, err := bus.NewEventBridge(bus.EventBridgeConfig{}); err == nil || !strings.Contains(err.Error(), "Client") {
-		t.Fatalf("NewEventBridge without a client = %v", err)
+	if _, err := eventbridge.New(eventbridge.Config{}); err == nil || !strings.Contains(err.Error(), "Client") {
+		t.Fatalf("New without a client = %v", err)
 	}
 }
 
@@ -151,7 +151,7 @@ func TestEventBridgeTooLarge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if errs[0] != nil || !errors.Is(errs[1], bus.ErrEventTooLarge) {
+	if errs[0] != nil || !errors.Is(errs[1], eventbridge.ErrEventTooLarge) {
 		t.Fatalf("errs = %v", errs)
 	}
 	if len(fake.calls) != 1 || len(fake.calls[0].Entries) != 1 {
@@ -162,7 +162,7 @@ func TestEventBridgeTooLarge(t *testing.T) {
 func TestEventBridgePartialFailure(t *testing.T) {
 	// Call 0 refuses its entries 3 (throttled) and 7 (malformed); call 1
 	// fails whole; call 2 succeeds.
-	fake := &fakePutEvents{respond: func(call int, in *eventbridge.PutEventsInput) (*eventbridge.PutEventsOutput, error) {
+	fake := &fakePutEvents{respond: func(call int, in *awseb.PutEventsInput) (*awseb.PutEventsOutput, error) {
 		switch call {
 		case 0:
 			out := acceptAll(in)
@@ -181,8 +181,8 @@ func TestEventBridgePartialFailure(t *testing.T) {
 		t.Fatalf("Publish = %v, want per-event errors", err)
 	}
 	for i, e := range errs {
-		var entry *bus.EntryError
-		var call *bus.CallError
+		var entry *eventbridge.EntryError
+		var call *eventbridge.CallError
 		switch {
 		case i == 3:
 			if !errors.As(e, &entry) || entry.Code != "ThrottlingException" || !entry.Retryable() || entry.EventID != evs[3].ID() {
@@ -205,7 +205,7 @@ func TestEventBridgePartialFailure(t *testing.T) {
 }
 
 func TestEventBridgeNothingPublished(t *testing.T) {
-	fake := &fakePutEvents{respond: func(int, *eventbridge.PutEventsInput) (*eventbridge.PutEventsOutput, error) {
+	fake := &fakePutEvents{respond: func(int, *awseb.PutEventsInput) (*awseb.PutEventsOutput, error) {
 		return nil, errors.New("AccessDenied")
 	}}
 	errs, err := newEB(t, fake).Publish(context.Background(), requestEvents(t, 12, 0))
@@ -221,8 +221,8 @@ func TestEventBridgeNothingPublished(t *testing.T) {
 	}
 
 	// An answer that does not match the request fails every event of it.
-	fake = &fakePutEvents{respond: func(int, *eventbridge.PutEventsInput) (*eventbridge.PutEventsOutput, error) {
-		return &eventbridge.PutEventsOutput{}, nil
+	fake = &fakePutEvents{respond: func(int, *awseb.PutEventsInput) (*awseb.PutEventsOutput, error) {
+		return &awseb.PutEventsOutput{}, nil
 	}}
 	if _, err := newEB(t, fake).Publish(context.Background(), requestEvents(t, 2, 0)); err == nil {
 		t.Fatal("a short answer was taken as success")
@@ -231,12 +231,12 @@ func TestEventBridgeNothingPublished(t *testing.T) {
 
 // countingClient counts PutEvents calls made through a real client.
 type countingClient struct {
-	*eventbridge.Client
+	*awseb.Client
 	mu    sync.Mutex
 	calls int
 }
 
-func (c *countingClient) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opt ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+func (c *countingClient) PutEvents(ctx context.Context, in *awseb.PutEventsInput, opt ...func(*awseb.Options)) (*awseb.PutEventsOutput, error) {
 	c.mu.Lock()
 	c.calls++
 	c.mu.Unlock()
@@ -251,11 +251,11 @@ func TestEventBridgeMoto(t *testing.T) {
 	cfg := testenv.AWSConfig(t, endpoint)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	eb := eventbridge.NewFromConfig(cfg)
+	eb := awseb.NewFromConfig(cfg)
 	sq := sqs.NewFromConfig(cfg)
 
 	const busName = "cogniforge-test"
-	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(busName)}); err != nil {
+	if _, err := eb.CreateEventBus(ctx, &awseb.CreateEventBusInput{Name: aws.String(busName)}); err != nil {
 		t.Fatal(err)
 	}
 	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("requests")})
@@ -267,16 +267,16 @@ func TestEventBridgeMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	pattern, _ := json.Marshal(map[string]any{"detail-type": []string{events.TypeRequestCompleted}})
-	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("requests"), EventBusName: aws.String(busName), EventPattern: aws.String(string(pattern))}); err != nil {
+	if _, err := eb.PutRule(ctx, &awseb.PutRuleInput{Name: aws.String("requests"), EventBusName: aws.String(busName), EventPattern: aws.String(string(pattern))}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("requests"), EventBusName: aws.String(busName),
+	if _, err := eb.PutTargets(ctx, &awseb.PutTargetsInput{Rule: aws.String("requests"), EventBusName: aws.String(busName),
 		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"])}}}); err != nil {
 		t.Fatal(err)
 	}
 
 	client := &countingClient{Client: eb}
-	pub, err := bus.NewEventBridge(bus.EventBridgeConfig{Client: client, EventBusName: busName})
+	pub, err := eventbridge.New(eventbridge.Config{Client: client, EventBusName: busName})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,10 +367,10 @@ func TestEventBridgeTraceHeaderFromContext(t *testing.T) {
 }
 
 func BenchmarkEventBridgePublish10(b *testing.B) {
-	fake := &fakePutEvents{respond: func(_ int, in *eventbridge.PutEventsInput) (*eventbridge.PutEventsOutput, error) {
+	fake := &fakePutEvents{respond: func(_ int, in *awseb.PutEventsInput) (*awseb.PutEventsOutput, error) {
 		return acceptAll(in), nil
 	}}
-	p, err := bus.NewEventBridge(bus.EventBridgeConfig{Client: fake})
+	p, err := eventbridge.New(eventbridge.Config{Client: fake})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package bus
+package cesink
 
 import (
 	"context"
@@ -30,7 +30,7 @@ func TestSinkPostsEachEventAndReportsFailures(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer srv.Close()
-	s, err := NewSink(srv.URL, srv.Client())
+	s, err := New(srv.URL, srv.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestSinkPostsEachEventAndReportsFailures(t *testing.T) {
 	if len(got) != 2 || got[0] != `a {"n":1}` || got[1] != `b {"n":1}` {
 		t.Errorf("sink received %q", got)
 	}
-	if _, err := NewSink("", nil); err == nil {
+	if _, err := New("", nil); err == nil {
 		t.Error("empty URL accepted")
 	}
 }
