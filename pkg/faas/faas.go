@@ -78,8 +78,13 @@ type Trigger struct {
 	// Queue names the queue (TriggerQueue).
 	Queue string `json:"queue,omitempty"`
 	// MaxReceives is how many times a queue delivers a failing event before it
-	// is dead-lettered (TriggerQueue). Zero means 3.
+	// is dead-lettered (TriggerQueue): SQS's maxReceiveCount. Zero means 3.
 	MaxReceives int `json:"maxReceives,omitempty"`
+	// VisibilityTimeoutSeconds is how long a received event stays hidden
+	// from other receives (TriggerQueue): an event neither acknowledged nor
+	// failed by then is delivered again and, locally, its handler's context
+	// is cancelled. SQS's VisibilityTimeout; zero means 30, at most 43200.
+	VisibilityTimeoutSeconds int `json:"visibilityTimeoutSeconds,omitempty"`
 }
 
 // Route is a plain JSON HTTP route a function serves besides the CloudEvents
@@ -115,8 +120,13 @@ type Function struct {
 type Error struct {
 	Name    string // e.g. "Saga.BusinessError"; ASL Catch matches on it
 	Message string
-	// Retryable marks transient failures; queue adapters retry them, Step
-	// Functions definitions list them in Retry.
+	// Retryable marks transient failures: the HTTP adapters answer 503
+	// (try again) instead of 422, and Step Functions definitions list such
+	// names in Retry. Queues do not read it, as SQS does not: the Lambda SQS
+	// adapter lists every failed record in batchItemFailures and the local
+	// queue redelivers every failed event alike, retryable or not (an
+	// invalid event included), until it has been received MaxReceives
+	// times; then it goes to the dead-letter queue.
 	Retryable bool
 	Err       error
 }

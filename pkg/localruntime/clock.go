@@ -11,6 +11,11 @@ type Clock interface {
 	Now() time.Time
 	// After delivers the time once d has passed.
 	After(d time.Duration) <-chan time.Time
+	// AfterFunc calls f once d has passed, unless stop is called first;
+	// stop reports whether it prevented the call. The queues keep one such
+	// timer each for every delayed redelivery and visibility deadline,
+	// instead of a goroutine per waiting message.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
 // RealClock is the wall clock.
@@ -22,17 +27,23 @@ func (RealClock) Now() time.Time { return time.Now() }
 // After is time.After.
 func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
+// AfterFunc is time.AfterFunc.
+func (RealClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+
 // FakeClock is a Clock that moves only when Advance is called. Safe for
 // concurrent use.
 type FakeClock struct {
 	mu      sync.Mutex
 	now     time.Time
 	waiters []fakeWaiter
+	nextID  uint64
 }
 
 type fakeWaiter struct {
 	at time.Time
-	ch chan time.Time
+	ch chan time.Time // After
+	f  func()         // AfterFunc
+	id uint64
 }
 
 // NewFakeClock starts a fake clock at t.
@@ -59,7 +70,33 @@ func (c *FakeClock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
-// Waiters returns how many After calls are pending; tests use it to know a
+// AfterFunc calls f when Advance reaches now+d (at once, on a goroutine of
+// its own, when d <= 0), on the goroutine that calls Advance, after the
+// channels of After waiters due at the same time or earlier.
+func (c *FakeClock) AfterFunc(d time.Duration, f func()) func() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d <= 0 {
+		go f()
+		return func() bool { return false }
+	}
+	c.nextID++
+	id := c.nextID
+	c.waiters = append(c.waiters, fakeWaiter{at: c.now.Add(d), f: f, id: id})
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i, w := range c.waiters {
+			if w.id == id {
+				c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// Waiters returns how many After and AfterFunc calls are pending; tests use it to know a
 // goroutine has parked on the clock before they advance it.
 func (c *FakeClock) Waiters() int {
 	c.mu.Lock()
@@ -71,7 +108,7 @@ func (c *FakeClock) Waiters() int {
 func (c *FakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
-	sort.Slice(c.waiters, func(i, j int) bool { return c.waiters[i].at.Before(c.waiters[j].at) })
+	sort.SliceStable(c.waiters, func(i, j int) bool { return c.waiters[i].at.Before(c.waiters[j].at) })
 	var due []fakeWaiter
 	keep := c.waiters[:0]
 	for _, w := range c.waiters {
@@ -85,6 +122,13 @@ func (c *FakeClock) Advance(d time.Duration) {
 	now := c.now
 	c.mu.Unlock()
 	for _, w := range due {
-		w.ch <- now
+		if w.ch != nil {
+			w.ch <- now
+		}
+	}
+	for _, w := range due {
+		if w.f != nil {
+			w.f()
+		}
 	}
 }

@@ -1,11 +1,13 @@
 package localruntime
 
 import (
+	"container/heap"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,14 +20,20 @@ import (
 
 // message is one queued event, as stored.
 type message struct {
-	ID       string            `json:"id"`
-	Event    cloudevents.Event `json:"event"`
-	Receives int               `json:"receives"`
+	ID    string            `json:"id"`
+	Event cloudevents.Event `json:"event"`
+	// Receives counts the deliveries started, saved before the handler
+	// runs, so a process killed mid-handler does not redeliver forever.
+	Receives int `json:"receives"`
 	// LastError is the error of the last failed receive.
 	LastError     string    `json:"lastError,omitempty"`
 	LastErrorType string    `json:"lastErrorType,omitempty"`
 	EnqueuedAt    time.Time `json:"enqueuedAt"`
 	DeadAt        time.Time `json:"deadAt,omitempty"`
+	// VisibleAt is when the message may be received again: the end of its
+	// visibility timeout while in flight, or of its retry delay after a
+	// failure. Zero means now.
+	VisibleAt time.Time `json:"visibleAt,omitempty"`
 }
 
 // DeadLetter is an event a queue gave up on.
@@ -47,14 +55,39 @@ type QueueStats struct {
 	InFlight    int64  `json:"inFlight"` // being handled
 	Delivered   int64  `json:"delivered"`
 	Failed      int64  `json:"failedReceives"`
-	DeadLetters int    `json:"deadLetters"`
+	DeadLetters int    `json:"deadLetters"` // from a counter, not a listing
 	MaxReceives int    `json:"maxReceives"`
+	// VisibilityTimeoutSeconds is how long a received event stays hidden.
+	VisibilityTimeoutSeconds int `json:"visibilityTimeoutSeconds"`
 }
 
 func queuePartition(fn string) string { return "runtime.queue#" + fn }
 func dlqPartition(fn string) string   { return "runtime.dlq#" + fn }
 
-// queue delivers events to one function with at-least-once semantics.
+// deadLetterCount is the counter of a function's dead letters, so counting
+// them does not load them all.
+func deadLetterCount(fn string) store.Key {
+	return store.Key{Partition: "runtime.queuestats#" + fn, Sort: "deadLetters"}
+}
+
+// Error names of the local queue's own failures.
+const (
+	// ErrVisibilityTimeout: the handler neither succeeded nor failed within
+	// the queue's visibility timeout; the event is delivered again.
+	ErrVisibilityTimeout = "CogniForge.VisibilityTimeout"
+	// ErrNotAcknowledged: the event was received MaxReceives times without
+	// an outcome (the process stopped mid-handler each time).
+	ErrNotAcknowledged = "CogniForge.NotAcknowledged"
+)
+
+// DefaultVisibilityTimeout is SQS's default visibility timeout.
+const DefaultVisibilityTimeout = 30 * time.Second
+
+// queue delivers events to one function with SQS's at-least-once semantics:
+// a receive hides the message for the visibility timeout and counts (saved
+// before the handler runs); success deletes it; a failure makes it visible
+// again after the retry delay, an expired visibility timeout at once; on the
+// receive after MaxReceives it goes to the dead letters instead.
 type queue struct {
 	fn          string
 	handler     faas.Handler
@@ -63,16 +96,23 @@ type queue struct {
 	log         *slog.Logger
 	maxReceives int
 	retryDelay  time.Duration
+	visibility  time.Duration
 	workers     int
 
 	mu      sync.Mutex
 	cond    *sync.Cond
 	ready   []*message
-	delayed int
+	delayed int // messages waiting in timers to become visible again
 	// live holds the ids of the messages this process has enqueued and not
 	// yet acknowledged, so recovery does not load them a second time.
 	live   map[string]bool
 	closed bool
+	// timers is the due-time index of everything waiting on the clock
+	// (delayed redeliveries, visibility deadlines, store retries), served by
+	// one clock timer armed for the earliest.
+	timers    timerHeap
+	stopTimer func() bool
+	armedAt   time.Time
 
 	seq       atomic.Int64
 	inFlight  atomic.Int64
@@ -84,7 +124,7 @@ type queue struct {
 func newQueue(fn string, h faas.Handler, cfg *Config) *queue {
 	q := &queue{
 		fn: fn, handler: h, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger,
-		maxReceives: cfg.MaxReceives, retryDelay: cfg.RetryDelay, workers: cfg.Workers,
+		maxReceives: cfg.MaxReceives, retryDelay: cfg.RetryDelay, visibility: cfg.VisibilityTimeout, workers: cfg.Workers,
 	}
 	q.live = map[string]bool{}
 	q.cond = sync.NewCond(&q.mu)
@@ -120,13 +160,19 @@ func (q *queue) enqueueRetrying(ctx context.Context, e cloudevents.Event, attemp
 	if err == nil || ctx.Err() != nil {
 		return
 	}
-	delay := q.retryDelay << attempt
-	if delay > time.Minute || delay <= 0 {
-		delay = time.Minute
-	}
+	delay := backoff(q.retryDelay, attempt)
 	q.log.Error("runtime: could not enqueue, will try again", "function", q.fn, "id", e.ID(), "type", e.Type(),
 		"retryIn", delay.String(), "error", err)
-	q.later(ctx, delay, func() { q.enqueueRetrying(ctx, e, attempt+1) })
+	q.later(delay, true, func() { q.enqueueRetrying(ctx, e, attempt+1) })
+}
+
+// backoff is base doubled n times, at most a minute.
+func backoff(base time.Duration, n int) time.Duration {
+	d := base << n
+	if d > time.Minute || d <= 0 || n > 30 {
+		d = time.Minute
+	}
+	return d
 }
 
 func (q *queue) forget(id string) {
@@ -154,8 +200,31 @@ func (q *queue) push(m *message) {
 	q.cond.Signal()
 }
 
-// recover loads the messages a previous run left unacknowledged.
+// pushAt makes m ready at its VisibleAt.
+func (q *queue) pushAt(m *message) {
+	if d := m.VisibleAt.Sub(q.clock.Now()); d > 0 {
+		q.later(d, true, func() { q.push(m) })
+		return
+	}
+	q.push(m)
+}
+
+// recover loads the messages a previous run left unacknowledged: each one
+// becomes visible when its saved visibility timeout or retry delay ends, as
+// on SQS. It also starts the dead-letter counter of a data directory written
+// before there was one.
 func (q *queue) recover(ctx context.Context) (int, error) {
+	if _, err := q.store.Get(ctx, deadLetterCount(q.fn)); errors.Is(err, store.ErrNotFound) {
+		dls, err := q.store.Query(ctx, dlqPartition(q.fn), "", 0)
+		if err != nil {
+			return 0, fmt.Errorf("runtime: count dead letters of %s: %w", q.fn, err)
+		}
+		if _, err := q.store.Add(ctx, deadLetterCount(q.fn), int64(len(dls))); err != nil {
+			return 0, fmt.Errorf("runtime: count dead letters of %s: %w", q.fn, err)
+		}
+	} else if err != nil {
+		return 0, fmt.Errorf("runtime: count dead letters of %s: %w", q.fn, err)
+	}
 	items, err := q.store.Query(ctx, queuePartition(q.fn), "", 0)
 	if err != nil {
 		return 0, fmt.Errorf("runtime: recover queue %s: %w", q.fn, err)
@@ -171,7 +240,7 @@ func (q *queue) recover(ctx context.Context) (int, error) {
 		q.live[m.ID] = true
 		q.mu.Unlock()
 		if !known {
-			q.push(m)
+			q.pushAt(m)
 			n++
 		}
 	}
@@ -181,6 +250,10 @@ func (q *queue) recover(ctx context.Context) (int, error) {
 func (q *queue) close() {
 	q.mu.Lock()
 	q.closed = true
+	if q.stopTimer != nil {
+		q.stopTimer()
+		q.stopTimer = nil
+	}
 	q.mu.Unlock()
 	q.cond.Broadcast()
 }
@@ -217,6 +290,16 @@ func (q *queue) next() *message {
 	return m
 }
 
+// errVisibilityExpired is the cause of a delivery context cancelled because
+// the visibility timeout passed.
+var errVisibilityExpired = errors.New("runtime: visibility timeout expired")
+
+// deliver receives m: it counts the receive (saved before the handler
+// runs), runs the handler with a context cancelled when the visibility
+// timeout ends, and acknowledges, retries or dead-letters m by the outcome.
+// A handler still running when the visibility timeout ends is abandoned
+// (its context cancelled) so it does not hold a worker, and m is delivered
+// again.
 func (q *queue) deliver(ctx context.Context, m *message) {
 	defer func() {
 		q.inFlight.Add(-1)
@@ -224,73 +307,228 @@ func (q *queue) deliver(ctx context.Context, m *message) {
 		q.idle.Broadcast()
 		q.mu.Unlock()
 	}()
-	m.Receives++
-	_, err := q.handler(ctx, m.Event)
-	if ctx.Err() != nil {
-		// Shutting down: leave the message stored for the next start.
+	if m.Receives >= q.maxReceives {
+		// SQS moves a message on the receive after maxReceiveCount; here
+		// that happens when every receive ended with the process stopping.
+		if m.LastErrorType == "" {
+			m.LastErrorType = ErrNotAcknowledged
+			m.LastError = fmt.Sprintf("received %d times without being acknowledged", m.Receives)
+		}
+		q.deadLetter(ctx, m)
 		return
+	}
+	now := q.clock.Now()
+	m.Receives++
+	m.VisibleAt = now.Add(q.visibility).UTC()
+	if err := q.save(ctx, m); err != nil {
+		// Not received: a receive that cannot be counted might repeat forever.
+		m.Receives--
+		m.VisibleAt = now.Add(q.retryDelay).UTC()
+		q.log.Error("runtime: could not count a receive, will try again", "function", q.fn, "id", m.Event.ID(),
+			"retryIn", q.retryDelay.String(), "error", err)
+		q.later(q.retryDelay, true, func() { q.push(m) })
+		return
+	}
+	dctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if _, real := q.clock.(RealClock); real {
+		// A real deadline too, so the Timeout middleware can give up (and
+		// name the failure) just before the message reappears.
+		var stop context.CancelFunc
+		dctx, stop = context.WithDeadline(dctx, m.VisibleAt)
+		defer stop()
+	}
+	expiry := q.later(q.visibility, false, func() { cancel(errVisibilityExpired) })
+	done := make(chan error, 1)
+	go func() {
+		_, err := q.handler(dctx, m.Event)
+		done <- err
+	}()
+	var err error
+	finished := true // err is final: the handler returned, or was abandoned
+	select {
+	case err = <-done:
+	case <-dctx.Done():
+		if ctx.Err() != nil {
+			finished = false
+			break
+		}
+		select {
+		case err = <-done: // it did finish
+		default:
+			err = &faas.Error{Name: ErrVisibilityTimeout, Retryable: true,
+				Message: fmt.Sprintf("no outcome within the visibility timeout (%s); the handler was cancelled", q.visibility)}
+		}
+	}
+	q.cancelTimer(expiry)
+	if ctx.Err() != nil {
+		// Shutting down: wait for the handler (its context is cancelled),
+		// then leave the message stored, visible at once for the next start,
+		// as a consumer stopping gracefully sets its visibility to zero.
+		if !finished {
+			err = <-done
+		}
+		if err != nil {
+			m.VisibleAt = time.Time{}
+			if serr := q.save(context.WithoutCancel(ctx), m); serr != nil {
+				q.log.Error("runtime: release message on shutdown", "function", q.fn, "id", m.Event.ID(), "error", serr)
+			}
+			return
+		}
 	}
 	if err == nil {
 		q.delivered.Add(1)
 		q.forget(m.ID)
-		if derr := q.store.Delete(ctx, store.Key{Partition: queuePartition(q.fn), Sort: m.ID}, store.Condition{}); derr != nil {
+		if derr := q.store.Delete(context.WithoutCancel(ctx), store.Key{Partition: queuePartition(q.fn), Sort: m.ID}, store.Condition{}); derr != nil {
 			q.log.Error("runtime: acknowledge queued event", "function", q.fn, "id", m.Event.ID(), "error", derr)
 		}
 		return
 	}
 	q.failed.Add(1)
 	m.LastError, m.LastErrorType = err.Error(), faas.ErrorName(err)
-	if m.Receives >= q.maxReceives || permanent(err) {
+	if m.Receives >= q.maxReceives {
 		q.deadLetter(ctx, m)
 		return
 	}
-	delay := q.retryDelay << (m.Receives - 1)
-	if delay > time.Minute || delay <= 0 {
-		delay = time.Minute
+	delay := backoff(q.retryDelay, m.Receives-1)
+	if m.LastErrorType == ErrVisibilityTimeout {
+		delay = 0 // visible again the moment its visibility timeout ended
 	}
+	m.VisibleAt = q.clock.Now().Add(delay).UTC()
 	q.log.Warn("runtime: event failed, will redeliver", "function", q.fn, "id", m.Event.ID(),
 		"receives", m.Receives, "delay", delay.String(), "errorType", m.LastErrorType, "error", m.LastError)
 	if serr := q.save(ctx, m); serr != nil {
-		q.log.Error("runtime: store retry count", "function", q.fn, "error", serr)
+		q.log.Error("runtime: store retry state", "function", q.fn, "error", serr)
 	}
-	q.later(ctx, delay, func() { q.push(m) })
+	q.pushAt(m)
 }
 
-// later runs do after delay on the queue's clock, unless ctx ends first; the
-// message it holds counts as pending meanwhile.
-func (q *queue) later(ctx context.Context, delay time.Duration, do func()) {
+// timer is one entry of a queue's due-time index.
+type timer struct {
+	at      time.Time
+	do      func()
+	pending bool // holds a message that counts as pending
+	index   int  // in the heap; -1 once removed
+}
+
+type timerHeap []*timer
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *timerHeap) Push(x any) { t := x.(*timer); t.index = len(*h); *h = append(*h, t) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	t.index = -1
+	return t
+}
+
+// later runs do once delay has passed on the queue's clock (not after the
+// queue closed). pending says the entry holds a message (counted in Stats).
+func (q *queue) later(delay time.Duration, pending bool, do func()) *timer {
+	t := &timer{at: q.clock.Now().Add(delay), do: do, pending: pending}
 	q.mu.Lock()
-	q.delayed++
-	q.mu.Unlock()
-	after := q.clock.After(delay)
-	go func() {
-		select {
-		case <-after:
-		case <-ctx.Done():
-		}
-		q.mu.Lock()
-		q.delayed--
-		q.mu.Unlock()
-		if ctx.Err() == nil {
-			do()
-		}
-	}()
+	defer q.mu.Unlock()
+	heap.Push(&q.timers, t)
+	if pending {
+		q.delayed++
+	}
+	q.arm()
+	return t
 }
 
+// cancelTimer removes t unless it already ran.
+func (q *queue) cancelTimer(t *timer) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if t.index < 0 {
+		return
+	}
+	heap.Remove(&q.timers, t.index)
+	if t.pending {
+		q.delayed--
+	}
+	q.arm()
+}
+
+// arm sets the clock timer for the earliest entry. q.mu is held.
+func (q *queue) arm() {
+	if q.closed {
+		return
+	}
+	if len(q.timers) == 0 {
+		if q.stopTimer != nil {
+			q.stopTimer()
+			q.stopTimer = nil
+		}
+		return
+	}
+	at := q.timers[0].at
+	if q.stopTimer != nil && q.armedAt.Equal(at) {
+		return
+	}
+	if q.stopTimer != nil {
+		q.stopTimer()
+	}
+	q.armedAt = at
+	q.stopTimer = q.clock.AfterFunc(at.Sub(q.clock.Now()), q.fire)
+}
+
+// fire runs every entry that is due, in due order.
+func (q *queue) fire() {
+	now := q.clock.Now()
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return
+	}
+	var due []*timer
+	for len(q.timers) > 0 && !q.timers[0].at.After(now) {
+		t := heap.Pop(&q.timers).(*timer)
+		if t.pending {
+			q.delayed--
+		}
+		due = append(due, t)
+	}
+	q.stopTimer = nil
+	q.arm()
+	q.mu.Unlock()
+	for _, t := range due {
+		t.do()
+	}
+}
+
+// deadLetter moves m to the dead letters. The write is conditional, so a
+// message dead-lettered before a crash that kept it queued is not counted
+// twice.
 func (q *queue) deadLetter(ctx context.Context, m *message) {
+	ctx = context.WithoutCancel(ctx)
 	m.DeadAt = q.clock.Now().UTC()
 	dl := DeadLetter{ID: m.ID, Function: q.fn, Receives: m.Receives, LastError: m.LastError,
 		LastErrorType: m.LastErrorType, EnqueuedAt: m.EnqueuedAt, DeadAt: m.DeadAt, Event: m.Event}
 	b, err := json.Marshal(dl)
 	if err == nil {
-		_, err = q.store.Put(ctx, store.Item{Key: store.Key{Partition: dlqPartition(q.fn), Sort: m.ID}, Value: b}, store.Condition{})
+		_, err = q.store.Put(ctx, store.Item{Key: store.Key{Partition: dlqPartition(q.fn), Sort: m.ID}, Value: b}, store.Condition{IfAbsent: true})
+		if err == nil {
+			if _, cerr := q.store.Add(ctx, deadLetterCount(q.fn), 1); cerr != nil {
+				q.log.Error("runtime: count dead letter", "function", q.fn, "id", m.Event.ID(), "error", cerr)
+			}
+		} else if errors.Is(err, store.ErrConditionFailed) {
+			err = nil // already there
+		}
 	}
 	if err != nil {
 		// Keep it queued (stored, so a restart finds it) and try the dead-letter
 		// queue again later, without another delivery.
 		q.log.Error("runtime: dead-letter failed, event stays queued and is retried", "function", q.fn, "id", m.Event.ID(),
 			"retryIn", q.retryDelay.String(), "error", err)
-		q.later(ctx, q.retryDelay, func() { q.deadLetter(ctx, m) })
+		q.later(q.retryDelay, true, func() { q.deadLetter(ctx, m) })
 		return
 	}
 	q.forget(m.ID)
@@ -331,6 +569,9 @@ func (q *queue) redrive(ctx context.Context) (int, error) {
 		if err := q.store.Delete(ctx, store.Key{Partition: dlqPartition(q.fn), Sort: dl.ID}, store.Condition{}); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return n, fmt.Errorf("runtime: redrive %s: %w", q.fn, err)
 		}
+		if _, err := q.store.Add(ctx, deadLetterCount(q.fn), -1); err != nil {
+			return n, fmt.Errorf("runtime: redrive %s: count: %w", q.fn, err)
+		}
 		n++
 	}
 	return n, nil
@@ -340,21 +581,19 @@ func (q *queue) stats(ctx context.Context) (QueueStats, error) {
 	q.mu.Lock()
 	pending := len(q.ready) + q.delayed
 	q.mu.Unlock()
-	dl, err := q.store.Query(ctx, dlqPartition(q.fn), "", 0)
-	if err != nil {
+	dead := 0
+	it, err := q.store.Get(ctx, deadLetterCount(q.fn))
+	switch {
+	case err == nil:
+		n, perr := strconv.Atoi(string(it.Value))
+		if perr != nil {
+			return QueueStats{}, fmt.Errorf("runtime: dead-letter count of %s: %w", q.fn, perr)
+		}
+		dead = n
+	case !errors.Is(err, store.ErrNotFound):
 		return QueueStats{}, fmt.Errorf("runtime: count dead letters of %s: %w", q.fn, err)
 	}
 	return QueueStats{Function: q.fn, Pending: pending, InFlight: q.inFlight.Load(), Delivered: q.delivered.Load(),
-		Failed: q.failed.Load(), DeadLetters: len(dl), MaxReceives: q.maxReceives}, nil
-}
-
-// permanent reports whether no redelivery can help: the event itself is
-// invalid or of a kind the function does not take. Such an event goes to
-// the dead letters at once instead of after MaxReceives tries.
-func permanent(err error) bool {
-	switch faas.ErrorName(err) {
-	case faas.ErrInvalidEvent, faas.ErrUnsupported:
-		return true
-	}
-	return false
+		Failed: q.failed.Load(), DeadLetters: dead, MaxReceives: q.maxReceives,
+		VisibilityTimeoutSeconds: int(q.visibility / time.Second)}, nil
 }

@@ -55,6 +55,17 @@ type Config struct {
 	// RetryDelay is the delay before the first redelivery; each further one
 	// doubles it, up to a minute. Zero means one second.
 	RetryDelay time.Duration
+	// VisibilityTimeout is how long a received event stays hidden from
+	// other receives, unless a trigger says otherwise: a handler with no
+	// outcome by then has its context cancelled and the event is delivered
+	// again (counting as a receive). Zero means DefaultVisibilityTimeout,
+	// 30s as on SQS.
+	VisibilityTimeout time.Duration
+	// SweepInterval is how often expired items are removed from Store when
+	// it is a Sweeper (the embedded bolt and memory stores hide expired
+	// items but keep them until swept; DynamoDB expires items itself).
+	// Zero means DefaultSweepInterval; negative turns sweeping off.
+	SweepInterval time.Duration
 	// Workers is the number of concurrent deliveries per queue. Zero means 4.
 	Workers int
 	// Extra, when set, serves requests no runtime route matches (the Step
@@ -85,7 +96,16 @@ func (c *Config) Validate() error {
 					errs = append(errs, fmt.Errorf("runtime: function %q: %w", fn.Name, err))
 				}
 			}
+			if v := tr.VisibilityTimeoutSeconds; v < 0 || v > maxVisibilitySeconds {
+				errs = append(errs, fmt.Errorf("runtime: function %q: visibilityTimeoutSeconds %d is outside 0..%d (SQS's limit, 12 hours)", fn.Name, v, maxVisibilitySeconds))
+			}
+			if tr.MaxReceives < 0 {
+				errs = append(errs, fmt.Errorf("runtime: function %q: maxReceives %d is negative", fn.Name, tr.MaxReceives))
+			}
 		}
+	}
+	if c.VisibilityTimeout < 0 {
+		errs = append(errs, fmt.Errorf("runtime: Config.VisibilityTimeout %s is negative", c.VisibilityTimeout))
 	}
 	if c.Store == nil {
 		errs = append(errs, errors.New("runtime: Config.Store is required"))
@@ -95,6 +115,18 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Sweeper is a store that removes its expired items when asked (bolt.Store
+// and memory.Store are).
+type Sweeper interface {
+	Sweep(ctx context.Context) (int, error)
+}
+
+// DefaultSweepInterval is how often the runtime sweeps expired store items.
+const DefaultSweepInterval = 10 * time.Minute
+
+// maxVisibilitySeconds is SQS's upper bound on a visibility timeout.
+const maxVisibilitySeconds = 12 * 60 * 60
 
 // Runtime hosts functions locally.
 type Runtime struct {
@@ -132,6 +164,12 @@ func New(cfg Config) (*Runtime, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
+	if cfg.VisibilityTimeout == 0 {
+		cfg.VisibilityTimeout = DefaultVisibilityTimeout
+	}
+	if cfg.SweepInterval == 0 {
+		cfg.SweepInterval = DefaultSweepInterval
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -149,6 +187,9 @@ func New(cfg Config) (*Runtime, error) {
 		for _, tr := range fn.Triggers {
 			if tr.Kind == faas.TriggerQueue && tr.MaxReceives > 0 {
 				qcfg.MaxReceives = tr.MaxReceives
+			}
+			if tr.Kind == faas.TriggerQueue && tr.VisibilityTimeoutSeconds > 0 {
+				qcfg.VisibilityTimeout = time.Duration(tr.VisibilityTimeoutSeconds) * time.Second
 			}
 		}
 		r.queues[fn.Name] = newQueue(fn.Name, h, &qcfg)
@@ -267,6 +308,9 @@ func (r *Runtime) Run(ctx context.Context) error {
 	for _, n := range r.names {
 		count, err := r.queues[n].recover(ctx)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while starting: nothing was delivered yet
+			}
 			return err
 		}
 		if count > 0 {
@@ -279,6 +323,10 @@ func (r *Runtime) Run(ctx context.Context) error {
 	for _, s := range r.schedule {
 		r.wg.Add(1)
 		go r.runSchedule(ctx, s)
+	}
+	if sw, ok := r.cfg.Store.(Sweeper); ok && r.cfg.SweepInterval > 0 {
+		r.wg.Add(1)
+		go r.runSweeper(ctx, sw)
 	}
 	<-ctx.Done()
 	for _, q := range r.queues {
@@ -311,6 +359,27 @@ func (r *Runtime) runSchedule(ctx context.Context, s scheduled) {
 			Schedule: s.sched.String(), ScheduledTime: next.UTC(), ExecutionID: id, Attempt: 1,
 		})
 		r.queues[s.fn].enqueueRetrying(ctx, e, 0)
+	}
+}
+
+// runSweeper removes expired store items (idempotency records, barriers,
+// everything written with ExpiresAt) every SweepInterval, so an embedded
+// store does not grow without bound.
+func (r *Runtime) runSweeper(ctx context.Context, sw Sweeper) {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.cfg.Clock.After(r.cfg.SweepInterval):
+		}
+		n, err := sw.Sweep(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			r.cfg.Logger.Error("runtime: sweep expired store items", "error", err)
+		case n > 0:
+			r.cfg.Logger.Info("runtime: swept expired store items", "count", n)
+		}
 	}
 }
 

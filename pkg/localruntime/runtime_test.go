@@ -55,7 +55,8 @@ func start(t *testing.T, st store.Store, fns ...faas.Function) *harness {
 		st = memory.New(memory.Config{Now: clock.Now})
 	}
 	rt, err := New(Config{Functions: fns, Store: st, HTTPHandler: plainHTTP, Clock: clock,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryDelay: time.Second, Workers: 2})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryDelay: time.Second, Workers: 2,
+		SweepInterval: -1}) // on in TestSweepsExpiredItems only, so it adds no clock waiter elsewhere
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +83,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// idle reports whether no delivery of any queue is running, so timers the
+// deliveries set (visibility deadlines, retries) are in their final state.
+func (h *harness) idle() bool {
+	st, err := h.rt.Stats(context.Background())
+	if err != nil {
+		return false
+	}
+	for _, q := range st {
+		if q.InFlight != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func TestBusDeliversToSubscribersOnly(t *testing.T) {
@@ -133,13 +149,13 @@ func TestQueueRedeliversThenDeadLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	// First receive is immediate; the second waits 1s, the third 2s more.
-	waitFor(t, "first receive", func() bool { return calls.Load() == 1 && h.clock.Waiters() == 1 })
+	waitFor(t, "first receive", func() bool { return calls.Load() == 1 && h.idle() && h.clock.Waiters() == 1 })
 	h.clock.Advance(999 * time.Millisecond)
 	if calls.Load() != 1 {
 		t.Fatal("redelivered before the retry delay")
 	}
 	h.clock.Advance(time.Millisecond)
-	waitFor(t, "second receive", func() bool { return calls.Load() == 2 && h.clock.Waiters() == 1 })
+	waitFor(t, "second receive", func() bool { return calls.Load() == 2 && h.idle() && h.clock.Waiters() == 1 })
 	h.clock.Advance(2 * time.Second)
 	waitFor(t, "dead letter", func() bool {
 		dls, _ := h.rt.DeadLetters(context.Background(), "f")
@@ -190,6 +206,9 @@ func TestQueueSucceedsOnRetryAndRedrive(t *testing.T) {
 		items, _ := h.store.Query(context.Background(), queuePartition("f"), "", 0)
 		return len(d) == 0 && len(items) == 0
 	})
+	if st, err := h.rt.Stats(context.Background()); err != nil || st[0].DeadLetters != 0 {
+		t.Errorf("stats after redrive = %+v, %v; want no dead letters", st, err)
+	}
 }
 
 func TestUnacknowledgedEventsSurviveRestart(t *testing.T) {
@@ -402,7 +421,7 @@ func TestQueueEndpointDecodes(t *testing.T) {
 }
 
 // flakyStore fails the dead-letter queue's writes while failDLQPut is above
-// zero (counting down), its reads while failDLQQuery is set, and the
+// zero (counting down), its reads and count while failDLQQuery is set, and the
 // queues' writes while failQueuePut is above zero.
 type flakyStore struct {
 	store.Store
@@ -421,6 +440,13 @@ func (s *flakyStore) Put(ctx context.Context, it store.Item, cond store.Conditio
 		return store.Item{}, errFlaky
 	}
 	return s.Store.Put(ctx, it, cond)
+}
+
+func (s *flakyStore) Get(ctx context.Context, key store.Key) (store.Item, error) {
+	if strings.HasPrefix(key.Partition, "runtime.queuestats#") && s.failDLQQuery.Load() {
+		return store.Item{}, errFlaky
+	}
+	return s.Store.Get(ctx, key)
 }
 
 func (s *flakyStore) Query(ctx context.Context, partition, prefix string, limit int) ([]store.Item, error) {
@@ -446,7 +472,7 @@ func TestDeadLetterRetriedWhenStoreFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 { // two failed dead-letter writes, each followed by a wait
-		waitFor(t, "dead-letter retry wait", func() bool { return h.clock.Waiters() == 1 })
+		waitFor(t, "dead-letter retry wait", func() bool { return h.idle() && h.clock.Waiters() == 1 })
 		h.clock.Advance(time.Second)
 	}
 	waitFor(t, "dead letter", func() bool {
@@ -508,11 +534,11 @@ func TestScheduleFiringSurvivesStoreFailure(t *testing.T) {
 	waitFor(t, "delivery", func() bool { return fired.Load() == 1 })
 }
 
-// An event the function refuses as invalid cannot get better by waiting:
-// it is dead-lettered on its first receive.
-func TestInvalidEventIsDeadLetteredAtOnce(t *testing.T) {
+// An invalid event is retried like any failure, as SQS (and so the Lambda
+// adapter) does: it reaches the dead letters after MaxReceives receives.
+func TestInvalidEventRetriedToMaxReceives(t *testing.T) {
 	var calls atomic.Int32
-	fn := faas.Function{Name: "f", Triggers: []faas.Trigger{{Kind: faas.TriggerQueue, MaxReceives: 5}},
+	fn := faas.Function{Name: "f", Triggers: []faas.Trigger{{Kind: faas.TriggerQueue, MaxReceives: 2}},
 		Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) {
 			calls.Add(1)
 			return nil, &faas.Error{Name: faas.ErrInvalidEvent, Message: "data.durationMs: minimum 0"}
@@ -521,9 +547,15 @@ func TestInvalidEventIsDeadLetteredAtOnce(t *testing.T) {
 	if err := h.rt.Enqueue(context.Background(), "f", testEvent(t, "t", "bad")); err != nil {
 		t.Fatal(err)
 	}
+	waitFor(t, "retry wait", func() bool { return calls.Load() == 1 && h.idle() && h.clock.Waiters() == 1 })
+	if d, _ := h.rt.DeadLetters(context.Background(), "f"); len(d) != 0 {
+		t.Fatal("dead-lettered on the first receive")
+	}
+	h.clock.Advance(time.Second)
 	waitFor(t, "dead letter", func() bool { d, _ := h.rt.DeadLetters(context.Background(), "f"); return len(d) == 1 })
-	if calls.Load() != 1 || h.clock.Waiters() != 0 {
-		t.Errorf("handled %d times with %d retries pending, want once and none", calls.Load(), h.clock.Waiters())
+	d, _ := h.rt.DeadLetters(context.Background(), "f")
+	if calls.Load() != 2 || d[0].Receives != 2 || d[0].LastErrorType != faas.ErrInvalidEvent {
+		t.Errorf("handled %d times, dead letter %+v", calls.Load(), d[0])
 	}
 }
 

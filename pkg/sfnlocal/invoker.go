@@ -163,11 +163,29 @@ func (i *Invoker) invokeFunction(ctx context.Context, req asl.TaskRequest) (any,
 	return v, nil
 }
 
-// eventFromDetail turns a PutEvents entry into a CloudEvent: the Detail is
-// the CloudEvent itself when it is one (the gateway's convention), otherwise
-// source, detail-type and detail make a new one.
+// eventFromDetail turns a PutEvents entry into a CloudEvent with the
+// Lambda adapter's mapping (lambda.FromEventBridge), so a consumer sees the
+// same event locally as behind an EventBridge rule. Detail may be JSON text
+// (EventBridge's Detail) or a JSON value (the Step Functions integration).
 func eventFromDetail(source, detailType string, detail any) (cloudevents.Event, error) {
-	return eventFrom(source, detailType, detail, true)
+	var raw []byte
+	if s, ok := detail.(string); ok {
+		if !json.Valid([]byte(s)) {
+			return cloudevents.Event{}, fmt.Errorf("the entry's Detail is not JSON: %q", s)
+		}
+		raw = []byte(s)
+	} else {
+		b, err := json.Marshal(detail)
+		if err != nil {
+			return cloudevents.Event{}, fmt.Errorf("the entry's Detail: %w", err)
+		}
+		raw = b
+	}
+	e, err := lambda.FromEventBridge(lambda.EventBridgeEvent{Source: source, DetailType: detailType, Detail: raw})
+	if err != nil {
+		return e, err
+	}
+	return e, e.Validate()
 }
 
 // eventFrom builds the event; parseString says whether a string detail is

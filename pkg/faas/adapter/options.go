@@ -15,7 +15,6 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/faas/middleware"
-	"github.com/cogniforge/cogniforge/pkg/telemetry"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -146,71 +145,8 @@ func (o Options) Handler(fn faas.Function) faas.Handler {
 	return faas.Chain(h, mws...)
 }
 
-// RunBatch handles evs (pre[i] non-nil marks an event that already failed
-// decoding) with fn.Batch when set, else h per event. It never panics.
-func RunBatch(ctx context.Context, fn faas.Function, o Options, h faas.Handler, evs []cloudevents.Event, pre []error) []faas.Result {
-	results := make([]faas.Result, len(evs))
-	if fn.Batch == nil {
-		for i := range evs {
-			if pre[i] != nil {
-				results[i].Err = pre[i]
-				continue
-			}
-			results[i].Event, results[i].Err = h(ctx, evs[i])
-		}
-		return results
-	}
-	// Batch path: per-event checks first, then one call with the rest.
-	var check faas.Handler = func(context.Context, cloudevents.Event) (*cloudevents.Event, error) { return nil, nil }
-	if o.Validator != nil && !o.NoDefaults {
-		check = middleware.Validate(o.Validator)(check)
-	}
-	if len(fn.Consumes) > 0 {
-		check = middleware.Accept(fn.Consumes...)(check)
-	}
-	idx := make([]int, 0, len(evs))
-	valid := make([]cloudevents.Event, 0, len(evs))
-	for i := range evs {
-		if pre[i] == nil {
-			_, pre[i] = check(ctx, evs[i])
-		}
-		if pre[i] != nil {
-			results[i].Err = pre[i]
-			continue
-		}
-		idx = append(idx, i)
-		valid = append(valid, evs[i])
-	}
-	if len(valid) == 0 {
-		return results
-	}
-	if o.TracerProvider != nil && !o.NoDefaults {
-		var span trace.Span
-		ctx, span = middleware.StartBatchSpan(ctx, o.TracerProvider, valid)
-		defer span.End()
-	}
-	out, err := CallBatch(ctx, fn.Batch, o, valid)
-	for j := range out {
-		if out[j].Event != nil && err == nil {
-			telemetry.InjectEvent(ctx, out[j].Event)
-		}
-	}
-	for j, i := range idx {
-		if err != nil {
-			results[i].Err = err
-			continue
-		}
-		results[i] = out[j]
-	}
-	for i := range results {
-		if results[i].Err != nil {
-			o.Logger.LogAttrs(telemetry.WithIDs(ctx, evs[i].ID(), faas.CorrelationID(evs[i])), middleware.LevelFor(results[i].Err), "event failed",
-				slog.String("type", evs[i].Type()), slog.String("errorType", faas.ErrorName(results[i].Err)), slog.String("error", results[i].Err.Error()))
-		}
-	}
-	return results
-}
-
+// CallBatch calls b with evs, turning a panic or a wrong number of results
+// into a CogniForge.Panic error for the whole batch.
 func CallBatch(ctx context.Context, b faas.BatchHandler, o Options, evs []cloudevents.Event) (out []faas.Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {

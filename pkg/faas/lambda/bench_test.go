@@ -186,6 +186,11 @@ func BenchmarkHTTPLoopback(b *testing.B) {
 // Interleaving cancels the load drift of a shared machine that makes
 // sequential sub-benchmarks incomparable.
 func pairedCPU(bm *testing.B, n int, nameA, nameB string, a, b func()) {
+	pairedCPUBy(bm, threadCPU, n, nameA, nameB, a, b)
+}
+
+// pairedCPUBy is pairedCPU measured with cpu (threadCPU or processCPU).
+func pairedCPUBy(bm *testing.B, threadCPU func() time.Duration, n int, nameA, nameB string, a, b func()) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var ta, tb time.Duration
@@ -216,6 +221,41 @@ func BenchmarkSQSBatchPaired(b *testing.B) {
 	inv := lambda.NewInvoker(faas.Function{Name: "bench", Handler: typedHandler}, adapter.WithLogger(faastest.QuietLogger()))
 	ctx := context.Background()
 	pairedCPU(b, 5, "faas", "plain", func() {
+		if _, err := inv.Invoke(ctx, payload); err != nil {
+			b.Fatal(err)
+		}
+	}, func() {
+		var in events.SQSEvent
+		if err := json.Unmarshal(payload, &in); err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range in.Records {
+			var ev cloudevents.Event
+			if err := json.Unmarshal([]byte(r.Body), &ev); err != nil {
+				b.Fatal(err)
+			}
+			_, _ = typedHandler(ctx, ev)
+		}
+	})
+}
+
+// BenchmarkSQSBatchHandlerPaired is BenchmarkSQSBatchPaired for a function
+// with a BatchHandler: every event still runs through the per-event chain,
+// concurrently, and the batch handler is called once. The chains run on
+// other threads, so it measures the CPU time of the whole process (the
+// test binary is otherwise idle), not the calling thread's.
+func BenchmarkSQSBatchHandlerPaired(b *testing.B) {
+	payload := benchSQSPayload(b)
+	fn := faas.Function{Name: "bench", Handler: typedHandler, Batch: func(ctx context.Context, evs []cloudevents.Event) []faas.Result {
+		out := make([]faas.Result, len(evs))
+		for i := range evs {
+			out[i].Event, out[i].Err = typedHandler(ctx, evs[i])
+		}
+		return out
+	}}
+	inv := lambda.NewInvoker(fn, adapter.WithLogger(faastest.QuietLogger()))
+	ctx := context.Background()
+	pairedCPUBy(b, processCPU, 5, "faas", "plain", func() {
 		if _, err := inv.Invoke(ctx, payload); err != nil {
 			b.Fatal(err)
 		}

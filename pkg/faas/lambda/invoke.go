@@ -39,21 +39,21 @@ import (
 //     either a structured body, or binary mode with ce_ or ce- prefixed
 //     String message attributes (SQS names may hold '_', '-' and '.'; at most
 //     10 attributes per message) and the body as data, or an EventBridge event
-//     body (a rule targeting the queue), mapped as below. The traceparent
+//     body (a rule targeting the queue), mapped by FromEventBridge. The traceparent
 //     comes from the event, else a traceparent message attribute, else the
 //     AWSTraceHeader system attribute (X-Ray, converted); the baggage comes
 //     from the event, else a baggage message attribute. The reply is
 //     {"batchItemFailures":[{"itemIdentifier":messageId}...]} listing the
 //     records that failed decoding, validation or handling, so only they are
-//     retried. On a FIFO queue every record after the first failure is listed
-//     too (unprocessed) to keep the order. Reply events are dropped.
-//   - EventBridge event (detail-type, source, detail): the detail when it is a
-//     structured CloudEvent; a scheduled event (source aws.events, detail-type
-//     "Scheduled Event", or source aws.scheduler) becomes a ScheduleFiredType
-//     event; anything else becomes an event whose type is the detail-type when
-//     that looks like a CloudEvents type (lower-case, dotted, no spaces), else
-//     "aws.eventbridge.<source>.<detail-type>" slugged, with source = source,
-//     id = id, time = time, subject = resources[0], data = detail. Reply: null.
+//     retried. Every failure is listed, retryable or not (see faas.Error):
+//     SQS redelivers it until maxReceiveCount, then moves it to the DLQ. On
+//     a FIFO queue, within a message group (attributes.MessageGroupId) the
+//     records after the first failure are not handled and are listed too
+//     (adapter.ErrNotProcessed), to keep the order. With fn.Batch the
+//     records still run through the whole middleware chain (see
+//     adapter.RunOrdered). Reply events are dropped.
+//   - EventBridge event (detail-type, source, detail): mapped by
+//     FromEventBridge. Reply: null.
 //   - Function URL / API Gateway v2 request (requestContext.http): served by
 //     the same code as NewHTTPHandler; the reply is the function URL response.
 //   - Secrets Manager rotation (SecretId, ClientRequestToken, Step): a
@@ -88,8 +88,9 @@ func NewInvoker(fn faas.Function, opts ...adapter.Option) *Invoker {
 	return &Invoker{fn: fn, o: o, h: h, http: hh, source: cehttp.FunctionSource(fn)}
 }
 
-// ebEnvelope is an EventBridge event.
-type ebEnvelope struct {
+// EventBridgeEvent is an EventBridge event as a rule target receives it
+// (Lambda, or an SQS body), or a PutEvents entry (Time and ID optional).
+type EventBridgeEvent struct {
 	ID         string          `json:"id"`
 	DetailType string          `json:"detail-type"`
 	Source     string          `json:"source"`
@@ -107,7 +108,7 @@ type ebEnvelope struct {
 type sniff struct {
 	Records []sqsRecord `json:"Records"`
 
-	ebEnvelope
+	EventBridgeEvent
 
 	// Function URL / API Gateway v2.
 	RequestContext *struct {
@@ -187,7 +188,7 @@ func (i *Invoker) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	case len(s.SpecVersion) > 0:
 		return i.direct(ctx, trimmed)
 	case s.DetailType != "" && s.Source != "" && len(s.Detail) > 0:
-		ev, err := eventBridgeEvent(&s.ebEnvelope)
+		ev, err := eventBridgeEvent(&s.EventBridgeEvent)
 		if err != nil {
 			return nil, err
 		}
@@ -296,8 +297,22 @@ func (i *Invoker) task(ctx context.Context, payload []byte, s *sniff) ([]byte, e
 	return data, nil
 }
 
-// eventBridgeEvent maps an EventBridge event to a CloudEvent; see Invoker.
-func eventBridgeEvent(env *ebEnvelope) (cloudevents.Event, error) {
+// FromEventBridge is the one mapping of an EventBridge event to a
+// CloudEvent, used by the Lambda adapter (EventBridge targets, SQS bodies)
+// and by the local Step Functions events:putEvents: the detail when it is a
+// structured CloudEvent; a scheduled event (source aws.events, detail-type
+// "Scheduled Event", or source aws.scheduler) becomes a ScheduleFiredType
+// event; anything else becomes an event whose type is the detail-type when
+// that looks like a CloudEvents type (lower-case, dotted, no spaces), else
+// "aws.eventbridge.<source>.<detail-type>" slugged, with source = source,
+// id = id (a new UUID when empty), time = time (now when empty, as
+// EventBridge stamps a PutEvents entry), subject = resources[0],
+// data = detail. It does not validate the event.
+func FromEventBridge(env EventBridgeEvent) (cloudevents.Event, error) {
+	return eventBridgeEvent(&env)
+}
+
+func eventBridgeEvent(env *EventBridgeEvent) (cloudevents.Event, error) {
 	if bytes.Contains(env.Detail, []byte(`"specversion"`)) {
 		ev := cloudevents.NewEvent()
 		if err := ev.UnmarshalJSON(env.Detail); err == nil {
@@ -320,6 +335,8 @@ func eventBridgeEvent(env *ebEnvelope) (cloudevents.Event, error) {
 			return ev, faas.Invalid("time", err)
 		}
 		ev.SetTime(t)
+	} else {
+		ev.SetTime(time.Now().UTC())
 	}
 	schedule := ""
 	if len(env.Resources) > 0 {

@@ -399,3 +399,61 @@ func TestInvokeErrorsAreNamed(t *testing.T) {
 		})
 	}
 }
+
+// TestInvokeSQSFIFOMessageGroups: on a FIFO queue a failure holds back only
+// the later records of its own message group.
+func TestInvokeSQSFIFOMessageGroups(t *testing.T) {
+	ops := []string{"op", "business", "op", "op", "op"}
+	groups := []string{"g1", "g1", "g2", "g1", "g2"}
+	var in events.SQSEvent
+	if err := json.Unmarshal(sqsSample(t, len(ops), func(i int) string {
+		return faastest.StructuredJSON(t, faastest.CompletedEvent("f"+string(rune('0'+i)), faastest.RequestCompleted{Service: "s", Operation: ops[i]}))
+	}, nil), &in); err != nil {
+		t.Fatal(err)
+	}
+	for i := range in.Records {
+		in.Records[i].EventSourceARN += ".fifo"
+		in.Records[i].Attributes = map[string]string{"MessageGroupId": groups[i]}
+	}
+	payload, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recording{}
+	out, err := lambda.NewInvoker(rec.fn(), faastest.Options()...).Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := failures(t, out); strings.Join(got, ",") != "m1,m3" {
+		t.Fatalf("failures %v, want m1,m3", got)
+	}
+	var handled []string
+	for _, ev := range rec.evs {
+		handled = append(handled, ev.ID())
+	}
+	if strings.Join(handled, ",") != "f0,f1,f2,f4" {
+		t.Fatalf("handled %v, want f0,f1,f2,f4 (f3 waits behind f1)", handled)
+	}
+}
+
+// TestFromEventBridgePutEventsEntry: a PutEvents entry has no id or time;
+// EventBridge stamps both, and so does the mapping.
+func TestFromEventBridgePutEventsEntry(t *testing.T) {
+	tests := []struct {
+		name, detailType, wantType string
+	}{
+		{"cloudevents type", "dev.cogniforge.saga.completed.v1", "dev.cogniforge.saga.completed.v1"},
+		{"free text", "Order Shipped", "aws.eventbridge.orders.order-shipped"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev, err := lambda.FromEventBridge(lambda.EventBridgeEvent{Source: "orders", DetailType: tc.detailType, Detail: []byte(`{"id":"o-1"}`)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ev.Validate(); err != nil || ev.Type() != tc.wantType || ev.ID() == "" || ev.Time().IsZero() || string(ev.Data()) != `{"id":"o-1"}` {
+				t.Fatalf("event %v (%v)", ev, err)
+			}
+		})
+	}
+}

@@ -24,6 +24,7 @@ type sqsRecord struct {
 	Body           string `json:"body"`
 	Attributes     struct {
 		AWSTraceHeader string `json:"AWSTraceHeader"`
+		MessageGroupID string `json:"MessageGroupId"`
 	} `json:"attributes"`
 	MessageAttributes map[string]sqsAttribute `json:"messageAttributes"`
 }
@@ -63,27 +64,16 @@ func (i *Invoker) sqs(ctx context.Context, recs []sqsRecord) ([]byte, error) {
 			}
 		}
 	}
-	var results []faas.Result
-	fifo := strings.HasSuffix(recs[0].EventSourceARN, ".fifo")
-	if fifo && i.fn.Batch == nil {
-		// FIFO: stop at the first failure, the rest is retried in order.
-		results = make([]faas.Result, len(recs))
+	var groups []string
+	if strings.HasSuffix(recs[0].EventSourceARN, ".fifo") {
+		// FIFO: within a message group, nothing after the first failure is
+		// handled; it is listed as failed so SQS delivers it again, in order.
+		groups = make([]string, len(recs))
 		for k := range recs {
-			if pre[k] != nil {
-				results[k].Err = pre[k]
-			} else {
-				results[k].Event, results[k].Err = i.h(ctx, evs[k])
-			}
-			if results[k].Err != nil {
-				for r := k + 1; r < len(recs); r++ {
-					results[r].Err = errNotProcessed
-				}
-				break
-			}
+			groups[k] = recs[k].Attributes.MessageGroupID
 		}
-	} else {
-		results = adapter.RunBatch(ctx, i.fn, i.o, i.h, evs, pre)
 	}
+	results := adapter.RunOrdered(ctx, i.fn, i.o, i.h, evs, pre, groups)
 	var resp batchResponse
 	for k, res := range results {
 		if res.Err != nil {
@@ -95,8 +85,6 @@ func (i *Invoker) sqs(ctx context.Context, recs []sqsRecord) ([]byte, error) {
 	}
 	return json.Marshal(resp)
 }
-
-var errNotProcessed = &faas.Error{Name: "CogniForge.NotProcessed", Message: "not processed: an earlier FIFO record failed", Retryable: true}
 
 // sqsEvent decodes the CloudEvent of an SQS record: a structured CloudEvent
 // body; binary mode, with ce_ or ce- prefixed message attributes (SQS allows
@@ -154,7 +142,7 @@ func sqsDecode(rec *sqsRecord) (cloudevents.Event, error) {
 		}
 	}
 	if bytes.Contains(trimmed, []byte(`"detail-type"`)) {
-		var env ebEnvelope
+		var env EventBridgeEvent
 		if err := json.Unmarshal(trimmed, &env); err != nil {
 			return ev, faas.Invalid("body", err)
 		}
