@@ -140,7 +140,7 @@ func (q *queue) newID() string {
 // enqueue stores the event, then makes it ready. It returns only once the
 // message is in the store, so an accepted event survives a crash.
 func (q *queue) enqueue(ctx context.Context, e cloudevents.Event) error {
-	m := &message{ID: q.newID(), Event: e, EnqueuedAt: q.clock.Now().UTC()}
+	m := &message{ID: q.newID(), Event: e.Clone(), EnqueuedAt: q.clock.Now().UTC()}
 	q.mu.Lock()
 	q.live[m.ID] = true
 	q.mu.Unlock()
