@@ -346,7 +346,7 @@ func TestMarshalGroupsByResourceAndScope(t *testing.T) {
 func FuzzMarshal(f *testing.F) {
 	f.Add("name", "key", "value", int64(-1), 1.5, []byte{0, 1}, uint8(3), true)
 	f.Add("", "", "", int64(0), 0.0, []byte{}, uint8(0), false)
-	f.Add("\xff\x00\"\\", "k\u2028", "\U0001F600", int64(math.MinInt64), -0.0, []byte("x"), uint8(255), true)
+	f.Add("\xff\x00\"\\", "k\u2028", "\U0001F600", int64(math.MinInt64), math.Copysign(0, -1), []byte("x"), uint8(255), true)
 	f.Fuzz(func(t *testing.T, name, key, value string, i int64, d float64, b []byte, tflags uint8, errStatus bool) {
 		if math.IsNaN(d) {
 			d = 0 // NaN != NaN in proto.Equal; its encoding is covered by the JSON string form
