@@ -42,7 +42,17 @@ type InvokerConfig struct {
 	// FunctionPrefix is stripped from deployed function names
 	// ("cogniforge-inventory" -> "inventory"). Empty means "cogniforge-".
 	FunctionPrefix string
+	// FunctionTimeout is a function's own deadline, as a Lambda's configured
+	// timeout is: the function sees it in its context and its Timeout
+	// middleware answers CogniForge.Timeout shortly before it. A Task's
+	// TimeoutSeconds is the state's, not the function's: when it passes, the
+	// state fails with States.Timeout and the call is cancelled, as on AWS.
+	// Zero means DefaultFunctionTimeout.
+	FunctionTimeout time.Duration
 }
+
+// DefaultFunctionTimeout is Lambda's longest function timeout.
+const DefaultFunctionTimeout = 15 * time.Minute
 
 // DefaultFunctionPrefix is the name prefix infra/ gives deployed functions.
 const DefaultFunctionPrefix = "cogniforge-"
@@ -50,10 +60,11 @@ const DefaultFunctionPrefix = "cogniforge-"
 // Invoker is an asl.TaskInvoker over local functions and backends. Safe for
 // concurrent use.
 type Invoker struct {
-	fns    map[string]*lambda.Invoker
-	bus    bus.Publisher
-	queues Enqueuer
-	prefix string
+	fns     map[string]*lambda.Invoker
+	bus     bus.Publisher
+	queues  Enqueuer
+	prefix  string
+	timeout time.Duration
 }
 
 var _ asl.TaskInvoker = (*Invoker)(nil)
@@ -66,7 +77,13 @@ func NewInvoker(cfg InvokerConfig) (*Invoker, error) {
 	if cfg.FunctionPrefix == "" {
 		cfg.FunctionPrefix = DefaultFunctionPrefix
 	}
-	inv := &Invoker{fns: map[string]*lambda.Invoker{}, bus: cfg.Bus, queues: cfg.Queues, prefix: cfg.FunctionPrefix}
+	if cfg.FunctionTimeout < 0 {
+		return nil, fmt.Errorf("sfnlocal: InvokerConfig.FunctionTimeout %s is negative", cfg.FunctionTimeout)
+	}
+	if cfg.FunctionTimeout == 0 {
+		cfg.FunctionTimeout = DefaultFunctionTimeout
+	}
+	inv := &Invoker{fns: map[string]*lambda.Invoker{}, bus: cfg.Bus, queues: cfg.Queues, prefix: cfg.FunctionPrefix, timeout: cfg.FunctionTimeout}
 	for _, fn := range cfg.Functions {
 		inv.fns[fn.Name] = lambda.NewInvoker(fn, cfg.Options...)
 	}
@@ -140,16 +157,13 @@ func (i *Invoker) invokeFunction(ctx context.Context, req asl.TaskRequest) (any,
 	if err != nil {
 		return nil, asl.NewError("States.Runtime", fmt.Sprintf("state '%s': task input is not JSON: %v", req.StateName, err))
 	}
-	if req.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
-		defer cancel()
-	}
+	// The function's deadline is its own; the state's TimeoutSeconds is
+	// enforced by the engine, which cancels ctx and fails the state with
+	// States.Timeout whatever the function answers.
+	ctx, cancel := context.WithTimeout(ctx, i.timeout)
+	defer cancel()
 	out, err := fn.Invoke(ctx, payload)
 	if err != nil {
-		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
-			return nil, asl.NewError("States.Timeout", fmt.Sprintf("function %s did not answer within %s", req.FunctionName, req.Timeout))
-		}
 		return nil, asl.NewError(faas.ErrorName(err), err.Error())
 	}
 	if len(out) == 0 {

@@ -3,9 +3,11 @@ package sfnlocal
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
 
@@ -220,5 +222,50 @@ func TestServiceIntegrationsCarryTraceContext(t *testing.T) {
 	}
 	if h := telemetry.EventHeaders(got[1]); h.TraceParent != "00-11111111111111111111111111111111-2222222222222222-01" || h.Baggage != "tenant=globex" {
 		t.Errorf("a CloudEvent's own trace context was replaced: %+v", h)
+	}
+}
+
+// A Task's TimeoutSeconds is the state's, not the function's, as on AWS: a
+// function that honours its context is not handed the state's deadline (its
+// own Timeout middleware would answer CogniForge.Timeout first); the state
+// fails with States.Timeout. The function's own deadline is
+// FunctionTimeout, like a Lambda's configured timeout.
+func TestTaskTimeoutIsTheStates(t *testing.T) {
+	patient := faas.Function{Name: "patient", TaskEventType: "dev.cogniforge.test.wait.v1",
+		Handler: func(ctx context.Context, _ cloudevents.Event) (*cloudevents.Event, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}}
+	def := func(timeout int) string {
+		return fmt.Sprintf(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+		  "Parameters":{"FunctionName":"patient","Payload":{}},"TimeoutSeconds":%d,"End":true}}}`, timeout)
+	}
+	for _, tt := range []struct {
+		name            string
+		stateTimeout    int
+		functionTimeout time.Duration
+		want            string
+	}{
+		{"state times out first", 1, 0, asl.ErrTimeout},
+		{"function's own timeout first", 30, time.Second, faas.ErrTimeout},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			inv, err := NewInvoker(InvokerConfig{Functions: []faas.Function{patient}, FunctionTimeout: tt.functionTimeout,
+				Options: []adapter.Option{adapter.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sm, err := asl.Compile([]byte(def(tt.stateTimeout)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, res, err := sm.Run(context.Background(), asl.ExecutionConfig{Input: map[string]any{}, Invoker: inv, FunctionName: inv.FunctionName})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != asl.StatusFailed || res.Error != tt.want {
+				t.Errorf("result %s %s (%s), want FAILED %s", res.Status, res.Error, res.Cause, tt.want)
+			}
+		})
 	}
 }
