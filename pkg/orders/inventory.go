@@ -311,7 +311,8 @@ func (s *Services) release(ctx context.Context, id string, lines []Item) error {
 }
 
 func (s *Services) releaseOne(ctx context.Context, id, sku string) error {
-	for attempt := range 16 {
+	retry := contention()
+	for range 16 {
 		h, v, err := s.hold(ctx, sku, id)
 		if err != nil {
 			return err
@@ -341,7 +342,7 @@ func (s *Services) releaseOne(ctx context.Context, id, sku string) error {
 			err = s.putHold(ctx, sku, id, h, store.Condition{IfVersion: v})
 		}
 		if errors.Is(err, store.ErrConditionFailed) {
-			if err := pause(ctx, attempt); err != nil {
+			if err := pause(ctx, retry.NextBackOff()); err != nil {
 				return err
 			}
 			continue // the hold changed under us: look again

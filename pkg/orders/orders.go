@@ -33,10 +33,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"regexp"
 	"sort"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/saga"
@@ -215,7 +216,8 @@ func sagaID(ctx context.Context) (string, error) {
 // returns write=false to leave the item alone.
 func update[T any](ctx context.Context, st store.Store, key store.Key, mutate func(cur T, exists bool) (next T, write bool, err error)) (T, error) {
 	var zero T
-	for attempt := range 16 {
+	retry := contention()
+	for range 16 {
 		var cur T
 		var version int64
 		it, err := st.Get(ctx, key)
@@ -248,7 +250,7 @@ func update[T any](ctx context.Context, st store.Store, key store.Key, mutate fu
 		}
 		// Lost a race on a hot record (a popular SKU): back off a little,
 		// with jitter, so the writers stop colliding.
-		if err := pause(ctx, attempt); err != nil {
+		if err := pause(ctx, retry.NextBackOff()); err != nil {
 			return zero, err
 		}
 	}
@@ -295,11 +297,17 @@ func (s *Services) total(lines []Item) int64 {
 
 var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
 
-// pause waits up to 100µs·2^attempt (capped at 20ms), at random, or until
-// ctx ends.
-func pause(ctx context.Context, attempt int) error {
-	limit := 100 * time.Microsecond << min(attempt, 8)
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(limit)) + 1))
+// contention is the backoff between attempts of a conditional write that
+// lost a race: from 100µs, doubling to 25.6ms, each wait drawn at random
+// between none and twice the interval, so racing writers spread out.
+func contention() *backoff.ExponentialBackOff {
+	return &backoff.ExponentialBackOff{InitialInterval: 100 * time.Microsecond, RandomizationFactor: 1,
+		Multiplier: 2, MaxInterval: 25600 * time.Microsecond}
+}
+
+// pause waits d (at least a nanosecond), or until ctx ends.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(max(d, time.Nanosecond))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

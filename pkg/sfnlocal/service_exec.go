@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	"github.com/google/uuid"
 
 	"github.com/cogniforge/cogniforge/pkg/asl"
@@ -463,7 +465,8 @@ func (s *Service) watch(r *liveExec) {
 	// would have to find the end in the history (or run the tail again):
 	// keep trying (the live state answers meanwhile), with one last try
 	// when closing.
-	for attempt := 0; ; attempt++ {
+	retry := &backoff.ExponentialBackOff{InitialInterval: persistRetryBase, Multiplier: 2, MaxInterval: persistRetryMax}
+	for {
 		err := s.persistEnd(context.Background(), rec, hist)
 		if err == nil {
 			s.log.Info("sfnlocal: execution ended", "execution", rec.ARN, "status", rec.Status, "error", rec.Error)
@@ -473,7 +476,7 @@ func (s *Service) watch(r *liveExec) {
 			s.log.Error("sfnlocal: recording the end of an execution failed; the next start resumes it", "execution", rec.ARN, "error", err)
 			break
 		}
-		delay := min(persistRetryBase<<min(attempt, 16), persistRetryMax)
+		delay := retry.NextBackOff()
 		s.log.Error("sfnlocal: recording the end of an execution failed, will try again", "execution", rec.ARN,
 			"retryIn", delay.String(), "error", err)
 		_ = s.clock.Sleep(s.ctx, delay) // ends early when closing, for the last try
