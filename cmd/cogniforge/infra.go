@@ -35,8 +35,8 @@ func runInfra(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs := flag.NewFlagSet("infra manifest", flag.ContinueOnError)
 	out := fs.String("o", "", "output file (default stdout)")
 	check := fs.Bool("check", false, "exit 1 when -o FILE differs from the manifest instead of writing it")
-	if !parseFlags(fs, args[1:], stderr) {
-		return usageCode(args[1:])
+	if code, ok := parseFlags(fs, args[1:], stderr); !ok {
+		return code
 	}
 	if *check && *out == "" {
 		fmt.Fprint(stderr, "cogniforge infra manifest: --check needs -o FILE\n\n"+infraUsage)

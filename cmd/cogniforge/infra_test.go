@@ -36,7 +36,7 @@ func TestInfraManifestCheckFailsWhenStale(t *testing.T) {
 }
 
 func TestHelpExitsZero(t *testing.T) {
-	for _, args := range [][]string{{"run", "--help"}, {"invoke", "-h"}, {"infra", "manifest", "--help"}, {"sfn", "run", "--help"}} {
+	for _, args := range [][]string{{"run", "--help"}, {"invoke", "-h"}, {"infra", "manifest", "--help"}, {"sfn", "run", "--help"}, {"saga", "drain", "--help"}, {"saga", "status", "-h"}} {
 		var stdout, stderr bytes.Buffer
 		if code := dispatch(context.Background(), args, nil, &stdout, &stderr); code != 0 {
 			t.Errorf("%v: exit %d, want 0 (stderr %q)", args, code, stderr.String())

@@ -66,8 +66,8 @@ func runInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return 0
 	}
 	name, rest := args[0], args[1:]
-	if !parseFlags(fs, rest, stderr) {
-		return usageCode(rest)
+	if code, ok := parseFlags(fs, rest, stderr); !ok {
+		return code
 	}
 	fromStdin := fs.NArg() == 1 && fs.Arg(0) == "-"
 	sources := 0

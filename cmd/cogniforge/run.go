@@ -37,8 +37,8 @@ func runRuntime(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	retryDelay := fs.Duration("retry-delay", time.Second, "delay before the first redelivery (doubles each time)")
 	machines := fs.String("statemachines", "statemachines", "directory of *.asl.json definitions created in the Step Functions API at start (empty: none)")
 	mockConfig := fs.String("sfn-mock-config", "", "Step Functions Local mock configuration: StartExecution on <stateMachineArn>#<TestCase> uses it")
-	if !parseFlags(fs, args, stderr) {
-		return usageCode(args)
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "cogniforge run: unexpected argument %q\n", fs.Arg(0))

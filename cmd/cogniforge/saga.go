@@ -48,13 +48,13 @@ func runSaga(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 }
 
 // interleaved parses flags given before or after the positional argument.
-func interleaved(fs *flag.FlagSet, args []string, stderr io.Writer) (pos []string, ok bool) {
+func interleaved(fs *flag.FlagSet, args []string, stderr io.Writer) (pos []string, code int, ok bool) {
 	for {
-		if !parseFlags(fs, args, stderr) {
-			return nil, false
+		if code, ok := parseFlags(fs, args, stderr); !ok {
+			return nil, code, false
 		}
 		if fs.NArg() == 0 {
-			return pos, true
+			return pos, 0, true
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
@@ -64,9 +64,9 @@ func interleaved(fs *flag.FlagSet, args []string, stderr io.Writer) (pos []strin
 func sagaGenerate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("saga generate", flag.ContinueOnError)
 	out := fs.String("o", "", "output file (default stdout)")
-	pos, ok := interleaved(fs, args, stderr)
+	pos, code, ok := interleaved(fs, args, stderr)
 	if !ok {
-		return usageCode(args)
+		return code
 	}
 	if len(pos) != 1 {
 		fmt.Fprint(stderr, "cogniforge saga generate: exactly one SPEC is required\n\n"+sagaUsage)
@@ -109,9 +109,9 @@ func sagaStatus(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := flag.NewFlagSet("saga status", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", "", "local runtime data directory holding the store (memory, so empty, without it)")
 	fs.Bool("json", true, "print JSON (the only format; accepted for symmetry with the other commands)")
-	pos, ok := interleaved(fs, args, stderr)
+	pos, code, ok := interleaved(fs, args, stderr)
 	if !ok {
-		return usageCode(args)
+		return code
 	}
 	if len(pos) != 1 || pos[0] == "" {
 		fmt.Fprint(stderr, "cogniforge saga status: exactly one saga ID is required\n\n"+sagaUsage)
@@ -157,9 +157,9 @@ func sagaStatus(ctx context.Context, args []string, stdout, stderr io.Writer) in
 func sagaDrain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("saga drain", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", "", "local runtime data directory holding the store")
-	pos, ok := interleaved(fs, args, stderr)
+	pos, code, ok := interleaved(fs, args, stderr)
 	if !ok {
-		return 2
+		return code
 	}
 	if len(pos) != 0 {
 		fmt.Fprintf(stderr, "cogniforge saga drain: unexpected arguments %q\n\n%s", pos, sagaUsage)

@@ -82,8 +82,8 @@ func sfnRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			"0: no limit, leaving only the limit of 1,000,000 states entered (whose history, with --history, takes gigabytes)")
 	maxDefBytes := fs.Int("max-definition-bytes", asl.MaxDefinitionBytes,
 		"refuse a definition longer than N bytes, as AWS does over 1 MiB; 0: no limit")
-	if err := fs.Parse(args); err != nil {
-		return usageCode(args)
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
 	}
 	if *maxEvents < 0 || *maxDefBytes < 0 {
 		fmt.Fprintln(stderr, "cogniforge sfn run: --max-events and --max-definition-bytes must be 0 (no limit) or more")

@@ -91,28 +91,17 @@ func dataDirCode(err error) int {
 	return 1
 }
 
-// usageCode is the exit code after parseFlags refused args: 0 when they
+// parseFlags parses and reports usage errors in the CLI's one style. When
+// it returns ok false the command stops with code: 0 when the arguments
 // asked for help (-h, --help: the usage was printed, as asked), else 2.
-func usageCode(args []string) int {
-	for _, a := range args {
-		switch a {
-		case "--":
-			return 2
-		case "-h", "-help", "--help", "--h":
-			return 0
-		}
-	}
-	return 2
-}
-
-// parseFlags parses and reports usage errors in the CLI's one style.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
 	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "cogniforge %s: %v\n", fs.Name(), err)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
 		}
-		return false
+		fmt.Fprintf(stderr, "cogniforge %s: %v\n", fs.Name(), err)
+		return 2, false
 	}
-	return true
+	return 0, true
 }
