@@ -30,104 +30,59 @@ var platforms = []string{lambdaRuntime, functionsFW, grpc, awsSDK, adapters, gcf
 
 func TestDependencyDirection(t *testing.T) {
 	rules := []struct {
-		pkg       string
+		pkgs      []string
 		forbidden []string
 	}{
 		// The contract test the issue names: the engine links no platform.
-		{"pkg/asl", append([]string{"github.com/cloudevents/", "go.opentelemetry.io/otel/sdk"}, platforms...)},
-		{"pkg/asl/validate", platforms},
-		{"pkg/store", platforms},
-		{"pkg/events", platforms},
-		{"pkg/faas", append([]string{ceClient, module + "pkg/telemetry"}, platforms...)},
-		{"pkg/faas/middleware", platforms},
-		{"pkg/faas/adapter", platforms},
-		{"pkg/telemetry", platforms},
-		{"pkg/bus", append([]string{ceClient}, platforms...)},
-		{"pkg/saga", platforms},
-		{"pkg/orders", platforms},
-		{"pkg/gateway", platforms},
-		{"pkg/idempotency", platforms},
-		{"pkg/schedule", platforms},
+		{[]string{"pkg/asl"}, append([]string{"github.com/cloudevents/", "go.opentelemetry.io/otel/sdk"}, platforms...)},
+		{[]string{"pkg/asl/validate"}, platforms},
+		{[]string{"pkg/store"}, platforms},
+		{[]string{"pkg/events"}, platforms},
+		{[]string{"pkg/faas"}, append([]string{ceClient, module + "pkg/telemetry"}, platforms...)},
+		{[]string{"pkg/faas/middleware"}, platforms},
+		{[]string{"pkg/faas/adapter"}, platforms},
+		{[]string{"pkg/telemetry"}, platforms},
+		{[]string{"pkg/bus"}, append([]string{ceClient}, platforms...)},
+		{[]string{"pkg/saga"}, platforms},
+		{[]string{"pkg/orders"}, platforms},
+		{[]string{"pkg/gateway"}, platforms},
+		{[]string{"pkg/idempotency"}, platforms},
+		{[]string{"pkg/schedule"}, platforms},
+		// The catalog validates with its own checker: a general JSON Schema
+		// library compiles every draft's metaschema in its package init, a
+		// fifth of a function's start-up CPU. It may serve the tests as the
+		// reference, never a function or the catalog.
+		{[]string{"functions/...", "pkg/events"}, []string{"github.com/santhosh-tekuri/jsonschema"}},
+		// Functions export traces with pkg/telemetry/otlphttp, which encodes
+		// the few OTLP messages by hand; otlptracehttp linked gRPC, the
+		// protobuf runtime and grpc-gateway to speak HTTP (~140 packages,
+		// ~11 MB of a 25 MB binary, a tenth of its cold-start CPU). The
+		// generated OTLP types may serve the tests, never a function.
+		{[]string{"functions/...", "pkg/telemetry/otelsetup", "pkg/wiring"},
+			[]string{grpc, "google.golang.org/protobuf", "github.com/grpc-ecosystem", "go.opentelemetry.io/proto/otlp", "go.opentelemetry.io/otel/exporters/otlp"}},
 	}
 	for _, r := range rules {
-		t.Run(r.pkg, func(t *testing.T) {
-			out, err := exec.Command("go", "list", "-deps", "./../../"+r.pkg).CombinedOutput()
+		name := strings.Join(r.pkgs, "+")
+		t.Run(name, func(t *testing.T) {
+			args := []string{"list", "-deps"}
+			for _, p := range r.pkgs {
+				args = append(args, "../../"+p)
+			}
+			out, err := exec.Command("go", args...).CombinedOutput()
 			if err != nil {
-				t.Fatalf("go list -deps %s: %v\n%s", r.pkg, err, out)
+				t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 			}
 			deps := strings.Fields(string(out))
 			if len(deps) == 0 {
-				t.Fatalf("go list -deps %s listed nothing", r.pkg)
+				t.Fatalf("go list -deps %s listed nothing", name)
 			}
 			for _, d := range deps {
 				for _, f := range r.forbidden {
 					if d == f || strings.HasPrefix(d, f+"/") {
-						t.Errorf("%s depends on %s (forbidden prefix %s): see `go list -deps ./%s`", r.pkg, d, f, r.pkg)
+						t.Errorf("%s depends on %s (forbidden prefix %s): see `go list -deps ./%s`", name, d, f, strings.Join(r.pkgs, " ./"))
 					}
 				}
 			}
 		})
-	}
-}
-
-// The contract test the issue names in its own words, on its own: if it
-// fails, `go list -deps ./pkg/asl` names an adapter again.
-func TestASLLinksNoPlatform(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "../../pkg/asl").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list -deps ./pkg/asl: %v\n%s", err, out)
-	}
-	for _, d := range strings.Fields(string(out)) {
-		for _, bad := range []string{"aws-lambda-go", "functions-framework", "google.golang.org/grpc"} {
-			if strings.Contains(d, bad) {
-				t.Errorf("pkg/asl links %s", d)
-			}
-		}
-	}
-}
-
-// TestFunctionsLinkNoJSONSchemaLibrary: the catalog validates with its own
-// checker; a general JSON Schema library compiles every draft's metaschema
-// in its package init, a fifth of a function's start-up CPU (issue 9). It
-// may serve the tests as the reference, never a function or the catalog.
-func TestFunctionsLinkNoJSONSchemaLibrary(t *testing.T) {
-	const library = "github.com/santhosh-tekuri/jsonschema"
-	out, err := exec.Command("go", "list", "-deps", "../../functions/...", "../../pkg/events").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list -deps ./functions/... ./pkg/events: %v\n%s", err, out)
-	}
-	deps := strings.Fields(string(out))
-	if len(deps) == 0 {
-		t.Fatal("go list -deps listed nothing")
-	}
-	for _, d := range deps {
-		if d == library || strings.HasPrefix(d, library+"/") {
-			t.Errorf("a function or pkg/events links %s: see `go list -deps ./functions/... ./pkg/events`", d)
-		}
-	}
-}
-
-// TestFunctionsLinkNoGRPC: functions export traces over OTLP/HTTP with
-// pkg/telemetry/otlphttp, which encodes the few OTLP messages by hand.
-// otlptracehttp, the exporter it replaced, linked gRPC, the protobuf
-// runtime and grpc-gateway to speak HTTP: ~140 packages, ~11 MB of a 25 MB
-// function binary and a tenth of its cold-start CPU. The generated OTLP
-// types may serve the tests as the reference decoder, never a function.
-func TestFunctionsLinkNoGRPC(t *testing.T) {
-	forbidden := []string{grpc, "google.golang.org/protobuf", "github.com/grpc-ecosystem", "go.opentelemetry.io/proto/otlp", "go.opentelemetry.io/otel/exporters/otlp"}
-	out, err := exec.Command("go", "list", "-deps", "../../functions/...", "../../pkg/telemetry/otelsetup", "../../pkg/wiring").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list -deps ./functions/... ./pkg/telemetry/otelsetup ./pkg/wiring: %v\n%s", err, out)
-	}
-	deps := strings.Fields(string(out))
-	if len(deps) == 0 {
-		t.Fatal("go list -deps listed nothing")
-	}
-	for _, d := range deps {
-		for _, f := range forbidden {
-			if d == f || strings.HasPrefix(d, f+"/") {
-				t.Errorf("a function, otelsetup or the wiring links %s: see `go list -deps ./functions/...`", d)
-			}
-		}
 	}
 }
