@@ -202,9 +202,10 @@ func eventFromDetail(source, detailType string, detail any) (cloudevents.Event, 
 	return e, e.Validate()
 }
 
-// eventFrom builds the event; parseString says whether a string detail is
-// JSON text (EventBridge's Detail) or a value in itself (an SNS message).
-func eventFrom(source, detailType string, detail any, parseString bool) (cloudevents.Event, error) {
+// eventFrom builds the event of an SNS message: a structured CloudEvent
+// message is taken as it is; anything else (a string too) is the data of
+// an event of detailType.
+func eventFrom(source, detailType string, detail any) (cloudevents.Event, error) {
 	if m, ok := detail.(map[string]any); ok {
 		if _, isCE := m["specversion"]; isCE {
 			b, _ := json.Marshal(m)
@@ -214,16 +215,6 @@ func eventFrom(source, detailType string, detail any, parseString bool) (cloudev
 			}
 			return e, e.Validate()
 		}
-	}
-	if s, ok := detail.(string); ok && parseString {
-		var v any
-		if err := json.Unmarshal([]byte(s), &v); err != nil {
-			return cloudevents.Event{}, fmt.Errorf("the entry's Detail is not JSON: %w", err)
-		}
-		if _, isCE := v.(map[string]any); isCE {
-			return eventFromDetail(source, detailType, v)
-		}
-		detail = v
 	}
 	e := cloudevents.NewEvent()
 	e.SetID(uuid.NewString())
@@ -328,7 +319,7 @@ func (i *Invoker) publish(ctx context.Context, req asl.TaskRequest) (any, error)
 			msg = v
 		}
 	}
-	e, err := eventFrom("cogniforge://sns/"+topic[strings.LastIndex(topic, ":")+1:], "dev.cogniforge.sns.message.v1", msg, false)
+	e, err := eventFrom("cogniforge://sns/"+topic[strings.LastIndex(topic, ":")+1:], "dev.cogniforge.sns.message.v1", msg)
 	if err != nil {
 		return nil, asl.NewError("SNS.InvalidParameterException", err.Error())
 	}
