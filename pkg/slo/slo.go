@@ -70,13 +70,60 @@ type Cond struct {
 }
 
 // AlertRule is one multi-window burn-rate condition: it holds when the burn
-// rate is over Factor in both Long and Short windows.
+// rate is over the threshold in both the Long and the Short window.
 type AlertRule struct {
 	Severity string        // "page" or "ticket"
-	Factor   float64       // burn-rate threshold
 	Long     time.Duration // e.g. 1h
 	Short    time.Duration // e.g. 5m
+	// BudgetFraction, when not zero, is the share of the window's error
+	// budget the rule allows to burn in Long (the Workbook's 2%, 5%, 10%):
+	// the threshold is BudgetFraction × window / Long, so it scales with the
+	// SLO window (14.4 for 2% of 30d in 1h, 13.44 for 28d).
+	BudgetFraction float64
+	// Threshold is an absolute burn-rate threshold (an OpenSLO burnrate
+	// AlertCondition); used when BudgetFraction is zero.
+	Threshold float64
+	// OrEqual makes the comparison >= (OpenSLO op gte) instead of >.
+	OrEqual bool
+	// Name labels the rule in alerts (the AlertCondition's name, or
+	// "1h/5m" style for the default table).
+	Name string
 }
+
+// Factor is the burn-rate threshold of r for an SLO window of length w.
+func (r AlertRule) Factor(w time.Duration) float64 {
+	if r.BudgetFraction != 0 {
+		return r.BudgetFraction * float64(w) / float64(r.Long)
+	}
+	return r.Threshold
+}
+
+// Exceeds reports whether burn rate b is over r's threshold f.
+func (r AlertRule) Exceeds(b, f float64) bool {
+	if r.OrEqual {
+		return b >= f
+	}
+	return b > f
+}
+
+// DefaultAlerts is the Workbook's table for a 30-day window: page on 2% of
+// the budget in 1h (and 5m) or 5% in 6h (and 30m); ticket on 10% in 1d (and
+// 2h) or 10% in 3d (and 6h). Thresholds scale with the window (see Factor).
+func DefaultAlerts() []AlertRule {
+	h := time.Hour
+	return []AlertRule{
+		{Severity: "page", Long: h, Short: 5 * time.Minute, BudgetFraction: 0.02, Name: "1h/5m"},
+		{Severity: "page", Long: 6 * h, Short: 30 * time.Minute, BudgetFraction: 0.05, Name: "6h/30m"},
+		{Severity: "ticket", Long: 24 * h, Short: 2 * h, BudgetFraction: 0.10, Name: "1d/2h"},
+		{Severity: "ticket", Long: 72 * h, Short: 6 * h, BudgetFraction: 0.10, Name: "3d/6h"},
+	}
+}
+
+// DefaultMinEvents is the low-traffic gate when a definition sets none
+// (annotation cogniforge.dev/min-events): a rule's long window must hold at
+// least this many events before it may fire, so a few failures in a quiet
+// night do not page anyone.
+const DefaultMinEvents = 10
 
 // SLO is one compiled objective: what Parse returns for every objective of
 // every `kind: SLO` document, ready to classify events and be evaluated.
@@ -101,8 +148,8 @@ type SLO struct {
 	TimeSliceTarget float64       // Timeslices only, in (0,1]
 	TimeSliceWindow time.Duration // Timeslices only, a whole number of minutes
 
-	// Alerts replace the default table when non-empty (an AlertPolicy with
-	// burnrate conditions). Factors here are already scaled to the window.
+	// Alerts are the burn-rate rules: DefaultAlerts unless the definition
+	// names AlertPolicies with burnrate conditions, which replace the table.
 	Alerts []AlertRule
 	// MinEvents is the low-traffic gate: no alert fires while the long
 	// window of the rule holds fewer events.
