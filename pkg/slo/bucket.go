@@ -1,0 +1,70 @@
+package slo
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/cogniforge/cogniforge/pkg/store"
+)
+
+// Counts live in the store as counters, one per SLO and time bucket, at two
+// resolutions written together: a minute bucket (partition per SLO and hour,
+// so an edge hour is one small query) and an hour bucket (one partition per
+// SLO, so 30 days is one query of 720 items). Both keep good and total in
+// one counter, total in the high 32 bits and good in the low ones, so one
+// atomic add counts an event and a bucket is one item to read.
+const (
+	goodBits  = 32
+	goodMask  = 1<<goodBits - 1
+	totalUnit = int64(1) << goodBits
+)
+
+// pack is the counter delta of one event.
+func pack(total, good int64) int64 { return total*totalUnit + good }
+
+// unpack splits a bucket counter.
+func unpack(v int64) (total, good int64) { return v >> goodBits, v & goodMask }
+
+// hourIndex is the number of whole hours since the Unix epoch.
+func hourIndex(t time.Time) int64 { return floorDiv(t.Unix(), 3600) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func hourPartition(slo string) string { return "slo#" + slo + "#h" }
+
+func minutePartition(slo string, hour int64) string {
+	return "slo#" + slo + "#m#" + strconv.FormatInt(hour, 10)
+}
+
+// hourSort orders by time: the index padded to a fixed width.
+func hourSort(hour int64) string { return fmt.Sprintf("%010d", hour) }
+
+func minuteSort(minuteOfHour int) string { return fmt.Sprintf("%02d", minuteOfHour) }
+
+// bucketKeys returns the minute and hour bucket keys of an instant.
+func bucketKeys(slo string, t time.Time) (minute, hour store.Key) {
+	h := hourIndex(t)
+	m := int((t.Unix() - h*3600) / 60)
+	return store.Key{Partition: minutePartition(slo, h), Sort: minuteSort(m)},
+		store.Key{Partition: hourPartition(slo), Sort: hourSort(h)}
+}
+
+// seenKey is the marker that an event (or one part of it, when its counts
+// need more than one transaction) has been counted.
+func seenKey(e *Event, part int) store.Key {
+	sort := e.Source
+	if part > 0 {
+		sort += "#" + strconv.Itoa(part)
+	}
+	if sort == "" {
+		sort = "-"
+	}
+	return store.Key{Partition: "slo#seen#" + e.ID, Sort: sort}
+}
