@@ -28,9 +28,9 @@ func TestCountRedeliveryAndRefusals(t *testing.T) {
 		ev("a", now.Add(-time.Minute), "ok"),
 		ev("b", now.Add(-time.Minute), "error"),
 		ev("a", now.Add(-time.Minute), "ok"),                   // the same event twice in a batch
-		ev("late", now.Add(-30*time.Hour), "error"),           // late: its own bucket
-		ev("future", now.Add(time.Hour), "ok"),                // too far ahead
-		ev("old", now.Add(-40*24*time.Hour), "ok"),            // older than the longest window
+		ev("late", now.Add(-30*time.Hour), "error"),            // late: its own bucket
+		ev("future", now.Add(time.Hour), "ok"),                 // too far ahead
+		ev("old", now.Add(-40*24*time.Hour), "ok"),             // older than the longest window
 		{Source: "test", ID: "other", Time: now, Service: "x"}, // no SLO selects it
 	}
 	rep, err := agg.Count(context.Background(), batch)
@@ -153,5 +153,51 @@ func TestEvaluatorMatchesReferenceOnRandomStreams(t *testing.T) {
 				t.Errorf("window total = %d, want %d", sts[0].Total, wantTotal)
 			}
 		})
+	}
+}
+
+func TestHistoryEndsAtTheStatus(t *testing.T) {
+	now := t0.Add(50 * time.Hour)
+	st := memory.New(memory.Config{Now: func() time.Time { return now }})
+	s := availability()
+	agg, _ := slo.NewAggregator(slo.AggregatorConfig{Store: st, SLOs: []slo.SLO{s}, Now: func() time.Time { return now }})
+	var evs []slo.Event
+	for i, tm := 0, t0; tm.Before(now); i, tm = i+1, tm.Add(time.Minute) {
+		status := "ok"
+		if i%100 == 0 {
+			status = "error"
+		}
+		evs = append(evs, slo.Event{Source: "h", ID: fmt.Sprint(i), Time: tm, Service: "checkout", Status: status})
+	}
+	for i := 0; i < len(evs); i += 50 {
+		if _, err := agg.Count(context.Background(), evs[i:min(i+50, len(evs))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev, _ := slo.NewEvaluator(slo.EvaluatorConfig{Store: st, SLOs: []slo.SLO{s}})
+	pts, err := ev.History(context.Background(), s.Name, now, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sts, _ := ev.Status(context.Background(), now)
+	if len(pts) != 30*24 {
+		t.Fatalf("points = %d, want one an hour over 30 days", len(pts))
+	}
+	last := pts[len(pts)-1]
+	if math.Abs(last.BudgetRemaining-sts[0].BudgetRemaining) > 1e-5 {
+		t.Errorf("last point's budget %v, status %v", last.BudgetRemaining, sts[0].BudgetRemaining)
+	}
+	var total int64
+	for i, p := range pts {
+		total += p.Total
+		if i > 0 && p.BudgetRemaining > pts[i-1].BudgetRemaining {
+			t.Errorf("budget grew at %s: a burn-down never rises within one window", p.Time)
+		}
+	}
+	if total != sts[0].Total {
+		t.Errorf("history holds %d events, the window %d", total, sts[0].Total)
+	}
+	if _, err := ev.History(context.Background(), "nope", now, 0); err == nil {
+		t.Error("History of an unknown SLO: no error")
 	}
 }

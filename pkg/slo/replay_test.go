@@ -150,3 +150,52 @@ func TestReplayQuietStreams(t *testing.T) {
 		})
 	}
 }
+
+func TestReplayShortSpikeResolves(t *testing.T) {
+	// Five minutes of 50% errors, then healthy.
+	evs := stream(time.Second, phase{3 * time.Hour, never}, phase{5 * time.Minute, every(2)}, phase{2 * time.Hour, never})
+	ts := replay(t, availability(), evs)
+	fire, ok := find(ts, "page", slo.Firing)
+	if !ok {
+		t.Fatalf("a 500x spike did not page: %+v", ts)
+	}
+	res, ok := find(ts, "page", slo.Resolved)
+	if !ok || !res.Time.After(fire.Time) {
+		t.Fatalf("the spike's page did not resolve: %+v", ts)
+	}
+	last := map[string]string{}
+	for _, tr := range ts {
+		last[tr.Severity] = tr.State
+	}
+	for sev, st := range last {
+		if st != slo.Resolved {
+			t.Errorf("%s is still %s at the end of a healthy stream", sev, st)
+		}
+	}
+}
+
+func TestReplayTimeslicesAndCustomRules(t *testing.T) {
+	s := availability()
+	s.Name = "checkout-slices"
+	s.Budgeting = slo.Timeslices
+	s.TimeSliceTarget = 0.95
+	s.TimeSliceWindow = time.Minute
+	s.Target = 0.99
+	// One minute in ten has 10% errors: a bad slice; 10% bad slices burn
+	// the 1% budget 10 times over.
+	evs := stream(time.Second, phase{6 * time.Hour, func(i int) bool { return (i/60)%10 == 9 && i%10 == 0 }})
+	ts := replay(t, s, evs)
+	if fire, ok := find(ts, "page", slo.Firing); !ok || fire.Rule != "6h/30m" {
+		t.Errorf("a 10x slice burn did not page on 6h/30m (threshold 6): %+v", ts)
+	}
+	s.Alerts = []slo.AlertRule{{Severity: "page", Long: time.Hour, Short: 5 * time.Minute, Threshold: 12, Name: "fast"}}
+	if ts := replay(t, s, evs); len(ts) != 0 {
+		t.Errorf("a 10x burn fired a 12x rule: %+v", ts)
+	}
+	s.Alerts[0].Threshold = 8
+	ts = replay(t, s, evs)
+	fire, ok := find(ts, "page", slo.Firing)
+	if !ok || fire.Rule != "fast" {
+		t.Fatalf("a custom 8x rule did not page on a 10x slice burn: %+v", ts)
+	}
+}
