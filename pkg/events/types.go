@@ -25,6 +25,11 @@ const (
 	// TypeSecretRotationRequested is a Secrets Manager rotation step
 	// (pkg/faas.SecretRotation).
 	TypeSecretRotationRequested = "dev.cogniforge.secret.rotation.requested.v1"
+	// TypeSLOAlertFiring and TypeSLOAlertResolved are an SLO's burn-rate
+	// alert starting and stopping (SLOAlert); the incident capability
+	// consumes dev.cogniforge.slo.alert.*.
+	TypeSLOAlertFiring   = "dev.cogniforge.slo.alert.firing.v1"
+	TypeSLOAlertResolved = "dev.cogniforge.slo.alert.resolved.v1"
 )
 
 // AllTypes lists every type constant above.
@@ -35,6 +40,7 @@ var AllTypes = []string{
 	TypeSagaCompensationSucceeded, TypeSagaCompensationFailed, TypeSagaTask,
 	TypeGatewayAccepted,
 	TypeScheduleFired, TypeSecretRotationRequested,
+	TypeSLOAlertFiring, TypeSLOAlertResolved,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad
@@ -142,4 +148,25 @@ type StepFailed struct {
 type GatewayAccepted struct {
 	EventID   string `json:"eventId"`
 	EventType string `json:"eventType"`
+}
+
+// SLOAlert is the data of TypeSLOAlertFiring and TypeSLOAlertResolved.
+type SLOAlert struct {
+	SLO      string   `json:"slo"`
+	Service  string   `json:"service,omitempty"`
+	Severity string   `json:"severity"` // "page" or "ticket"
+	State    string   `json:"state"`    // "firing" or "resolved"
+	Rule     string   `json:"rule"`
+	Windows  []string `json:"windows"` // long, short
+	BurnRate struct {
+		Long  float64 `json:"long"`
+		Short float64 `json:"short"`
+	} `json:"burnRate"`
+	Threshold       float64 `json:"threshold"`
+	Target          float64 `json:"target"`
+	BudgetRemaining float64 `json:"budgetRemaining"`
+	Exhaustion      string  `json:"exhaustion,omitempty"` // RFC 3339
+	Since           string  `json:"since"`                // RFC 3339
+	// DedupKey is the same for an alert's firing and resolved events.
+	DedupKey string `json:"dedupKey"`
 }
