@@ -30,6 +30,8 @@ const (
 	// consumes dev.cogniforge.slo.alert.*.
 	TypeSLOAlertFiring   = "dev.cogniforge.slo.alert.firing.v1"
 	TypeSLOAlertResolved = "dev.cogniforge.slo.alert.resolved.v1"
+	// TypeSLOQuery is a request to the slo-evaluator's JSON routes.
+	TypeSLOQuery = "dev.cogniforge.slo.query.v1"
 )
 
 // AllTypes lists every type constant above.
@@ -40,7 +42,7 @@ var AllTypes = []string{
 	TypeSagaCompensationSucceeded, TypeSagaCompensationFailed, TypeSagaTask,
 	TypeGatewayAccepted,
 	TypeScheduleFired, TypeSecretRotationRequested,
-	TypeSLOAlertFiring, TypeSLOAlertResolved,
+	TypeSLOAlertFiring, TypeSLOAlertResolved, TypeSLOQuery,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad
