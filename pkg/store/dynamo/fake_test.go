@@ -114,3 +114,8 @@ func TestExpiryOutOfRange(t *testing.T) {
 		t.Fatalf("out-of-range put reached DynamoDB")
 	}
 }
+
+func (f *fakeClient) TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	f.calls++
+	return nil, f.err
+}
