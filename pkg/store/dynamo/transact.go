@@ -198,9 +198,8 @@ func (s *Store) recheck(ctx context.Context, ops []store.Op, shapes []shape) (bo
 			return store.Current{}, err
 		}
 		if guessed(ops[i]) {
-			if err := s.reshape(ops, shapes, i, d, found); err != nil {
-				return store.Current{}, nil // CheckTransaction finds it too
-			}
+			// An Add on a plain item is found by CheckTransaction too.
+			_ = s.reshape(ops, shapes, i, d, found)
 		}
 		if !found || d.expired {
 			return store.Current{}, nil

@@ -185,9 +185,8 @@ func testTransactAddExpiry(t *testing.T, s store.Store, clock *Clock) {
 	wantCounter := func(key store.Key, value string, version int64, expiresAt time.Time) {
 		t.Helper()
 		got := mustGet(t, s, key)
-		wantItem(t, got, key, value, version)
-		if !got.ExpiresAt.Equal(expiresAt) {
-			t.Fatalf("%v ExpiresAt = %v, want %v", key, got.ExpiresAt, expiresAt)
+		if string(got.Value) != value || got.Version != version || !got.ExpiresAt.Equal(expiresAt) {
+			t.Fatalf("%v = %q v%d expiring %v, want %q v%d expiring %v", key, got.Value, got.Version, got.ExpiresAt, value, version, expiresAt)
 		}
 	}
 	t0 := clock.Now()
@@ -210,8 +209,9 @@ func testTransactAddExpiry(t *testing.T, s store.Store, clock *Clock) {
 	}
 	for _, st := range steps {
 		st.run()
-		t.Log(st.name)
-		wantCounter(bucket, st.value, st.version, st.expiresAt)
+		if got := mustGet(t, s, bucket); string(got.Value) != st.value || got.Version != st.version || !got.ExpiresAt.Equal(st.expiresAt) {
+			t.Fatalf("after %s: counter = %q v%d expiring %v, want %q v%d expiring %v", st.name, got.Value, got.Version, got.ExpiresAt, st.value, st.version, st.expiresAt)
+		}
 	}
 
 	clock.Advance(time.Nanosecond) // exactly at ExpiresAt: gone
