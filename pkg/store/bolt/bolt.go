@@ -1,9 +1,9 @@
 // Package bolt is the embedded store.Store: one bbolt file in a data
 // directory, for the local runtime and single-host deployments.
 //
-// Every write is committed in a bbolt read-write transaction that is
-// fsynced before the call returns (bbolt's default), so an acknowledged
-// write survives a crash. bbolt has one writer at a time, so by default each
+// Every write, and every Transact as a whole, is committed in one bbolt
+// read-write transaction that is fsynced before the call returns (bbolt's
+// default), so an acknowledged write survives a crash. bbolt has one writer at a time, so by default each
 // write pays for its own fsync and parallel writers queue behind each other.
 // With Config.GroupCommit one committer goroutine runs every write that
 // queued up while the previous commit was syncing in a single transaction:
@@ -414,26 +414,39 @@ func (s *Store) Add(ctx context.Context, key store.Key, delta int64) (int64, err
 		if err != nil {
 			return err
 		}
-		r := record{counter: true}
-		if ok {
-			if !cur.counter {
-				addErr = fmt.Errorf("bolt add %s/%s: %w", key.Partition, key.Sort, store.ErrNotCounter)
-				return nil
-			}
-			if n, err = strconv.ParseInt(string(cur.value), 10, 64); err != nil {
-				return fmt.Errorf("%s/%s: counter %q: %w", key.Partition, key.Sort, cur.value, errCorrupt)
-			}
-			r.version = cur.version
+		if ok && !cur.counter {
+			addErr = fmt.Errorf("bolt add %s/%s: %w", key.Partition, key.Sort, store.ErrNotCounter)
+			return nil
 		}
-		n += delta
-		r.version++
-		r.value = strconv.AppendInt(nil, n, 10)
+		r, err := added(key, cur, ok, delta)
+		if err != nil {
+			return err
+		}
+		n, _ = strconv.ParseInt(string(r.value), 10, 64)
 		return write(tx, key, r)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("bolt add: %w", err)
 	}
 	return n, addErr
+}
+
+// added returns the counter at key after adding delta to cur, the live
+// counter there (ok), or to a new counter at 0 without expiry when nothing
+// is live. The counter keeps its expiry.
+func added(key store.Key, cur record, ok bool, delta int64) (record, error) {
+	r := record{counter: true}
+	var n int64
+	if ok {
+		var err error
+		if n, err = strconv.ParseInt(string(cur.value), 10, 64); err != nil {
+			return record{}, fmt.Errorf("%s/%s: counter %q: %w", key.Partition, key.Sort, cur.value, errCorrupt)
+		}
+		r.version, r.expiresAt = cur.version, cur.expiresAt
+	}
+	r.version++
+	r.value = strconv.AppendInt(nil, n+delta, 10)
+	return r, nil
 }
 
 // Query implements store.Store.

@@ -10,8 +10,9 @@
 //
 // DynamoDB deletes expired items lazily (often days later), so every read
 // filters on exp and every condition treats an expired item as absent. All
-// writes are single-item conditional writes, so the guarantees of
-// store.Store hold across Lambda instances; reads are strongly consistent.
+// writes are single-item conditional writes, or one TransactWriteItems for
+// Transact, so the guarantees of store.Store hold across Lambda instances;
+// reads are strongly consistent.
 //
 // A Store is safe for concurrent use. The client is any Client, normally a
 // *dynamodb.Client built by main.
@@ -42,6 +43,7 @@ type Client interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 var _ Client = (*dynamodb.Client)(nil)
@@ -152,6 +154,14 @@ func build(values map[string]types.AttributeValue, exprs ...*string) expr {
 		out.values = nil
 	}
 	return out
+}
+
+// checkExpiry refuses an ExpiresAt the exp attribute cannot hold.
+func checkExpiry(it store.Item) error {
+	if !it.ExpiresAt.IsZero() && (it.ExpiresAt.Before(minExpiry) || it.ExpiresAt.After(maxExpiry)) {
+		return fmt.Errorf("%s/%s: %w: ExpiresAt %s is outside %d..%d", it.Key.Partition, it.Key.Sort, ErrExpiryRange, it.ExpiresAt, minExpiry.Year(), maxExpiry.Year())
+	}
+	return nil
 }
 
 func num(n int64) types.AttributeValue {
@@ -278,8 +288,8 @@ func (s *Store) Put(ctx context.Context, it store.Item, cond store.Condition) (s
 	if err := cond.Validate(); err != nil {
 		return store.Item{}, err
 	}
-	if !it.ExpiresAt.IsZero() && (it.ExpiresAt.Before(minExpiry) || it.ExpiresAt.After(maxExpiry)) {
-		return store.Item{}, fmt.Errorf("dynamo put %s/%s: %w: ExpiresAt %s is outside %d..%d", it.Key.Partition, it.Key.Sort, ErrExpiryRange, it.ExpiresAt, minExpiry.Year(), maxExpiry.Year())
+	if err := checkExpiry(it); err != nil {
+		return store.Item{}, fmt.Errorf("dynamo put %w", err)
 	}
 	value := append([]byte{}, it.Value...)
 	out := store.Item{Key: it.Key, Value: append([]byte{}, value...), ExpiresAt: it.ExpiresAt}

@@ -67,6 +67,10 @@ func (t *exampleTable) Query(context.Context, *dynamodb.QueryInput, ...func(*dyn
 	return nil, errors.New("Query: not in this example")
 }
 
+func (t *exampleTable) TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	return nil, errors.New("TransactWriteItems: not in this example")
+}
+
 // A function's main builds the store on a *dynamodb.Client (Config.Client);
 // here a stand-in client shows the item layout of the package doc: the value
 // in v, the version in ver, the expiry in exp (nanoseconds, what reads judge

@@ -1,8 +1,9 @@
 // Package memory is an in-memory store.Store for tests and one-shot CLI
 // runs: nothing is written to disk and everything is lost with the process.
 //
-// A Store is safe for concurrent use; every operation holds one mutex, so
-// conditions and counters are exact. Expired items are hidden on read and
+// A Store is safe for concurrent use; every operation, a transaction
+// included, holds one mutex, so conditions, counters and transactions are
+// exact. Expired items are hidden on read and
 // removed by Sweep.
 package memory
 
@@ -100,21 +101,36 @@ func (s *Store) Put(ctx context.Context, it store.Item, cond store.Condition) (s
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
 	var current int64
-	if r := s.live(it.Key, s.now()); r != nil {
+	if r := s.live(it.Key, now); r != nil {
 		current = r.version
 	}
 	if err := cond.Check(it.Key, current); err != nil {
 		return store.Item{}, err
 	}
+	return item(it.Key, s.put(it, now)), nil
+}
+
+// put writes it over whatever is live at its key. Callers hold s.mu and
+// have checked the condition.
+func (s *Store) put(it store.Item, now time.Time) *record {
+	var current int64
+	if r := s.live(it.Key, now); r != nil {
+		current = r.version
+	}
 	r := &record{value: append([]byte(nil), it.Value...), version: current + 1, expiresAt: it.ExpiresAt}
-	p := s.parts[it.Key.Partition]
+	s.set(it.Key, r)
+	return r
+}
+
+func (s *Store) set(key store.Key, r *record) {
+	p := s.parts[key.Partition]
 	if p == nil {
 		p = make(map[string]*record)
-		s.parts[it.Key.Partition] = p
+		s.parts[key.Partition] = p
 	}
-	p[it.Key.Sort] = r
-	return item(it.Key, r), nil
+	p[key.Sort] = r
 }
 
 // Delete implements store.Store.
@@ -159,26 +175,31 @@ func (s *Store) Add(ctx context.Context, key store.Key, delta int64) (int64, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.live(key, s.now())
-	var n int64
-	switch {
-	case r == nil:
-		r = &record{counter: true}
-		p := s.parts[key.Partition]
-		if p == nil {
-			p = make(map[string]*record)
-			s.parts[key.Partition] = p
-		}
-		p[key.Sort] = r
-	case !r.counter:
+	now := s.now()
+	if r := s.live(key, now); r != nil && !r.counter {
 		return 0, fmt.Errorf("memory add %s/%s: %w", key.Partition, key.Sort, store.ErrNotCounter)
-	default:
+	}
+	r := s.add(key, delta, now)
+	n, _ := strconv.ParseInt(string(r.value), 10, 64)
+	return n, nil
+}
+
+// add adds delta to the live counter at key, or starts one at 0 (without
+// expiry) when nothing is live there. Callers hold s.mu and have made sure
+// no live plain item is at key.
+func (s *Store) add(key store.Key, delta int64, now time.Time) *record {
+	r := s.live(key, now)
+	var n int64
+	if r == nil {
+		r = &record{counter: true}
+		s.set(key, r)
+	} else {
 		n, _ = strconv.ParseInt(string(r.value), 10, 64)
 	}
 	n += delta
 	r.value = strconv.AppendInt(r.value[:0], n, 10)
 	r.version++
-	return n, nil
+	return r
 }
 
 // Query implements store.Store.
@@ -242,4 +263,47 @@ func (s *Store) Len() int {
 		n += len(p)
 	}
 	return n
+}
+
+// Transact implements store.Store: ops are checked against the state before
+// the transaction and applied under the store's one mutex, so no reader sees
+// part of them.
+func (s *Store) Transact(ctx context.Context, ops []store.Op) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memory transact: %w", err)
+	}
+	if err := store.ValidateTransaction(ops); err != nil {
+		return err
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	err := store.CheckTransaction(ops, func(key store.Key) (store.Current, error) {
+		if r := s.live(key, now); r != nil {
+			return store.Current{Version: r.version, Counter: r.counter}, nil
+		}
+		return store.Current{}, nil
+	})
+	if err != nil {
+		return err // a *store.TxError as it is, so callers may assert it
+	}
+	// Keys are distinct, so applying the ops in order is applying them at
+	// once, and nothing below can fail.
+	for _, op := range ops {
+		switch op.Kind {
+		case store.OpPut:
+			s.put(op.Item, now)
+		case store.OpAdd:
+			r := s.add(op.Item.Key, op.Delta, now)
+			if !op.Item.ExpiresAt.IsZero() {
+				r.expiresAt = op.Item.ExpiresAt
+			}
+		case store.OpDelete:
+			s.remove(op.Item.Key)
+		}
+	}
+	return nil
 }

@@ -45,6 +45,11 @@ func Run(t *testing.T, newStore NewStore) {
 		{"LargeValue", testLargeValue},
 		{"ValuesAreCopies", testValuesAreCopies},
 		{"ContextCancelled", testContextCancelled},
+		{"TransactAllOrNothing", testTransactAllOrNothing},
+		{"TransactMixed", testTransactMixed},
+		{"TransactAddExpiry", testTransactAddExpiry},
+		{"TransactInvalid", testTransactInvalid},
+		{"TransactExactlyOnce", testTransactExactlyOnce},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -490,6 +495,9 @@ func testContextCancelled(t *testing.T, s store.Store, _ *Clock) {
 		"Delete": func() error { return s.Delete(ctx, k("ctx", "1"), store.Condition{}) },
 		"Add":    func() error { _, err := s.Add(ctx, k("ctx", "n"), 1); return err },
 		"Query":  func() error { _, err := s.Query(ctx, "ctx", "", 0); return err },
+		"Transact": func() error {
+			return s.Transact(ctx, []store.Op{{Kind: store.OpAdd, Item: store.Item{Key: k("ctx", "t")}, Delta: 1}})
+		},
 	}
 	for name, op := range ops {
 		if err := op(); !errors.Is(err, context.Canceled) {
@@ -500,4 +508,5 @@ func testContextCancelled(t *testing.T, s store.Store, _ *Clock) {
 	wantItem(t, mustGet(t, s, k("ctx", "1")), k("ctx", "1"), "x", 1)
 	wantNotFound(t, s, k("ctx", "2"))
 	wantNotFound(t, s, k("ctx", "n"))
+	wantNotFound(t, s, k("ctx", "t"))
 }
