@@ -227,7 +227,7 @@ func (a *Aggregator) Count(ctx context.Context, events []Event) (Report, error) 
 		for len(group) > 0 {
 			ops := build(group)
 			rep.Transactions++
-			err := transact(ctx, a.store, ops)
+			err := a.store.Transact(ctx, ops)
 			if err == nil {
 				rep.Ops += len(ops)
 				for _, u := range group {
