@@ -298,6 +298,21 @@ func (d *osloDefs) add(file string, data []byte) {
 
 // document reads one top-level object.
 func (d *osloDefs) document(doc *osloDoc, root *yaml.Node) {
+	// Name the document in all its errors, even those found before its
+	// kind and name are read.
+	if root.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			k, v := root.Content[i].Value, osloDeref(root.Content[i+1])
+			if k == "kind" && v.Kind == yaml.ScalarNode {
+				doc.kind = v.Value
+			}
+			for j := 0; k == "metadata" && v.Kind == yaml.MappingNode && j+1 < len(v.Content); j += 2 {
+				if v.Content[j].Value == "name" && osloDeref(v.Content[j+1]).Kind == yaml.ScalarNode {
+					doc.name = osloDeref(v.Content[j+1]).Value
+				}
+			}
+		}
+	}
 	f := doc.fields(root, "", "apiVersion", "kind", "metadata", "spec")
 	if f == nil {
 		return
@@ -306,14 +321,6 @@ func (d *osloDefs) document(doc *osloDoc, root *yaml.Node) {
 		doc.missing("kind", root, "kind: SLO, SLI, AlertPolicy, AlertCondition or AlertNotificationTarget")
 	} else {
 		doc.kind, _ = doc.str(f["kind"], "kind", true)
-	}
-	if meta := f["metadata"]; meta != nil && meta.Kind == yaml.MappingNode {
-		// Name the document in its own errors as early as possible.
-		for i := 0; i+1 < len(meta.Content); i += 2 {
-			if meta.Content[i].Value == "name" && meta.Content[i+1].Kind == yaml.ScalarNode {
-				doc.name = meta.Content[i+1].Value
-			}
-		}
 	}
 	doc.apiVersion(f["apiVersion"], "apiVersion", root, true)
 	switch doc.kind {
