@@ -25,8 +25,8 @@ const (
 	QueryType = events.TypeSLOQuery
 	// EvaluateSchedule runs the evaluator every minute.
 	EvaluateSchedule = "rate(1 minute)"
-	// Source is the CloudEvents source of the alerts.
-	Source = "cogniforge/slo-evaluator"
+	// EventSource is the CloudEvents source of the alerts.
+	EventSource = "cogniforge/slo-evaluator"
 )
 
 // asFaas gives an event error the named, retryable-or-not shape every
@@ -110,7 +110,7 @@ func Publish(ctx context.Context, p bus.Publisher, t Transition) error {
 	}
 	d.Since = t.Since.UTC().Format(time.RFC3339)
 	d.DedupKey = "slo/" + t.SLO + "/" + t.Severity
-	ev, err := events.New(ctx, typ, Source, d, events.ID(t.ID), events.Time(t.Time), events.Subject(t.SLO))
+	ev, err := events.New(ctx, typ, EventSource, d, events.ID(t.ID), events.Time(t.Time), events.Subject(t.SLO))
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func NewEvaluatorFunction(e *Evaluator, now func() time.Time) faas.Function {
 		}
 		out := cloudevents.New()
 		out.SetID(in.ID() + "/reply")
-		out.SetSource(Source)
+		out.SetSource(EventSource)
 		out.SetType(QueryType + ".reply")
 		out.SetTime(now())
 		if err := out.SetData("application/json", json.RawMessage(b)); err != nil {

@@ -54,6 +54,10 @@ type Ports struct {
 	// AWS is the SDK configuration when the ports use AWS services, nil
 	// when they are embedded.
 	AWS *aws.Config
+	// Config reads the users' declarative files (SLOs ...); nil when the
+	// environment names none ($COGNIFORGE_CONFIG_DIR or, in AWS,
+	// $COGNIFORGE_CONFIG_SSM_PATH).
+	Config ConfigSource
 }
 
 // Builder builds a function from its ports.
@@ -113,7 +117,7 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) 
 	if err != nil {
 		return Ports{}, nil, fmt.Errorf("platform: event catalog: %w", err)
 	}
-	p = Ports{Catalog: catalog, Logger: logger, Now: time.Now}
+	p = Ports{Catalog: catalog, Logger: logger, Now: time.Now, Config: configFromEnv(env, nil)}
 	close = func() error { return nil }
 	if UsesAWS(env) {
 		cfg, err := awsconfig.LoadDefaultConfig(ctx)
@@ -124,6 +128,7 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) 
 			hook(&cfg)
 		}
 		p.AWS = &cfg
+		p.Config = configFromEnv(env, &cfg)
 		if p.Store, err = dynamoStore(cfg, env.get(EnvTable, "cogniforge")); err != nil {
 			return Ports{}, nil, err
 		}
