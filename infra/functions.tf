@@ -14,10 +14,12 @@
 # max_receives, event_types, ... }, schedules = { key = { expression } },
 # event_rules = { key = { detail_types = [...] } }.
 locals {
-  # What pkg/store/dynamo calls, on the store table only.
+  # What pkg/store/dynamo calls, on the store table only. Transact's
+  # TransactWriteItems is authorised item by item: Put/Update/DeleteItem and
+  # ConditionCheckItem for its checks.
   use_store = {
     sid       = "UseStore"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"]
     resources = [module.table.arn]
   }
   # What pkg/bus's EventBridge publisher calls, on our bus only.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/memory"
@@ -59,4 +61,41 @@ func Example() {
 	// item retries
 	// item state
 	// missing: true
+}
+
+// An event is counted exactly once however often it is delivered: its
+// marker (IfAbsent) and the counters it adds to are written in one
+// transaction, so a redelivery fails on the marker and adds nothing. The
+// counters are time buckets that expire with their window.
+func ExampleStore_Transact() {
+	ctx := context.Background()
+	window := time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)
+	// A fixed clock inside the window keeps the example's output stable.
+	var st store.Store = memory.New(memory.Config{Now: func() time.Time { return window.Add(time.Minute) }})
+	count := func(eventID string, good bool) error {
+		ops := []store.Op{
+			{Kind: store.OpPut, Item: store.Item{Key: store.Key{Partition: "slo#events", Sort: eventID}, ExpiresAt: window.Add(48 * time.Hour)}, Cond: store.Condition{IfAbsent: true}},
+			{Kind: store.OpAdd, Item: store.Item{Key: store.Key{Partition: "slo#checkout", Sort: "events#" + window.Format(time.RFC3339)}, ExpiresAt: window.Add(30 * 24 * time.Hour)}, Delta: 1},
+		}
+		if good {
+			ops = append(ops, store.Op{Kind: store.OpAdd, Item: store.Item{Key: store.Key{Partition: "slo#checkout", Sort: "good#" + window.Format(time.RFC3339)}, ExpiresAt: window.Add(30 * 24 * time.Hour)}, Delta: 1})
+		}
+		return st.Transact(ctx, ops)
+	}
+	fmt.Println(count("e-1", true), count("e-2", false))
+
+	// SQS delivers e-1 again: the marker exists, nothing is added.
+	err := count("e-1", true)
+	var txErr *store.TxError
+	fmt.Println("redelivery:", errors.Is(err, store.ErrConditionFailed), errors.As(err, &txErr) && txErr.Failed[0] == 0)
+
+	items, _ := st.Query(ctx, "slo#checkout", "", 0)
+	for _, it := range items {
+		fmt.Printf("%s = %s\n", it.Key.Sort[:strings.Index(it.Key.Sort, "#")], it.Value)
+	}
+	// Output:
+	// <nil> <nil>
+	// redelivery: true true
+	// events = 2
+	// good = 1
 }

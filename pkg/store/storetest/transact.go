@@ -48,12 +48,14 @@ func mustAdd(t *testing.T, s store.Store, key store.Key, delta int64) int64 {
 	return n
 }
 
-// wantFailed checks that err is a *store.TxError naming exactly failed.
+// wantFailed checks that err is a *store.TxError, not wrapped (the port
+// says the error is one, so callers may assert it), wrapping
+// ErrConditionFailed and naming exactly failed.
 func wantFailed(t *testing.T, err error, failed []int) {
 	t.Helper()
-	var txErr *store.TxError
-	if !errors.As(err, &txErr) || !errors.Is(err, store.ErrConditionFailed) {
-		t.Fatalf("err = %v, want a *store.TxError wrapping ErrConditionFailed", err)
+	txErr, ok := err.(*store.TxError)
+	if !ok || !errors.Is(err, store.ErrConditionFailed) {
+		t.Fatalf("err = %v (%T), want a *store.TxError wrapping ErrConditionFailed", err, err)
 	}
 	if !slices.Equal(txErr.Failed, failed) {
 		t.Fatalf("TxError.Failed = %v, want %v", txErr.Failed, failed)
