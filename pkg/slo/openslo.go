@@ -242,6 +242,7 @@ type osloSLO struct {
 	service     string
 	indicator   osloUse[osloSLI]
 	window      Window
+	windowNode  *yaml.Node
 	budgeting   Budgeting
 	objectives  []osloObjective
 	policies    []osloUse[osloPolicy]
@@ -422,11 +423,24 @@ func (d *osloDefs) compileSLO(s *osloSLO) []SLO {
 				continue
 			}
 			seen[rule.Name] = pu.path
+			if w := osloShortest(s.window); w > 0 && rule.Long > w {
+				doc.errorf(pu.path, pu.node, "alert condition %q looks back %s, longer than the SLO window", rule.Name, osloShorthand(rule.Long))
+				ok = false
+			}
 			alerts = append(alerts, rule)
 		}
 	}
 	if len(s.policies) == 0 {
 		alerts = DefaultAlerts()
+		// The Workbook's table looks back up to 3 days: a shorter window
+		// cannot hold it.
+		for _, r := range alerts {
+			if w := osloShortest(s.window); w > 0 && r.Long > w {
+				doc.errorf("spec.timeWindow", s.windowNode, "%s is shorter than the %s look-back of the default alert rule %s: give a longer window, or alertPolicies that look back at most as far", osloShorthand(w), osloShorthand(r.Long), r.Name)
+				ok = false
+				break
+			}
+		}
 	}
 	if !ok {
 		return nil
@@ -784,6 +798,7 @@ func (d *osloDoc) slo(n *yaml.Node, path string, parent *yaml.Node, defs *osloDe
 		d.missing(osloJoin(path, "timeWindow"), n, "a list with one window, such as [{duration: 30d, isRolling: true}]")
 	} else {
 		s.window = d.timeWindow(f["timeWindow"], osloJoin(path, "timeWindow"))
+		s.windowNode = f["timeWindow"]
 	}
 
 	bp := osloJoin(path, "budgetingMethod")
@@ -897,6 +912,19 @@ func osloDuration(text string) (n int64, unit byte, dur time.Duration, err error
 		return 0, 0, 0, fmt.Errorf("%q has an unknown unit %q; expected m, h, d, w (or M for a calendar month)", text, string(unit))
 	}
 	return n, unit, dur, nil
+}
+
+// osloShorthand writes a duration back in the shorthand, for messages.
+func osloShorthand(d time.Duration) string {
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}} {
+		if d > 0 && d%u.unit == 0 {
+			return strconv.FormatInt(int64(d/u.unit), 10) + u.name
+		}
+	}
+	return d.String()
 }
 
 // osloMaxWindow bounds rolling windows and lookbacks: a year and a day.
@@ -1136,7 +1164,7 @@ func (d *osloDoc) objective(n *yaml.Node, path string, b Budgeting, w Window) os
 	}
 	if ok {
 		if short := osloShortest(w); short > 0 && dur > short {
-			d.errorf(path+".timeSliceWindow", tsw, "%s is longer than the SLO window", dur)
+			d.errorf(path+".timeSliceWindow", tsw, "%s is longer than the SLO window", osloShorthand(dur))
 		} else {
 			o.timeSliceWindow = dur
 		}
@@ -1476,13 +1504,13 @@ func (d *osloDoc) conditionSpec(n *yaml.Node, path string, parent *yaml.Node) Al
 		switch {
 		case !ok:
 		case short >= r.Long:
-			d.errorf(cp+".alertAfter", aa, "%s is not shorter than lookbackWindow %s: alertAfter is the short window", short, r.Long)
+			d.errorf(cp+".alertAfter", aa, "%s is not shorter than lookbackWindow %s: alertAfter is the short window", osloShorthand(short), osloShorthand(r.Long))
 		case short > 0:
 			r.Short = short
 		}
 	}
 	if r.Short >= r.Long {
-		d.errorf(cp+".lookbackWindow", cf["lookbackWindow"], "%s leaves no shorter window: give at least 2m", r.Long)
+		d.errorf(cp+".lookbackWindow", cf["lookbackWindow"], "%s leaves no shorter window: give at least 2m", osloShorthand(r.Long))
 	}
 	return r
 }
