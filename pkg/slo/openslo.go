@@ -17,33 +17,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// OpenSLO definitions.
-//
-// What is read, beyond the OpenSLO v1 text, and why:
-//   - Kinds SLO, SLI, AlertPolicy, AlertCondition and AlertNotificationTarget.
-//     Notification targets are checked and kept only as names that
-//     notificationTargets[].targetRef may resolve to: alerts leave as catalog
-//     events and the incident capability routes them. DataSource and Service
-//     are refused: a cogniforge SLI reads events, not a data source.
-//   - A metric source is {type: cogniforge, spec: SELECTOR}: the selector
-//     picks request-completed events by service, operation, region, status,
-//     httpStatus and durationMs, the fields the event has.
-//   - Budgeting Occurrences and Timeslices. RatioTimeslices (in OpenSLO v1)
-//     is refused until the evaluator averages slice ratios.
-//   - Rolling windows in m, h, d or w (at most 366d); calendar windows 1M and
-//     1w, aligned to the calendar month and the ISO week (Monday 00:00) in
-//     calendar.timeZone, so a startTime must fall on such a boundary.
-//   - An AlertPolicy may hold several conditions (OpenSLO v1 allows one; the
-//     Workbook's table needs four). A burnrate condition compiles to an
-//     AlertRule: lookbackWindow is the long window, alertAfter the short one
-//     (lookbackWindow/12 when absent, the Workbook's ratio). alertWhenNoData:
-//     true and alertWhenBreaching: false are refused: an empty window never
-//     alerts (the low-traffic gate) and a breach always does.
-//   - Objectives' op and value (for threshold metrics) are accepted and
-//     ignored, as the OpenSLO examples give op with ratio metrics; composite
-//     objectives (indicator, indicatorRef, compositeWeight) are refused.
-//   - Unknown fields are errors, with the field's path and line.
-
 // MetricSourceType is the metricSource.type of an SLI counted from
 // request-completed events.
 const MetricSourceType = "cogniforge"
@@ -98,6 +71,42 @@ func (e *DefinitionError) Error() string {
 // errors and in SLO.Source): one SLO per objective of every kind: SLO
 // document. References resolve within the file only; LoadFiles resolves
 // across files. On any error it returns no SLO and every problem found.
+//
+// What is read of OpenSLO v1, beyond its text, and why:
+//   - Kinds SLO, SLI, AlertPolicy, AlertCondition and AlertNotificationTarget.
+//     Notification targets are checked and kept only as names that
+//     notificationTargets[].targetRef may resolve to: alerts leave as catalog
+//     events and the incident capability routes them. DataSource and Service
+//     are refused: a cogniforge SLI reads events, not a data source.
+//   - A metric source is {type: cogniforge, spec: SELECTOR}: the selector
+//     picks request-completed events by service, operation, region, status,
+//     httpStatus and durationMs, the fields the event has.
+//   - Budgeting Occurrences and Timeslices. RatioTimeslices (in OpenSLO v1)
+//     is refused until the evaluator averages slice ratios.
+//   - Rolling windows in m, h, d or w (at most 366d); calendar windows 1M and
+//     1w, aligned to the calendar month and the ISO week (Monday 00:00) in
+//     calendar.timeZone, so a startTime must fall on such a boundary.
+//   - An AlertPolicy may hold several conditions (OpenSLO v1 allows one; the
+//     Workbook's table needs four). A burnrate condition compiles to an
+//     AlertRule: lookbackWindow is the long window, alertAfter the short one
+//     (lookbackWindow/12 when absent, the Workbook's ratio). alertWhenNoData:
+//     true and alertWhenBreaching: false are refused: an empty window never
+//     alerts (the low-traffic gate) and a breach always does.
+//   - Objectives' op and value (for threshold metrics) are accepted and
+//     ignored, as the OpenSLO examples give op with ratio metrics; composite
+//     objectives (indicator, indicatorRef, compositeWeight) are refused.
+//   - thresholdMetric and raw ratios are refused: a latency SLI is a ratio
+//     whose good selector has a durationMs condition.
+//   - Severities page, critical and high page; ticket, warning, medium and
+//     low open a ticket. Conditions compare with gt or gte: lt and lte would
+//     alert on a slow burn.
+//   - The annotation cogniforge.dev/min-events sets MinEvents.
+//   - An SLO of several objectives compiles to one SLO per objective, named
+//     metadata.name + "/" + the objective's displayName (or its 0-based
+//     index); Source is "file#document" (1-based).
+//   - Unknown fields are errors. The YAML is read as nodes rather than
+//     decoded with KnownFields so that each error names the field's path
+//     and line, and all of a file's problems are reported at once.
 func Parse(source string, data []byte) ([]SLO, error) {
 	d := newOsloDefs()
 	d.add(source, data)
@@ -242,6 +251,7 @@ type osloSLO struct {
 	service     string
 	indicator   osloUse[osloSLI]
 	window      Window
+	windowNode  *yaml.Node
 	budgeting   Budgeting
 	objectives  []osloObjective
 	policies    []osloUse[osloPolicy]
@@ -258,8 +268,9 @@ type osloDefs struct {
 	conditions map[string]*osloEntry[AlertRule]
 	targets    map[string]*osloEntry[struct{}]
 	targetRefs []osloTargetRef
-	sloNames   map[string]*osloDoc // compiled names
-	sloDocs    map[string]*osloDoc // metadata names
+	policyDocs []*osloEntry[osloPolicy] // kind: AlertPolicy, in order
+	sloNames   map[string]*osloDoc      // compiled names
+	sloDocs    map[string]*osloDoc      // metadata names
 }
 
 func newOsloDefs() *osloDefs {
@@ -351,6 +362,7 @@ func (d *osloDefs) document(doc *osloDoc, root *yaml.Node) {
 		e.v = doc.policySpec(f["spec"], "spec", root, d)
 		e.ok = !doc.bad
 		osloRegister(d.policies, meta.name, e, "AlertPolicy", f["metadata"])
+		d.policyDocs = append(d.policyDocs, e)
 	case "AlertCondition":
 		meta := doc.metadata(f["metadata"], "metadata", root, true)
 		e := &osloEntry[AlertRule]{doc: doc}
@@ -385,6 +397,16 @@ func (d *osloDefs) compile() ([]SLO, error) {
 	for _, u := range d.targetRefs {
 		if _, ok := d.targets[u.ref]; !ok {
 			u.doc.errorf(u.path, u.node, "no AlertNotificationTarget named %q in the definitions given", u.ref)
+		}
+	}
+	// A policy's conditionRefs are checked in the policy's document, so
+	// every SLO naming it does not report them again, and a policy no SLO
+	// uses yet is checked too.
+	for _, p := range d.policyDocs {
+		for _, u := range p.v.conds {
+			if _, found := osloResolve(p.doc, u, d.conditions, "AlertCondition"); !found {
+				p.ok = false
+			}
 		}
 	}
 	var out []SLO
@@ -422,11 +444,24 @@ func (d *osloDefs) compileSLO(s *osloSLO) []SLO {
 				continue
 			}
 			seen[rule.Name] = pu.path
+			if w := osloShortest(s.window); w > 0 && rule.Long > w {
+				doc.errorf(pu.path, pu.node, "alert condition %q looks back %s, longer than the SLO window", rule.Name, osloShorthand(rule.Long))
+				ok = false
+			}
 			alerts = append(alerts, rule)
 		}
 	}
 	if len(s.policies) == 0 {
 		alerts = DefaultAlerts()
+		// The Workbook's table looks back up to 3 days: a shorter window
+		// cannot hold it.
+		for _, r := range alerts {
+			if w := osloShortest(s.window); w > 0 && r.Long > w {
+				doc.errorf("spec.timeWindow", s.windowNode, "%s is shorter than the %s look-back of the default alert rule %s: give a longer window, or alertPolicies that look back at most as far", osloShorthand(w), osloShorthand(r.Long), r.Name)
+				ok = false
+				break
+			}
+		}
 	}
 	if !ok {
 		return nil
@@ -784,6 +819,7 @@ func (d *osloDoc) slo(n *yaml.Node, path string, parent *yaml.Node, defs *osloDe
 		d.missing(osloJoin(path, "timeWindow"), n, "a list with one window, such as [{duration: 30d, isRolling: true}]")
 	} else {
 		s.window = d.timeWindow(f["timeWindow"], osloJoin(path, "timeWindow"))
+		s.windowNode = f["timeWindow"]
 	}
 
 	bp := osloJoin(path, "budgetingMethod")
@@ -897,6 +933,19 @@ func osloDuration(text string) (n int64, unit byte, dur time.Duration, err error
 		return 0, 0, 0, fmt.Errorf("%q has an unknown unit %q; expected m, h, d, w (or M for a calendar month)", text, string(unit))
 	}
 	return n, unit, dur, nil
+}
+
+// osloShorthand writes a duration back in the shorthand, for messages.
+func osloShorthand(d time.Duration) string {
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}} {
+		if d > 0 && d%u.unit == 0 {
+			return strconv.FormatInt(int64(d/u.unit), 10) + u.name
+		}
+	}
+	return d.String()
 }
 
 // osloMaxWindow bounds rolling windows and lookbacks: a year and a day.
@@ -1136,7 +1185,7 @@ func (d *osloDoc) objective(n *yaml.Node, path string, b Budgeting, w Window) os
 	}
 	if ok {
 		if short := osloShortest(w); short > 0 && dur > short {
-			d.errorf(path+".timeSliceWindow", tsw, "%s is longer than the SLO window", dur)
+			d.errorf(path+".timeSliceWindow", tsw, "%s is longer than the SLO window", osloShorthand(dur))
 		} else {
 			o.timeSliceWindow = dur
 		}
@@ -1476,13 +1525,13 @@ func (d *osloDoc) conditionSpec(n *yaml.Node, path string, parent *yaml.Node) Al
 		switch {
 		case !ok:
 		case short >= r.Long:
-			d.errorf(cp+".alertAfter", aa, "%s is not shorter than lookbackWindow %s: alertAfter is the short window", short, r.Long)
+			d.errorf(cp+".alertAfter", aa, "%s is not shorter than lookbackWindow %s: alertAfter is the short window", osloShorthand(short), osloShorthand(r.Long))
 		case short > 0:
 			r.Short = short
 		}
 	}
 	if r.Short >= r.Long {
-		d.errorf(cp+".lookbackWindow", cf["lookbackWindow"], "%s leaves no shorter window: give at least 2m", r.Long)
+		d.errorf(cp+".lookbackWindow", cf["lookbackWindow"], "%s leaves no shorter window: give at least 2m", osloShorthand(r.Long))
 	}
 	return r
 }

@@ -143,6 +143,16 @@ func TestParseGood(t *testing.T) {
 				t.Errorf("%+v", s[0])
 			}
 		}},
+		{"a short window with its own rules", edit(t, "duration: 30d", "duration: 1d") + "  alertPolicies:\n    - alertPolicyRef: p\n---\napiVersion: openslo/v1\nkind: AlertPolicy\nmetadata: {name: p}\nspec: {conditions: [{kind: AlertCondition, metadata: {name: c}, spec: {severity: page, condition: {op: gt, threshold: 10, lookbackWindow: 1d}}}]}\n", func(t *testing.T, s []SLO) {
+			if len(s[0].Alerts) != 1 || s[0].Alerts[0].Long != 24*time.Hour || s[0].Alerts[0].Short != 2*time.Hour {
+				t.Errorf("%+v", s[0].Alerts)
+			}
+		}},
+		{"empty alertPolicies give the default table", baseSLO + "  alertPolicies:\n", func(t *testing.T, s []SLO) {
+			if !reflect.DeepEqual(s[0].Alerts, DefaultAlerts()) {
+				t.Errorf("%+v", s[0].Alerts)
+			}
+		}},
 		{"op and value of OpenSLO's own examples are accepted", edit(t, "    - target: 0.999\n", "    - target: 0.999\n      op: gt\n      value: 1\n"), nil},
 		{"rolling windows in m, h, d, w", edit(t, "duration: 30d", "duration: 4w"), func(t *testing.T, s []SLO) {
 			if s[0].Window.Rolling != 28*24*time.Hour {
@@ -310,10 +320,12 @@ func TestParseBad(t *testing.T) {
 		{"timeslices without slices", timeslices(""), []string{"spec.objectives[0].timeSliceTarget: required", "spec.objectives[0].timeSliceWindow: required"}},
 		{"timeslices target 0", timeslices("      timeSliceTarget: 0\n      timeSliceWindow: 1m\n"), []string{"timeSliceTarget: 0 is outside (0, 1]"}},
 		{"timeslices window in seconds", timeslices("      timeSliceTarget: 0.9\n      timeSliceWindow: 30s\n"), []string{`timeSliceWindow: "30s" has an unknown unit`}},
-		{"timeslices window longer than the SLO", timeslices("      timeSliceTarget: 0.9\n      timeSliceWindow: 31d\n"), []string{"timeSliceWindow: 744h0m0s is longer than the SLO window"}},
+		{"timeslices window longer than the SLO", timeslices("      timeSliceTarget: 0.9\n      timeSliceWindow: 31d\n"), []string{"timeSliceWindow: 31d is longer than the SLO window"}},
 		{"occurrences with slices", edit(t, "    - target: 0.999\n", "    - target: 0.999\n      timeSliceWindow: 1m\n"), []string{"spec.objectives[0].timeSliceWindow: only for budgetingMethod Timeslices"}},
 		{"composite objective", edit(t, "    - target: 0.999\n", "    - target: 0.999\n      indicatorRef: x\n"), []string{"spec.objectives[0].indicatorRef: composite SLOs are not supported"}},
 		{"duplicate objective names", edit(t, "    - target: 0.999\n", "    - target: 0.999\n      displayName: a\n    - target: 0.99\n      displayName: a\n"), []string{`spec.objectives[1].displayName: "a" is the name of spec.objectives[0] too`}},
+		{"window shorter than the default rules", edit(t, "duration: 30d", "duration: 2d"), []string{"spec.timeWindow: 2d is shorter than the 3d look-back of the default alert rule 3d/6h"}},
+		{"condition looking back past the window", strings.Replace(withPolicy("lookbackWindow: 1h, alertAfter: 5m", "lookbackWindow: 8d"), "duration: 30d", "duration: 1w", 1), []string{`spec.alertPolicies[0]: alert condition "c" looks back 8d, longer than the SLO window`}},
 		{"api version", edit(t, "openslo/v1", "openslo/v1alpha"), []string{`apiVersion: "openslo/v1alpha" is not supported; expected openslo/v1`}},
 		{"no kind", edit(t, "kind: SLO\n", ""), []string{"kind: required"}},
 		{"other kind", edit(t, "kind: SLO", "kind: Service"), []string{`kind: "Service" is not supported; expected SLO, SLI, AlertPolicy, AlertCondition or AlertNotificationTarget`}},
@@ -328,10 +340,10 @@ func TestParseBad(t *testing.T) {
 		{"alert severity", withPolicy("severity: page", "severity: sev1"), []string{`conditions[0].spec.severity: "sev1" is not a severity; expected page (or critical, high) or ticket`}},
 		{"alert kind", withPolicy("kind: burnrate", "kind: budget"), []string{`condition.kind: "budget" is not supported; expected burnrate`}},
 		{"alert threshold", withPolicy("threshold: 14.4", "threshold: 0"), []string{"condition.threshold: 0 is not a burn rate above zero"}},
-		{"alertAfter not shorter", withPolicy("alertAfter: 5m", "alertAfter: 1h"), []string{"condition.alertAfter: 1h0m0s is not shorter than lookbackWindow 1h0m0s"}},
+		{"alertAfter not shorter", withPolicy("alertAfter: 5m", "alertAfter: 1h"), []string{"condition.alertAfter: 1h is not shorter than lookbackWindow 1h"}},
 		{"lookback in months", withPolicy("lookbackWindow: 1h", "lookbackWindow: 1M"), []string{`condition.lookbackWindow: "1M": months`}},
 		{"no lookback", withPolicy(", lookbackWindow: 1h", ""), []string{"condition.lookbackWindow: required"}},
-		{"lookback too short", withPolicy("lookbackWindow: 1h, alertAfter: 5m", "lookbackWindow: 1m"), []string{"condition.lookbackWindow: 1m0s leaves no shorter window"}},
+		{"lookback too short", withPolicy("lookbackWindow: 1h, alertAfter: 5m", "lookbackWindow: 1m"), []string{"condition.lookbackWindow: 1m leaves no shorter window"}},
 		{"no data alerts", withPolicy("        conditions:", "        alertWhenNoData: true\n        conditions:"), []string{"spec.alertPolicies[0].spec.alertWhenNoData: true is not supported"}},
 		{"no conditions", withPolicy("        conditions:", "        conditions: []\n        x:"), []string{"spec.alertPolicies[0].spec.conditions: required", "spec.alertPolicies[0].spec.x: unknown field"}},
 		{"unnamed inline condition", withPolicy("metadata: {name: c}", "metadata: {displayName: c}"), []string{"conditions[0].metadata.name: required"}},
@@ -339,6 +351,8 @@ func TestParseBad(t *testing.T) {
 		{"unresolved policy ref", baseSLO + "  alertPolicies:\n    - alertPolicyRef: nope\n", []string{`spec.alertPolicies[0].alertPolicyRef: no AlertPolicy named "nope"`}},
 		{"unresolved condition ref", withPolicy("          - kind: AlertCondition\n            metadata: {name: c}\n            spec:\n              severity: page\n              condition: {kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h, alertAfter: 5m}\n", "          - conditionRef: nope\n"), []string{`spec.alertPolicies[0].spec.conditions[0].conditionRef: no AlertCondition named "nope"`}},
 		{"unresolved target ref", withPolicy("        conditions:", "        notificationTargets: [{targetRef: nope}]\n        conditions:"), []string{`spec.alertPolicies[0].spec.notificationTargets[0].targetRef: no AlertNotificationTarget named "nope"`}},
+		{"unresolved condition ref in a policy no SLO uses", "apiVersion: openslo/v1\nkind: AlertPolicy\nmetadata: {name: p}\nspec: {conditions: [{conditionRef: nope}]}\n", []string{`x.yaml: document 1 (AlertPolicy p): spec.conditions[0].conditionRef: no AlertCondition named "nope"`}},
+		{"unresolved condition ref reported once for two SLOs", baseSLO + "  alertPolicies: [{alertPolicyRef: p}]\n---\n" + strings.Replace(baseSLO, "name: checkout-availability", "name: other", 1) + "  alertPolicies: [{alertPolicyRef: p}]\n---\napiVersion: openslo/v1\nkind: AlertPolicy\nmetadata: {name: p}\nspec: {conditions: [{conditionRef: nope}]}\n", []string{`x.yaml: document 3 (AlertPolicy p): spec.conditions[0].conditionRef: no AlertCondition named "nope"`}},
 		{"condition used twice", withPolicy("    - kind: AlertPolicy\n", "    - alertPolicyRef: q\n    - kind: AlertPolicy\n") + "---\napiVersion: openslo/v1\nkind: AlertPolicy\nmetadata: {name: q}\nspec: {conditions: [{conditionRef: c}]}\n---\napiVersion: openslo/v1\nkind: AlertCondition\nmetadata: {name: c}\nspec: {severity: page, condition: {op: gt, threshold: 2, lookbackWindow: 1h}}\n",
 			[]string{`alert condition "c" is used twice`}},
 		{"broken SLI reported once, not again as unresolved", "apiVersion: openslo/v1\nkind: SLI\nmetadata: {name: ok}\nspec: {ratioMetric: {good: {metricSource: {type: cogniforge, spec: {latency: 1}}}, total: {metricSource: {type: cogniforge, spec: {}}}}}\n---\n" +
