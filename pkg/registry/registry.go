@@ -11,6 +11,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/orders"
 	"github.com/cogniforge/cogniforge/pkg/registry/gatewayfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
+	"github.com/cogniforge/cogniforge/pkg/registry/slofn"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
@@ -29,6 +30,8 @@ func All() []Entry {
 		{Name: orders.Shipping, Build: ordersfn.Builder(orders.Shipping)},
 		{Name: orders.Order, Build: ordersfn.Builder(orders.Order)},
 		{Name: ordersfn.OutboxRelay, Build: ordersfn.RelayBuilder()},
+		{Name: slofn.Aggregator, Build: slofn.BuildAggregator},
+		{Name: slofn.Evaluator, Build: slofn.BuildEvaluator},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries

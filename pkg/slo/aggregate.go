@@ -42,7 +42,8 @@ func (e *EventError) Unwrap() error { return e.Err }
 type AggregatorConfig struct {
 	// Store keeps the buckets and the markers of counted events. Required.
 	Store store.Store
-	// SLOs are the objectives to count for. Required (at least one).
+	// SLOs are the objectives to count for. With none, every event is
+	// acknowledged as selected by no SLO.
 	SLOs []SLO
 	// Now is the clock deciding which events are too old or too far in
 	// the future. Nil means time.Now; replay passes virtual time.
@@ -57,9 +58,6 @@ func (c AggregatorConfig) Validate() error {
 	var errs []error
 	if c.Store == nil {
 		errs = append(errs, errors.New("slo: AggregatorConfig.Store is required"))
-	}
-	if len(c.SLOs) == 0 {
-		errs = append(errs, errors.New("slo: AggregatorConfig.SLOs is empty: nothing to count"))
 	}
 	if c.MaxFuture < 0 {
 		errs = append(errs, fmt.Errorf("slo: AggregatorConfig.MaxFuture %s is negative", c.MaxFuture))

@@ -90,7 +90,7 @@ type Transition struct {
 type EvaluatorConfig struct {
 	// Store holds the buckets the Aggregator writes and the alert states.
 	Store store.Store
-	// SLOs to evaluate. Required.
+	// SLOs to evaluate; none evaluates nothing.
 	SLOs []SLO
 	// Notify is called for every transition, after its state is recorded
 	// and before it is marked published: when it fails, the next evaluation
@@ -115,9 +115,6 @@ func NewEvaluator(cfg EvaluatorConfig) (*Evaluator, error) {
 	var errs []error
 	if cfg.Store == nil {
 		errs = append(errs, errors.New("slo: EvaluatorConfig.Store is required"))
-	}
-	if len(cfg.SLOs) == 0 {
-		errs = append(errs, errors.New("slo: EvaluatorConfig.SLOs is empty: nothing to evaluate"))
 	}
 	for _, s := range cfg.SLOs {
 		if s.Budgeting == Timeslices {
