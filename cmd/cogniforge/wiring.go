@@ -59,7 +59,15 @@ func localPorts(ctx context.Context, dataDir string, logger *slog.Logger, embedd
 		if k == wiring.EnvDataDir && dataDir != "" {
 			return dataDir
 		}
-		return os.Getenv(k)
+		v := os.Getenv(k)
+		// Locally, the users' declarative files are ./config (config/slos
+		// ...) unless the environment names others.
+		if k == wiring.EnvConfigDir && v == "" {
+			if st, err := os.Stat(defaultConfigDir); err == nil && st.IsDir() {
+				return defaultConfigDir
+			}
+		}
+		return v
 	}
 	ports, closePorts, err := wiring.FromEnv(ctx, env, logger)
 	if err != nil {
@@ -70,6 +78,9 @@ func localPorts(ctx context.Context, dataDir string, logger *slog.Logger, embedd
 	}
 	return ports, closePorts, nil
 }
+
+// defaultConfigDir is where the local commands find the users' files.
+const defaultConfigDir = "config"
 
 // adapterOptions are the faas options every locally hosted function gets:
 // logging to stderr and validation against the catalog.
