@@ -88,3 +88,17 @@ func TestDependencyDirection(t *testing.T) {
 		})
 	}
 }
+
+// The clock every core package and its tests share links the standard
+// library only, so depending on it never widens a core package's graph.
+func TestClockIsStandardLibraryOnly(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "../../pkg/clock").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps pkg/clock: %v\n%s", err, out)
+	}
+	for _, d := range strings.Fields(string(out)) {
+		if d != module+"pkg/clock" {
+			t.Errorf("pkg/clock depends on %s: it may use the standard library only", d)
+		}
+	}
+}
