@@ -81,9 +81,11 @@ func randomID() string {
 }
 
 // Keys.
-func incidentKey(id string) store.Key { return store.Key{Partition: "incident#" + id, Sort: "incident"} }
-func dedupKey(k string) store.Key     { return store.Key{Partition: "incident#dedup#" + k, Sort: "open"} }
-func alertKey(id string) store.Key    { return store.Key{Partition: "incident#alert#" + id, Sort: "seen"} }
+func incidentKey(id string) store.Key {
+	return store.Key{Partition: "incident#" + id, Sort: "incident"}
+}
+func dedupKey(k string) store.Key  { return store.Key{Partition: "incident#dedup#" + k, Sort: "open"} }
+func alertKey(id string) store.Key { return store.Key{Partition: "incident#alert#" + id, Sort: "seen"} }
 
 const listPartition = "incident#list"
 
