@@ -35,6 +35,8 @@ const (
 	TypeIncidentAcknowledged = "dev.cogniforge.incident.acknowledged.v1"
 	TypeIncidentResolved     = "dev.cogniforge.incident.resolved.v1"
 	TypeIncidentUpdated      = "dev.cogniforge.incident.updated.v1"
+	// TypeIncidentRequest is a request to the incident-manager's routes.
+	TypeIncidentRequest = "dev.cogniforge.incident.request.v1"
 	// TypeSLOQuery is a request to the slo-evaluator's JSON routes.
 	TypeSLOQuery = "dev.cogniforge.slo.query.v1"
 )
@@ -48,7 +50,7 @@ var AllTypes = []string{
 	TypeGatewayAccepted,
 	TypeScheduleFired, TypeSecretRotationRequested,
 	TypeSLOAlertFiring, TypeSLOAlertResolved, TypeSLOQuery,
-	TypeIncidentTriggered, TypeIncidentAcknowledged, TypeIncidentResolved, TypeIncidentUpdated,
+	TypeIncidentTriggered, TypeIncidentAcknowledged, TypeIncidentResolved, TypeIncidentUpdated, TypeIncidentRequest,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad
