@@ -138,7 +138,12 @@ var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 func Parse(source string, data []byte) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &Problem{Source: source, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		p := &Problem{Source: source, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		if g := yamlLine.FindStringSubmatch(p.Msg); g != nil {
+			p.Line, _ = strconv.Atoi(g[1])
+			p.Msg = g[2]
+		}
+		return nil, p
 	}
 	var raw rawFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -391,18 +396,18 @@ func (v *validator) layer(sname string, j int, rl rawLayer, loc *time.Location, 
 			}
 			r.Days[wd] = true
 		}
-		var err error
+		var errFrom, errTo error
 		if rr.From != nil {
-			if r.From, err = parseClock(*rr.From, false); err != nil {
-				problem(at("restrictions", k, "from"), field+".from", "%v", err)
+			if r.From, errFrom = parseClock(*rr.From, false); errFrom != nil {
+				problem(at("restrictions", k, "from"), field+".from", "%v", errFrom)
 			}
 		}
 		if rr.To != nil {
-			if r.To, err = parseClock(*rr.To, true); err != nil {
-				problem(at("restrictions", k, "to"), field+".to", "%v", err)
+			if r.To, errTo = parseClock(*rr.To, true); errTo != nil {
+				problem(at("restrictions", k, "to"), field+".to", "%v", errTo)
 			}
 		}
-		if r.From == r.To {
+		if errFrom == nil && errTo == nil && r.From == r.To {
 			problem(at("restrictions", k), field, "from and to are the same time: the window would be empty (omit from and to for the whole day)")
 		}
 		l.Restrictions = append(l.Restrictions, r)
