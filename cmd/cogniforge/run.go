@@ -104,6 +104,10 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 			rtStore = memory.New(memory.Config{})
 		}
 	}
+	execs := &lateExecutions{}
+	if ports.Executions == nil {
+		ports.Executions = execs
+	}
 	fns, err := registry.Build(ports)
 	if err != nil {
 		return err
@@ -123,6 +127,7 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 		return err
 	}
 	defer sfn.Close()
+	execs.svc.Store(sfn)
 	if o.machinesDir != "" {
 		if err := sfn.LoadDir(ctx, o.machinesDir); err != nil {
 			return fmt.Errorf("state machines in %s: %w", o.machinesDir, err)

@@ -34,6 +34,25 @@ func (b *lateBus) Publish(ctx context.Context, evs []cloudevents.Event) ([]error
 	return (*p).Publish(ctx, evs)
 }
 
+// lateExecutions reaches the runtime's Step Functions service once it
+// exists, for functions that start executions (incident-escalator).
+type lateExecutions struct {
+	svc atomic.Pointer[sfnlocal.Service]
+}
+
+func (l *lateExecutions) StartExecution(ctx context.Context, machine, name, input string) error {
+	svc := l.svc.Load()
+	if svc == nil {
+		return errors.New("cogniforge: Step Functions not started yet")
+	}
+	_, err := svc.StartExecution(ctx, machine, name, input)
+	var api *sfnlocal.APIError
+	if errors.As(err, &api) && api.Code == sfnlocal.ErrCodeExecutionAlreadyExists {
+		return fmt.Errorf("%w: %v", wiring.ErrExecutionExists, err)
+	}
+	return err
+}
+
 // lateQueues reaches the runtime's queues once it exists, for the Step
 // Functions sqs:sendMessage integration.
 type lateQueues struct{ b *lateBus }

@@ -35,6 +35,9 @@ const (
 	TypeIncidentAcknowledged = "dev.cogniforge.incident.acknowledged.v1"
 	TypeIncidentResolved     = "dev.cogniforge.incident.resolved.v1"
 	TypeIncidentUpdated      = "dev.cogniforge.incident.updated.v1"
+	// TypeIncidentEscalation is an escalation step, the incident-escalation
+	// state machine's Task input.
+	TypeIncidentEscalation = "dev.cogniforge.incident.escalation.v1"
 	// TypeIncidentRequest is a request to the incident-manager's routes.
 	TypeIncidentRequest = "dev.cogniforge.incident.request.v1"
 	// TypeSLOQuery is a request to the slo-evaluator's JSON routes.
@@ -50,7 +53,7 @@ var AllTypes = []string{
 	TypeGatewayAccepted,
 	TypeScheduleFired, TypeSecretRotationRequested,
 	TypeSLOAlertFiring, TypeSLOAlertResolved, TypeSLOQuery,
-	TypeIncidentTriggered, TypeIncidentAcknowledged, TypeIncidentResolved, TypeIncidentUpdated, TypeIncidentRequest,
+	TypeIncidentTriggered, TypeIncidentAcknowledged, TypeIncidentResolved, TypeIncidentUpdated, TypeIncidentRequest, TypeIncidentEscalation,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad
