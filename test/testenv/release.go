@@ -161,9 +161,9 @@ func treeKey(root, pattern string) (string, error) {
 	}
 	fmt.Fprintf(h, "%s\n%q\n", env, ReleaseFlags)
 	// The same build tags and cgo setting as the build, so the listed files
-	// are the ones it compiles.
+	// are the ones it compiles. Tab-separated: paths may hold spaces.
 	list := exec.Command("go", "list", "-tags", "lambda.norpc", "-deps", "-f",
-		`{{if .Module}}{{if .Module.Main}}M {{.Dir}}{{range .GoFiles}} {{.}}{{end}}{{range .EmbedFiles}} {{.}}{{end}}{{else}}D {{.Module.Path}} {{.Module.Version}}{{end}}{{end}}`,
+		`{{if .Module}}{{if .Module.Main}}M{{"\t"}}{{.Dir}}{{range .GoFiles}}{{"\t"}}{{.}}{{end}}{{range .EmbedFiles}}{{"\t"}}{{.}}{{end}}{{else}}D{{"\t"}}{{.Module.Path}}{{"\t"}}{{.Module.Version}}{{end}}{{end}}`,
 		pattern)
 	list.Dir = root
 	list.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -175,23 +175,30 @@ func treeKey(root, pattern string) (string, error) {
 		}
 		return "", fmt.Errorf("testenv: go list %s: %w", pattern, err)
 	}
-	h.Write(out)
-	files := []string{filepath.Join(root, "go.mod"), filepath.Join(root, "go.sum")}
+	// Paths relative to the module root: -trimpath keeps the checkout's
+	// location out of the binaries, so worktrees of one tree share a key.
+	files := []string{"go.mod", "go.sum"}
 	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 || f[0] != "M" {
-			continue
-		}
-		for _, name := range f[2:] {
-			files = append(files, filepath.Join(f[1], name))
+		f := strings.Split(line, "\t")
+		switch {
+		case f[0] == "D":
+			fmt.Fprintln(h, line)
+		case f[0] == "M" && len(f) >= 2:
+			rel, err := filepath.Rel(root, f[1])
+			if err != nil {
+				return "", fmt.Errorf("testenv: %w", err)
+			}
+			for _, name := range f[2:] {
+				files = append(files, filepath.Join(rel, name))
+			}
 		}
 	}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("testenv: %w", err)
 		}
-		fmt.Fprintf(h, "%s %d\n", f, len(b))
+		fmt.Fprintf(h, "%s %d\n", filepath.ToSlash(f), len(b))
 		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:20], nil

@@ -54,4 +54,13 @@ func TestTreeKeyFollowsWhatTheBuildReads(t *testing.T) {
 		}
 		base = got
 	}
+	// The same tree elsewhere (another worktree) has the same key: the
+	// release build trims paths.
+	copyRoot := filepath.Join(t.TempDir(), "with space")
+	if err := os.CopyFS(copyRoot, os.DirFS(root)); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := treeKey(copyRoot, "./functions/..."); err != nil || k != base {
+		t.Errorf("a copy of the tree has key %q (err %v), want %q", k, err, base)
+	}
 }
