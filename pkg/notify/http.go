@@ -18,8 +18,9 @@ import (
 const maxErrorBody = 512
 
 // post sends body to target and classifies the answer. Errors name the
-// host only: the path of a Slack webhook URL is its credential.
-func post(ctx context.Context, client *http.Client, channel, target string, body []byte, header http.Header, now func() time.Time) error {
+// host only: the path of a Slack webhook URL is its credential; secrets an
+// answer echoes (a routing key in a 400) are masked.
+func post(ctx context.Context, client *http.Client, channel, target string, body []byte, header http.Header, now func() time.Time, secrets ...string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return &Error{Name: NameInvalidMessage, Channel: channel, Err: fmt.Errorf("request to %s: %w", redact(target), unwrapURLError(err))}
@@ -37,6 +38,14 @@ func post(ctx context.Context, client *http.Client, channel, target string, body
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	// Drain a little more so the connection can be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if u, err := url.Parse(target); err == nil && len(u.Path) > 1 {
+		secrets = append(secrets, u.Path, u.RawQuery)
+	}
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			snippet = bytes.ReplaceAll(snippet, []byte(sec), []byte("***"))
+		}
+	}
 	return checkStatus(channel, resp.StatusCode, resp.Header.Get("Retry-After"), snippet, now())
 }
 

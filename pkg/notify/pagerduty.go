@@ -169,5 +169,5 @@ func (p *PagerDuty) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return &Error{Name: NameInvalidMessage, Channel: p.name, Err: err}
 	}
-	return post(ctx, p.client, p.name, p.endpoint, body, nil, p.now)
+	return post(ctx, p.client, p.name, p.endpoint, body, nil, p.now, p.routingKey)
 }

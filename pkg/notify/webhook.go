@@ -94,7 +94,7 @@ func (w *Webhook) Send(ctx context.Context, m Message) error {
 	h.Set(HeaderTimestamp, ts)
 	h.Set(HeaderSignature, Sign(w.secret, ts, body))
 	h.Set(HeaderIdempotencyKey, m.Key)
-	return post(ctx, w.client, w.name, w.url, body, h, w.now)
+	return post(ctx, w.client, w.name, w.url, body, h, w.now, string(w.secret))
 }
 
 // Sign returns the X-Cogniforge-Signature value for body sent at timestamp
