@@ -579,7 +579,10 @@ func TestConstructorsNameWhatIsMissing(t *testing.T) {
 		{"slack", func() error { _, err := notify.NewSlack(notify.SlackConfig{Name: "ops", URL: "ftp://x"}); return err }(), []string{"slack ops: url", "ftp"}},
 		{"pagerduty", func() error { _, err := notify.NewPagerDuty(notify.PagerDutyConfig{Name: "pd"}); return err }(), []string{"pagerduty pd: routingKey: empty"}},
 		{"webhook", func() error { _, err := notify.NewWebhook(notify.WebhookConfig{URL: "https://x"}); return err }(), []string{"webhook: name: empty", "secret: empty"}},
-		{"sns", func() error { _, err := notify.NewSNS(notify.SNSConfig{Name: "s", TopicARN: "arn:aws:sqs:x:1:q"}); return err }(), []string{"sns s: topicArn", "publisher"}},
+		{"sns", func() error {
+			_, err := notify.NewSNS(notify.SNSConfig{Name: "s", TopicARN: "arn:aws:sqs:x:1:q"})
+			return err
+		}(), []string{"sns s: topicArn", "publisher"}},
 	}
 	for _, tc := range cases {
 		if tc.err == nil {
