@@ -77,12 +77,30 @@ func statuses(codes ...int) func(int64, http.ResponseWriter, *http.Request, []by
 type recorder struct {
 	mu      sync.Mutex
 	results []notify.Result
+	seen    chan struct{} // one token per outcome, for tests that wait
 }
 
 func (r *recorder) outcome(_ context.Context, _ notify.Message, res notify.Result) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.results = append(r.results, res)
+	r.mu.Unlock()
+	select {
+	case r.seen <- struct{}{}:
+	default:
+	}
+}
+
+// wait returns once n more outcomes have been reported.
+func (r *recorder) wait(t *testing.T, n int) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for range n {
+		select {
+		case <-r.seen:
+		case <-timeout:
+			t.Fatalf("fewer than %d outcomes in 10s", n)
+		}
+	}
 }
 
 func (r *recorder) all() []notify.Result {
@@ -102,7 +120,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, tune func(*notify.Config)) *fixture {
 	t.Helper()
-	f := &fixture{clock: clock.NewFake(t0), rec: &recorder{}}
+	f := &fixture{clock: clock.NewFake(t0), rec: &recorder{seen: make(chan struct{}, 128)}}
 	f.store = memory.New(memory.Config{Now: f.clock.Now})
 	cfg := notify.Config{Store: f.store, Clock: f.clock, Outcome: f.rec.outcome, Jitter: func() float64 { return 1 },
 		AttemptTimeout: 5 * time.Second}
