@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,8 +102,9 @@ type Config struct {
 	// endpoint answered.
 	BreakerFailures uint32
 	// BreakerOpenFor is how long an open breaker fails fast before letting
-	// one trial attempt through; 30 seconds. gobreaker keeps this time on
-	// the wall clock.
+	// one trial attempt through (half-open: concurrent deliveries fail fast
+	// meanwhile; the trial's success closes the breaker, its failure opens
+	// it again); 30 seconds. gobreaker keeps this time on the wall clock.
 	BreakerOpenFor time.Duration
 
 	// LeaseFor is how long a sending lease blocks concurrent deliveries of
@@ -281,8 +283,11 @@ func (n *Notifier) deliver(ctx context.Context, ch Channel, m Message, r *Result
 		r.Status = StatusInvalid
 		return &Error{Name: NameInvalidMessage, Err: errors.New("channel has no name")}
 	}
-	marker := store.Key{Partition: n.cfg.Partition, Sort: "sent#" + name + "#" + m.Key}
-	leaseKey := store.Key{Partition: n.cfg.Partition, Sort: "lease#" + name + "#" + m.Key}
+	// The name is escaped so "#" in it cannot make two (name, key) pairs
+	// share an item.
+	escName := strings.NewReplacer("%", "%25", "#", "%23").Replace(name)
+	marker := store.Key{Partition: n.cfg.Partition, Sort: "sent#" + escName + "#" + m.Key}
+	leaseKey := store.Key{Partition: n.cfg.Partition, Sort: "lease#" + escName + "#" + m.Key}
 
 	if done, err := n.delivered(ctx, marker); err != nil {
 		r.Status = StatusFailed
@@ -427,6 +432,11 @@ func (n *Notifier) sendWithRetry(ctx context.Context, ch Channel, m Message, r *
 			wait = ra
 		}
 		if n.cfg.Clock.Now().Sub(start)+wait > n.cfg.MaxElapsed {
+			return last
+		}
+		// A wait the invocation's deadline would cut short is no use: give
+		// up now with the channel's error rather than the deadline's.
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return last
 		}
 		if err := n.cfg.Clock.Sleep(ctx, wait); err != nil {

@@ -385,3 +385,67 @@ func equal[T comparable](a, b []T) bool {
 	}
 	return true
 }
+
+// After BreakerOpenFor the breaker lets one trial through; its success
+// closes the breaker again. (gobreaker keeps time on the wall clock, so
+// this test waits a real 50ms for the state to change.)
+func TestBreakerClosesAfterASuccessfulTrial(t *testing.T) {
+	f := newFixture(t, func(c *notify.Config) {
+		c.BreakerFailures = 2
+		c.BreakerOpenFor = 50 * time.Millisecond
+		c.MaxAttempts = 5
+	})
+	srv := newServer(t, statuses(503, 503, 200))
+	ch := webhookChannel(t, "hook", srv.URL, f.clock.Now)
+	if _, err := f.n.Deliver(context.Background(), ch, message()); !errors.Is(err, notify.ErrCircuitOpen) {
+		t.Fatalf("first delivery: %v, want circuit open", err)
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	timeout := time.After(10 * time.Second)
+	for f.n.BreakerState("hook") != "half-open" {
+		select {
+		case <-tick.C:
+		case <-timeout:
+			t.Fatal("breaker never became half-open")
+		}
+	}
+	r, err := f.n.Deliver(context.Background(), ch, message())
+	if err != nil || r.Status != notify.StatusDelivered || r.Attempts != 1 {
+		t.Fatalf("trial delivery: %+v, %v", r, err)
+	}
+	if s := f.n.BreakerState("hook"); s != "closed" {
+		t.Errorf("breaker %s after a successful trial, want closed", s)
+	}
+}
+
+// A backoff wait longer than what is left of the invocation is not
+// started: the delivery ends with the channel's error at once.
+func TestDeadlineShorterThanTheWait(t *testing.T) {
+	f := newFixture(t, func(c *notify.Config) {
+		c.InitialInterval = time.Hour
+		c.MaxInterval = time.Hour
+		c.MaxElapsed = 2 * time.Hour
+	})
+	srv := newServer(t, statuses(503))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := f.n.Deliver(ctx, webhookChannel(t, "hook", srv.URL, f.clock.Now), message())
+	if !errors.Is(err, notify.ErrUnavailable) || r.Attempts != 1 || r.Elapsed != 0 {
+		t.Errorf("%+v, %v; want Notify.Unavailable after one attempt and no wait", r, err)
+	}
+}
+
+// A "#" in a channel name cannot make two channels share a marker.
+func TestChannelNamesAreEscapedInKeys(t *testing.T) {
+	f := newFixture(t, nil)
+	srv := newServer(t, statuses(200))
+	a, b := message(), message()
+	a.Key, b.Key = "b#k", "k"
+	if r, _ := f.n.Deliver(context.Background(), webhookChannel(t, "a", srv.URL, f.clock.Now), a); r.Status != notify.StatusDelivered {
+		t.Fatal(r.Status)
+	}
+	if r, _ := f.n.Deliver(context.Background(), webhookChannel(t, "a#b", srv.URL, f.clock.Now), b); r.Status != notify.StatusDelivered {
+		t.Errorf("channel a#b, key k: %s, want delivered", r.Status)
+	}
+}
