@@ -620,3 +620,24 @@ func TestMessageValidateAndKey(t *testing.T) {
 		t.Error("levels do not separate keys")
 	}
 }
+
+// PagerDuty refuses a dedup_key over 255 characters; a long one is hashed,
+// the same for every event of the incident.
+func TestPagerDutyLongDedupKey(t *testing.T) {
+	srv := pagerDutyServer(t, "k")
+	ch, _ := notify.NewPagerDuty(notify.PagerDutyConfig{Name: "pager", RoutingKey: "k", BaseURL: srv.URL})
+	m := message()
+	m.DedupKey = strings.Repeat("slo/checkout/", 30)
+	for _, action := range []string{notify.ActionTrigger, notify.ActionResolve} {
+		m.Action = action
+		if err := ch.Send(context.Background(), m); err != nil {
+			t.Fatalf("%s: %v", action, err)
+		}
+	}
+	var a, b notify.PagerDutyEvent
+	_ = json.Unmarshal(srv.bodies[0], &a)
+	_ = json.Unmarshal(srv.bodies[1], &b)
+	if len(a.DedupKey) != 64 || a.DedupKey != b.DedupKey {
+		t.Errorf("dedup keys %q and %q, want one 64-character hash", a.DedupKey, b.DedupKey)
+	}
+}

@@ -55,7 +55,16 @@
 //	X-Cogniforge-Timestamp: <unix seconds>
 //	X-Cogniforge-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>
 //
-// and receivers check both with Verify, which rejects a timestamp outside
+// and X-Cogniforge-Idempotency-Key: <Message.Key>; the body is the Message
+// as JSON:
+//
+//	{"key": "INC-42/1/alice/hook/trigger", "action": "trigger",
+//	 "incidentId": "INC-42", "title": "...", "service": "checkout",
+//	 "severity": "SEV1", "summary": "...", "url": "https://...",
+//	 "dedupKey": "...", "target": "alice", "time": "2026-03-29T01:30:00Z",
+//	 "details": {"slo": "checkout-availability"}}
+//
+// (empty fields omitted). Receivers check the headers with Verify, which rejects a timestamp outside
 // the tolerance (a replayed request) and compares in constant time. The
 // signature header may list several comma-separated v1= values so a
 // secret can be rotated without downtime.

@@ -1,6 +1,7 @@
 package notify_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -72,4 +73,39 @@ channels:
 	// receiver: verified page for INC-7/1/alice/oncall-hook/trigger
 	// timeline: INC-7 on oncall-hook: delivered after 1 attempt(s)
 	// timeline: INC-7 on oncall-hook: duplicate after 0 attempt(s)
+}
+
+// A receiver of the signed webhook: read the raw body first, verify, then
+// decode. Requests older (or newer) than the tolerance are refused, so a
+// captured request cannot be replayed.
+func ExampleVerify() {
+	secret := []byte("shared-secret")
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "unreadable body", http.StatusBadRequest)
+			return
+		}
+		err = notify.Verify(secret, r.Header.Get(notify.HeaderTimestamp), body, r.Header.Get(notify.HeaderSignature), time.Now(), 5*time.Minute)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+
+	// A request signed now passes; the same request from an hour ago fails.
+	body := []byte(`{"key":"INC-7/1/alice/hook/trigger","action":"trigger"}`)
+	for _, at := range []time.Time{time.Now(), time.Now().Add(-time.Hour)} {
+		ts := fmt.Sprint(at.Unix())
+		req := httptest.NewRequest(http.MethodPost, "/hooks/incidents", bytes.NewReader(body))
+		req.Header.Set(notify.HeaderTimestamp, ts)
+		req.Header.Set(notify.HeaderSignature, notify.Sign(secret, ts, body))
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		fmt.Println(rec.Code)
+	}
+	// Output:
+	// 204
+	// 401
 }

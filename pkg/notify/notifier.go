@@ -75,8 +75,9 @@ type Config struct {
 	Partition string
 	// Clock drives backoff waits and expiries; clock.Real.
 	Clock Clock
-	// Outcome, when set, receives every delivery's Result, with the
-	// Deliver's context, before Deliver returns.
+	// Outcome, when set, receives every delivery's Result before Deliver
+	// returns, with the Deliver's context values but never cancelled, so a
+	// delivery cut short by its caller is still recorded.
 	Outcome func(ctx context.Context, m Message, r Result)
 
 	// MaxAttempts bounds the attempts of one delivery; 8.
@@ -266,7 +267,9 @@ func (n *Notifier) Deliver(ctx context.Context, ch Channel, m Message) (Result, 
 		}
 	}
 	if n.cfg.Outcome != nil {
-		n.cfg.Outcome(ctx, m, r)
+		// The outcome of a delivery its caller abandoned still belongs in
+		// the timeline: the callback gets ctx's values without its end.
+		n.cfg.Outcome(context.WithoutCancel(ctx), m, r)
 	}
 	return r, err
 }

@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -112,14 +114,24 @@ func PagerDutySeverity(sev string) string {
 	return "error"
 }
 
-// pagerDutySummaryMax is PagerDuty's limit on payload.summary.
-const pagerDutySummaryMax = 1024
+// PagerDuty's limits on payload.summary and dedup_key.
+const (
+	pagerDutySummaryMax = 1024
+	pagerDutyDedupMax   = 255
+)
 
 // PagerDutyEventFor builds the event Send posts for m with routingKey.
 // Acknowledge and resolve events carry only the routing key, action and
 // dedup_key, as the API asks.
 func PagerDutyEventFor(routingKey string, m Message) PagerDutyEvent {
-	ev := PagerDutyEvent{RoutingKey: routingKey, EventAction: m.Action, DedupKey: m.dedupKey()}
+	dk := m.dedupKey()
+	if len(dk) > pagerDutyDedupMax {
+		// PagerDuty refuses longer keys; a hash keeps every event of the
+		// incident on one alert.
+		sum := sha256.Sum256([]byte(dk))
+		dk = hex.EncodeToString(sum[:])
+	}
+	ev := PagerDutyEvent{RoutingKey: routingKey, EventAction: m.Action, DedupKey: dk}
 	if m.Action != ActionTrigger {
 		return ev
 	}
