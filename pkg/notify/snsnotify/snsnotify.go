@@ -6,10 +6,10 @@
 // snsnotify.New(sns.NewFromConfig(cfg)) in notify.Deps.SNS.
 //
 // The SDK retries throttling and server errors itself (three attempts by
-// default) inside each notify attempt. The Notifier's backoff and breaker
-// see one attempt per Publish call; give the client
-// retry.AddWithMaxAttempts(retry.NewStandard(), 1) to let notify own the
-// retries, so its attempt counts and breaker see each request.
+// default) inside each notify attempt, which would hide failures from the
+// Notifier's backoff and breaker and multiply its attempts; NewFromConfig
+// builds a client that makes one request per Publish, so notify owns the
+// retries.
 //
 // A Publisher is safe for concurrent use, as the SDK client is.
 package snsnotify
@@ -44,6 +44,14 @@ type Publisher struct {
 
 // New returns a Publisher calling api (an *sns.Client).
 func New(api API) *Publisher { return &Publisher{api: api} }
+
+// NewFromConfig returns a Publisher over an SNS client built from cfg with
+// the SDK's own retries turned off (one request per Publish); the wiring
+// calls it once at cold start.
+func NewFromConfig(cfg aws.Config, optFns ...func(*sns.Options)) *Publisher {
+	opts := append([]func(*sns.Options){func(o *sns.Options) { o.RetryMaxAttempts = 1 }}, optFns...)
+	return New(sns.NewFromConfig(cfg, opts...))
+}
 
 // PublishInput converts in to the SDK's input.
 func PublishInput(in notify.SNSPublishInput) *sns.PublishInput {

@@ -120,7 +120,7 @@ func TestPublishToMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := snsnotify.New(client)
+	pub := snsnotify.NewFromConfig(cfg)
 	ch, err := notify.NewSNS(notify.SNSConfig{Name: "sms", TopicARN: aws.ToString(topic.TopicArn), Publisher: pub})
 	if err != nil {
 		t.Fatal(err)
