@@ -141,7 +141,21 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		log.Info("channel", "cfg", c)
 		slog.New(slog.NewTextHandler(&buf, nil)).Info("channel", "cfg", c)
 	}
+	env := map[string]string{"PD_KEY": "PDENVKEY", "HOOK_SECRET": "ENVSECRET"}
+	chans, err := notify.BuildAll(cfgs, notify.Deps{Getenv: func(k string) string { return env[k] }, SNS: &fakeSNS{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range chans {
+		fmt.Fprintf(&buf, "%v %+v %#v %s\n", ch, ch, ch, ch)
+		log.Info("channel", "ch", ch)
+	}
 	out := buf.String()
+	for _, secret := range []string{"PDENVKEY", "ENVSECRET"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%s printed:\n%s", secret, out)
+		}
+	}
 	for _, secret := range []string{"SLACKTOKEN", "PDINLINEKEY", "QUERYTOKEN", "HOOKSECRET"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("%s printed:\n%s", secret, out)
