@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/cogniforge/cogniforge/pkg/clock"
@@ -125,8 +127,38 @@ func TestPublishToMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ch.Send(ctx, message("")); err != nil {
+	// A queue subscribed to the topic receives what subscribers get.
+	q := sqs.NewFromConfig(cfg)
+	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("inbox")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qattr, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+		Endpoint: aws.String(qattr.Attributes[string(sqstypes.QueueAttributeNameQueueArn)])}); err != nil {
+		t.Fatal(err)
+	}
+	m := message("")
+	if err := ch.Send(ctx, m); err != nil {
 		t.Fatalf("Send: %v", err)
+	}
+	got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, WaitTimeSeconds: 5})
+	if err != nil || len(got.Messages) != 1 {
+		t.Fatalf("receive: %v, %d messages", err, len(got.Messages))
+	}
+	var envelope struct {
+		Message           string
+		Subject           string
+		MessageAttributes map[string]struct{ Value string }
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(got.Messages[0].Body)), &envelope); err != nil {
+		t.Fatal(err)
+	}
+	if envelope.Message != notify.SMSText(m) || envelope.Subject != "[SEV2] Triggered: payments latency" || envelope.MessageAttributes["incident_id"].Value != "INC-9" {
+		t.Errorf("subscriber got %+v, want the short text %q", envelope, notify.SMSText(m))
 	}
 	arn := aws.ToString(topic.TopicArn)
 	missing, _ := notify.NewSNS(notify.SNSConfig{Name: "gone", TopicARN: arn[:len(arn)-len("oncall")] + "deleted", Publisher: pub})
