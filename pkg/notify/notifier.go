@@ -294,6 +294,7 @@ func (n *Notifier) deliver(ctx context.Context, ch Channel, m Message, r *Result
 
 	if done, err := n.delivered(ctx, marker); err != nil {
 		r.Status = StatusFailed
+		err.(*Error).Channel = name
 		return err
 	} else if done {
 		r.Status = StatusDuplicate
@@ -319,6 +320,7 @@ func (n *Notifier) deliver(ctx context.Context, ch Channel, m Message, r *Result
 		n.release(leaseKey, lease)
 		if err != nil {
 			r.Status = StatusFailed
+			err.(*Error).Channel = name
 			return err
 		}
 		r.Status = StatusDuplicate
@@ -350,7 +352,8 @@ func (n *Notifier) deliver(ctx context.Context, ch Channel, m Message, r *Result
 	return nil
 }
 
-// delivered reports whether the marker exists.
+// delivered reports whether the marker exists; its error is always an
+// *Error.
 func (n *Notifier) delivered(ctx context.Context, marker store.Key) (bool, error) {
 	_, err := n.cfg.Store.Get(ctx, marker)
 	switch {

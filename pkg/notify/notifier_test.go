@@ -331,7 +331,7 @@ func TestStoreFailureSendsNothing(t *testing.T) {
 	}
 	srv := newServer(t, statuses(200))
 	r, err := n.Deliver(context.Background(), webhookChannel(t, "hook", srv.URL, f.clock.Now), message())
-	if !errors.Is(err, notify.ErrStore) || !notify.Retryable(err) || r.Status != notify.StatusFailed {
+	if !errors.Is(err, notify.ErrStore) || !notify.Retryable(err) || r.Status != notify.StatusFailed || !strings.Contains(err.Error(), "channel hook") {
 		t.Errorf("%+v, %v; want a retryable Notify.StoreError", r, err)
 	}
 	if srv.count.Load() != 0 {
