@@ -50,5 +50,5 @@ output "config_ssm_path" {
 
 output "slo_parameters" {
   description = "SSM parameter name by file of config/slos."
-  value       = { for k, p in aws_ssm_parameter.slo : k => p.name }
+  value       = module.slo_config.parameters
 }
