@@ -3,11 +3,11 @@ package deploy_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -190,10 +190,9 @@ func checkSLOFunctions(ctx context.Context, t *testing.T, c *clients, out *outpu
 	if err != nil {
 		t.Fatalf("queue %s: %v", queueURL, err)
 	}
-	var visibility int32
-	fmt.Sscan(a.Attributes["VisibilityTimeout"], &visibility)
-	if visibility < 6*timeouts[slofn.Aggregator] {
-		t.Errorf("aggregator queue visibility timeout %d s, want at least six times the function's %d s", visibility, timeouts[slofn.Aggregator])
+	visibility, err := strconv.Atoi(a.Attributes["VisibilityTimeout"])
+	if err != nil || visibility < 6*int(timeouts[slofn.Aggregator]) {
+		t.Errorf("aggregator queue visibility timeout %q s (%v), want at least six times the function's %d s", a.Attributes["VisibilityTimeout"], err, timeouts[slofn.Aggregator])
 	}
 	var redrive struct {
 		MaxReceiveCount json.Number `json:"maxReceiveCount"`
