@@ -10,10 +10,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
 	"github.com/cogniforge/cogniforge/pkg/faas/cehttp"
+	"github.com/cogniforge/cogniforge/pkg/wiring"
 
 	"github.com/cogniforge/cogniforge/pkg/asl"
 	"github.com/cogniforge/cogniforge/pkg/faas"
@@ -36,6 +38,7 @@ func runRuntime(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	maxReceives := fs.Int("max-receives", 3, "deliveries of a failing queued event before it is dead-lettered")
 	retryDelay := fs.Duration("retry-delay", time.Second, "delay before the first redelivery (doubles each time)")
 	machines := fs.String("statemachines", "statemachines", "directory of *.asl.json definitions created in the Step Functions API at start (empty: none)")
+	configDir := fs.String("config", "", "directory of users' declarative files (slos/*.yaml ...); default ./config when it exists, or $COGNIFORGE_CONFIG_DIR")
 	mockConfig := fs.String("sfn-mock-config", "", "Step Functions Local mock configuration: StartExecution on <stateMachineArn>#<TestCase> uses it")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
@@ -46,7 +49,7 @@ func runRuntime(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	}
 	logger := newLogger(stderr, slog.LevelInfo)
 	opts := serveOptions{addr: *addr, dataDir: *dataDir, maxReceives: *maxReceives, retryDelay: *retryDelay,
-		machinesDir: *machines, mockConfig: *mockConfig}
+		machinesDir: *machines, mockConfig: *mockConfig, configDir: *configDir}
 	if err := serve(ctx, opts, logger); err != nil {
 		fmt.Fprintf(stderr, "cogniforge run: %v\n", err)
 		return dataDirCode(err)
@@ -59,6 +62,7 @@ type serveOptions struct {
 	maxReceives             int
 	retryDelay              time.Duration
 	machinesDir, mockConfig string
+	configDir               string
 }
 
 func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error) {
@@ -79,6 +83,12 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 		return err
 	}
 	defer func() { err = errors.Join(err, closePorts()) }()
+	if o.configDir != "" {
+		if st, err := os.Stat(o.configDir); err != nil || !st.IsDir() {
+			return fmt.Errorf("--config %s: not a directory", o.configDir)
+		}
+		ports.Config = wiring.DirConfig(o.configDir)
+	}
 	// The runtime's own queues stay embedded even when the functions use
 	// AWS services through AWS_ENDPOINT_URL.
 	var rtStore store.Store = ports.Store
@@ -93,6 +103,10 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 		} else {
 			rtStore = memory.New(memory.Config{})
 		}
+	}
+	execs := &lateExecutions{}
+	if ports.Executions == nil {
+		ports.Executions = execs
 	}
 	fns, err := registry.Build(ports)
 	if err != nil {
@@ -113,6 +127,7 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 		return err
 	}
 	defer sfn.Close()
+	execs.svc.Store(sfn)
 	if o.machinesDir != "" {
 		if err := sfn.LoadDir(ctx, o.machinesDir); err != nil {
 			return fmt.Errorf("state machines in %s: %w", o.machinesDir, err)
@@ -146,6 +161,15 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 	go func() { rtDone <- rt.Run(runCtx) }()
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- srv.Serve(ln) }()
+	if dataDir != "" {
+		// Commands that find the data directory locked by this process ask
+		// it at this address instead (cogniforge slo status).
+		addrFile := filepath.Join(dataDir, RuntimeAddrFile)
+		if err := os.WriteFile(addrFile, []byte(ln.Addr().String()+"\n"), 0o600); err != nil {
+			logger.Warn("cogniforge: could not record the runtime's address", "file", addrFile, "error", err)
+		}
+		defer os.Remove(addrFile)
+	}
 	logger.Info("cogniforge: local runtime listening", "url", "http://"+ln.Addr().String(),
 		"functions", registry.Names(), "dataDir", dataDir, "aws", ports.AWS != nil)
 

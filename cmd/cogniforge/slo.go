@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register("slo", command{summary: "check SLO definitions (OpenSLO)", run: runSLO})
+	register("slo", command{summary: "SLOs: validate definitions, status, replay a recorded stream", run: runSLO})
 }
 
 const sloUsage = `usage:
@@ -25,6 +25,18 @@ const sloUsage = `usage:
                                   *.yaml and *.yml files), so references resolve across files;
                                   one line per SLO (--json: a JSON list). Exit 1 with every
                                   problem on stderr, 2 when a file cannot be read
+  cogniforge slo status [--data-dir DIR] [--config DIR] [--url URL] [--time T] [--json]
+                                  every SLO's SLI, error budget left, burn rates (5m..3d), projected
+                                  exhaustion and firing alerts, as a table (--json: {"slos":[...]}).
+                                  Reads DIR's store with the definitions of --config (config/slos),
+                                  or asks the runtime serving DIR; without either, the runtime at
+                                  127.0.0.1:8080; --url asks any slo-evaluator
+  cogniforge slo replay --slo FILE --events FILE.ndjson [--step 1m]
+                                  run aggregator and evaluator in virtual time over recorded
+                                  request-completed CloudEvents (one per line, in time order),
+                                  evaluating at every step of event time; prints one JSON line per
+                                  alert transition: {"time","slo","severity","state",
+                                  "burnRate":{"long","short"},"windows":[long,short]}
 `
 
 func runSLO(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -35,6 +47,10 @@ func runSLO(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 	switch args[0] {
 	case "validate":
 		return sloValidate(args[1:], stdout, stderr)
+	case "status":
+		return sloStatus(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return sloReplay(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		io.WriteString(stdout, sloUsage)
 		return 0

@@ -34,6 +34,25 @@ func (b *lateBus) Publish(ctx context.Context, evs []cloudevents.Event) ([]error
 	return (*p).Publish(ctx, evs)
 }
 
+// lateExecutions reaches the runtime's Step Functions service once it
+// exists, for functions that start executions (incident-escalator).
+type lateExecutions struct {
+	svc atomic.Pointer[sfnlocal.Service]
+}
+
+func (l *lateExecutions) StartExecution(ctx context.Context, machine, name, input string) error {
+	svc := l.svc.Load()
+	if svc == nil {
+		return errors.New("cogniforge: Step Functions not started yet")
+	}
+	_, err := svc.StartExecution(ctx, machine, name, input)
+	var api *sfnlocal.APIError
+	if errors.As(err, &api) && api.Code == sfnlocal.ErrCodeExecutionAlreadyExists {
+		return fmt.Errorf("%w: %v", wiring.ErrExecutionExists, err)
+	}
+	return err
+}
+
 // lateQueues reaches the runtime's queues once it exists, for the Step
 // Functions sqs:sendMessage integration.
 type lateQueues struct{ b *lateBus }
@@ -59,7 +78,15 @@ func localPorts(ctx context.Context, dataDir string, logger *slog.Logger, embedd
 		if k == wiring.EnvDataDir && dataDir != "" {
 			return dataDir
 		}
-		return os.Getenv(k)
+		v := os.Getenv(k)
+		// Locally, the users' declarative files are ./config (config/slos
+		// ...) unless the environment names others.
+		if k == wiring.EnvConfigDir && v == "" {
+			if st, err := os.Stat(defaultConfigDir); err == nil && st.IsDir() {
+				return defaultConfigDir
+			}
+		}
+		return v
 	}
 	ports, closePorts, err := wiring.FromEnv(ctx, env, logger)
 	if err != nil {
@@ -70,6 +97,9 @@ func localPorts(ctx context.Context, dataDir string, logger *slog.Logger, embedd
 	}
 	return ports, closePorts, nil
 }
+
+// defaultConfigDir is where the local commands find the users' files.
+const defaultConfigDir = "config"
 
 // adapterOptions are the faas options every locally hosted function gets:
 // logging to stderr and validation against the catalog.

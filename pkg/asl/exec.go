@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
+	"github.com/cogniforge/cogniforge/pkg/clock"
 )
 
 // Status is the state of an execution, as DescribeExecution reports it.
@@ -365,7 +366,7 @@ func (ex *Execution) run(ctx context.Context) {
 		defer t.Stop()
 	}
 	if fc, ok := ex.clock.(*FastClock); ok {
-		ctx = context.WithValue(ctx, laneKey{}, &lane{now: fc.Now()})
+		ctx = fc.WithLane(ctx)
 	}
 	th := &thread{prev: 1}
 	var out any
@@ -739,10 +740,8 @@ func (ex *Execution) retryDelay(r retrier, attempt int) time.Duration {
 
 // now is the time of ctx's lane of virtual time, or the clock's time.
 func (ex *Execution) now(ctx context.Context) time.Time {
-	if l := laneOf(ctx); l != nil {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		return l.now
+	if l := clock.LaneOf(ctx); l != nil {
+		return l.Now()
 	}
 	return ex.clock.Now()
 }
@@ -924,8 +923,8 @@ func (ex *Execution) execParallel(ctx context.Context, th *thread, f *frame, st 
 		wg   sync.WaitGroup
 		sibs siblings
 	)
-	fork, join := forkLanes(ctx)
-	lanes := make([]*lane, len(st.branches))
+	fork, join := clock.ForkLanes(ctx)
+	lanes := make([]*clock.Lane, len(st.branches))
 	var last lastEvent
 	for i, b := range st.branches {
 		lctx, l := fork()

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/cogniforge/cogniforge/pkg/asl/jsonv"
+	"github.com/cogniforge/cogniforge/pkg/clock"
 )
 
 func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *state, raw any) (any, *state, error) {
@@ -91,11 +92,11 @@ func (ex *Execution) execMap(ctx context.Context, th *thread, f *frame, st *stat
 	// its own lane, so all waits overlap; with one, each worker is a lane and
 	// the items it runs one after another add up, as they would in real time.
 	var last lastEvent
-	fork, join := forkLanes(ctx)
+	fork, join := clock.ForkLanes(ctx)
 	unlimited := st.maxConcurrency == 0 && st.maxConcurrencyPath == nil
 	var (
 		lanesMu sync.Mutex
-		lanes   []*lane
+		lanes   []*clock.Lane
 	)
 	newLane := func() context.Context {
 		lctx, l := fork()

@@ -30,6 +30,16 @@ const (
 	// consumes dev.cogniforge.slo.alert.*.
 	TypeSLOAlertFiring   = "dev.cogniforge.slo.alert.firing.v1"
 	TypeSLOAlertResolved = "dev.cogniforge.slo.alert.resolved.v1"
+	// Incident changes (IncidentChanged).
+	TypeIncidentTriggered    = "dev.cogniforge.incident.triggered.v1"
+	TypeIncidentAcknowledged = "dev.cogniforge.incident.acknowledged.v1"
+	TypeIncidentResolved     = "dev.cogniforge.incident.resolved.v1"
+	TypeIncidentUpdated      = "dev.cogniforge.incident.updated.v1"
+	// TypeIncidentEscalation is an escalation step, the incident-escalation
+	// state machine's Task input.
+	TypeIncidentEscalation = "dev.cogniforge.incident.escalation.v1"
+	// TypeIncidentRequest is a request to the incident-manager's routes.
+	TypeIncidentRequest = "dev.cogniforge.incident.request.v1"
 	// TypeSLOQuery is a request to the slo-evaluator's JSON routes.
 	TypeSLOQuery = "dev.cogniforge.slo.query.v1"
 )
@@ -43,6 +53,7 @@ var AllTypes = []string{
 	TypeGatewayAccepted,
 	TypeScheduleFired, TypeSecretRotationRequested,
 	TypeSLOAlertFiring, TypeSLOAlertResolved, TypeSLOQuery,
+	TypeIncidentTriggered, TypeIncidentAcknowledged, TypeIncidentResolved, TypeIncidentUpdated, TypeIncidentRequest, TypeIncidentEscalation,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad
@@ -171,4 +182,20 @@ type SLOAlert struct {
 	Since           string  `json:"since"`                // RFC 3339
 	// DedupKey is the same for an alert's firing and resolved events.
 	DedupKey string `json:"dedupKey"`
+}
+
+// IncidentChanged is the data of the dev.cogniforge.incident.*.v1 types.
+type IncidentChanged struct {
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	Service   string `json:"service,omitempty"`
+	Severity  string `json:"severity"`
+	State     string `json:"state"`
+	Source    string `json:"source,omitempty"`
+	DedupKey  string `json:"dedupKey"`
+	Alerts    int    `json:"alerts"`
+	At        string `json:"at"` // RFC 3339
+	By        string `json:"by,omitempty"`
+	Text      string `json:"text,omitempty"`
+	CreatedAt string `json:"createdAt"` // RFC 3339
 }

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
@@ -160,17 +161,28 @@ func (q *queue) enqueueRetrying(ctx context.Context, e cloudevents.Event, attemp
 	if err == nil || ctx.Err() != nil {
 		return
 	}
-	delay := backoff(q.retryDelay, attempt)
+	delay := backoffDelay(q.retryDelay, attempt)
 	q.log.Error("runtime: could not enqueue, will try again", "function", q.fn, "id", e.ID(), "type", e.Type(),
 		"retryIn", delay.String(), "error", err)
 	q.later(delay, true, func() { q.enqueueRetrying(ctx, e, attempt+1) })
 }
 
-// backoff is base doubled n times, at most a minute.
-func backoff(base time.Duration, n int) time.Duration {
-	d := base << n
-	if d > time.Minute || d <= 0 || n > 30 {
-		d = time.Minute
+// maxRetryDelay caps the wait between tries (RetryDelay's "up to a minute").
+const maxRetryDelay = time.Minute
+
+// backoffDelay is the wait before try n+1 (n counts from 0): base doubled n
+// times, at most maxRetryDelay. It is backoff/v5's ExponentialBackOff
+// (as the orders and sfnlocal retry loops use) stepped n times from a
+// fresh start, because what survives a restart is the message's receive
+// count, not an iterator: the nth delay must follow from n alone. The loop
+// stops at the cap, so it runs at most ~40 steps whatever n is. No jitter
+// (RandomizationFactor 0): one local process has no herd of instances to
+// spread, and the tests wait for exact due times on a fake clock.
+func backoffDelay(base time.Duration, n int) time.Duration {
+	b := &backoff.ExponentialBackOff{InitialInterval: min(base, maxRetryDelay), Multiplier: 2, MaxInterval: maxRetryDelay}
+	d := b.NextBackOff()
+	for ; n > 0 && d < maxRetryDelay; n-- {
+		d = b.NextBackOff()
 	}
 	return d
 }
@@ -390,7 +402,7 @@ func (q *queue) deliver(ctx context.Context, m *message) {
 		q.deadLetter(ctx, m)
 		return
 	}
-	delay := backoff(q.retryDelay, m.Receives-1)
+	delay := backoffDelay(q.retryDelay, m.Receives-1)
 	if m.LastErrorType == ErrVisibilityTimeout {
 		delay = 0 // visible again the moment its visibility timeout ended
 	}

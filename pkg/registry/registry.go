@@ -10,6 +10,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/orders"
 	"github.com/cogniforge/cogniforge/pkg/registry/gatewayfn"
+	"github.com/cogniforge/cogniforge/pkg/registry/incidentfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/slofn"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
@@ -32,6 +33,7 @@ func All() []Entry {
 		{Name: ordersfn.OutboxRelay, Build: ordersfn.RelayBuilder()},
 		{Name: slofn.Aggregator, Build: slofn.BuildAggregator},
 		{Name: slofn.Evaluator, Build: slofn.BuildEvaluator},
+		{Name: incidentfn.Name, Build: incidentfn.Build},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries

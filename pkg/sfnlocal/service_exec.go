@@ -1133,3 +1133,17 @@ func decodeOrdered(s string) (any, error) {
 	}
 	return v, nil
 }
+
+// StartExecution starts an execution of the state machine named machine
+// (as LoadDir names it: the file name without .asl.json) with a name and a
+// JSON input, for functions that start workflows themselves (the
+// incident-escalator). Starting the same name with the same input while it
+// runs is the same execution; once it ended, or with another input, it is
+// ExecutionAlreadyExists, as on AWS.
+func (s *Service) StartExecution(ctx context.Context, machine, name, input string) (executionARN string, err error) {
+	out, err := s.startExecution(ctx, &startExecutionInput{StateMachineArn: s.machineARN(machine), Name: name, Input: input})
+	if err != nil {
+		return "", err
+	}
+	return out.ExecutionArn, nil
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,21 +13,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/cogniforge/cogniforge/pkg/clock"
 	"github.com/cogniforge/cogniforge/pkg/telemetry"
 )
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
@@ -91,8 +78,8 @@ func TestSamplerFromEnvRejectsBadValues(t *testing.T) {
 }
 
 func TestRateLimitedSamplerRefillsWithTime(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	s := telemetry.RateLimitedSampler(2, clock.Now)
+	clk := clock.NewFake(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	s := telemetry.RateLimitedSampler(2, clk.Now)
 	sample := func() bool {
 		return s.ShouldSample(sdktrace.SamplingParameters{ParentContext: context.Background(), Name: "x"}).Decision == sdktrace.RecordAndSample
 	}
@@ -108,7 +95,7 @@ func TestRateLimitedSamplerRefillsWithTime(t *testing.T) {
 		{10 * time.Second, 10, 2},      // refills up to the burst only
 	}
 	for i, st := range steps {
-		clock.Advance(st.advance)
+		clk.Advance(st.advance)
 		got := 0
 		for range st.calls {
 			if sample() {
@@ -137,10 +124,10 @@ func TestRateLimitedSetupLimitsTraces(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.sampler, func(t *testing.T) {
-			clock := &fakeClock{t: time.Unix(1e9, 0)}
+			clk := clock.NewFake(time.Unix(1e9, 0))
 			exp := tracetest.NewInMemoryExporter()
 			tel, err := otelsetup.Setup(context.Background(), otelsetup.Config{
-				ServiceName: "svc", Exporter: exp, Syncer: true, Now: clock.Now,
+				ServiceName: "svc", Exporter: exp, Syncer: true, Now: clk.Now,
 				Getenv: envOf(map[string]string{"OTEL_TRACES_SAMPLER": tc.sampler, "OTEL_TRACES_SAMPLER_ARG": "1"}),
 			})
 			if err != nil {
@@ -158,7 +145,7 @@ func TestRateLimitedSetupLimitsTraces(t *testing.T) {
 			if got := len(exp.GetSpans()); got != 2 {
 				t.Fatalf("%d spans recorded from 3 local traces, want 2 (one whole trace)", got)
 			}
-			clock.Advance(time.Second)
+			clk.Advance(time.Second)
 			exp.Reset()
 			for range 5 {
 				_, span := tr.Start(trace.ContextWithRemoteSpanContext(context.Background(), remote), "remote")

@@ -58,6 +58,9 @@ type Ports struct {
 	// environment names none ($COGNIFORGE_CONFIG_DIR or, in AWS,
 	// $COGNIFORGE_CONFIG_SSM_PATH).
 	Config ConfigSource
+	// Executions starts state machines by name; nil when there are none
+	// (AWS: $COGNIFORGE_STATE_MACHINE_ARN_PREFIX; locally the runtime's).
+	Executions Executions
 }
 
 // Builder builds a function from its ports.
@@ -129,6 +132,7 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) 
 		}
 		p.AWS = &cfg
 		p.Config = configFromEnv(env, &cfg)
+		p.Executions = executionsFromEnv(env, &cfg)
 		if p.Store, err = dynamoStore(cfg, env.get(EnvTable, "cogniforge")); err != nil {
 			return Ports{}, nil, err
 		}

@@ -1,5 +1,6 @@
-// Package coldstart builds every function binary with the release flags and
-// starts it as a process: as a plain CloudEvents HTTP service, proving each
+// Package coldstart takes every function binary built with the release
+// flags (testenv.FunctionBinaries, shared with test/build and test/deploy)
+// and starts it as a process: as a plain CloudEvents HTTP service, proving each
 // one serves and stops cleanly, and under a fake AWS Lambda Runtime API,
 // measuring the time from exec to its first poll for an invocation against
 // a bare aws-lambda-go binary (testdata/bare) started alternately in the
@@ -42,12 +43,12 @@ func functionNames(tb testing.TB) []string {
 	return names
 }
 
-// binDir holds the binaries TestMain builds once for every test and
-// benchmark of the package.
+// binDir holds the bare yardstick, which TestMain's process builds once
+// and removes afterwards; the functions come from testenv.FunctionBinaries,
+// the build test/build and test/deploy share.
 var binDir string
 
-// TestMain builds every function and the bare yardstick once, with the
-// release flags, and removes them afterwards.
+// TestMain makes binDir and removes it afterwards.
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
 		dir, err := os.MkdirTemp("", "coldstart-*")
@@ -62,34 +63,35 @@ func TestMain(m *testing.M) {
 }
 
 var (
-	buildOnce sync.Once
-	buildErr  error
+	bareOnce sync.Once
+	bareErr  error
 )
 
-// releaseBuild is the Makefile's build of a bootstrap, for this machine:
-// static, trimmed, without aws-lambda-go's net/rpc mode and without symbols.
-func releaseBuild(out string, pkgs ...string) *exec.Cmd {
-	args := append([]string{"build", "-trimpath", "-tags", "lambda.norpc", "-buildvcs=false", "-ldflags", "-s -w", "-o", out}, pkgs...)
-	cmd := exec.Command("go", args...)
-	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	return cmd
-}
-
-// build returns the path of functions/<name> (or bareName, the yardstick),
-// building them all in one go build the first time it is called.
+// build returns the path of functions/<name>, or of bareName (the
+// yardstick, built here with the same release flags the first time it is
+// asked for, after the functions so that its dependencies come from the
+// build cache).
 func build(tb testing.TB, name string) string {
 	tb.Helper()
-	buildOnce.Do(func() {
-		out, err := releaseBuild(binDir+string(filepath.Separator), "./functions/...", "./test/coldstart/testdata/bare").CombinedOutput()
+	functions := testenv.FunctionBinaries(tb)
+	if name != bareName {
+		return filepath.Join(functions, name)
+	}
+	bareOnce.Do(func() {
+		bin := filepath.Join(binDir, bareName)
+		cmd, err := testenv.ReleaseBuild(bin, "./test/coldstart/testdata/bare")
 		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			bareErr = err
+			return
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			bareErr = fmt.Errorf("go build %s: %v\n%s", bareName, err, out)
 		}
 	})
-	if buildErr != nil {
-		tb.Fatal(buildErr)
+	if bareErr != nil {
+		tb.Fatal(bareErr)
 	}
-	return filepath.Join(binDir, name)
+	return filepath.Join(binDir, bareName)
 }
 
 // cleanEnv is the environment of a function outside any cloud: no AWS or

@@ -217,21 +217,16 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-// buildFunctions cross-compiles each function the way `make build` does
-// (linux, arch, lambda.norpc, stripped) and zips it as <dir>/<name>.zip. One
-// go build for all of them lets the compiler share work and link in parallel.
-// It may run in its own goroutine, so it returns its error.
-func buildFunctions(root, dir, arch string, names []string) error {
-	bins := filepath.Join(dir, "bin") + string(filepath.Separator)
-	args := []string{"build", "-trimpath", "-tags", "lambda.norpc", "-buildvcs=false", "-ldflags", "-s -w", "-o", bins}
-	for _, name := range names {
-		args = append(args, "./functions/"+name)
+// zipFunctions zips each function of testenv's shared release build as
+// <dir>/<name>.zip. It may run in its own goroutine, so it returns its
+// error.
+func zipFunctions(dir string, names []string) error {
+	bins, err := testenv.SharedFunctionBinaries()
+	if err != nil {
+		return err
 	}
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
 	for _, name := range names {
 		code, err := os.ReadFile(filepath.Join(bins, name))

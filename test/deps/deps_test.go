@@ -48,6 +48,9 @@ func TestDependencyDirection(t *testing.T) {
 		{[]string{"pkg/gateway"}, platforms},
 		{[]string{"pkg/idempotency"}, platforms},
 		{[]string{"pkg/schedule"}, platforms},
+		// The SLO core counts and evaluates over the store port.
+		{[]string{"pkg/slo"}, platforms},
+		{[]string{"pkg/incident"}, platforms},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the
@@ -84,5 +87,19 @@ func TestDependencyDirection(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The clock every core package and its tests share links the standard
+// library only, so depending on it never widens a core package's graph.
+func TestClockIsStandardLibraryOnly(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "../../pkg/clock").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps pkg/clock: %v\n%s", err, out)
+	}
+	for _, d := range strings.Fields(string(out)) {
+		if d != module+"pkg/clock" {
+			t.Errorf("pkg/clock depends on %s: it may use the standard library only", d)
+		}
 	}
 }
