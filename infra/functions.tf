@@ -62,6 +62,28 @@ locals {
       timeout           = 60
       policy_statements = [local.use_store, local.publish_events]
     }
+    # SLOs (pkg/slo): both compile the definitions of config/slos, deployed
+    # as SSM parameters (config.tf), at cold start. Their triggers come from
+    # the manifest: the aggregator's queue, fed by a bus rule on
+    # request.completed, dead-letters after 5 receives; the evaluator runs
+    # every minute. Their URLs are internal APIs, so IAM-signed.
+    "slo-aggregator" = {
+      # Room for a cold start reading the definitions from SSM plus a
+      # batch's store writes; the queue's visibility timeout is six times
+      # this plus the batching window (modules/function), as AWS advises
+      # for SQS triggers.
+      timeout           = 60
+      function_url      = { auth_type = "AWS_IAM" }
+      environment       = local.slo_config_environment
+      policy_statements = [local.use_store, local.read_slo_config]
+    }
+    "slo-evaluator" = {
+      # Reads every SLO's buckets over its window each minute.
+      timeout           = 60
+      function_url      = { auth_type = "AWS_IAM" }
+      environment       = local.slo_config_environment
+      policy_statements = [local.use_store, local.publish_events, local.read_slo_config]
+    }
   }
 
   # A deploy setting may refine a trigger (function_url's auth type) but

@@ -42,3 +42,13 @@ output "event_bus_name" {
   description = "The EventBridge bus every CloudEvent goes to."
   value       = module.bus.name
 }
+
+output "config_ssm_path" {
+  description = "SSM path of the declarative files (COGNIFORGE_CONFIG_SSM_PATH)."
+  value       = local.config_ssm_path
+}
+
+output "slo_parameters" {
+  description = "SSM parameter name by file of config/slos."
+  value       = module.slo_config.parameters
+}

@@ -69,3 +69,24 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "config_dir" {
+  description = "Directory of the users' declarative files (slos/*.yaml, ...), each deployed as an SSM parameter the functions read at cold start. Default: config/ at the repository root."
+  type        = string
+  default     = null
+}
+
+variable "config_ssm_path" {
+  description = "SSM Parameter Store path holding the declarative files, one parameter per file at <path>/<kind>/<file name> (COGNIFORGE_CONFIG_SSM_PATH of the functions reading them). Default: /<name_prefix>/config, so stages sharing an account do not overwrite each other's."
+  type        = string
+  default     = null
+  validation {
+    # SSM's own rules for a hierarchy, plus no trailing slash so
+    # <path>/slos/<file> has no empty level.
+    condition = var.config_ssm_path == null || (
+      can(regex("^(/[A-Za-z0-9_.-]+)+$", var.config_ssm_path)) &&
+      !can(regex("^/(?i:aws|ssm)", var.config_ssm_path))
+    )
+    error_message = "config_ssm_path must be a path like /cogniforge/config: levels of letters, digits, _ . - each after a /, no trailing /, not under /aws or /ssm."
+  }
+}

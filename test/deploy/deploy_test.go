@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/cogniforge/cogniforge/test/sfnproxy"
 	"github.com/cogniforge/cogniforge/test/testenv"
@@ -49,6 +50,9 @@ func TestDeployLocal(t *testing.T) {
 	if err := copyFile(filepath.Join("testdata", "fixture_override.tf"), filepath.Join(infra, "fixture_override.tf")); err != nil {
 		t.Fatal(err)
 	}
+	// A copy of config/, so the SLO definitions can include a file past
+	// SSM's Standard tier.
+	config := configCopy(t, root, filepath.Join(work, "config"))
 	tf := newTerraform(t, filepath.Join(infra, "envs", "local"))
 
 	// The build overlaps init and validate, which need no zip. It is the
@@ -79,6 +83,7 @@ func TestDeployLocal(t *testing.T) {
 		"-var", "build_dir=" + build,
 		"-var", "functions_dir=" + filepath.Join(root, "functions"),
 		"-var", "statemachines_dir=" + filepath.Join(root, "statemachines"),
+		"-var", "config_dir=" + config,
 	}
 	tf.run(append([]string{"plan", "-input=false", "-out=create.tfplan"}, vars...)...)
 	created := tf.showPlan("create.tfplan")
@@ -99,6 +104,8 @@ func TestDeployLocal(t *testing.T) {
 	}
 	t.Run("state machines", func(t *testing.T) { checkStateMachines(ctx, t, aws, root, &out, names) })
 	t.Run("table and bus", func(t *testing.T) { checkTableAndBus(ctx, t, aws, &out) })
+	t.Run("slo definitions", func(t *testing.T) { checkSLODefinitions(ctx, t, aws, config, &out) })
+	t.Run("slo functions", func(t *testing.T) { checkSLOFunctions(ctx, t, aws, &out) })
 
 	// Second apply: a new fixture build goes out as a 25% canary. Its plan
 	// is also where the policies are checked, since every ARN is known by
@@ -127,7 +134,7 @@ func TestDeployLocal(t *testing.T) {
 
 	// The canary plan refreshed everything a moment ago.
 	tf.run(append([]string{"destroy", "-auto-approve", "-input=false", "-parallelism=30", "-refresh=false"}, canaryVars...)...)
-	t.Run("nothing left", func(t *testing.T) { checkNothingLeft(ctx, t, aws) })
+	t.Run("nothing left", func(t *testing.T) { checkNothingLeft(ctx, t, aws, out.ConfigSSMPath.Value) })
 	t.Logf("whole deploy test: %v", time.Since(began).Round(100*time.Millisecond))
 }
 
@@ -140,6 +147,8 @@ type outputs struct {
 	StateMachineARNs  struct{ Value map[string]string } `json:"state_machine_arns"`
 	TableName         struct{ Value string }            `json:"table_name"`
 	EventBusName      struct{ Value string }            `json:"event_bus_name"`
+	ConfigSSMPath     struct{ Value string }            `json:"config_ssm_path"`
+	SLOParameters     struct{ Value map[string]string } `json:"slo_parameters"`
 }
 
 type clients struct {
@@ -151,6 +160,7 @@ type clients struct {
 	dynamodb  *dynamodb.Client
 	logs      *cloudwatchlogs.Client
 	iam       *iam.Client
+	ssm       *ssm.Client
 }
 
 func newClients(cfg aws.Config) *clients {
@@ -163,6 +173,7 @@ func newClients(cfg aws.Config) *clients {
 		dynamodb:  dynamodb.NewFromConfig(cfg),
 		logs:      cloudwatchlogs.NewFromConfig(cfg),
 		iam:       iam.NewFromConfig(cfg),
+		ssm:       ssm.NewFromConfig(cfg),
 	}
 }
 
@@ -508,8 +519,9 @@ func checkCanary(ctx context.Context, t *testing.T, c *clients, stable string) {
 	}
 }
 
-// checkNothingLeft lists every kind of resource infra creates.
-func checkNothingLeft(ctx context.Context, t *testing.T, c *clients) {
+// checkNothingLeft lists every kind of resource infra creates; configPath
+// is where its SSM parameters were.
+func checkNothingLeft(ctx context.Context, t *testing.T, c *clients, configPath string) {
 	var left []string
 	fns, err := c.lambda.ListFunctions(ctx, &lambda.ListFunctionsInput{})
 	must(t, err)
@@ -559,6 +571,11 @@ func checkNothingLeft(ctx context.Context, t *testing.T, c *clients) {
 	must(t, err)
 	for _, g := range groups.LogGroups {
 		left = append(left, "log group "+aws.ToString(g.LogGroupName))
+	}
+	params, err := c.ssm.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String(configPath), Recursive: aws.Bool(true)})
+	must(t, err)
+	for _, p := range params.Parameters {
+		left = append(left, "parameter "+aws.ToString(p.Name))
 	}
 	sort.Strings(left)
 	if len(left) > 0 {

@@ -8,8 +8,9 @@ import (
 	"testing"
 )
 
-// TestPlanRefuses: a function whose zip was not built and a state machine
-// naming a function that does not exist both fail plan, the error naming the
+// TestPlanRefuses: a function whose zip was not built, a state machine
+// naming a function that does not exist, and declarative files SSM cannot
+// hold (empty, over 8192 bytes) all fail plan, the error naming the
 // culprit. No AWS endpoint is contacted: plan fails before any call.
 func TestPlanRefuses(t *testing.T) {
 	t.Parallel()
@@ -17,6 +18,7 @@ func TestPlanRefuses(t *testing.T) {
 	tests := []struct {
 		name   string
 		module string
+		files  map[string]string // extra files, by path under the module
 		want   []string
 	}{
 		{
@@ -40,6 +42,24 @@ module "dangling" {
 }`,
 			want: []string{"State machine dangling", "undefined placeholders function_arn_no_such_function"},
 		},
+		{
+			name: "unstorable config files",
+			module: `
+module "config" {
+  source = "./modules/config"
+  dir    = "${path.module}/config/slos"
+  kind   = "slos"
+  path   = "/test/config"
+}`,
+			files: map[string]string{
+				"config/slos/fits.yaml":  strings.Repeat("é", 4096), // 8192 bytes: Advanced, accepted
+				"config/slos/huge.yaml":  strings.Repeat("#", 8193),
+				"config/slos/empty.yaml": "",
+				"config/slos/notes.txt":  "", // not a definition: ignored
+			},
+			want: []string{"config/slos/huge.yaml has 8193 bytes", "config/slos/empty.yaml has 0 bytes"},
+			// fits.yaml must not be named: checked below.
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,6 +68,12 @@ module "dangling" {
 			copyTree(t, filepath.Join(root, "infra", "modules"), filepath.Join(dir, "modules"))
 			write(t, filepath.Join(dir, "bad.asl.json"), `{"StartAt":"Call","States":{"Call":{"Type":"Task",`+
 				`"Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"${function_arn_no_such_function}"},"End":true}}}`)
+			for name, content := range tt.files {
+				if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				write(t, filepath.Join(dir, name), content)
+			}
 			write(t, filepath.Join(dir, "main.tf"), offlineProvider+tt.module)
 			tf := newTerraform(t, dir)
 			tf.run("init", "-input=false", "-backend=false")
@@ -59,6 +85,13 @@ module "dangling" {
 			for _, want := range tt.want {
 				if !strings.Contains(msg, want) {
 					t.Errorf("plan error lacks %q:\n%s", want, err)
+				}
+			}
+			// Only the errors, not the plan printed before them.
+			errs, _, _ := strings.Cut(msg, "stdout (tail):")
+			for _, fine := range []string{"fits.yaml", "notes.txt"} {
+				if strings.Contains(errs, fine) {
+					t.Errorf("plan error names %s, which is fine:\n%s", fine, err)
 				}
 			}
 		})
@@ -80,6 +113,7 @@ provider "aws" {
     iam    = "http://127.0.0.1:9"
     sfn    = "http://127.0.0.1:9"
     logs   = "http://127.0.0.1:9"
+    ssm    = "http://127.0.0.1:9"
     sts    = "http://127.0.0.1:9"
   }
 }

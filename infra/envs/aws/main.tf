@@ -118,3 +118,11 @@ output "table_name" {
 output "event_bus_name" {
   value = module.cogniforge.event_bus_name
 }
+
+output "config_ssm_path" {
+  value = module.cogniforge.config_ssm_path
+}
+
+output "slo_parameters" {
+  value = module.cogniforge.slo_parameters
+}

@@ -43,6 +43,12 @@ variable "statemachines_dir" {
   default     = null
 }
 
+variable "config_dir" {
+  description = "Directory of the declarative files (slos/*.yaml); default the repository's config/."
+  type        = string
+  default     = null
+}
+
 variable "architecture" {
   description = "arm64 or x86_64, as the zips were built."
   type        = string
@@ -98,6 +104,7 @@ module "cogniforge" {
   build_dir         = var.build_dir
   functions_dir     = var.functions_dir
   statemachines_dir = var.statemachines_dir
+  config_dir        = var.config_dir
   architecture      = var.architecture
   live_versions     = var.live_versions
   canary_weights    = var.canary_weights
@@ -137,4 +144,12 @@ output "table_name" {
 
 output "event_bus_name" {
   value = module.cogniforge.event_bus_name
+}
+
+output "config_ssm_path" {
+  value = module.cogniforge.config_ssm_path
+}
+
+output "slo_parameters" {
+  value = module.cogniforge.slo_parameters
 }
