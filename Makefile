@@ -21,6 +21,11 @@ cli: deps
 	@mkdir -p bin
 	$(GO) build -o bin/cogniforge ./cmd/cogniforge
 
+# The webhook channel of config/oncall/channels.yaml signs with this secret
+# and the runtime's inbox (/hooks) checks it; a local-only default.
+COGNIFORGE_WEBHOOK_SECRET ?= local-dev-secret
+export COGNIFORGE_WEBHOOK_SECRET
+
 run: cli
 	./bin/cogniforge run --addr $(ADDR) --data-dir $(DATA_DIR)
 

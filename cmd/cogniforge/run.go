@@ -155,7 +155,14 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: rt.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// The webhook inbox lives beside the functions: /hooks/... receives
+	// the signed webhooks of config/oncall/channels.yaml, GET /hooks lists them.
+	top := http.NewServeMux()
+	hooks := newInbox(logger)
+	top.Handle("/hooks", hooks)
+	top.Handle("/hooks/", hooks)
+	top.Handle("/", rt.Handler())
+	srv := &http.Server{Handler: top, ReadHeaderTimeout: 10 * time.Second}
 	runCtx, stopRuntime := context.WithCancel(context.Background())
 	rtDone := make(chan error, 1)
 	go func() { rtDone <- rt.Run(runCtx) }()

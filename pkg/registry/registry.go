@@ -34,6 +34,7 @@ func All() []Entry {
 		{Name: slofn.Aggregator, Build: slofn.BuildAggregator},
 		{Name: slofn.Evaluator, Build: slofn.BuildEvaluator},
 		{Name: incidentfn.Name, Build: incidentfn.Build},
+		{Name: incidentfn.Escalator, Build: incidentfn.BuildEscalator},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries

@@ -1,0 +1,167 @@
+package incidentfn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sort"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/incident"
+	"github.com/cogniforge/cogniforge/pkg/notify"
+	"github.com/cogniforge/cogniforge/pkg/notify/snsnotify"
+	"github.com/cogniforge/cogniforge/pkg/oncall"
+	"github.com/cogniforge/cogniforge/pkg/wiring"
+)
+
+// Escalator is the escalator function's name.
+const Escalator = incident.EscalatorName
+
+// OnCallKind holds schedules, policies and channels (config/oncall).
+const OnCallKind = "oncall"
+
+// OnCall is what config/oncall holds, each file told apart by its
+// top-level key (schedules, policies or channels).
+type OnCall struct {
+	Schedules []*oncall.Config
+	Policies  *incident.Policies
+	Channels  []notify.ChannelConfig
+}
+
+// OnCall reads who is on call: schedules, policies, channels.
+func (o *OnCall) OnCall(name string, at time.Time) ([]string, error) {
+	var have []string
+	for _, c := range o.Schedules {
+		if s, err := c.Schedule(name); err == nil {
+			return s.Who(at), nil
+		}
+		have = append(have, c.Names()...)
+	}
+	sort.Strings(have)
+	return nil, fmt.Errorf("no schedule %q (have %v)", name, have)
+}
+
+// LoadOnCall reads the ports' config/oncall files.
+func LoadOnCall(ctx context.Context, p wiring.Ports) (*OnCall, error) {
+	o := &OnCall{Policies: &incident.Policies{}}
+	if p.Config == nil {
+		return o, nil
+	}
+	files, err := p.Config(ctx, OnCallKind)
+	if err != nil {
+		return nil, err
+	}
+	var policyFiles []wiring.ConfigFile
+	var errs []error
+	for _, f := range files {
+		var top map[string]yaml.Node
+		if err := yaml.NewDecoder(bytes.NewReader(f.Data)).Decode(&top); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.Name, err))
+			continue
+		}
+		switch {
+		case has(top, "schedules"):
+			c, err := oncall.Parse(f.Name, f.Data)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			o.Schedules = append(o.Schedules, c)
+		case has(top, "policies"):
+			policyFiles = append(policyFiles, f)
+		case has(top, "channels"):
+			cs, err := notify.ParseChannels(f.Data)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", f.Name, err))
+				continue
+			}
+			o.Channels = append(o.Channels, cs...)
+		default:
+			errs = append(errs, fmt.Errorf("%s: holds none of schedules, policies or channels", f.Name))
+		}
+	}
+	var known []string
+	for _, c := range o.Schedules {
+		known = append(known, c.Names()...)
+	}
+	for _, f := range policyFiles {
+		ps, err := incident.ParsePolicies(f.Name, f.Data, known)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		o.Policies.Policies = append(o.Policies.Policies, ps.Policies...)
+	}
+	return o, errors.Join(errs...)
+}
+
+func has(m map[string]yaml.Node, k string) bool { _, ok := m[k]; return ok }
+
+// BuildEscalator is the incident-escalator's wiring.Builder: deliveries go
+// through the configured channels with pkg/notify's retries, breakers and
+// store-backed idempotency. A channel whose secret is missing from the
+// environment does not stop the function: its deliveries fail, named, into
+// the timeline, and the next level still pages.
+func BuildEscalator(p wiring.Ports) (faas.Function, error) {
+	ctx := context.Background()
+	oc, err := LoadOnCall(ctx, p)
+	if err != nil {
+		return faas.Function{}, err
+	}
+	s, err := Settings(ctx, p)
+	if err != nil {
+		return faas.Function{}, err
+	}
+	m, err := incident.New(incident.Config{Store: p.Store, Now: p.Now, Severities: s.Severities, Maintenance: s.Maintenance,
+		Publish: func(ctx context.Context, in *incident.Incident, c incident.Change) error {
+			return incident.Publish(ctx, p.Bus, in, c)
+		}})
+	if err != nil {
+		return faas.Function{}, err
+	}
+	deps := notify.Deps{HTTPClient: http.DefaultClient, Getenv: os.Getenv, Now: p.Now}
+	if p.AWS != nil {
+		deps.SNS = snsnotify.NewFromConfig(*p.AWS)
+	}
+	channels := map[string]notify.Channel{}
+	broken := map[string]error{}
+	for _, c := range oc.Channels {
+		ch, err := notify.Build(c, deps)
+		if err != nil {
+			broken[c.Name] = err
+			continue
+		}
+		channels[c.Name] = ch
+	}
+	n, err := notify.New(notify.Config{Store: p.Store})
+	if err != nil {
+		return faas.Function{}, err
+	}
+	esc := &incident.Escalator{Manager: m, Policies: oc.Policies, Roster: oc, Now: p.Now,
+		Deliver: func(ctx context.Context, d incident.Delivery) error {
+			ch, ok := channels[d.Channel]
+			if !ok {
+				if err := broken[d.Channel]; err != nil {
+					return fmt.Errorf("channel %s is not usable: %w", d.Channel, err)
+				}
+				return fmt.Errorf("no channel %q in config/oncall", d.Channel)
+			}
+			msg := notify.Message{Key: d.Key, Action: "trigger", IncidentID: d.Incident.ID, Title: d.Incident.Title,
+				Service: d.Incident.Service, Severity: string(d.Incident.Severity), DedupKey: d.Incident.DedupKey,
+				Target: d.Target, Time: d.Incident.CreatedAt,
+				Summary: fmt.Sprintf("%s %s: level %d of the escalation pages %s", d.Incident.Severity, d.Incident.Title, d.Step.Level, d.Target)}
+			_, err := n.Deliver(ctx, ch, msg)
+			return err
+		}}
+	var start incident.Starter
+	if p.Executions != nil {
+		start = p.Executions.StartExecution
+	}
+	return incident.NewEscalatorFunction(esc, start, func(err error) bool { return errors.Is(err, wiring.ErrExecutionExists) }), nil
+}
