@@ -59,6 +59,20 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("%s: Who just before the end of %+v = %q", s.Name(), sh, who)
 				}
 			}
+			// between the shifts' edges Who must not change: sample it
+			k := 0
+			for at := from; at.Before(to); at = at.Add(7*time.Minute + 13*time.Second) {
+				for k < len(shifts) && !at.Before(shifts[k].End) {
+					k++
+				}
+				want := ""
+				if k < len(shifts) && !at.Before(shifts[k].Start) {
+					want = shifts[k].User
+				}
+				if got := s.Who(at); (want == "") != (len(got) == 0) || (want != "" && got[0] != want) {
+					t.Fatalf("%s at %s: Who %q, Shifts %q", s.Name(), at, got, want)
+				}
+			}
 			if len(shifts) > 0 && shifts[0].Start.After(from) {
 				if next, ok := s.Next(shifts[0].User, from); !ok || !next.Start.Equal(shifts[0].Start) {
 					t.Fatalf("%s: Next = %+v, %v; the first shift is %+v", s.Name(), next, ok, shifts[0])

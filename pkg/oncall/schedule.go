@@ -107,7 +107,9 @@ func (s *Schedule) Overrides() []Override { return append([]Override(nil), s.ove
 
 // Who returns the ids of the people on call at the instant at: the user of
 // the override covering it, else the participant of the last layer that has
-// someone. It returns an empty (never nil) slice when nobody is on call.
+// someone. It returns an empty (never nil) slice when nobody is on call;
+// today it holds at most one id (a slice leaves room for layers that page
+// several people at once).
 func (s *Schedule) Who(at time.Time) []string {
 	if u, _ := s.who(at); u != "" {
 		return []string{u}
