@@ -107,7 +107,9 @@ func (s *Schedule) Overrides() []Override { return append([]Override(nil), s.ove
 
 // Who returns the ids of the people on call at the instant at: the user of
 // the override covering it, else the participant of the last layer that has
-// someone. It returns an empty (never nil) slice when nobody is on call.
+// someone. It returns an empty (never nil) slice when nobody is on call;
+// today it holds at most one id (a slice leaves room for layers that page
+// several people at once).
 func (s *Schedule) Who(at time.Time) []string {
 	if u, _ := s.who(at); u != "" {
 		return []string{u}
@@ -233,15 +235,24 @@ func (l *Layer) nextChange(t time.Time) time.Time {
 	next := l.handoff(l.period(t) + 1)
 	day := dayOf(wallOf(t, l.loc))
 	for _, r := range l.Restrictions {
+		// windows of later days start and end later: the first day with an
+		// edge after t has this restriction's next edge
 		for d := day - 1; d <= day+8; d++ {
 			if !r.Days[weekdayOf(d)] {
 				continue
 			}
 			from, to := l.window(r, d)
-			for _, e := range [2]time.Time{from, to} {
-				if e.After(t) && e.Before(next) {
-					next = e
+			if from.After(t) {
+				if from.Before(next) {
+					next = from
 				}
+				break
+			}
+			if to.After(t) {
+				if to.Before(next) {
+					next = to
+				}
+				break
 			}
 		}
 	}
@@ -305,8 +316,10 @@ func (s *Schedule) layerName(i int) string {
 // Next returns user's next shift: the first time after the instant after
 // at which user goes on call, with its end (when user goes off call again).
 // It looks as far as one full turn of the longest rotation after the last
-// layer start and override, past which the schedule repeats; ok is false
-// when user has no shift that soon.
+// layer start and override, past which the schedule repeats, but never more
+// than NextHorizon ahead; ok is false when user has no shift that soon, and
+// End is the zero Time when the shift found does not end that soon. Its
+// cost grows with the number of handoffs and restriction edges it passes.
 func (s *Schedule) Next(user string, after time.Time) (shift Shift, ok bool) {
 	horizon := s.horizon(after)
 	prev, _ := s.who(after)
@@ -320,8 +333,8 @@ func (s *Schedule) Next(user string, after time.Time) (shift Shift, ok bool) {
 			shift = Shift{User: user, Start: t.In(s.loc), Layer: s.layerName(layer)}
 			for {
 				t = s.nextChange(t)
-				if t.IsZero() {
-					return Shift{}, false // on call for ever: no end to report
+				if t.IsZero() || t.After(horizon) {
+					return shift, true // End stays zero: no end in sight
 				}
 				if u, _ := s.who(t); u != user {
 					shift.End = t.In(s.loc)
@@ -354,8 +367,16 @@ func (s *Schedule) horizon(after time.Time) time.Time {
 	if n := len(s.overrides); n > 0 && s.overrides[n-1].To.After(h) {
 		h = s.overrides[n-1].To
 	}
-	return h.Add(turn + 8*24*time.Hour)
+	h = h.Add(turn + 8*24*time.Hour)
+	if limit := after.Add(NextHorizon); h.After(limit) {
+		return limit
+	}
+	return h
 }
+
+// NextHorizon bounds how far ahead Next looks: a reminder needs the next
+// shift, not one years away.
+const NextHorizon = 3 * 366 * 24 * time.Hour
 
 // String summarises the schedule in one line, as oncall validate prints it.
 func (s *Schedule) String() string {
