@@ -40,3 +40,59 @@ module "slo_config" {
   path   = local.config_ssm_path
   tags   = local.tags
 }
+
+# On-call schedules, escalation policies and notification channels
+# (config/oncall) for the incident-escalator, and the incident settings
+# (config/incidents: severity map, maintenance windows) for both incident
+# functions.
+module "oncall_config" {
+  source = "./modules/config"
+  dir    = "${local.config_dir}/oncall"
+  kind   = "oncall"
+  path   = local.config_ssm_path
+  tags   = local.tags
+}
+
+module "incidents_config" {
+  source = "./modules/config"
+  dir    = "${local.config_dir}/incidents"
+  kind   = "incidents"
+  path   = local.config_ssm_path
+  tags   = local.tags
+}
+
+locals {
+  ssm_parameter_arn = "arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:parameter"
+  read_incident_config = {
+    sid       = "ReadIncidentSettings"
+    actions   = ["ssm:GetParametersByPath"]
+    resources = ["${local.ssm_parameter_arn}${module.incidents_config.path}", "${local.ssm_parameter_arn}${module.incidents_config.path}/*"]
+  }
+  read_oncall_config = {
+    sid       = "ReadOnCall"
+    actions   = ["ssm:GetParametersByPath"]
+    resources = ["${local.ssm_parameter_arn}${module.oncall_config.path}", "${local.ssm_parameter_arn}${module.oncall_config.path}/*"]
+  }
+  incident_manager_environment = {
+    COGNIFORGE_CONFIG_SSM_PATH = local.config_ssm_path
+    COGNIFORGE_CONFIG_DIGEST   = module.incidents_config.digest
+  }
+  # The escalator starts the incident-escalation machine by name.
+  state_machine_arn_prefix = "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:stateMachine:${var.name_prefix}-"
+  incident_escalator_environment = {
+    COGNIFORGE_CONFIG_SSM_PATH          = local.config_ssm_path
+    COGNIFORGE_CONFIG_DIGEST            = sha256("${module.oncall_config.digest}/${module.incidents_config.digest}")
+    COGNIFORGE_STATE_MACHINE_ARN_PREFIX = local.state_machine_arn_prefix
+  }
+  start_escalation = {
+    sid       = "StartEscalation"
+    actions   = ["states:StartExecution"]
+    resources = ["${local.state_machine_arn_prefix}incident-escalation"]
+  }
+  # SNS channels (SMS, e-mail) of config/oncall/channels.yaml.
+  publish_sns = {
+    sid       = "NotifyThroughSNS"
+    actions   = ["sns:Publish"]
+    resources = ["arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:*"]
+  }
+}

@@ -84,6 +84,23 @@ locals {
       environment       = local.slo_config_environment
       policy_statements = [local.use_store, local.publish_events, local.read_slo_config]
     }
+    # Opens incidents from the SLO alerts and stuck sagas its queue
+    # receives, and serves the incident API (IAM-signed URL).
+    "incident-manager" = {
+      timeout           = 30
+      function_url      = { auth_type = "AWS_IAM" }
+      environment       = local.incident_manager_environment
+      policy_statements = [local.use_store, local.publish_events, local.read_incident_config]
+    }
+    # Starts each new incident's escalation machine and runs its steps;
+    # a step's deliveries retry within notify's 2-minute bound per channel.
+    # Channel secrets (COGNIFORGE_WEBHOOK_SECRET, PAGERDUTY_ROUTING_KEY ...)
+    # are set on the function outside Terraform state.
+    "incident-escalator" = {
+      timeout           = 300
+      environment       = local.incident_escalator_environment
+      policy_statements = [local.use_store, local.publish_events, local.read_oncall_config, local.read_incident_config, local.start_escalation, local.publish_sns]
+    }
   }
 
   # A deploy setting may refine a trigger (function_url's auth type) but
