@@ -101,6 +101,12 @@ locals {
       environment       = local.incident_escalator_environment
       policy_statements = [local.use_store, local.publish_events, local.read_oncall_config, local.read_incident_config, local.start_escalation, local.publish_sns]
     }
+    # Reminds people before their shifts (config/oncall/reminders.yaml).
+    "oncall-reminder" = {
+      timeout           = 120
+      environment       = local.incident_escalator_environment
+      policy_statements = [local.use_store, local.read_oncall_config, local.read_incident_config, local.publish_sns]
+    }
   }
 
   # A deploy setting may refine a trigger (function_url's auth type) but

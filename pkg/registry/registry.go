@@ -35,6 +35,7 @@ func All() []Entry {
 		{Name: slofn.Evaluator, Build: slofn.BuildEvaluator},
 		{Name: incidentfn.Name, Build: incidentfn.Build},
 		{Name: incidentfn.Escalator, Build: incidentfn.BuildEscalator},
+		{Name: incidentfn.Reminder, Build: incidentfn.BuildReminder},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries

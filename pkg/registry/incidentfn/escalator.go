@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 	"gopkg.in/yaml.v3"
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
@@ -32,6 +33,25 @@ type OnCall struct {
 	Schedules []*oncall.Config
 	Policies  *incident.Policies
 	Channels  []notify.ChannelConfig
+	// Reminders, when set, remind people before their shifts.
+	Reminders *incident.Reminders
+}
+
+// ShiftsStarting lists every schedule's shifts that start in [from, to).
+func (o *OnCall) ShiftsStarting(from, to time.Time) []incident.Shift {
+	var out []incident.Shift
+	for _, c := range o.Schedules {
+		for _, s := range c.Schedules() {
+			// Shifts clips to its range: a minute earlier, a shift already
+			// running at from starts before it and is left out.
+			for _, sh := range s.Shifts(from.Add(-time.Minute), to) {
+				if !sh.Start.Before(from) {
+					out = append(out, incident.Shift{Schedule: s.Name(), User: sh.User, Start: sh.Start, End: sh.End})
+				}
+			}
+		}
+	}
+	return out
 }
 
 // OnCall reads who is on call: schedules, policies, channels.
@@ -75,6 +95,21 @@ func LoadOnCall(ctx context.Context, p wiring.Ports) (*OnCall, error) {
 			o.Schedules = append(o.Schedules, c)
 		case has(top, "policies"):
 			policyFiles = append(policyFiles, f)
+		case has(top, "reminders"):
+			var r struct {
+				Reminders incident.Reminders `yaml:"reminders"`
+			}
+			dec := yaml.NewDecoder(bytes.NewReader(f.Data))
+			dec.KnownFields(true)
+			if err := dec.Decode(&r); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", f.Name, err))
+				continue
+			}
+			if err := r.Reminders.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: reminders: %w", f.Name, err))
+				continue
+			}
+			o.Reminders = &r.Reminders
 		case has(top, "channels"):
 			cs, err := notify.ParseChannels(f.Data)
 			if err != nil {
@@ -83,7 +118,7 @@ func LoadOnCall(ctx context.Context, p wiring.Ports) (*OnCall, error) {
 			}
 			o.Channels = append(o.Channels, cs...)
 		default:
-			errs = append(errs, fmt.Errorf("%s: holds none of schedules, policies or channels", f.Name))
+			errs = append(errs, fmt.Errorf("%s: holds none of schedules, policies, channels or reminders", f.Name))
 		}
 	}
 	var known []string
@@ -125,6 +160,28 @@ func BuildEscalator(p wiring.Ports) (faas.Function, error) {
 	if err != nil {
 		return faas.Function{}, err
 	}
+	send, err := sender(p, oc)
+	if err != nil {
+		return faas.Function{}, err
+	}
+	esc := &incident.Escalator{Manager: m, Policies: oc.Policies, Roster: oc, Now: p.Now,
+		Deliver: func(ctx context.Context, d incident.Delivery) error {
+			return send(ctx, d.Channel, notify.Message{Key: d.Key, Action: "trigger", IncidentID: d.Incident.ID, Title: d.Incident.Title,
+				Service: d.Incident.Service, Severity: string(d.Incident.Severity), DedupKey: d.Incident.DedupKey,
+				Target: d.Target, Time: d.Incident.CreatedAt,
+				Summary: fmt.Sprintf("%s %s: level %d of the escalation pages %s", d.Incident.Severity, d.Incident.Title, d.Step.Level, d.Target)})
+		}}
+	var start incident.Starter
+	if p.Executions != nil {
+		start = p.Executions.StartExecution
+	}
+	return incident.NewEscalatorFunction(esc, start, func(err error) bool { return errors.Is(err, wiring.ErrExecutionExists) }), nil
+}
+
+// sender delivers messages on the configured channels by name. A channel
+// whose secret is missing from the environment does not stop the function:
+// its deliveries fail, named.
+func sender(p wiring.Ports, oc *OnCall) (func(ctx context.Context, channel string, m notify.Message) error, error) {
 	deps := notify.Deps{HTTPClient: http.DefaultClient, Getenv: os.Getenv, Now: p.Now}
 	if p.AWS != nil {
 		deps.SNS = snsnotify.NewFromConfig(*p.AWS)
@@ -141,27 +198,61 @@ func BuildEscalator(p wiring.Ports) (faas.Function, error) {
 	}
 	n, err := notify.New(notify.Config{Store: p.Store})
 	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, name string, m notify.Message) error {
+		ch, ok := channels[name]
+		if !ok {
+			if err := broken[name]; err != nil {
+				return fmt.Errorf("channel %s is not usable: %w", name, err)
+			}
+			return fmt.Errorf("no channel %q in config/oncall", name)
+		}
+		_, err := n.Deliver(ctx, ch, m)
+		return err
+	}, nil
+}
+
+// Reminder is the reminder function's name.
+const Reminder = "oncall-reminder"
+
+// ReminderSchedule runs the reminders every five minutes.
+const ReminderSchedule = "rate(5 minutes)"
+
+// BuildReminder is the oncall-reminder's wiring.Builder: on its schedule,
+// everyone whose shift starts within the configured lead is reminded once
+// per shift and channel.
+func BuildReminder(p wiring.Ports) (faas.Function, error) {
+	oc, err := LoadOnCall(context.Background(), p)
+	if err != nil {
 		return faas.Function{}, err
 	}
-	esc := &incident.Escalator{Manager: m, Policies: oc.Policies, Roster: oc, Now: p.Now,
-		Deliver: func(ctx context.Context, d incident.Delivery) error {
-			ch, ok := channels[d.Channel]
-			if !ok {
-				if err := broken[d.Channel]; err != nil {
-					return fmt.Errorf("channel %s is not usable: %w", d.Channel, err)
-				}
-				return fmt.Errorf("no channel %q in config/oncall", d.Channel)
-			}
-			msg := notify.Message{Key: d.Key, Action: "trigger", IncidentID: d.Incident.ID, Title: d.Incident.Title,
-				Service: d.Incident.Service, Severity: string(d.Incident.Severity), DedupKey: d.Incident.DedupKey,
-				Target: d.Target, Time: d.Incident.CreatedAt,
-				Summary: fmt.Sprintf("%s %s: level %d of the escalation pages %s", d.Incident.Severity, d.Incident.Title, d.Step.Level, d.Target)}
-			_, err := n.Deliver(ctx, ch, msg)
-			return err
-		}}
-	var start incident.Starter
-	if p.Executions != nil {
-		start = p.Executions.StartExecution
+	send, err := sender(p, oc)
+	if err != nil {
+		return faas.Function{}, err
 	}
-	return incident.NewEscalatorFunction(esc, start, func(err error) bool { return errors.Is(err, wiring.ErrExecutionExists) }), nil
+	now := p.Now
+	if now == nil {
+		now = time.Now
+	}
+	return faas.Function{
+		Name:        Reminder,
+		Description: "Reminds each on-call person before their shift starts, once per shift and channel.",
+		Handler: func(ctx context.Context, _ cloudevents.Event) (*cloudevents.Event, error) {
+			if oc.Reminders == nil {
+				return nil, nil
+			}
+			_, err := oc.Reminders.RunReminders(ctx, oc, now(), func(ctx context.Context, r incident.Reminder) error {
+				return send(ctx, r.Channel, notify.Message{Key: r.Key, Action: notify.ActionTrigger, DedupKey: r.Key, Severity: notify.SEV4,
+					Title:   fmt.Sprintf("On-call reminder: %s, your shift on %s starts at %s", r.Shift.User, r.Shift.Schedule, r.Shift.Start.Format(time.RFC3339)),
+					Summary: fmt.Sprintf("%s is on call on %s from %s to %s", r.Shift.User, r.Shift.Schedule, r.Shift.Start.Format(time.RFC3339), r.Shift.End.Format(time.RFC3339)),
+					Target:  r.Shift.User, Time: r.Shift.Start})
+			})
+			if err != nil {
+				return nil, &faas.Error{Name: "OnCall.ReminderFailed", Message: err.Error(), Retryable: true, Err: err}
+			}
+			return nil, nil
+		},
+		Triggers: []faas.Trigger{{Kind: faas.TriggerSchedule, Schedule: ReminderSchedule}},
+	}, nil
 }
