@@ -1,10 +1,14 @@
 package faas
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 )
 
 // Validate reports every problem with fn's declaration: a missing name or
@@ -52,4 +56,23 @@ func tryHandle(mux *http.ServeMux, pattern string) (err error) {
 	}()
 	mux.Handle(pattern, http.NotFoundHandler())
 	return nil
+}
+
+// JSONReply is the reply event of a JSON route or task: v as JSON data, id
+// "<request id>/reply", type "<request type>.reply", from source at now.
+// The HTTP adapters write its data back as the response body.
+func JSONReply(req cloudevents.Event, source string, now time.Time, v any) (*cloudevents.Event, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	out := cloudevents.New()
+	out.SetID(req.ID() + "/reply")
+	out.SetSource(source)
+	out.SetType(req.Type() + ".reply")
+	out.SetTime(now)
+	if err := out.SetData("application/json", json.RawMessage(b)); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

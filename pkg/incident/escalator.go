@@ -181,16 +181,7 @@ func NewEscalatorFunction(e *Escalator, start Starter, exists func(error) bool) 
 				}
 				return nil, &faas.Error{Name: "Incident.EscalationFailed", Message: err.Error(), Retryable: true, Err: err}
 			}
-			b, _ := json.Marshal(out)
-			reply := cloudevents.New()
-			reply.SetID(ev.ID() + "/step")
-			reply.SetSource(EventSource)
-			reply.SetType(events.TypeIncidentEscalation + ".reply")
-			reply.SetTime(time.Now())
-			if err := reply.SetData("application/json", json.RawMessage(b)); err != nil {
-				return nil, err
-			}
-			return &reply, nil
+			return faas.JSONReply(ev, EventSource, time.Now(), out)
 		},
 		Triggers: []faas.Trigger{
 			{Kind: faas.TriggerQueue, Queue: EscalatorName, EventTypes: []string{events.TypeIncidentTriggered}, MaxReceives: 5},

@@ -113,19 +113,7 @@ func NewFunction(m *Manager, now func() time.Time) faas.Function {
 		now = time.Now
 	}
 	reply := func(in cloudevents.Event, v any) (*cloudevents.Event, error) {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, err
-		}
-		out := cloudevents.New()
-		out.SetID(in.ID() + "/reply")
-		out.SetSource(EventSource)
-		out.SetType(RequestType + ".reply")
-		out.SetTime(now())
-		if err := out.SetData("application/json", json.RawMessage(b)); err != nil {
-			return nil, err
-		}
-		return &out, nil
+		return faas.JSONReply(in, EventSource, now(), v)
 	}
 	return faas.Function{
 		Name:        FunctionName,
