@@ -35,7 +35,9 @@ const incidentUsage = `usage:
 
 The incident commands talk to an incident-manager: --url (its function URL, or
 http://HOST/functions/incident-manager of a local runtime), the runtime serving
---data-dir, or the local runtime at 127.0.0.1:8080. Exit 0 ok, 1 refused
+--data-dir, or the local runtime at 127.0.0.1:8080. They send the bearer token
+of $COGNIFORGE_API_TOKEN, else the data directory's api.token, which
+"cogniforge run" writes. Exit 0 ok, 1 refused
 (e.g. an ack of a resolved incident: the incident is unchanged), 2 bad input.
 `
 
@@ -121,7 +123,7 @@ func incidentCall(ctx context.Context, verb string, args []string, stdout, stder
 		path = "/incidents/" + url.PathEscape(pos[0]) + "/" + seg
 		body = map[string]string{"by": *by, "text": *text}
 	}
-	out, status, err := call(ctx, method, u+path, body)
+	out, status, err := call(ctx, method, u+path, body, callerToken(*dataDir))
 	if err != nil {
 		fmt.Fprintf(stderr, "cogniforge incident %s: %v\n", verb, err)
 		return 1
@@ -158,7 +160,7 @@ func incidentCall(ctx context.Context, verb string, args []string, stdout, stder
 }
 
 // call sends a JSON request and returns the body and status.
-func call(ctx context.Context, method, u string, body any) ([]byte, int, error) {
+func call(ctx context.Context, method, u string, body any, token string) ([]byte, int, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -176,8 +178,8 @@ func call(ctx context.Context, method, u string, body any) ([]byte, int, error) 
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if tok := os.Getenv("COGNIFORGE_API_TOKEN"); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

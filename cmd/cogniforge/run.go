@@ -104,6 +104,10 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 			rtStore = memory.New(memory.Config{})
 		}
 	}
+	auth, err := newAPIToken(dataDir, logger)
+	if err != nil {
+		return err
+	}
 	execs := &lateExecutions{}
 	if ports.Executions == nil {
 		ports.Executions = execs
@@ -136,7 +140,9 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 	rt, err := localruntime.New(localruntime.Config{
 		Functions:   fns,
 		Store:       rtStore,
-		HTTPHandler: func(fn faas.Function) http.Handler { return cehttp.NewHandler(fn, opts...) },
+		HTTPHandler: func(fn faas.Function) http.Handler {
+			return cehttp.NewHandler(fn, append(opts, adapter.WithAuthorizer(auth.check))...)
+		},
 		Wrap:        func(fn faas.Function) faas.Handler { return faas.Chain(fn.Handler, adapter.Defaults(opts...)...) },
 		Logger:      logger,
 		MaxReceives: o.maxReceives,

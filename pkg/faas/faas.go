@@ -112,6 +112,10 @@ type Function struct {
 	TaskEventType string
 	Triggers      []Trigger
 	Routes        []Route
+	// Protected functions answer HTTP only to authenticated callers: IAM
+	// on their AWS function URL, adapter.WithAuthorizer elsewhere (the
+	// local runtime's bearer token).
+	Protected bool
 }
 
 // Error is a failure with a name that survives every adapter: Lambda reports

@@ -141,6 +141,9 @@ func NewFunction(m *Manager, now func() time.Time) faas.Function {
 			{Kind: faas.TriggerHTTP},
 		},
 		Routes: Routes,
+		// The incident API changes incidents: IAM on the AWS function URL,
+		// the runtime's bearer token locally.
+		Protected: true,
 	}
 }
 

@@ -81,7 +81,11 @@ func TestAlertToWebhookAndAck(t *testing.T) {
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
 	get := func(path string, v any) bool {
-		resp, err := http.Get(base + path)
+		req, _ := http.NewRequest("GET", base+path, nil)
+		if tok, err := os.ReadFile(filepath.Join(dataDir, "api.token")); err == nil {
+			req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return false
 		}
@@ -133,6 +137,15 @@ func TestAlertToWebhookAndAck(t *testing.T) {
 		t.Errorf("first delivery %+v, want alice, SEV2, an idempotency key", d)
 	}
 	id := d.Body.IncidentID
+	// The incident API refuses a caller without the runtime's token.
+	resp, err := http.Get(base + "/functions/incident-manager/incidents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("incident API without a token: %s, want 401", resp.Status)
+	}
 	post(alert("a-2")) // same dedup key: attaches
 	var list struct {
 		Incidents []struct {

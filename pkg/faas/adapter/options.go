@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
@@ -39,6 +40,17 @@ type Options struct {
 	NoDefaults     bool
 	MaxBody        int64
 	TimeoutMargin  time.Duration
+	// Authorize checks the HTTP requests to a Protected function; nil lets
+	// every request through (on AWS, IAM on the function URL checks them
+	// before the function runs).
+	Authorize func(r *http.Request) error
+}
+
+// WithAuthorizer makes the HTTP adapters refuse, with 401, every request
+// to a Protected function that authorize refuses (the local runtime's
+// bearer token).
+func WithAuthorizer(authorize func(r *http.Request) error) Option {
+	return func(o *Options) { o.Authorize = authorize }
 }
 
 // DefaultMaxBodyBytes caps request bodies: the Lambda synchronous payload limit.

@@ -92,6 +92,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			faas.WriteProblem(w, faas.ProblemFor(middleware.PanicError(r.Context(), h.o.Logger, rec)))
 		}
 	}()
+	if h.fn.Protected && h.o.Authorize != nil {
+		if err := h.o.Authorize(r); err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cogniforge"`)
+			faas.WriteProblem(w, faas.Problem{Type: "urn:cogniforge:error:Unauthorized", Title: "Unauthorized", Status: http.StatusUnauthorized, Detail: err.Error(), ErrorType: "Unauthorized"})
+			return
+		}
+	}
 	if h.mux != nil {
 		h.mux.ServeHTTP(w, r)
 		return
