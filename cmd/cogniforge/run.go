@@ -138,8 +138,8 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 		}
 	}
 	rt, err := localruntime.New(localruntime.Config{
-		Functions:   fns,
-		Store:       rtStore,
+		Functions: fns,
+		Store:     rtStore,
 		HTTPHandler: func(fn faas.Function) http.Handler {
 			return cehttp.NewHandler(fn, append(opts, adapter.WithAuthorizer(auth.check))...)
 		},

@@ -40,7 +40,7 @@ func newAPIToken(dataDir string, logger *slog.Logger) (*apiToken, error) {
 	}
 	t := &apiToken{token: hex.EncodeToString(raw[:])}
 	if dataDir == "" {
-		logger.Info("cogniforge: protected functions (incident API) take this bearer token; set " + EnvAPIToken + " to choose it",
+		logger.Info("cogniforge: protected functions (incident API) take this bearer token; set "+EnvAPIToken+" to choose it",
 			"token", t.token)
 		return t, nil
 	}
