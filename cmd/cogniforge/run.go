@@ -137,11 +137,12 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 			return fmt.Errorf("state machines in %s: %w", o.machinesDir, err)
 		}
 	}
+	httpOpts := append(append([]adapter.Option(nil), opts...), adapter.WithAuthorizer(auth.check))
 	rt, err := localruntime.New(localruntime.Config{
 		Functions: fns,
 		Store:     rtStore,
 		HTTPHandler: func(fn faas.Function) http.Handler {
-			return cehttp.NewHandler(fn, append(opts, adapter.WithAuthorizer(auth.check))...)
+			return cehttp.NewHandler(fn, httpOpts...)
 		},
 		Wrap:        func(fn faas.Function) faas.Handler { return faas.Chain(fn.Handler, adapter.Defaults(opts...)...) },
 		Logger:      logger,
