@@ -19,6 +19,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -436,4 +438,206 @@ func BenchmarkEvaluate(b *testing.B) {
 			})
 		}
 	}
+}
+
+// The test below guards the optimisations the benchmarks drove: Count must
+// write exactly the ops the straightforward construction (string keys from
+// bucketKeys, maps, one sort of the ops) gives, transaction by
+// transaction.
+
+// recordingStore keeps a copy of every transaction (Count reuses its ops).
+type recordingStore struct {
+	store.Store
+	txs [][]store.Op
+}
+
+func (r *recordingStore) Transact(ctx context.Context, ops []store.Op) error {
+	r.txs = append(r.txs, append([]store.Op(nil), ops...))
+	return r.Store.Transact(ctx, ops)
+}
+
+// referenceOps is what Count writes for a batch none of whose events was
+// counted before, built the plain way.
+func referenceOps(a *Aggregator, events []Event) [][]store.Op {
+	type inc struct {
+		key store.Key
+		d   int64
+		exp time.Time
+	}
+	type unit struct {
+		marker store.Key
+		expiry time.Time
+		incs   []inc
+	}
+	now := a.now()
+	var units []unit
+	seen := map[store.Key]bool{}
+	for i := range events {
+		e := &events[i]
+		if e.ID == "" || e.Time.IsZero() || e.Time.After(now.Add(a.maxFuture)) || e.Time.Before(now.Add(-a.longest)) {
+			continue
+		}
+		if k := seenKey(e, 0); seen[k] {
+			continue
+		} else {
+			seen[k] = true
+		}
+		var incs []inc
+		for j := range a.slos {
+			ok, good := a.slos[j].Classify(e)
+			if !ok || e.Time.Before(now.Add(-a.retention[j])) {
+				continue
+			}
+			g := int64(0)
+			if good {
+				g = 1
+			}
+			mk, hk := bucketKeys(a.slos[j].Name, e.Time)
+			exp := time.Unix((hourIndex(e.Time)+1)*3600, 0).Add(a.retention[j])
+			incs = append(incs, inc{mk, pack(1, g), exp}, inc{hk, pack(1, g), exp})
+		}
+		for part := 0; len(incs) > 0; part++ {
+			n := min(len(incs), store.MaxTransactOps-1)
+			units = append(units, unit{seenKey(e, part), e.Time.Add(a.longest), incs[:n]})
+			incs = incs[n:]
+		}
+	}
+	var out [][]store.Op
+	for len(units) > 0 {
+		keys := map[store.Key]bool{}
+		n := len(units)
+		for i, u := range units {
+			need := 1
+			for _, c := range u.incs {
+				if !keys[c.key] {
+					need++
+				}
+			}
+			if i > 0 && len(keys)+i+need > store.MaxTransactOps {
+				n = i
+				break
+			}
+			for _, c := range u.incs {
+				keys[c.key] = true
+			}
+		}
+		group := units[:n]
+		units = units[n:]
+		var ops []store.Op
+		sums := map[store.Key]*inc{}
+		var order []store.Key
+		for _, u := range group {
+			ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: u.marker, Value: []byte{'1'}, ExpiresAt: u.expiry}, Cond: store.Condition{IfAbsent: true}})
+			for _, c := range u.incs {
+				if s, ok := sums[c.key]; ok {
+					s.d += c.d
+					continue
+				}
+				c := c
+				sums[c.key] = &c
+				order = append(order, c.key)
+			}
+		}
+		sort.Slice(order, func(i, j int) bool {
+			if order[i].Partition != order[j].Partition {
+				return order[i].Partition < order[j].Partition
+			}
+			return order[i].Sort < order[j].Sort
+		})
+		for _, k := range order {
+			ops = append(ops, store.Op{Kind: store.OpAdd, Item: store.Item{Key: k, ExpiresAt: sums[k].exp}, Delta: sums[k].d})
+		}
+		out = append(out, ops)
+	}
+	return out
+}
+
+func TestCountWritesTheReferenceOps(t *testing.T) {
+	// Sixty SLOs selecting everything make an event's increments overflow
+	// a transaction, so it is split into parts.
+	many := make([]SLO, 60)
+	for i := range many {
+		many[i] = SLO{Name: fmt.Sprintf("all-%02d", i), Total: Selector{}, Bad: Selector{Status: "error"}, HasBad: true,
+			Target: 0.99, Window: Window{Rolling: time.Duration(1+i%3) * 24 * time.Hour}}
+	}
+	cases := []struct {
+		name  string
+		slos  []SLO
+		batch func(k int) []Event
+	}{
+		{"ten SLOs, batch of 10", benchSLOs(), func(k int) []Event {
+			var out []Event
+			for i := range 10 {
+				out = append(out, benchEvent(k*10+i))
+			}
+			return out
+		}},
+		{"ten SLOs, batch of 100 spread over days, with repeats and refusals", benchSLOs(), func(k int) []Event {
+			var out []Event
+			for i := range 100 {
+				e := benchEvent(k*100 + i)
+				e.Time = benchNow.Add(-time.Duration((k*100+i)*7919%(40*24*3600)) * time.Second)
+				switch i % 23 {
+				case 5:
+					e.ID = out[i-3].ID // a repeat in the batch
+				case 6:
+					e.Source = "" // named like source "-"
+				case 7:
+					e.Time = benchNow.Add(time.Hour) // too far ahead
+				}
+				out = append(out, e)
+			}
+			return out
+		}},
+		{"sixty SLOs, split events", many, func(k int) []Event {
+			var out []Event
+			for i := range 7 {
+				out = append(out, benchEvent(k*7+i))
+			}
+			return out
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := &recordingStore{Store: memory.New(memory.Config{Now: func() time.Time { return benchNow }})}
+			a, err := NewAggregator(AggregatorConfig{Store: rec, SLOs: c.slos, Now: func() time.Time { return benchNow }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range 5 {
+				batch := c.batch(k)
+				rec.txs = nil
+				want := referenceOps(a, batch)
+				rep, err := a.Count(context.Background(), batch)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(rec.txs, want) {
+					t.Fatalf("batch %d: Count wrote %d transactions, the reference %d; first differing:\n%s", k, len(rec.txs), len(want), firstDiff(rec.txs, want))
+				}
+				if rep.Transactions != len(want) {
+					t.Errorf("batch %d: report says %d transactions, want %d", k, rep.Transactions, len(want))
+				}
+				// Delivered again: every event is a duplicate, nothing more is added.
+				again, err := a.Count(context.Background(), batch)
+				if err != nil || again.Counted != 0 || again.Duplicates != rep.Counted+rep.Duplicates {
+					t.Errorf("batch %d again: %+v, %v; first delivery %+v", k, again, err, rep)
+				}
+			}
+		})
+	}
+}
+
+func firstDiff(got, want [][]store.Op) string {
+	for i := range min(len(got), len(want)) {
+		for j := range min(len(got[i]), len(want[i])) {
+			if !reflect.DeepEqual(got[i][j], want[i][j]) {
+				return fmt.Sprintf("tx %d op %d: got %+v, want %+v", i, j, got[i][j], want[i][j])
+			}
+		}
+		if len(got[i]) != len(want[i]) {
+			return fmt.Sprintf("tx %d: %d ops, want %d", i, len(got[i]), len(want[i]))
+		}
+	}
+	return "(lengths differ)"
 }
