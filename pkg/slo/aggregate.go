@@ -255,7 +255,7 @@ const smallBatch = 16
 type eventName struct{ id, source string }
 
 // scratch is the working memory of one Count, reused through a pool so a
-// batch allocates little beyond its report, its markers and its ops.
+// batch allocates little beyond its report and its markers.
 type scratch struct {
 	cutoffs []time.Time // per SLO: events before it are past its retention
 	incs    []increment
