@@ -731,3 +731,58 @@ func TestSeriesSumMatchesMinuteByMinute(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateNotifiesInOrder checks that reading SLOs concurrently leaves
+// the writes and Notify calls one at a time, in SLO order.
+func TestEvaluateNotifiesInOrder(t *testing.T) {
+	st := memory.New(memory.Config{Now: func() time.Time { return benchNow }})
+	slos := evalSLOs(3 * evalWorkers)
+	a, err := NewAggregator(AggregatorConfig{Store: st, SLOs: slos, Now: func() time.Time { return benchNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []Event
+	for i := range slos {
+		for k := range 40 {
+			status := "ok"
+			if k%2 == 0 {
+				status = "error" // burning fast: the page fires
+			}
+			batch = append(batch, Event{Source: "t", ID: fmt.Sprintf("%d-%d", i, k), Time: benchNow.Add(-time.Duration(k) * 3 * time.Minute),
+				Service: slos[i].Service, Status: status})
+		}
+	}
+	if rep, err := a.Count(context.Background(), batch); err != nil || rep.Counted != len(batch) {
+		t.Fatal(rep, err)
+	}
+	var inFlight atomic.Int32
+	var got []string
+	ev, err := NewEvaluator(EvaluatorConfig{Store: st, SLOs: slos, Notify: func(_ context.Context, tr Transition) error {
+		if inFlight.Add(1) != 1 {
+			t.Error("Notify called concurrently")
+		}
+		defer inFlight.Add(-1)
+		got = append(got, tr.SLO+"/"+tr.Severity)
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sts, trans, err := ev.Evaluate(context.Background(), benchNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i, s := range slos {
+		if sts[i].SLO != s.Name {
+			t.Fatalf("status %d is %s, want %s", i, sts[i].SLO, s.Name)
+		}
+		want = append(want, s.Name+"/page", s.Name+"/ticket")
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Notify calls %v, want a page and a ticket per SLO in order %v", got, want)
+	}
+	if len(trans) != len(want) {
+		t.Errorf("%d transitions, want %d", len(trans), len(want))
+	}
+}
