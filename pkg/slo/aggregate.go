@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/store"
@@ -84,6 +87,8 @@ type Aggregator struct {
 	longest   time.Duration   // the longest retention: older events are refused
 	now       func() time.Time
 	maxFuture time.Duration
+	hourParts []string                    // per SLO: the hour buckets' partition
+	names     []atomic.Pointer[hourNames] // per SLO: key strings of the hour last written
 }
 
 // NewAggregator checks cfg and returns an Aggregator.
@@ -102,7 +107,9 @@ func NewAggregator(cfg AggregatorConfig) (*Aggregator, error) {
 		r := Retention(&a.slos[i])
 		a.retention = append(a.retention, r)
 		a.longest = max(a.longest, r)
+		a.hourParts = append(a.hourParts, hourPartition(a.slos[i].Name))
 	}
+	a.names = make([]atomic.Pointer[hourNames], len(a.slos))
 	return a, nil
 }
 
@@ -147,11 +154,20 @@ func (r *Report) Failed() int {
 	return n
 }
 
+// bucketID names one bucket without its key's strings: the SLO's index,
+// the hour index and the minute of the hour (-1 for the hour bucket). Count
+// classifies, groups and sums with these small comparable values and makes
+// keys only for the distinct buckets of a transaction.
+type bucketID struct {
+	slo    int32
+	minute int32
+	hour   int64
+}
+
 // increment is one bucket add.
 type increment struct {
-	key     store.Key
-	delta   int64
-	expires time.Time
+	bucket bucketID
+	delta  int64
 }
 
 // unit is what one transaction must hold together: an event's marker (or
@@ -164,6 +180,129 @@ type unit struct {
 	incs   []increment
 }
 
+// hourNames are the key strings of one SLO's buckets in one hour, kept per
+// SLO for the hour last written: events mostly arrive for the current hour,
+// so their keys cost no allocation.
+type hourNames struct {
+	hour       int64
+	minutePart string
+	hourSort   string
+}
+
+// Per-event outcomes of the store writes, in scratch.state: flags, since
+// the parts of a split event may fare differently.
+const (
+	stateCounted uint8 = 1 << iota
+	stateDuplicate
+)
+
+// bucketIndex is a set of distinct buckets in insertion order, with an
+// open-addressing table of their positions: a transaction has at most
+// store.MaxTransactOps of them, and a table cleared per use costs less than
+// a map's hashing and growth.
+type bucketIndex struct {
+	ids   []bucketID
+	slots []int32 // position+1 of the bucket hashed there; 0 is empty
+}
+
+func (x *bucketIndex) reset() {
+	x.ids = x.ids[:0]
+	clear(x.slots)
+}
+
+func (b bucketID) hash() uint64 {
+	h := uint64(b.hour)*0x9E3779B97F4A7C15 ^ uint64(uint32(b.slo))*0xC2B2AE3D27D4EB4F ^ uint64(uint32(b.minute))*0x165667B19E3779F9
+	return h ^ h>>29
+}
+
+// slot is where b is, or the empty slot where it would go.
+func (x *bucketIndex) slot(b bucketID) int {
+	mask := len(x.slots) - 1
+	for i := int(b.hash()) & mask; ; i = (i + 1) & mask {
+		if p := x.slots[i]; p == 0 || x.ids[p-1] == b {
+			return i
+		}
+	}
+}
+
+// find returns b's position, or -1.
+func (x *bucketIndex) find(b bucketID) int {
+	if len(x.slots) == 0 {
+		return -1
+	}
+	return int(x.slots[x.slot(b)]) - 1
+}
+
+// add appends b, which find reported absent, and returns its position.
+func (x *bucketIndex) add(b bucketID) int {
+	if 2*(len(x.ids)+1) > len(x.slots) {
+		// Keep the table at most half full.
+		x.slots = make([]int32, max(256, 4*len(x.slots)))
+		for k, id := range x.ids {
+			x.slots[x.slot(id)] = int32(k + 1)
+		}
+	}
+	x.ids = append(x.ids, b)
+	x.slots[x.slot(b)] = int32(len(x.ids))
+	return len(x.ids) - 1
+}
+
+// smallBatch is the batch size up to which firstSeen compares an event with
+// the ones before it instead of hashing.
+const smallBatch = 16
+
+// eventName is what an event's marker is named by (see seenKey).
+type eventName struct{ id, source string }
+
+// scratch is the working memory of one Count, reused through a pool so a
+// batch allocates little beyond its report and its markers.
+type scratch struct {
+	cutoffs []time.Time // per SLO: events before it are past its retention
+	incs    []increment
+	units   []unit
+	state   []uint8
+	names   []eventName // events taken so far, for small batches
+	seen    map[eventName]struct{}
+	index   bucketIndex
+	missing []bucketID
+	sums    []int64
+	keys    []store.Key
+	order   []int32
+	ops     []store.Op
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// markerValue is every marker's value. Stores copy values, so one slice
+// serves every op.
+var markerValue = []byte{'1'}
+
+// firstSeen reports whether no earlier event of the batch has e's marker,
+// and remembers e.
+func (sc *scratch) firstSeen(e *Event, batch int) bool {
+	n := eventName{id: e.ID, source: e.Source}
+	if n.source == "" {
+		n.source = "-" // seenKey names both the same
+	}
+	if batch <= smallBatch {
+		for _, o := range sc.names {
+			if o == n {
+				return false
+			}
+		}
+		sc.names = append(sc.names, n)
+		return true
+	}
+	if sc.seen == nil {
+		sc.seen = map[eventName]struct{}{}
+	}
+	if _, ok := sc.seen[n]; ok {
+		return false
+	}
+	sc.seen[n] = struct{}{}
+	return true
+}
+
 // Count classifies and counts a batch. It returns an error only when ctx is
 // done; store failures are reported per event in Report.Errors so the
 // events counted before the failure are not retried needlessly (their
@@ -172,8 +311,20 @@ func (a *Aggregator) Count(ctx context.Context, events []Event) (Report, error) 
 	rep := Report{Errors: make([]error, len(events))}
 	now := a.now()
 	oldest, newest := now.Add(-a.longest), now.Add(a.maxFuture)
-	var units []unit
-	inBatch := map[store.Key]bool{}
+	sc := scratchPool.Get().(*scratch)
+	defer func() {
+		sc.names = sc.names[:0]
+		clear(sc.seen)
+		clear(sc.ops) // hold no event's strings in the pool
+		sc.ops = sc.ops[:0]
+		scratchPool.Put(sc)
+	}()
+	sc.cutoffs = sc.cutoffs[:0]
+	for _, r := range a.retention {
+		sc.cutoffs = append(sc.cutoffs, now.Add(-r))
+	}
+	incs := sc.incs[:0]
+	units := sc.units[:0]
 	for i := range events {
 		e := &events[i]
 		switch {
@@ -192,14 +343,14 @@ func (a *Aggregator) Count(ctx context.Context, events []Event) (Report, error) 
 				e.ID, e.Time.UTC().Format(time.RFC3339), a.longest, now.UTC().Format(time.RFC3339))}
 			continue
 		}
-		if k := seenKey(e, 0); inBatch[k] {
+		if !sc.firstSeen(e, len(events)) {
 			rep.Duplicates++
 			continue
-		} else {
-			inBatch[k] = true
 		}
-		incs := a.classify(e, now)
-		if len(incs) == 0 {
+		from := len(incs)
+		incs = a.classify(e, sc.cutoffs, incs)
+		mine := incs[from:len(incs):len(incs)]
+		if len(mine) == 0 {
 			rep.Unselected++
 			continue
 		}
@@ -207,29 +358,35 @@ func (a *Aggregator) Count(ctx context.Context, events []Event) (Report, error) 
 		// An event whose increments do not fit one transaction beside its
 		// marker is split into parts, each with a marker of its own, so
 		// every part is still counted exactly once.
-		for part := 0; len(incs) > 0; part++ {
-			n := min(len(incs), store.MaxTransactOps-1)
-			units = append(units, unit{event: i, marker: seenKey(e, part), expiry: expiry, incs: incs[:n]})
-			incs = incs[n:]
+		for part := 0; len(mine) > 0; part++ {
+			n := min(len(mine), store.MaxTransactOps-1)
+			units = append(units, unit{event: i, marker: seenKey(e, part), expiry: expiry, incs: mine[:n]})
+			mine = mine[n:]
 		}
 	}
-	counted := map[int]bool{}
-	dup := map[int]bool{}
+	// Keep the (possibly grown) buffers for the next batch; the units'
+	// slices into an older incs array stay valid.
+	sc.incs, sc.units = incs[:0], units[:0]
+	state := sc.state[:0]
+	for range events {
+		state = append(state, 0)
+	}
+	sc.state = state
 	for len(units) > 0 {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		n := fit(units)
+		n := sc.fit(units)
 		group := units[:n]
 		units = units[n:]
 		for len(group) > 0 {
-			ops := build(group)
+			ops := a.build(sc, group)
 			rep.Transactions++
 			err := a.store.Transact(ctx, ops)
 			if err == nil {
 				rep.Ops += len(ops)
 				for _, u := range group {
-					counted[u.event] = true
+					state[u.event] |= stateCounted
 				}
 				break
 			}
@@ -246,7 +403,7 @@ func (a *Aggregator) Count(ctx context.Context, events []Event) (Report, error) 
 			for _, j := range tx.Failed {
 				if j < len(group) {
 					gone[j] = true
-					dup[group[j].event] = true
+					state[group[j].event] |= stateDuplicate
 				}
 			}
 			if len(gone) == 0 {
@@ -271,52 +428,81 @@ func (a *Aggregator) Count(ctx context.Context, events []Event) (Report, error) 
 			// even when another part was counted: that part's marker stops
 			// it from being counted twice.
 			continue
-		case counted[i]:
+		case state[i]&stateCounted != 0:
 			rep.Counted++
-		case dup[i]:
+		case state[i]&stateDuplicate != 0:
 			rep.Duplicates++
 		}
 	}
 	return rep, nil
 }
 
-// classify returns the bucket increments of one event over every SLO.
-func (a *Aggregator) classify(e *Event, now time.Time) []increment {
-	var incs []increment
+// classify appends the bucket increments of one event over every SLO to
+// incs: a minute and an hour bucket for each SLO that selects it and still
+// keeps buckets that old (cutoffs).
+func (a *Aggregator) classify(e *Event, cutoffs []time.Time, incs []increment) []increment {
+	var h, m int64
+	hm := false
 	for j := range a.slos {
-		s := &a.slos[j]
-		ok, good := s.Classify(e)
-		if !ok || e.Time.Before(now.Add(-a.retention[j])) {
+		ok, good := a.slos[j].Classify(e)
+		if !ok || e.Time.Before(cutoffs[j]) {
 			continue
 		}
-		g := int64(0)
-		if good {
-			g = 1
+		if !hm {
+			h = hourIndex(e.Time)
+			m = (e.Time.Unix() - h*3600) / 60
+			hm = true
 		}
-		mk, hk := bucketKeys(s.Name, e.Time)
-		hourEnd := time.Unix((hourIndex(e.Time)+1)*3600, 0)
-		exp := hourEnd.Add(a.retention[j])
-		incs = append(incs, increment{key: mk, delta: pack(1, g), expires: exp}, increment{key: hk, delta: pack(1, g), expires: exp})
+		d := pack(1, 0)
+		if good {
+			d = pack(1, 1)
+		}
+		incs = append(incs,
+			increment{bucket: bucketID{slo: int32(j), minute: int32(m), hour: h}, delta: d},
+			increment{bucket: bucketID{slo: int32(j), minute: -1, hour: h}, delta: d})
 	}
 	return incs
 }
 
+// key is the store key of a bucket (see bucketKeys).
+func (a *Aggregator) key(b bucketID) store.Key {
+	c := a.names[b.slo].Load()
+	if c == nil || c.hour != b.hour {
+		name := a.slos[b.slo].Name
+		c = &hourNames{hour: b.hour, minutePart: minutePartition(name, b.hour), hourSort: hourSort(b.hour)}
+		a.names[b.slo].Store(c)
+	}
+	if b.minute < 0 {
+		return store.Key{Partition: a.hourParts[b.slo], Sort: c.hourSort}
+	}
+	return store.Key{Partition: c.minutePart, Sort: minuteSort(int(b.minute))}
+}
+
+// expiry is when a bucket is no longer needed: its SLO's retention after
+// the end of its hour.
+func (a *Aggregator) expiry(b bucketID) time.Time {
+	return time.Unix((b.hour+1)*3600, 0).Add(a.retention[b.slo])
+}
+
 // fit is how many units from the front go in one transaction: markers plus
 // the distinct buckets they add to stay within store.MaxTransactOps.
-func fit(units []unit) int {
-	keys := map[store.Key]bool{}
+func (sc *scratch) fit(units []unit) int {
+	x := &sc.index
+	x.reset()
 	for i, u := range units {
-		need := 1
+		missing := sc.missing[:0]
 		for _, inc := range u.incs {
-			if !keys[inc.key] {
-				need++
+			if x.find(inc.bucket) < 0 {
+				missing = append(missing, inc.bucket)
 			}
 		}
-		if i > 0 && len(keys)+i+need > store.MaxTransactOps {
+		sc.missing = missing
+		if i > 0 && len(x.ids)+i+1+len(missing) > store.MaxTransactOps {
 			return i
 		}
-		for _, inc := range u.incs {
-			keys[inc.key] = true
+		// A unit's own increments are distinct buckets.
+		for _, b := range missing {
+			x.add(b)
 		}
 	}
 	return len(units)
@@ -324,38 +510,46 @@ func fit(units []unit) int {
 
 // build makes the ops of one transaction: the markers first, in the order
 // of group (so TxError.Failed indexes name units), then one add per bucket
-// with the deltas of every unit summed: a batch of ten events for one SLO
-// is ten markers and two adds.
-func build(group []unit) []store.Op {
-	ops := make([]store.Op, 0, len(group)+4)
-	for _, u := range group {
-		ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: u.marker, Value: []byte{'1'}, ExpiresAt: u.expiry}, Cond: store.Condition{IfAbsent: true}})
-	}
-	sums := map[store.Key]*increment{}
-	var order []store.Key
+// with the deltas of every unit summed, in key order: a batch of ten events
+// for one SLO is ten markers and two adds.
+func (a *Aggregator) build(sc *scratch, group []unit) []store.Op {
+	x := &sc.index
+	x.reset()
+	sums := sc.sums[:0]
 	for _, u := range group {
 		for _, inc := range u.incs {
-			if s, ok := sums[inc.key]; ok {
-				s.delta += inc.delta
-				if inc.expires.After(s.expires) {
-					s.expires = inc.expires
-				}
+			if k := x.find(inc.bucket); k >= 0 {
+				sums[k] += inc.delta
 				continue
 			}
-			c := inc
-			sums[inc.key] = &c
-			order = append(order, inc.key)
+			x.add(inc.bucket)
+			sums = append(sums, inc.delta)
 		}
 	}
-	sort.Slice(order, func(i, j int) bool {
-		if order[i].Partition != order[j].Partition {
-			return order[i].Partition < order[j].Partition
+	sc.sums = sums
+	// Sort positions, not ops: an op is over a hundred bytes to move.
+	keys, order := sc.keys[:0], sc.order[:0]
+	for k, b := range x.ids {
+		keys = append(keys, a.key(b))
+		order = append(order, int32(k))
+	}
+	sc.keys, sc.order = keys, order
+	slices.SortFunc(order, func(p, q int32) int {
+		if c := strings.Compare(keys[p].Partition, keys[q].Partition); c != 0 {
+			return c
 		}
-		return order[i].Sort < order[j].Sort
+		return strings.Compare(keys[p].Sort, keys[q].Sort)
 	})
-	for _, k := range order {
-		s := sums[k]
-		ops = append(ops, store.Op{Kind: store.OpAdd, Item: store.Item{Key: k, ExpiresAt: s.expires}, Delta: s.delta})
+	// The ops are reused for the next transaction: a store copies what it
+	// keeps (the bolt store says so) and holds nothing once Transact
+	// returns.
+	ops := sc.ops[:0]
+	for _, u := range group {
+		ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: u.marker, Value: markerValue, ExpiresAt: u.expiry}, Cond: store.Condition{IfAbsent: true}})
 	}
+	for _, k := range order {
+		ops = append(ops, store.Op{Kind: store.OpAdd, Item: store.Item{Key: keys[k], ExpiresAt: a.expiry(x.ids[k])}, Delta: sums[k]})
+	}
+	sc.ops = ops
 	return ops
 }

@@ -43,10 +43,36 @@ func minutePartition(slo string, hour int64) string {
 	return "slo#" + slo + "#m#" + strconv.FormatInt(hour, 10)
 }
 
-// hourSort orders by time: the index padded to a fixed width.
-func hourSort(hour int64) string { return fmt.Sprintf("%010d", hour) }
+// hourSort orders by time: the index padded to a fixed width (ten digits,
+// as fmt's %010d writes it).
+func hourSort(hour int64) string {
+	if hour < 0 {
+		return fmt.Sprintf("%010d", hour)
+	}
+	var buf [20]byte
+	b := strconv.AppendInt(buf[:0], hour, 10)
+	if pad := 10 - len(b); pad > 0 {
+		b = append(buf[:0:0], "0000000000"[:pad]...)
+		b = strconv.AppendInt(b, hour, 10)
+	}
+	return string(b)
+}
 
-func minuteSort(minuteOfHour int) string { return fmt.Sprintf("%02d", minuteOfHour) }
+// minuteSorts are the sort keys of the minutes of an hour, "00" to "59",
+// made once: every counted event needs one.
+var minuteSorts = func() (out [60]string) {
+	for m := range out {
+		out[m] = fmt.Sprintf("%02d", m)
+	}
+	return out
+}()
+
+func minuteSort(minuteOfHour int) string {
+	if minuteOfHour >= 0 && minuteOfHour < len(minuteSorts) {
+		return minuteSorts[minuteOfHour]
+	}
+	return fmt.Sprintf("%02d", minuteOfHour)
+}
 
 // bucketKeys returns the minute and hour bucket keys of an instant.
 func bucketKeys(slo string, t time.Time) (minute, hour store.Key) {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/store"
@@ -298,6 +300,56 @@ func severities(s *SLO) []string {
 	return out
 }
 
+// evalWorkers is how many SLOs an evaluation reads at once. The reads are
+// store round trips (on DynamoDB a query and a get or two per SLO, each
+// milliseconds away), so 1,000 SLOs read one after another would take
+// seconds; the writes and Notify calls that follow stay one at a time, in
+// SLO order.
+const evalWorkers = 16
+
+// reading is what an evaluation reads for one SLO: its numbers and the
+// stored alert state of each of its severities (in severities order).
+type reading struct {
+	m      *measure
+	alerts []alertRead
+	err    error
+}
+
+type alertRead struct {
+	item store.Item
+	err  error
+}
+
+// readAll measures every SLO at now and reads its alert states,
+// evalWorkers at a time.
+func (e *Evaluator) readAll(ctx context.Context, now time.Time) []reading {
+	out := make([]reading, len(e.slos))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(evalWorkers, len(e.slos)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(e.slos) {
+					return
+				}
+				r, s := &out[i], &e.slos[i]
+				if r.m, r.err = e.measure(ctx, i, now); r.err != nil {
+					continue
+				}
+				for _, sev := range severities(s) {
+					it, err := e.store.Get(ctx, alertKey(s.Name, sev))
+					r.alerts = append(r.alerts, alertRead{item: it, err: err})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
 // Evaluate computes every SLO at now, records alert transitions and calls
 // Notify for each. It returns the statuses and the transitions made now
 // (including ones whose earlier Notify failed and are sent again).
@@ -305,8 +357,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) ([]Status, []Tr
 	var out []Status
 	var trans []Transition
 	var errs []error
+	reads := e.readAll(ctx, now)
 	for i := range e.slos {
-		st, ts, err := e.evaluateOne(ctx, i, now)
+		st, ts, err := e.evaluateOne(ctx, i, &reads[i], now)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -317,15 +370,15 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) ([]Status, []Tr
 	return out, trans, errors.Join(errs...)
 }
 
-func (e *Evaluator) evaluateOne(ctx context.Context, i int, now time.Time) (Status, []Transition, error) {
+func (e *Evaluator) evaluateOne(ctx context.Context, i int, r *reading, now time.Time) (Status, []Transition, error) {
 	s := &e.slos[i]
-	m, err := e.measure(ctx, i, now)
-	if err != nil {
-		return Status{}, nil, err
+	if r.err != nil {
+		return Status{}, nil, r.err
 	}
+	m := r.m
 	var trans []Transition
-	for _, sev := range severities(s) {
-		t, alert, err := e.transition(ctx, s, m, sev, now)
+	for k, sev := range severities(s) {
+		t, alert, err := e.transition(ctx, s, m, sev, r.alerts[k], now)
 		if err != nil {
 			return Status{}, nil, err
 		}
@@ -340,12 +393,14 @@ func (e *Evaluator) evaluateOne(ctx context.Context, i int, now time.Time) (Stat
 }
 
 // transition moves one severity's state if the rules say so, and sends a
-// transition not yet published.
-func (e *Evaluator) transition(ctx context.Context, s *SLO, m *measure, sev string, now time.Time) (*Transition, *Alert, error) {
+// transition not yet published. read is the state as readAll found it: a
+// write made since then fails its version condition, as it would have
+// right after the read.
+func (e *Evaluator) transition(ctx context.Context, s *SLO, m *measure, sev string, read alertRead, now time.Time) (*Transition, *Alert, error) {
 	key := alertKey(s.Name, sev)
 	var rec alertRecord
 	var version int64
-	it, err := e.store.Get(ctx, key)
+	it, err := read.item, read.err
 	switch {
 	case err == nil:
 		if err := json.Unmarshal(it.Value, &rec); err != nil {
@@ -418,14 +473,16 @@ func (e *Evaluator) transition(ctx context.Context, s *SLO, m *measure, sev stri
 // firing alerts are the recorded ones.
 func (e *Evaluator) Status(ctx context.Context, now time.Time) ([]Status, error) {
 	var out []Status
+	reads := e.readAll(ctx, now)
 	for i := range e.slos {
 		s := &e.slos[i]
-		m, err := e.measure(ctx, i, now)
-		if err != nil {
-			return nil, err
+		r := &reads[i]
+		if r.err != nil {
+			return nil, r.err
 		}
-		for _, sev := range severities(s) {
-			it, err := e.store.Get(ctx, alertKey(s.Name, sev))
+		m := r.m
+		for k, sev := range severities(s) {
+			it, err := r.alerts[k].item, r.alerts[k].err
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
