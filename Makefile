@@ -30,10 +30,11 @@ run: cli
 	./bin/cogniforge run --addr $(ADDR) --data-dir $(DATA_DIR)
 
 # The packages with concurrency (issue 9: runtime, queue, sfnlocal, store,
-# saga, faas, and the bus) run under the race detector (instead of
+# saga, faas, the bus; the SLO evaluator's concurrent reads, incidents and
+# notifications racing on one key) run under the race detector (instead of
 # plainly, so nothing runs twice); the rest run plainly. Lint first: a
 # formatting or staticcheck finding fails CI like a test does.
-RACE_PKGS := ./pkg/localruntime/... ./pkg/sfnlocal/... ./pkg/store/... ./pkg/saga/... ./pkg/faas/... ./pkg/bus/...
+RACE_PKGS := ./pkg/localruntime/... ./pkg/sfnlocal/... ./pkg/store/... ./pkg/saga/... ./pkg/faas/... ./pkg/bus/... ./pkg/slo/... ./pkg/incident/... ./pkg/notify/...
 RACE_DIRS := $(subst /...,,$(subst ./,/,$(RACE_PKGS)))
 
 test: deps lint
