@@ -264,7 +264,7 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 	if ct := e.DataContentType(); ct != "" && !isJSONContentType(ct) {
 		add("datacontenttype", fmt.Sprintf("must be %q, got %q", ContentTypeJSON, ct))
 	}
-	ext := e.Extensions()
+	ext := extensions(e) // read only
 	checkString := func(name string, required bool) string {
 		v, present := ext[name]
 		if !present {
@@ -289,14 +289,21 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 			add(a.name, "is not valid UTF-8")
 		}
 	}
-	extNames := make([]string, 0, len(ext))
-	for name := range ext {
-		extNames = append(extNames, name)
-	}
-	sort.Strings(extNames)
-	for _, name := range extNames {
-		if s, ok := ext[name].(string); ok && !utf8.ValidString(s) {
-			add(name, "is not valid UTF-8")
+	// The names are sorted, for errors in a stable order, only when one
+	// value is bad: valid events do not pay for the sort.
+	for _, v := range ext {
+		if s, ok := v.(string); ok && !utf8.ValidString(s) {
+			extNames := make([]string, 0, len(ext))
+			for name := range ext {
+				extNames = append(extNames, name)
+			}
+			sort.Strings(extNames)
+			for _, name := range extNames {
+				if s, ok := ext[name].(string); ok && !utf8.ValidString(s) {
+					add(name, "is not valid UTF-8")
+				}
+			}
+			break
 		}
 	}
 	checkString(ExtCorrelationID, false)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Extension attribute names carried by every CogniForge event.
@@ -136,6 +137,9 @@ func setRawJSON(e *cloudevents.Event, b []byte) error {
 // TraceParent returns the W3C traceparent header of the span in ctx, or ""
 // when ctx has no valid span context.
 func TraceParent(ctx context.Context) string {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return "" // what Inject writes then; without a carrier to allocate
+	}
 	c := propagation.MapCarrier{}
 	propagation.TraceContext{}.Inject(ctx, c)
 	return c.Get(ExtTraceParent)
@@ -147,8 +151,9 @@ func TraceParent(ctx context.Context) string {
 // calls it so events whose producer sent W3C headers rather than
 // extensions carry them on every later hop; what the producer set stays.
 func FillTraceContext(ctx context.Context, e *cloudevents.Event) {
-	ext := e.Extensions()
-	if _, ok := ext[ExtTraceParent]; !ok {
+	_, hasTraceParent := extension(*e, ExtTraceParent)
+	_, hasBaggage := extension(*e, ExtBaggage)
+	if !hasTraceParent && trace.SpanContextFromContext(ctx).IsValid() {
 		c := propagation.MapCarrier{}
 		propagation.TraceContext{}.Inject(ctx, c)
 		if tp := c.Get(ExtTraceParent); tp != "" {
@@ -158,7 +163,7 @@ func FillTraceContext(ctx context.Context, e *cloudevents.Event) {
 			}
 		}
 	}
-	if _, ok := ext[ExtBaggage]; !ok {
+	if !hasBaggage {
 		if b := baggage.FromContext(ctx).String(); b != "" {
 			e.SetExtension(ExtBaggage, b)
 		}
@@ -189,6 +194,39 @@ func CorrelationID(e cloudevents.Event) string {
 }
 
 func stringExtension(e cloudevents.Event, name string) string {
-	s, _ := e.Extensions()[name].(string)
+	v, _ := extension(e, name)
+	s, _ := v.(string)
 	return s
+}
+
+// extension is e.Extensions()[name] without the copy of the whole map that
+// Extensions makes on every call (faas.Extension; events does not import
+// faas).
+func extension(e cloudevents.Event, name string) (any, bool) {
+	switch c := e.Context.(type) {
+	case nil:
+		return nil, false
+	case *cloudevents.EventContextV1:
+		v, ok := c.Extensions[name]
+		return v, ok
+	case *cloudevents.EventContextV03:
+		v, ok := c.Extensions[name]
+		return v, ok
+	}
+	v, ok := e.Extensions()[name]
+	return v, ok
+}
+
+// extensions is e's extension map, read only: the event's own map where the
+// sdk lets it be reached, so reading it costs no copy.
+func extensions(e cloudevents.Event) map[string]any {
+	switch c := e.Context.(type) {
+	case nil:
+		return nil
+	case *cloudevents.EventContextV1:
+		return c.Extensions
+	case *cloudevents.EventContextV03:
+		return c.Extensions
+	}
+	return e.Extensions()
 }

@@ -180,7 +180,7 @@ func (g *gateway) complete(ctx context.Context, e *cloudevents.Event) {
 	if e.Time().IsZero() {
 		e.SetTime(g.cfg.Now().UTC())
 	}
-	if _, ok := e.Extensions()[events.ExtCorrelationID]; !ok && e.ID() != "" {
+	if _, ok := faas.Extension(*e, events.ExtCorrelationID); !ok && e.ID() != "" {
 		e.SetExtension(events.ExtCorrelationID, e.ID())
 	}
 	if e.DataContentType() == "" && len(e.Data()) > 0 {
