@@ -297,3 +297,79 @@ func TestDecodeHTTPEvent(t *testing.T) {
 		})
 	}
 }
+
+// A structured request gets its reply as a structured event that decodes
+// back to the reply the handler returned, whatever its data: JSON (kept as
+// JSON, spacing and all), text, bytes in base64. A reply whose JSON data is
+// not JSON cannot be encoded and is answered with a problem, as before.
+func TestStructuredReplies(t *testing.T) {
+	reply := func(ct string, data []byte, base64 bool) cloudevents.Event {
+		r := cloudevents.NewEvent()
+		r.SetID("r-1")
+		r.SetSource("/reply")
+		r.SetType("dev.cogniforge.reply.v1")
+		r.SetExtension("correlationid", "c-1")
+		r.SetExtension("count", 3)
+		if ct != "" {
+			r.SetDataContentType(ct)
+		}
+		r.DataEncoded, r.DataBase64 = data, base64
+		return r
+	}
+	tests := []struct {
+		name   string
+		reply  cloudevents.Event
+		status int
+	}{
+		{"json", reply("application/json", []byte(`{"a": [1, 2], "html": "<b>&"}`), false), http.StatusOK},
+		{"json with parameters", reply("application/json; charset=utf-8", []byte(`{"a":1}`), false), http.StatusOK},
+		{"no content type", reply("", []byte(`{"a":1}`), false), http.StatusOK},
+		{"text", reply("text/plain", []byte(`not "json" <at all>`), false), http.StatusOK},
+		{"base64", reply("application/octet-stream", []byte{0, 1, 2, 255}, true), http.StatusOK},
+		{"no data", reply("", nil, false), http.StatusOK},
+		{"json that is not", reply("application/json", []byte(`{"a":`), false), http.StatusBadRequest},
+	}
+	req := faastest.CompletedEvent("e1", faastest.RequestCompleted{Service: "s"})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fn := faas.Function{Name: "r", Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) {
+				r := tt.reply
+				return &r, nil
+			}}
+			srv := httptest.NewServer(cehttp.NewHandler(fn, faastest.Options()...))
+			defer srv.Close()
+			resp, err := srv.Client().Post(srv.URL, cehttp.ContentTypeStructured+"; charset=utf-8", strings.NewReader(faastest.StructuredJSON(t, req)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if tt.status != http.StatusOK {
+				var p faas.Problem
+				if err := json.Unmarshal(body, &p); err != nil || p.ErrorType != faas.ErrInvalidEvent {
+					t.Fatalf("problem %s (%v)", body, err)
+				}
+				return
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != cehttp.ContentTypeStructured {
+				t.Errorf("content type %q", ct)
+			}
+			if !json.Valid(body) {
+				t.Fatalf("reply is not JSON: %s", body)
+			}
+			var got cloudevents.Event
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatalf("%v: %s", err, body)
+			}
+			want := tt.reply
+			if got.ID() != want.ID() || got.Type() != want.Type() || got.Source() != want.Source() ||
+				got.DataContentType() != want.DataContentType() || string(got.Data()) != string(want.Data()) ||
+				got.Extensions()["correlationid"] != "c-1" || got.Extensions()["count"] != int32(3) {
+				t.Errorf("reply decodes to %v, want %v", got, want)
+			}
+		})
+	}
+}
