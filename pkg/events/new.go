@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -75,6 +76,90 @@ func New(ctx context.Context, typ, source string, data any, opts ...Option) (clo
 	if o.time.IsZero() {
 		o.time = time.Now()
 	}
+	if e, ok, err := build(ctx, typ, source, data, &o); ok {
+		return e, err
+	}
+	return newChecked(ctx, typ, source, data, &o)
+}
+
+// build is New for the events New builds every time (an id, a type and a
+// source that parse, data that encodes): the event context is filled
+// directly, which New did through the Event setters and their per-field
+// bookkeeping, and the sdk's Validate is not run, as what it checks holds
+// by construction (id and type non-blank, source a non-empty URI
+// reference, datacontenttype application/json, no dataschema, a subject
+// only when non-blank). An error is the data's encoding, as newChecked
+// reports it; !ok means the event is not certain to be valid: newChecked
+// builds it again and reports why, exactly as New always did.
+func build(ctx context.Context, typ, source string, data any, o *options) (cloudevents.Event, bool, error) {
+	ec := &cloudevents.EventContextV1{}
+	if ec.SetID(o.id) != nil || ec.SetType(typ) != nil || ec.Type == "" || ec.SetSource(source) != nil ||
+		strings.TrimSpace(ec.Source.String()) == "" || ec.SetTime(o.time.UTC()) != nil {
+		return cloudevents.Event{}, false, nil
+	}
+	if o.subject != "" {
+		if ec.SetSubject(o.subject) != nil {
+			return cloudevents.Event{}, false, nil
+		}
+	}
+	var enc []byte
+	var err error
+	switch d := data.(type) {
+	case []byte:
+		enc, err = rawJSON(d)
+	case json.RawMessage:
+		enc, err = rawJSON(d)
+	case nil:
+		// no data, as the sdk's JSON codec encodes nil
+	default:
+		enc, err = json.Marshal(d) // the sdk's JSON codec, for anything but bytes
+	}
+	if err != nil {
+		return cloudevents.Event{}, true, fmt.Errorf("events: encode data of %s: %w", typ, err)
+	}
+	ct := ContentTypeJSON
+	ec.DataContentType = &ct
+	ec.Extensions = make(map[string]any, 4)
+	correlation, traceparent, bag := lineage(ctx, o)
+	if o.parent != nil {
+		ec.Extensions[ExtCausationID] = o.parent.ID()
+	}
+	ec.Extensions[ExtCorrelationID] = correlation
+	if traceparent != "" {
+		ec.Extensions[ExtTraceParent] = traceparent
+	}
+	if bag != "" {
+		ec.Extensions[ExtBaggage] = bag
+	}
+	return cloudevents.Event{Context: ec, DataEncoded: enc}, true, nil
+}
+
+// lineage is the correlation id, traceparent and baggage of a new event:
+// its own id, ctx's span and baggage, or what it inherits from its cause.
+func lineage(ctx context.Context, o *options) (correlation, traceparent, bag string) {
+	correlation = o.id
+	traceparent = TraceParent(ctx)
+	bag = baggage.FromContext(ctx).String()
+	if o.parent != nil {
+		if c := stringExtension(*o.parent, ExtCorrelationID); c != "" {
+			correlation = c
+		} else if o.parent.ID() != "" {
+			correlation = o.parent.ID()
+		}
+		if traceparent == "" {
+			traceparent = stringExtension(*o.parent, ExtTraceParent)
+		}
+		if bag == "" {
+			bag = stringExtension(*o.parent, ExtBaggage)
+		}
+	}
+	return correlation, traceparent, bag
+}
+
+// newChecked builds the event through the sdk's setters and validates it:
+// New's answer, with its error naming the attribute, for the events build
+// is not certain about.
+func newChecked(ctx context.Context, typ, source string, data any, o *options) (cloudevents.Event, error) {
 	e := cloudevents.NewEvent()
 	e.SetID(o.id)
 	e.SetType(typ)
@@ -95,22 +180,9 @@ func New(ctx context.Context, typ, source string, data any, opts ...Option) (clo
 	if err != nil {
 		return cloudevents.Event{}, fmt.Errorf("events: encode data of %s: %w", typ, err)
 	}
-	correlation := o.id
-	traceparent := TraceParent(ctx)
-	bag := baggage.FromContext(ctx).String()
+	correlation, traceparent, bag := lineage(ctx, o)
 	if o.parent != nil {
 		e.SetExtension(ExtCausationID, o.parent.ID())
-		if c := stringExtension(*o.parent, ExtCorrelationID); c != "" {
-			correlation = c
-		} else if o.parent.ID() != "" {
-			correlation = o.parent.ID()
-		}
-		if traceparent == "" {
-			traceparent = stringExtension(*o.parent, ExtTraceParent)
-		}
-		if bag == "" {
-			bag = stringExtension(*o.parent, ExtBaggage)
-		}
 	}
 	e.SetExtension(ExtCorrelationID, correlation)
 	if traceparent != "" {
@@ -125,12 +197,21 @@ func New(ctx context.Context, typ, source string, data any, opts ...Option) (clo
 	return e, nil
 }
 
-func setRawJSON(e *cloudevents.Event, b []byte) error {
+// rawJSON is the copy of b New keeps as data, or why it cannot.
+func rawJSON(b []byte) ([]byte, error) {
 	if !json.Valid(b) {
-		return fmt.Errorf("data is not valid JSON")
+		return nil, fmt.Errorf("data is not valid JSON")
+	}
+	return append([]byte(nil), b...), nil
+}
+
+func setRawJSON(e *cloudevents.Event, b []byte) error {
+	d, err := rawJSON(b)
+	if err != nil {
+		return err
 	}
 	e.SetDataContentType(ContentTypeJSON)
-	e.DataEncoded = append([]byte(nil), b...)
+	e.DataEncoded = d
 	return nil
 }
 
