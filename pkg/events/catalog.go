@@ -247,7 +247,8 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 	if e.ID() == "" {
 		add("id", "is required")
 	}
-	if e.Source() == "" {
+	source := e.Source() // printed from a URL: once
+	if source == "" {
 		add("source", "is required")
 	}
 	typ := e.Type()
@@ -282,7 +283,7 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 	// Invalid UTF-8 would be replaced by U+FFFD when the event is encoded,
 	// so two different bad ids would become one: refuse it, naming where.
 	for _, a := range [...]struct{ name, value string }{
-		{"id", e.ID()}, {"source", e.Source()}, {"type", typ}, {"subject", e.Subject()},
+		{"id", e.ID()}, {"source", source}, {"type", typ}, {"subject", e.Subject()},
 		{"dataschema", e.DataSchema()}, {"datacontenttype", e.DataContentType()},
 	} {
 		if !utf8.ValidString(a.value) {
