@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
@@ -93,10 +95,11 @@ func New(ctx context.Context, typ, source string, data any, opts ...Option) (clo
 // builds it again and reports why, exactly as New always did.
 func build(ctx context.Context, typ, source string, data any, o *options) (cloudevents.Event, bool, error) {
 	ec := &cloudevents.EventContextV1{}
-	if ec.SetID(o.id) != nil || ec.SetType(typ) != nil || ec.Type == "" || ec.SetSource(source) != nil ||
-		strings.TrimSpace(ec.Source.String()) == "" || ec.SetTime(o.time.UTC()) != nil {
+	src, ok := parsedSource(source)
+	if !ok || ec.SetID(o.id) != nil || ec.SetType(typ) != nil || ec.Type == "" || ec.SetTime(o.time.UTC()) != nil {
 		return cloudevents.Event{}, false, nil
 	}
+	ec.Source = src
 	if o.subject != "" {
 		if ec.SetSubject(o.subject) != nil {
 			return cloudevents.Event{}, false, nil
@@ -132,6 +135,32 @@ func build(ctx context.Context, typ, source string, data any, o *options) (cloud
 		ec.Extensions[ExtBaggage] = bag
 	}
 	return cloudevents.Event{Context: ec, DataEncoded: enc}, true, nil
+}
+
+// sourceEntry is a source string with its parsed form.
+type sourceEntry struct {
+	s   string
+	ref types.URIRef
+}
+
+// lastSource remembers the last source build parsed: a producer (the
+// gateway's acknowledgements, a saga's events) sends thousands of events
+// from one source, and parsing it as a URL reference was a tenth of New.
+var lastSource atomic.Pointer[sourceEntry]
+
+// parsedSource is source parsed as the context's SetSource parses it, and
+// whether it is certainly valid (it parses and prints non-blank, as the
+// sdk's Validate requires).
+func parsedSource(source string) (types.URIRef, bool) {
+	if e := lastSource.Load(); e != nil && e.s == source {
+		return e.ref, true
+	}
+	var ec cloudevents.EventContextV1
+	if ec.SetSource(source) != nil || strings.TrimSpace(ec.Source.String()) == "" {
+		return types.URIRef{}, false
+	}
+	lastSource.Store(&sourceEntry{s: source, ref: ec.Source})
+	return ec.Source, true
 }
 
 // lineage is the correlation id, traceparent and baggage of a new event:
