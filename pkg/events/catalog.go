@@ -247,7 +247,8 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 	if e.ID() == "" {
 		add("id", "is required")
 	}
-	if e.Source() == "" {
+	source := e.Source() // printed from a URL: once
+	if source == "" {
 		add("source", "is required")
 	}
 	typ := e.Type()
@@ -264,7 +265,7 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 	if ct := e.DataContentType(); ct != "" && !isJSONContentType(ct) {
 		add("datacontenttype", fmt.Sprintf("must be %q, got %q", ContentTypeJSON, ct))
 	}
-	ext := e.Extensions()
+	ext := extensions(e) // read only
 	checkString := func(name string, required bool) string {
 		v, present := ext[name]
 		if !present {
@@ -282,21 +283,28 @@ func (c *Catalog) Validate(e cloudevents.Event) error {
 	// Invalid UTF-8 would be replaced by U+FFFD when the event is encoded,
 	// so two different bad ids would become one: refuse it, naming where.
 	for _, a := range [...]struct{ name, value string }{
-		{"id", e.ID()}, {"source", e.Source()}, {"type", typ}, {"subject", e.Subject()},
+		{"id", e.ID()}, {"source", source}, {"type", typ}, {"subject", e.Subject()},
 		{"dataschema", e.DataSchema()}, {"datacontenttype", e.DataContentType()},
 	} {
 		if !utf8.ValidString(a.value) {
 			add(a.name, "is not valid UTF-8")
 		}
 	}
-	extNames := make([]string, 0, len(ext))
-	for name := range ext {
-		extNames = append(extNames, name)
-	}
-	sort.Strings(extNames)
-	for _, name := range extNames {
-		if s, ok := ext[name].(string); ok && !utf8.ValidString(s) {
-			add(name, "is not valid UTF-8")
+	// The names are sorted, for errors in a stable order, only when one
+	// value is bad: valid events do not pay for the sort.
+	for _, v := range ext {
+		if s, ok := v.(string); ok && !utf8.ValidString(s) {
+			extNames := make([]string, 0, len(ext))
+			for name := range ext {
+				extNames = append(extNames, name)
+			}
+			sort.Strings(extNames)
+			for _, name := range extNames {
+				if s, ok := ext[name].(string); ok && !utf8.ValidString(s) {
+					add(name, "is not valid UTF-8")
+				}
+			}
+			break
 		}
 	}
 	checkString(ExtCorrelationID, false)

@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Extension attribute names carried by every CogniForge event.
@@ -74,6 +78,117 @@ func New(ctx context.Context, typ, source string, data any, opts ...Option) (clo
 	if o.time.IsZero() {
 		o.time = time.Now()
 	}
+	if e, ok, err := build(ctx, typ, source, data, &o); ok {
+		return e, err
+	}
+	return newChecked(ctx, typ, source, data, &o)
+}
+
+// build is New for the events New builds every time (an id, a type and a
+// source that parse, data that encodes): the event context is filled
+// directly, which New did through the Event setters and their per-field
+// bookkeeping, and the sdk's Validate is not run, as what it checks holds
+// by construction (id and type non-blank, source a non-empty URI
+// reference, datacontenttype application/json, no dataschema, a subject
+// only when non-blank). An error is the data's encoding, as newChecked
+// reports it; !ok means the event is not certain to be valid: newChecked
+// builds it again and reports why, exactly as New always did.
+func build(ctx context.Context, typ, source string, data any, o *options) (cloudevents.Event, bool, error) {
+	ec := &cloudevents.EventContextV1{}
+	src, ok := parsedSource(source)
+	if !ok || ec.SetID(o.id) != nil || ec.SetType(typ) != nil || ec.Type == "" || ec.SetTime(o.time.UTC()) != nil {
+		return cloudevents.Event{}, false, nil
+	}
+	ec.Source = src
+	if o.subject != "" {
+		if ec.SetSubject(o.subject) != nil {
+			return cloudevents.Event{}, false, nil
+		}
+	}
+	var enc []byte
+	var err error
+	switch d := data.(type) {
+	case []byte:
+		enc, err = rawJSON(d)
+	case json.RawMessage:
+		enc, err = rawJSON(d)
+	case nil:
+		// no data, as the sdk's JSON codec encodes nil
+	default:
+		enc, err = json.Marshal(d) // the sdk's JSON codec, for anything but bytes
+	}
+	if err != nil {
+		return cloudevents.Event{}, true, fmt.Errorf("events: encode data of %s: %w", typ, err)
+	}
+	ct := ContentTypeJSON
+	ec.DataContentType = &ct
+	ec.Extensions = make(map[string]any, 4)
+	correlation, traceparent, bag := lineage(ctx, o)
+	if o.parent != nil {
+		ec.Extensions[ExtCausationID] = o.parent.ID()
+	}
+	ec.Extensions[ExtCorrelationID] = correlation
+	if traceparent != "" {
+		ec.Extensions[ExtTraceParent] = traceparent
+	}
+	if bag != "" {
+		ec.Extensions[ExtBaggage] = bag
+	}
+	return cloudevents.Event{Context: ec, DataEncoded: enc}, true, nil
+}
+
+// sourceEntry is a source string with its parsed form.
+type sourceEntry struct {
+	s   string
+	ref types.URIRef
+}
+
+// lastSource remembers the last source build parsed: a producer (the
+// gateway's acknowledgements, a saga's events) sends thousands of events
+// from one source, and parsing it as a URL reference was a tenth of New.
+var lastSource atomic.Pointer[sourceEntry]
+
+// parsedSource is source parsed as the context's SetSource parses it, and
+// whether it is certainly valid (it parses and prints non-blank, as the
+// sdk's Validate requires).
+func parsedSource(source string) (types.URIRef, bool) {
+	if e := lastSource.Load(); e != nil && e.s == source {
+		return e.ref, true
+	}
+	var ec cloudevents.EventContextV1
+	if ec.SetSource(source) != nil || strings.TrimSpace(ec.Source.String()) == "" {
+		return types.URIRef{}, false
+	}
+	lastSource.Store(&sourceEntry{s: source, ref: ec.Source})
+	return ec.Source, true
+}
+
+// lineage is the correlation id, traceparent and baggage of a new event:
+// its own id, ctx's span and baggage, or what it inherits from its cause.
+func lineage(ctx context.Context, o *options) (correlation, traceparent, bag string) {
+	correlation = o.id
+	traceparent = TraceParent(ctx)
+	bag = baggage.FromContext(ctx).String()
+	if o.parent != nil {
+		if c := stringExtension(*o.parent, ExtCorrelationID); c != "" {
+			correlation = c
+		} else if o.parent.ID() != "" {
+			correlation = o.parent.ID()
+		}
+		if traceparent == "" {
+			traceparent = stringExtension(*o.parent, ExtTraceParent)
+		}
+		if bag == "" {
+			bag = stringExtension(*o.parent, ExtBaggage)
+		}
+	}
+	return correlation, traceparent, bag
+}
+
+// newChecked builds the event through the sdk's setters and validates it:
+// New's answer, with its error naming the attribute, for the events build
+// is not certain about.
+func newChecked(ctx context.Context, typ, source string, data any, o *options) (cloudevents.Event, error) {
 	e := cloudevents.NewEvent()
 	e.SetID(o.id)
 	e.SetType(typ)
@@ -94,22 +209,9 @@ func New(ctx context.Context, typ, source string, data any, opts ...Option) (clo
 	if err != nil {
 		return cloudevents.Event{}, fmt.Errorf("events: encode data of %s: %w", typ, err)
 	}
-	correlation := o.id
-	traceparent := TraceParent(ctx)
-	bag := baggage.FromContext(ctx).String()
+	correlation, traceparent, bag := lineage(ctx, o)
 	if o.parent != nil {
 		e.SetExtension(ExtCausationID, o.parent.ID())
-		if c := stringExtension(*o.parent, ExtCorrelationID); c != "" {
-			correlation = c
-		} else if o.parent.ID() != "" {
-			correlation = o.parent.ID()
-		}
-		if traceparent == "" {
-			traceparent = stringExtension(*o.parent, ExtTraceParent)
-		}
-		if bag == "" {
-			bag = stringExtension(*o.parent, ExtBaggage)
-		}
 	}
 	e.SetExtension(ExtCorrelationID, correlation)
 	if traceparent != "" {
@@ -124,18 +226,30 @@ func New(ctx context.Context, typ, source string, data any, opts ...Option) (clo
 	return e, nil
 }
 
-func setRawJSON(e *cloudevents.Event, b []byte) error {
+// rawJSON is the copy of b New keeps as data, or why it cannot.
+func rawJSON(b []byte) ([]byte, error) {
 	if !json.Valid(b) {
-		return fmt.Errorf("data is not valid JSON")
+		return nil, fmt.Errorf("data is not valid JSON")
+	}
+	return append([]byte(nil), b...), nil
+}
+
+func setRawJSON(e *cloudevents.Event, b []byte) error {
+	d, err := rawJSON(b)
+	if err != nil {
+		return err
 	}
 	e.SetDataContentType(ContentTypeJSON)
-	e.DataEncoded = append([]byte(nil), b...)
+	e.DataEncoded = d
 	return nil
 }
 
 // TraceParent returns the W3C traceparent header of the span in ctx, or ""
 // when ctx has no valid span context.
 func TraceParent(ctx context.Context) string {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return "" // what Inject writes then; without a carrier to allocate
+	}
 	c := propagation.MapCarrier{}
 	propagation.TraceContext{}.Inject(ctx, c)
 	return c.Get(ExtTraceParent)
@@ -147,8 +261,9 @@ func TraceParent(ctx context.Context) string {
 // calls it so events whose producer sent W3C headers rather than
 // extensions carry them on every later hop; what the producer set stays.
 func FillTraceContext(ctx context.Context, e *cloudevents.Event) {
-	ext := e.Extensions()
-	if _, ok := ext[ExtTraceParent]; !ok {
+	_, hasTraceParent := extension(*e, ExtTraceParent)
+	_, hasBaggage := extension(*e, ExtBaggage)
+	if !hasTraceParent && trace.SpanContextFromContext(ctx).IsValid() {
 		c := propagation.MapCarrier{}
 		propagation.TraceContext{}.Inject(ctx, c)
 		if tp := c.Get(ExtTraceParent); tp != "" {
@@ -158,7 +273,7 @@ func FillTraceContext(ctx context.Context, e *cloudevents.Event) {
 			}
 		}
 	}
-	if _, ok := ext[ExtBaggage]; !ok {
+	if !hasBaggage {
 		if b := baggage.FromContext(ctx).String(); b != "" {
 			e.SetExtension(ExtBaggage, b)
 		}
@@ -189,6 +304,39 @@ func CorrelationID(e cloudevents.Event) string {
 }
 
 func stringExtension(e cloudevents.Event, name string) string {
-	s, _ := e.Extensions()[name].(string)
+	v, _ := extension(e, name)
+	s, _ := v.(string)
 	return s
+}
+
+// extension is e.Extensions()[name] without the copy of the whole map that
+// Extensions makes on every call (faas.Extension; events does not import
+// faas).
+func extension(e cloudevents.Event, name string) (any, bool) {
+	switch c := e.Context.(type) {
+	case nil:
+		return nil, false
+	case *cloudevents.EventContextV1:
+		v, ok := c.Extensions[name]
+		return v, ok
+	case *cloudevents.EventContextV03:
+		v, ok := c.Extensions[name]
+		return v, ok
+	}
+	v, ok := e.Extensions()[name]
+	return v, ok
+}
+
+// extensions is e's extension map, read only: the event's own map where the
+// sdk lets it be reached, so reading it costs no copy.
+func extensions(e cloudevents.Event) map[string]any {
+	switch c := e.Context.(type) {
+	case nil:
+		return nil
+	case *cloudevents.EventContextV1:
+		return c.Extensions
+	case *cloudevents.EventContextV03:
+		return c.Extensions
+	}
+	return e.Extensions()
 }

@@ -204,3 +204,72 @@ func TestFillTraceContext(t *testing.T) {
 		})
 	}
 }
+
+// New fills the event context directly when it is sure the event is valid
+// and goes through the sdk's setters and Validate otherwise: either way it
+// answers what the setters and Validate answer, the same event or the same
+// error, for good and bad ids, types, sources, subjects and data.
+func TestNewMatchesChecked(t *testing.T) {
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	spanCtx, span := tp.Tracer("test").Start(context.Background(), "produce")
+	defer span.End()
+	member, _ := baggage.NewMemberRaw("tenant", "acme")
+	bag, _ := baggage.New(member)
+	parent, err := events.New(context.Background(), events.TypeSagaStarted, "s", json.RawMessage(`{"sagaId":"1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent.SetExtension(events.ExtCorrelationID, "flow-1")
+	parent.SetExtension(events.ExtTraceParent, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	parent.SetExtension(events.ExtBaggage, "k=v")
+	at := events.Time(time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("x", 3600)))
+	type payload struct {
+		A string `json:"a"`
+	}
+	tests := []struct {
+		name   string
+		ctx    context.Context
+		typ    string
+		source string
+		data   any
+		opts   []events.Option
+	}{
+		{"struct", context.Background(), events.TypeSagaStarted, "cogniforge/x", payload{"<b>"}, nil},
+		{"map", context.Background(), events.TypeSagaStarted, "https://a.example/x?q=1#f", map[string]int{"n": 1}, nil},
+		{"raw", context.Background(), "t", "s", json.RawMessage(` {"a": 1} `), nil},
+		{"bytes", context.Background(), "t", "s", []byte(`[1,2]`), nil},
+		{"nil data", context.Background(), "t", "s", nil, nil},
+		{"typed nil", context.Background(), "t", "s", (*payload)(nil), nil},
+		{"caused by", context.Background(), "t", "s", payload{}, []events.Option{events.CausedBy(parent), events.Subject("saga-1")}},
+		{"span and baggage", baggage.ContextWithBaggage(spanCtx, bag), "t", "s", payload{}, []events.Option{events.CausedBy(parent)}},
+		{"blank subject", context.Background(), "t", "s", payload{}, []events.Option{events.Subject("  ")}},
+		{"type with spaces", context.Background(), " t ", "s", payload{}, nil},
+		{"blank type", context.Background(), "  ", "s", payload{}, nil},
+		{"empty source", context.Background(), "t", "", payload{}, nil},
+		{"fragment-only source", context.Background(), "t", "#", payload{}, nil},
+		{"unparsable source", context.Background(), "t", "http://[::1", payload{}, nil},
+		{"blank id", context.Background(), "t", "s", payload{}, []events.Option{events.ID("  ")}},
+		{"bad raw data", context.Background(), "t", "s", json.RawMessage(`{`), nil},
+		{"bad data and bad source", context.Background(), "t", "", []byte(`{`), nil},
+		{"unencodable data", context.Background(), "t", "s", map[string]any{"f": func() {}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := append([]events.Option{events.ID("id-1"), at}, tt.opts...)
+			got, gotErr := events.New(tt.ctx, tt.typ, tt.source, tt.data, opts...)
+			want, wantErr := events.NewChecked(tt.ctx, tt.typ, tt.source, tt.data, opts...)
+			if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+				t.Fatalf("error %v, want %v", gotErr, wantErr)
+			}
+			if gotErr != nil {
+				return
+			}
+			gb, _ := json.Marshal(got)
+			wb, _ := json.Marshal(want)
+			if string(gb) != string(wb) || got.String() != want.String() || len(got.FieldErrors) != len(want.FieldErrors) || got.DataBase64 != want.DataBase64 {
+				t.Errorf("event\n%s\nwant\n%s", gb, wb)
+			}
+		})
+	}
+}

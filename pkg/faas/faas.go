@@ -187,10 +187,29 @@ const (
 // correlation root (its id is used).
 const CorrelationExtension = "correlationid"
 
+// Extension returns the value of ev's extension attribute name (lower case,
+// as the sdk stores names) and whether ev has it: ev.Extensions()[name]
+// without the copy of the whole map Extensions makes on every call, which
+// is most of what reading an extension cost on a hot path.
+func Extension(ev cloudevents.Event, name string) (any, bool) {
+	switch c := ev.Context.(type) {
+	case nil:
+		return nil, false
+	case *cloudevents.EventContextV1:
+		v, ok := c.Extensions[name]
+		return v, ok
+	case *cloudevents.EventContextV03:
+		v, ok := c.Extensions[name]
+		return v, ok
+	}
+	v, ok := ev.Extensions()[name]
+	return v, ok
+}
+
 // CorrelationID returns ev's correlation id: the correlationid extension, or
 // the event id when there is none.
 func CorrelationID(ev cloudevents.Event) string {
-	if v, ok := ev.Extensions()[CorrelationExtension]; ok {
+	if v, ok := Extension(ev, CorrelationExtension); ok {
 		if s, ok := v.(string); ok && s != "" {
 			return s
 		}

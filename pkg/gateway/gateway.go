@@ -25,6 +25,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/faas/middleware"
 )
 
 // Name is the function's name (its directory under functions/).
@@ -105,9 +106,12 @@ func New(cfg Config) (faas.Function, error) {
 }
 
 func (g *gateway) handle(ctx context.Context, e cloudevents.Event) (*cloudevents.Event, error) {
+	checked := middleware.Validated(ctx, g.cfg.Catalog, e)
 	g.complete(ctx, &e)
-	if err := g.validate(e); err != nil {
-		return nil, err
+	if !checked {
+		if err := g.validate(e); err != nil {
+			return nil, err
+		}
 	}
 	errs, err := g.cfg.Publisher.Publish(ctx, []cloudevents.Event{e})
 	if err == nil && len(errs) != 1 {
@@ -126,10 +130,13 @@ func (g *gateway) batch(ctx context.Context, evs []cloudevents.Event) []faas.Res
 	results := make([]faas.Result, len(evs))
 	valid := make([]int, 0, len(evs))
 	for i := range evs {
+		checked := middleware.Validated(ctx, g.cfg.Catalog, evs[i])
 		g.complete(ctx, &evs[i])
-		if err := g.validate(evs[i]); err != nil {
-			results[i].Err = err
-			continue
+		if !checked {
+			if err := g.validate(evs[i]); err != nil {
+				results[i].Err = err
+				continue
+			}
 		}
 		valid = append(valid, i)
 	}
@@ -173,7 +180,7 @@ func (g *gateway) complete(ctx context.Context, e *cloudevents.Event) {
 	if e.Time().IsZero() {
 		e.SetTime(g.cfg.Now().UTC())
 	}
-	if _, ok := e.Extensions()[events.ExtCorrelationID]; !ok && e.ID() != "" {
+	if _, ok := faas.Extension(*e, events.ExtCorrelationID); !ok && e.ID() != "" {
 		e.SetExtension(events.ExtCorrelationID, e.ID())
 	}
 	if e.DataContentType() == "" && len(e.Data()) > 0 {
@@ -183,7 +190,13 @@ func (g *gateway) complete(ctx context.Context, e *cloudevents.Event) {
 
 // validate checks e against the catalog; the error is a faas.Error named
 // CogniForge.InvalidEvent whose message names the field and whose chain
-// holds the *events.ValidationError (with every field).
+// holds the *events.ValidationError (with every field). The gateway does
+// not rely on its host to validate, but an event the Validate middleware
+// already found valid against the same catalog (middleware.Validated) is
+// not checked again: complete only adds what the catalog accepts (a time, a
+// correlation id equal to the id the catalog checked, the JSON content type
+// the catalog assumes when there is none, W3C trace context and baggage
+// from the context), so the event is as valid after it as before.
 func (g *gateway) validate(e cloudevents.Event) error {
 	err := g.cfg.Catalog.Validate(e)
 	if err == nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/bus"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/faas/middleware"
 	"github.com/cogniforge/cogniforge/pkg/gateway"
 )
 
@@ -486,5 +487,112 @@ func TestInvalidUTF8IsRefused(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || len(pub.calls) != 1 {
 		t.Errorf("valid event: status %d, %d publish calls", resp.StatusCode, len(pub.calls))
+	}
+}
+
+// The gateway validates every event itself unless the Validate middleware
+// already checked that same event against the same catalog: then it trusts
+// the mark and does not check it again. An invalid event marked valid gets
+// through, which is how the test sees the second check is gone; a mark for
+// another event or another catalog does not count.
+func TestValidatesOnce(t *testing.T) {
+	catalog, err := events.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := events.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := request(t, "bad-1", "slow")
+	tests := []struct {
+		name  string
+		ctx   context.Context
+		valid bool
+	}{
+		{"unmarked", context.Background(), false},
+		{"marked by the same catalog", middleware.WithValidated(context.Background(), catalog, bad), true},
+		{"marked for another event", middleware.WithValidated(context.Background(), catalog, request(t, "good-1", 3)), false},
+		{"marked by another catalog", middleware.WithValidated(context.Background(), other, bad), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &fakePublisher{}
+			fn, err := gateway.New(gateway.Config{Publisher: pub, Catalog: catalog, Now: func() time.Time { return fixed }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = fn.Handler(tt.ctx, bad)
+			if got := err == nil; got != tt.valid {
+				t.Errorf("handler: err %v, want accepted %v", err, tt.valid)
+			}
+			res := fn.Batch(tt.ctx, []cloudevents.Event{bad, request(t, "bad-2", "slow")})
+			if got := res[0].Err == nil; got != tt.valid {
+				t.Errorf("batch: event 0 err %v, want accepted %v", res[0].Err, tt.valid)
+			}
+			if faas.ErrorName(res[1].Err) != faas.ErrInvalidEvent {
+				t.Errorf("batch: unmarked event 1 err %v, want %s", res[1].Err, faas.ErrInvalidEvent)
+			}
+		})
+	}
+}
+
+// Hosted alone or behind the Validate middleware with its own catalog (as
+// `cogniforge run` and Lambda host it), the gateway answers an invalid event
+// with the same 400 problem naming the field, and a valid one with its
+// acknowledgement.
+func TestInvalidEventOverHTTPHosts(t *testing.T) {
+	catalog, err := events.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		opts []adapter.Option
+	}{
+		{"alone", nil},
+		{"behind Validate", []adapter.Option{adapter.WithValidator(catalog)}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &fakePublisher{}
+			fn, err := gateway.New(gateway.Config{Publisher: pub, Catalog: catalog, Acknowledge: true, Now: func() time.Time { return fixed }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(cehttp.NewHandler(fn, append([]adapter.Option{adapter.WithLogger(discardLogger())}, tt.opts...)...))
+			defer srv.Close()
+			for _, c := range []struct {
+				event  cloudevents.Event
+				status int
+				field  string
+			}{
+				{request(t, "bad-1", "slow"), http.StatusBadRequest, "data.durationMs"},
+				{request(t, "good-1", 3), http.StatusOK, ""},
+			} {
+				body, _ := json.Marshal(c.event)
+				resp, err := http.Post(srv.URL, "application/cloudevents+json", bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != c.status {
+					t.Fatalf("%s: status %d, want %d: %s", c.event.ID(), resp.StatusCode, c.status, b)
+				}
+				if c.field == "" {
+					if ack, err := events.Decode(b); err != nil || ack.Type() != events.TypeGatewayAccepted {
+						t.Errorf("%s: reply %s (%v)", c.event.ID(), b, err)
+					}
+					continue
+				}
+				var p faas.Problem
+				if err := json.Unmarshal(b, &p); err != nil || p.ErrorType != faas.ErrInvalidEvent || p.Field != c.field {
+					t.Errorf("%s: problem %s (%v), want %s on %s", c.event.ID(), b, err, faas.ErrInvalidEvent, c.field)
+				}
+			}
+			if got := pub.published(); len(got) != 1 || got[0] != "good-1" {
+				t.Errorf("published %v, want [good-1]", got)
+			}
+		})
 	}
 }

@@ -105,6 +105,7 @@ type collector struct {
 	pending int // events not settled yet
 	arrived []bool
 	evs     []cloudevents.Event // as they arrived (middleware may change them)
+	checked []bool              // evs[i] arrived marked valid by o.Validator
 	links   []trace.Link
 	early   []error // failures answered before the end of the chain
 	ran     bool
@@ -114,7 +115,7 @@ type collector struct {
 
 func runCollected(ctx context.Context, fn faas.Function, o Options, evs []cloudevents.Event, pre []error, groups []string, results []faas.Result) {
 	c := &collector{fn: fn, o: o, ctx: ctx, groups: groups, arrived: make([]bool, len(evs)),
-		evs: make([]cloudevents.Event, len(evs)), early: make([]error, len(evs)), done: make(chan struct{})}
+		evs: make([]cloudevents.Event, len(evs)), checked: make([]bool, len(evs)), early: make([]error, len(evs)), done: make(chan struct{})}
 	copy(c.early, pre)
 	for i := range pre {
 		if pre[i] == nil {
@@ -171,6 +172,7 @@ func (c *collector) arrive(ctx context.Context, i int, ev cloudevents.Event) (*c
 	}
 	c.arrived[i] = true
 	c.evs[i] = ev
+	c.checked[i] = middleware.Validated(ctx, c.o.Validator, ev)
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		c.links = append(c.links, trace.Link{SpanContext: sc})
 	}
@@ -229,6 +231,7 @@ func (c *collector) run() {
 	}
 	idx := make([]int, 0, n)
 	valid := make([]cloudevents.Event, 0, n)
+	var checked []cloudevents.Event
 	for i := 0; i < n; i++ {
 		early := c.early[i]
 		switch {
@@ -242,12 +245,17 @@ func (c *collector) run() {
 		default:
 			idx = append(idx, i)
 			valid = append(valid, c.evs[i])
+			if c.checked[i] {
+				checked = append(checked, c.evs[i])
+			}
 		}
 	}
 	if len(valid) == 0 {
 		return
 	}
-	ctx := c.ctx
+	// The batch handler learns which events the chain's Validate already
+	// checked, as a handler of one event does from its context.
+	ctx := middleware.WithValidated(c.ctx, c.o.Validator, checked...)
 	if c.o.TracerProvider != nil && !c.o.NoDefaults {
 		var span trace.Span
 		ctx, span = c.o.TracerProvider.Tracer(middleware.TracerName).Start(ctx, "process batch", trace.WithSpanKind(trace.SpanKindConsumer),

@@ -14,6 +14,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
 	"github.com/cogniforge/cogniforge/pkg/faas/faastest"
+	"github.com/cogniforge/cogniforge/pkg/faas/middleware"
 	"github.com/cogniforge/cogniforge/pkg/idempotency"
 	"github.com/cogniforge/cogniforge/pkg/store/memory"
 )
@@ -304,5 +305,29 @@ func TestRunBatchIdempotency(t *testing.T) {
 	}
 	if fmt.Sprint(calls) != "[[a b c] [b]]" {
 		t.Errorf("batch calls %v, want [[a b c] [b]]", calls)
+	}
+}
+
+// A batch handler learns from its context which events the chain's Validate
+// already checked (middleware.Validated), as a single-event handler does;
+// an event the chain refused never reaches it.
+func TestRunBatchMarksValidated(t *testing.T) {
+	evs := []cloudevents.Event{op("a", ""), op("b", "invalid"), op("c", "")}
+	var checked []string
+	fn := faas.Function{Name: "b", Batch: func(ctx context.Context, evs []cloudevents.Event) []faas.Result {
+		for _, ev := range evs {
+			if middleware.Validated(ctx, faastest.Validator{}, ev) {
+				checked = append(checked, ev.ID())
+			}
+		}
+		return make([]faas.Result, len(evs))
+	}}
+	o := adapter.Build(faastest.Options())
+	results := adapter.RunBatch(context.Background(), fn, o, o.Handler(fn), evs, make([]error, len(evs)))
+	if faas.ErrorName(results[1].Err) != faas.ErrInvalidEvent || results[0].Err != nil || results[2].Err != nil {
+		t.Fatalf("results %+v", results)
+	}
+	if strings.Join(checked, ",") != "a,c" {
+		t.Errorf("batch handler saw %v marked valid, want [a c]", checked)
 	}
 }

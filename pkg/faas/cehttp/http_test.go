@@ -297,3 +297,196 @@ func TestDecodeHTTPEvent(t *testing.T) {
 		})
 	}
 }
+
+// A structured request gets its reply as a structured event that decodes
+// back to the reply the handler returned, whatever its data: JSON (kept as
+// JSON, spacing and all), text, bytes in base64. A reply whose JSON data is
+// not JSON cannot be encoded and is answered with a problem, as before.
+func TestStructuredReplies(t *testing.T) {
+	reply := func(ct string, data []byte, base64 bool) cloudevents.Event {
+		r := cloudevents.NewEvent()
+		r.SetID("r-1")
+		r.SetSource("/reply")
+		r.SetType("dev.cogniforge.reply.v1")
+		r.SetExtension("correlationid", "c-1")
+		r.SetExtension("count", 3)
+		if ct != "" {
+			r.SetDataContentType(ct)
+		}
+		r.DataEncoded, r.DataBase64 = data, base64
+		return r
+	}
+	tests := []struct {
+		name   string
+		reply  cloudevents.Event
+		status int
+	}{
+		{"json", reply("application/json", []byte(`{"a": [1, 2], "html": "<b>&"}`), false), http.StatusOK},
+		{"json with parameters", reply("application/json; charset=utf-8", []byte(`{"a":1}`), false), http.StatusOK},
+		{"no content type", reply("", []byte(`{"a":1}`), false), http.StatusOK},
+		{"text", reply("text/plain", []byte(`not "json" <at all>`), false), http.StatusOK},
+		{"base64", reply("application/octet-stream", []byte{0, 1, 2, 255}, true), http.StatusOK},
+		{"no data", reply("", nil, false), http.StatusOK},
+		{"json that is not", reply("application/json", []byte(`{"a":`), false), http.StatusBadRequest},
+	}
+	req := faastest.CompletedEvent("e1", faastest.RequestCompleted{Service: "s"})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fn := faas.Function{Name: "r", Handler: func(context.Context, cloudevents.Event) (*cloudevents.Event, error) {
+				r := tt.reply
+				return &r, nil
+			}}
+			srv := httptest.NewServer(cehttp.NewHandler(fn, faastest.Options()...))
+			defer srv.Close()
+			resp, err := srv.Client().Post(srv.URL, cehttp.ContentTypeStructured+"; charset=utf-8", strings.NewReader(faastest.StructuredJSON(t, req)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if tt.status != http.StatusOK {
+				var p faas.Problem
+				if err := json.Unmarshal(body, &p); err != nil || p.ErrorType != faas.ErrInvalidEvent {
+					t.Fatalf("problem %s (%v)", body, err)
+				}
+				return
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != cehttp.ContentTypeStructured {
+				t.Errorf("content type %q", ct)
+			}
+			if !json.Valid(body) {
+				t.Fatalf("reply is not JSON: %s", body)
+			}
+			var got cloudevents.Event
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatalf("%v: %s", err, body)
+			}
+			want := tt.reply
+			if got.ID() != want.ID() || got.Type() != want.Type() || got.Source() != want.Source() ||
+				got.DataContentType() != want.DataContentType() || string(got.Data()) != string(want.Data()) ||
+				got.Extensions()["correlationid"] != "c-1" || got.Extensions()["count"] != int32(3) {
+				t.Errorf("reply decodes to %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// DecodeEvent reads the common structured request its own way; what it
+// answers, event or error, must be what the sdk's decoder answers for the
+// same request, whether or not the request takes that way.
+func TestDecodeStructuredMatchesSDK(t *testing.T) {
+	const ev = `{"specversion":"1.0","id":"a","type":"t","source":"/s"`
+	cases := []struct {
+		name        string
+		contentType string
+		body        string
+		declared    int64 // Content-Length when not the body's length
+		limit       int64 // http.MaxBytesReader's limit, 0 for none
+	}{
+		{name: "minimal", body: ev + `}`},
+		{name: "every attribute", body: ev + `,"subject":"x","time":"2026-01-02T03:04:05.123Z","dataschema":"https://s/x","datacontenttype":"application/json","data":{"a": [1, 2.5, "<b>"]},"correlationid":"c","count":3,"flag":true}`},
+		{name: "data_base64", body: ev + `,"datacontenttype":"application/octet-stream","data_base64":"AAEC/w=="}`},
+		{name: "text data", body: ev + `,"datacontenttype":"text/plain","data":"hello"}`},
+		{name: "spaces around", body: " \n\t" + ev + "}\r\n "},
+		{name: "content type with parameters", contentType: cehttp.ContentTypeStructured + "; charset=utf-8", body: ev + `}`},
+		{name: "not JSON", body: ev + `,}`},
+		{name: "trailing garbage", body: ev + `} x`},
+		{name: "an array", body: `[` + ev + `}]`},
+		{name: "null", body: `null`},
+		{name: "no specversion", body: `{"id":"a","type":"t","source":"/s"}`},
+		{name: "unknown specversion", body: `{"specversion":"2.0","id":"a","type":"t","source":"/s"}`},
+		{name: "bad time", body: ev + `,"time":"yesterday"}`},
+		{name: "bad base64", body: ev + `,"data_base64":"!!"}`},
+		{name: "invalid attribute", body: `{"specversion":"1.0","id":"","type":"t","source":"/s"}`},
+		{name: "blank id", body: `{"specversion":"1.0","id":"  ","type":"t","source":"/s"}`},
+		{name: "blank type", body: `{"specversion":"1.0","id":"a","type":" ","source":"/s"}`},
+		{name: "blank subject", body: ev + `,"subject":"  "}`},
+		{name: "fragment-only source", body: `{"specversion":"1.0","id":"a","type":"t","source":"#"}`},
+		{name: "no source", body: `{"specversion":"1.0","id":"a","type":"t"}`},
+		{name: "bad content type", body: ev + `,"datacontenttype":"not a/media type;;"}`},
+		{name: "other content type", body: ev + `,"datacontenttype":"application/xml","data":"<a/>"}`},
+		{name: "relative dataschema", body: ev + `,"dataschema":"x/y"}`},
+		{name: "over the limit", body: ev + `,"data":"` + strings.Repeat("x", 200) + `"}`, limit: 100},
+		{name: "shorter than declared", body: ev + `}`, declared: 500},
+		{name: "too large for the fast path", body: ev + `,"data":"` + strings.Repeat("x", 70<<10) + `"}`},
+		{name: "invalid UTF-8", body: ev + `,"subject":"` + "\xff" + `"}`},
+	}
+	request := func(c struct {
+		name        string
+		contentType string
+		body        string
+		declared    int64
+		limit       int64
+	}) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(c.body))
+		ct := c.contentType
+		if ct == "" {
+			ct = cehttp.ContentTypeStructured
+		}
+		r.Header.Set("Content-Type", ct)
+		if c.declared != 0 {
+			r.ContentLength = c.declared
+		}
+		if c.limit != 0 {
+			r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, c.limit)
+		}
+		return r
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, gotErr := cehttp.DecodeEvent(request(c))
+			want, wantErr := sdkhttp.NewEventFromHTTPRequest(request(c))
+			if wantErr != nil {
+				wantErr = cehttp.DecodeError(wantErr)
+			} else if err := want.Validate(); err != nil {
+				wantErr = faas.InvalidEvent(err)
+			}
+			if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+				t.Fatalf("error %v, want %v", gotErr, wantErr)
+			}
+			if (got == nil) != (want == nil) {
+				t.Fatalf("event %v, want %v", got, want)
+			}
+			if got != nil && got.String() != want.String() || got != nil && string(got.Data()) != string(want.Data()) {
+				t.Errorf("event\n%v\nwant\n%v", got, want)
+			}
+		})
+	}
+}
+
+// FuzzDecodeStructured holds DecodeEvent's structured-mode reader to the
+// sdk's decoder on any body: the same event or the same error.
+func FuzzDecodeStructured(f *testing.F) {
+	for _, s := range []string{
+		`{"specversion":"1.0","id":"a","type":"t","source":"/s"}`,
+		`{"specversion":"1.0","id":"a","type":"t","source":"/s","data":{"x":[1,"y"]},"ext":1}`,
+		`{"specversion":"1.0","id":"a","type":"t","source":"/s","data_base64":"AAE="}`,
+		`{"specversion":"0.3","id":"a","type":"t","source":"/s","datacontentencoding":"base64","data":"AAE="}`,
+		` {"specversion":"1.0"} `, `{`, `[]`, `null`, `{"data":}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		request := func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+			r.Header.Set("Content-Type", cehttp.ContentTypeStructured)
+			return r
+		}
+		got, gotErr := cehttp.DecodeEvent(request())
+		want, wantErr := sdkhttp.NewEventFromHTTPRequest(request())
+		if wantErr != nil {
+			wantErr = cehttp.DecodeError(wantErr)
+		} else if err := want.Validate(); err != nil {
+			wantErr = faas.InvalidEvent(err)
+		}
+		if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+			t.Fatalf("error %v, want %v", gotErr, wantErr)
+		}
+		if (got == nil) != (want == nil) || got != nil && (got.String() != want.String() || string(got.Data()) != string(want.Data())) {
+			t.Fatalf("event %v, want %v", got, want)
+		}
+	})
+}

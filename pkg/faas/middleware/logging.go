@@ -27,7 +27,7 @@ func Logging(logger *slog.Logger) faas.Middleware {
 			reply, err := next(ctx, ev)
 			if err == nil {
 				if reply != nil {
-					if _, ok := reply.Extensions()[faas.CorrelationExtension]; !ok {
+					if _, ok := faas.Extension(*reply, faas.CorrelationExtension); !ok {
 						reply.SetExtension(faas.CorrelationExtension, faas.CorrelationID(ev))
 					}
 				}

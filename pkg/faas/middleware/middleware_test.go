@@ -188,3 +188,54 @@ func TestDefaultsOrderAndExtension(t *testing.T) {
 		t.Fatalf("%v %v", err, order)
 	}
 }
+
+// funcValidator is a validator whose dynamic type cannot be compared.
+type funcValidator func(cloudevents.Event) error
+
+func (f funcValidator) Validate(ev cloudevents.Event) error { return f(ev) }
+
+// Validate marks the context of the event it lets through, for that event
+// and validator only, so a handler that validates by itself can skip a
+// second check without skipping a check of anything else.
+func TestValidated(t *testing.T) {
+	v := faastest.Validator{}
+	ev := faastest.CompletedEvent("m1", faastest.RequestCompleted{Service: "s"})
+	clone := ev.Clone()
+	changed := ev
+	changed.DataEncoded = []byte(`{"service":"t"}`)
+	var got context.Context
+	h := faas.Chain(func(ctx context.Context, _ cloudevents.Event) (*cloudevents.Event, error) {
+		got = ctx
+		return nil, nil
+	}, middleware.Validate(v))
+	if _, err := h(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	fv := funcValidator(func(cloudevents.Event) error { return nil })
+	tests := []struct {
+		name string
+		ctx  context.Context
+		v    middleware.Validator
+		ev   cloudevents.Event
+		want bool
+	}{
+		{"the event Validate passed", got, v, ev, true},
+		{"a copy of its Event value", got, v, func() cloudevents.Event { c := ev; return c }(), true},
+		{"a clone", got, v, clone, false},
+		{"other data", got, v, changed, false},
+		{"another event", got, v, faastest.CompletedEvent("m2", faastest.RequestCompleted{Service: "s"}), false},
+		{"another validator type", got, fv, ev, false},
+		{"nil validator", got, nil, ev, false},
+		{"unmarked", context.Background(), v, ev, false},
+		{"uncomparable validator", middleware.WithValidated(context.Background(), fv, ev), fv, ev, false},
+		{"one of a marked batch", middleware.WithValidated(context.Background(), v, clone, ev), v, ev, true},
+		{"marked with no events", middleware.WithValidated(context.Background(), v), v, ev, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if g := middleware.Validated(tt.ctx, tt.v, tt.ev); g != tt.want {
+				t.Errorf("Validated = %v, want %v", g, tt.want)
+			}
+		})
+	}
+}
