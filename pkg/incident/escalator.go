@@ -140,6 +140,44 @@ func (pol *Policy) levelDelay(s Step) Duration {
 	return 0
 }
 
+// FollowUp tells the channels an incident was paged on that it was
+// acknowledged or resolved (PagerDuty closes its incident by dedup key,
+// Slack gets the new state), once per channel: action is "acknowledge" or
+// "resolve".
+type FollowUp struct {
+	Key      string
+	Action   string
+	Incident *Incident
+	Channel  string
+	// Targets are the people paged on the channel.
+	Targets []string
+}
+
+// FollowUps lists what an incident's acknowledgement or resolution owes
+// the channels its timeline says were notified.
+func FollowUps(in *Incident, action string) []FollowUp {
+	byChannel := map[string][]string{}
+	var order []string
+	for _, e := range in.Timeline {
+		if e.Kind != EntryNotified || e.Data["action"] != "" {
+			continue
+		}
+		ch, who := e.Data["channel"], e.Data["target"]
+		if ch == "" {
+			continue
+		}
+		if _, ok := byChannel[ch]; !ok {
+			order = append(order, ch)
+		}
+		byChannel[ch] = append(byChannel[ch], who)
+	}
+	var out []FollowUp
+	for _, ch := range order {
+		out = append(out, FollowUp{Key: in.ID + "/" + action + "/" + ch, Action: action, Incident: in, Channel: ch, Targets: byChannel[ch]})
+	}
+	return out
+}
+
 // Starter starts an escalation execution.
 type Starter func(ctx context.Context, machine, name, input string) error
 
@@ -147,13 +185,43 @@ type Starter func(ctx context.Context, machine, name, input string) error
 // (dev.cogniforge.incident.triggered.v1 from its queue) starts the
 // escalation state machine, named after the incident so a redelivery
 // starts nothing twice; the machine's Task calls it with a StepInput.
-func NewEscalatorFunction(e *Escalator, start Starter, exists func(error) bool) faas.Function {
+//
+// An acknowledged or resolved incident (their events on the same queue)
+// is followed up on every channel that was paged, through followUp.
+func NewEscalatorFunction(e *Escalator, start Starter, exists func(error) bool, followUp func(ctx context.Context, f FollowUp) error) faas.Function {
 	return faas.Function{
 		Name:          EscalatorName,
 		Description:   "Starts an incident's escalation state machine and runs its steps: notifies each level's on-call targets until acknowledged.",
 		TaskEventType: events.TypeIncidentEscalation,
-		Consumes:      []string{events.TypeIncidentTriggered, events.TypeIncidentEscalation},
+		Consumes:      []string{events.TypeIncidentTriggered, events.TypeIncidentAcknowledged, events.TypeIncidentResolved, events.TypeIncidentEscalation},
 		Handler: func(ctx context.Context, ev cloudevents.Event) (*cloudevents.Event, error) {
+			if t := ev.Type(); t == events.TypeIncidentAcknowledged || t == events.TypeIncidentResolved {
+				var d events.IncidentChanged
+				if err := json.Unmarshal(ev.Data(), &d); err != nil {
+					return nil, faas.Invalid("data", err)
+				}
+				in, err := e.Manager.Get(ctx, d.ID)
+				if err != nil || followUp == nil {
+					return nil, err
+				}
+				action := "acknowledge"
+				if t == events.TypeIncidentResolved {
+					action = "resolve"
+				}
+				for _, f := range FollowUps(in, action) {
+					entry := Entry{Kind: EntryNotified, Who: "escalation", Text: fmt.Sprintf("%s sent on %s", action, f.Channel),
+						Data: map[string]string{"channel": f.Channel, "action": action, "key": f.Key}}
+					if err := followUp(ctx, f); err != nil {
+						entry.Kind, entry.Text = EntryNotifyFailed, fmt.Sprintf("%s on %s failed: %v", action, f.Channel, err)
+					}
+					if _, err := e.Manager.Record(ctx, in.ID, entry); err != nil {
+						return nil, err
+					}
+				}
+				// A failed follow-up is in the timeline (notify retried it
+				// already); the event is done either way.
+				return nil, nil
+			}
 			if ev.Type() == events.TypeIncidentTriggered {
 				var d events.IncidentChanged
 				if err := json.Unmarshal(ev.Data(), &d); err != nil {
@@ -184,7 +252,7 @@ func NewEscalatorFunction(e *Escalator, start Starter, exists func(error) bool) 
 			return faas.JSONReply(ev, EventSource, time.Now(), out)
 		},
 		Triggers: []faas.Trigger{
-			{Kind: faas.TriggerQueue, Queue: EscalatorName, EventTypes: []string{events.TypeIncidentTriggered}, MaxReceives: 5},
+			{Kind: faas.TriggerQueue, Queue: EscalatorName, EventTypes: []string{events.TypeIncidentTriggered, events.TypeIncidentAcknowledged, events.TypeIncidentResolved}, MaxReceives: 5},
 			{Kind: faas.TriggerStepFunctions},
 		},
 	}

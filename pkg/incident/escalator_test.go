@@ -91,3 +91,23 @@ func TestEscalatorAckAtEachLevel(t *testing.T) {
 		})
 	}
 }
+
+func TestFollowUpsOncePerPagedChannel(t *testing.T) {
+	p, _ := incident.ParsePolicies("p.yaml", []byte(policyYAML), nil)
+	f := newFixture(t)
+	in, _, _ := f.m.Handle(context.Background(), sloAlert("f1", "", 0.9))
+	e := &incident.Escalator{Manager: f.m, Policies: p, Roster: roster{t0}, Now: func() time.Time { return f.now }}
+	run(t, f, e, in.ID, 6*time.Minute, "")
+	got, _ := f.m.Get(context.Background(), in.ID)
+	var chans []string
+	for _, fu := range incident.FollowUps(got, "resolve") {
+		chans = append(chans, fmt.Sprintf("%s:%d", fu.Channel, len(fu.Targets)))
+		if fu.Key != in.ID+"/resolve/"+fu.Channel {
+			t.Errorf("key %q", fu.Key)
+		}
+	}
+	// Level 1 paged bob and alice on slack, level 2 dave on pagerduty.
+	if fmt.Sprint(chans) != "[slack:2 pagerduty:1]" {
+		t.Errorf("follow-ups %v", chans)
+	}
+}

@@ -124,6 +124,7 @@ func TestAlertToWebhookAndAck(t *testing.T) {
 		Deliveries []struct {
 			Key  string `json:"key"`
 			Body struct {
+				Action     string `json:"action"`
 				Target     string `json:"target"`
 				IncidentID string `json:"incidentId"`
 				Severity   string `json:"severity"`
@@ -175,14 +176,24 @@ func TestAlertToWebhookAndAck(t *testing.T) {
 	if status != types.ExecutionStatusSucceeded {
 		t.Errorf("escalation ended %s", status)
 	}
-	get("/hooks", &h)
-	if len(h.Deliveries) != 1 {
-		t.Errorf("deliveries after the ack: %+v, want alice's only", h.Deliveries)
+	// The channel that paged alice hears of the ack; bob was never paged.
+	actions := func() map[string]int {
+		get("/hooks", &h)
+		n := map[string]int{}
+		for _, d := range h.Deliveries {
+			n[d.Body.Action+":"+d.Body.Target]++
+		}
+		return n
+	}
+	until("the webhook hears of the ack", func() bool { return actions()["acknowledge:"] == 1 })
+	if n := actions(); n["trigger:alice"] != 1 || n["trigger:bob"] != 0 {
+		t.Errorf("deliveries after the ack: %v, want alice paged once and bob never", n)
 	}
 	// An ack of a resolved incident is refused and changes nothing.
 	if out, err := exec.Command(cli, "incident", "resolve", id, "--by", "alice", "--data-dir", dataDir).CombinedOutput(); err != nil {
 		t.Fatalf("resolve: %v\n%s", err, out)
 	}
+	until("the webhook hears of the resolution", func() bool { return actions()["resolve:"] == 1 })
 	c := exec.Command(cli, "incident", "ack", id, "--by", "bob", "--data-dir", dataDir)
 	out, err = c.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "Incident.InvalidTransition") {

@@ -175,7 +175,12 @@ func BuildEscalator(p wiring.Ports) (faas.Function, error) {
 	if p.Executions != nil {
 		start = p.Executions.StartExecution
 	}
-	return incident.NewEscalatorFunction(esc, start, func(err error) bool { return errors.Is(err, wiring.ErrExecutionExists) }), nil
+	followUp := func(ctx context.Context, f incident.FollowUp) error {
+		return send(ctx, f.Channel, notify.Message{Key: f.Key, Action: f.Action, IncidentID: f.Incident.ID, Title: f.Incident.Title,
+			Service: f.Incident.Service, Severity: string(f.Incident.Severity), DedupKey: f.Incident.DedupKey, Time: f.Incident.UpdatedAt,
+			Summary: fmt.Sprintf("%s %s: %s", f.Incident.Severity, f.Incident.Title, f.Incident.State)})
+	}
+	return incident.NewEscalatorFunction(esc, start, func(err error) bool { return errors.Is(err, wiring.ErrExecutionExists) }, followUp), nil
 }
 
 // sender delivers messages on the configured channels by name. A channel
