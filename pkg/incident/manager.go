@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"sort"
 	"strings"
 	"time"
@@ -96,6 +97,28 @@ func listKey(in *Incident) store.Key {
 // alertMarkerTTL is how long a processed alert's id is remembered.
 const alertMarkerTTL = 14 * 24 * time.Hour
 
+// maxAttempts bounds the conditional-write retries of one change: an
+// alert storm on one dedup key makes every writer but one retry.
+const maxAttempts = 50
+
+// pause waits before a retry: nothing before the first attempt, then a
+// random share of a window that grows to 50 ms, so writers that collided
+// spread out instead of colliding again.
+func pause(ctx context.Context, attempt int) error {
+	if attempt == 0 {
+		return ctx.Err()
+	}
+	window := time.Duration(min(attempt, 10)) * 5 * time.Millisecond
+	t := time.NewTimer(time.Duration(mrand.Int64N(int64(window)) + 1))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // Outcome says what an alert did.
 type Outcome string
 
@@ -120,8 +143,8 @@ func (m *Manager) Handle(ctx context.Context, a Alert) (*Incident, Outcome, erro
 	if a.Time.IsZero() {
 		a.Time = now
 	}
-	for attempt := 0; attempt < 8; attempt++ {
-		if err := ctx.Err(); err != nil {
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		if err := pause(ctx, attempt); err != nil {
 			return nil, "", err
 		}
 		in, out, err := m.handleOnce(ctx, a, now)
@@ -136,7 +159,7 @@ func (m *Manager) Handle(ctx context.Context, a Alert) (*Incident, Outcome, erro
 		}
 		return in, out, nil
 	}
-	return nil, "", errorf(ErrNameConflict, "alert %s: the incident kept changing under 8 attempts", a.ID)
+	return nil, "", errorf(ErrNameConflict, "alert %s: the incident kept changing under %d attempts", a.ID, maxAttempts)
 }
 
 func (m *Manager) handleOnce(ctx context.Context, a Alert, now time.Time) (*Incident, Outcome, error) {
@@ -319,7 +342,10 @@ func (m *Manager) Get(ctx context.Context, id string) (*Incident, error) {
 // update applies f to an incident with a conditional write, retried on
 // conflict; f returns an *Error to refuse the change (state untouched).
 func (m *Manager) update(ctx context.Context, id string, f func(in *Incident, now time.Time) error) (*Incident, error) {
-	for attempt := 0; attempt < 8; attempt++ {
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		if err := pause(ctx, attempt); err != nil {
+			return nil, err
+		}
 		in, version, err := m.load(ctx, id)
 		if err != nil {
 			return nil, err
@@ -337,7 +363,7 @@ func (m *Manager) update(ctx context.Context, id string, f func(in *Incident, no
 		m.flush(ctx, in)
 		return in, nil
 	}
-	return nil, errorf(ErrNameConflict, "incident %s kept changing under 8 attempts", id)
+	return nil, errorf(ErrNameConflict, "incident %s kept changing under %d attempts", id, maxAttempts)
 }
 
 // Acknowledge marks an incident acknowledged by who: escalation stops. An
