@@ -306,4 +306,3 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
