@@ -78,9 +78,22 @@ func (v *Vault) GetSecretValue(ctx context.Context, id, versionID, stage string)
 	return secrets.Value{VersionID: aws.ToString(out.VersionId), Stages: out.VersionStages, Bytes: val}, nil
 }
 
-// PutSecretValue implements secrets.Vault.
+// PutSecretValue implements secrets.Vault. It reads the token's version
+// first: Secrets Manager answers a different value for an existing token
+// with ResourceExistsException, but not every endpoint does (moto
+// overwrites), and a rotation step must never replace a value a target
+// may already hold. Rotation is rare, so the extra read costs nothing.
 func (v *Vault) PutSecretValue(ctx context.Context, id, token string, value []byte, stages []string) error {
-	_, err := v.api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+	old, err := v.GetSecretValue(ctx, id, token, "")
+	switch {
+	case err == nil && string(old.Bytes) == string(value):
+		return nil // same token, same value: idempotent
+	case err == nil:
+		return &secrets.Error{Name: secrets.ErrTokenConflict.Name, Msg: fmt.Sprintf("secret %s version %s already holds a different value", id, token)}
+	case !errors.Is(err, secrets.ErrVersionNotFound):
+		return err
+	}
+	_, err = v.api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
 		SecretId: aws.String(id), ClientRequestToken: aws.String(token),
 		SecretString: aws.String(string(value)), VersionStages: stages,
 	})
