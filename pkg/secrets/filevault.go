@@ -133,19 +133,23 @@ func (v *FileVault) save() error {
 	return os.Rename(tmp.Name(), v.path)
 }
 
-// mutate runs f on a copy-free document and saves; on error nothing is
-// saved and the in-memory state is reloaded from the last saved copy.
+// mutate runs f on the document and saves it; when f or the save fails
+// the in-memory state goes back to the snapshot taken before, so memory
+// never claims a change the file does not hold.
 func (v *FileVault) mutate(f func() error) error {
 	snapshot, err := json.Marshal(v.doc)
 	if err != nil {
 		return err
 	}
-	if err := f(); err != nil {
+	err = f()
+	if err == nil {
+		err = v.save()
+	}
+	if err != nil {
 		v.doc = vaultDoc{}
 		_ = json.Unmarshal(snapshot, &v.doc)
-		return err
 	}
-	return v.save()
+	return err
 }
 
 func (v *FileVault) secret(id string) (*fileSecret, error) {

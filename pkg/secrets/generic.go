@@ -27,7 +27,7 @@ func (g *Generic) Test(ctx context.Context, pending []byte) error {
 }
 
 // NewValue returns current with Key set to a new random string; every
-// other field is kept.
+// other field is kept. current must be a JSON object holding Key.
 func (g *Generic) NewValue(ctx context.Context, current []byte, password func(context.Context, PasswordPolicy) (string, error)) ([]byte, error) {
 	if g.Key == "" {
 		return nil, errorf(ErrInvalidRequest, nil, "generic rotator: Key is required")
@@ -35,6 +35,11 @@ func (g *Generic) NewValue(ctx context.Context, current []byte, password func(co
 	var m map[string]any
 	if err := json.Unmarshal(current, &m); err != nil || m == nil {
 		return nil, errorf(ErrInvalidSecret, err, "AWSCURRENT value is not a JSON object")
+	}
+	// A missing field means the rotator is configured for another secret
+	// shape: adding the field would leave the consumer on the old value.
+	if _, ok := m[g.Key]; !ok {
+		return nil, errorf(ErrInvalidSecret, nil, "AWSCURRENT value has no field %q", g.Key)
 	}
 	p, err := password(ctx, g.Policy)
 	if err != nil {

@@ -208,6 +208,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 			mention string
 		}{
 			{"NotJSON", "plain text", true, tok1, secrets.StepCreate, secrets.ErrInvalidSecret, "not a JSON object"},
+			{"MissingField", `{"token":"k"}`, true, tok1, secrets.StepCreate, secrets.ErrInvalidSecret, `no field "apiKey"`},
 			{"UnknownTokenWhilePending", `{"apiKey":"k"}`, true, "44444444-4444-4444-8444-444444444444", secrets.StepSet, secrets.ErrRotationInProgress, "AWSPENDING"},
 			{"UnknownTokenNoRotation", `{"apiKey":"k"}`, false, "44444444-4444-4444-8444-444444444444", secrets.StepCreate, secrets.ErrRotationNotEnabled, "rotation disabled"},
 			{"RotationNotEnabled", `{"apiKey":"k"}`, false, tok1, secrets.StepCreate, secrets.ErrRotationNotEnabled, "rotation disabled"},
@@ -235,6 +236,14 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 					t.Fatalf("AWSCURRENT changed: %+v", cur)
 				}
 			})
+		}
+	})
+
+	t.Run("UnknownSecret", func(t *testing.T) {
+		h := newHarness(t)
+		err := secrets.Rotate(ctx, h.Vault, &secrets.Generic{Key: "apiKey"}, secrets.Request{SecretID: "nope", ClientRequestToken: tok1, Step: secrets.StepCreate})
+		if !errors.Is(err, secrets.ErrSecretNotFound) || !strings.Contains(err.Error(), "nope") {
+			t.Fatalf("err = %v, want Secrets.SecretNotFound naming the secret", err)
 		}
 	})
 
