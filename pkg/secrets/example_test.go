@@ -17,7 +17,7 @@ func Example() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "vault")
 	defer os.RemoveAll(dir)
-	key := []byte("an-example-key-of-32-bytes-long!") // in practice: secrets.KeyFromEnv(secrets.KeyEnv)
+	key := []byte("an-example-key-of-32-bytes-long!") // in practice: secrets.ParseKey(secrets.KeyEnv, os.Getenv(secrets.KeyEnv))
 	vault, err := secrets.OpenFileVault(filepath.Join(dir, "vault"), key)
 	if err != nil {
 		fmt.Println(err)

@@ -19,15 +19,17 @@ import (
 	"sync"
 )
 
-// KeyEnv is the environment variable FileVault's key comes from by default.
+// KeyEnv is the environment variable the wiring reads FileVault's key
+// from; the core reads no environment itself.
 const KeyEnv = "COGNIFORGE_VAULT_KEY"
 
-// KeyFromEnv reads a 32-byte AES-256 key, base64 or hex encoded, from the
-// environment variable name; the error says what is missing or wrong.
-func KeyFromEnv(name string) ([]byte, error) {
-	s := strings.TrimSpace(os.Getenv(name))
+// ParseKey decodes a 32-byte AES-256 key, base64 or hex, that came from
+// the environment variable source (named in errors so the operator knows
+// what to fix): secrets.ParseKey(secrets.KeyEnv, os.Getenv(secrets.KeyEnv)).
+func ParseKey(source, value string) ([]byte, error) {
+	s := strings.TrimSpace(value)
 	if s == "" {
-		return nil, fmt.Errorf("secrets: %s is not set: it must hold a 32-byte key, base64 or hex (e.g. openssl rand -base64 32)", name)
+		return nil, fmt.Errorf("secrets: %s is not set: it must hold a 32-byte key, base64 or hex (e.g. openssl rand -base64 32)", source)
 	}
 	if k, err := hex.DecodeString(s); err == nil && len(k) == 32 {
 		return k, nil
@@ -35,7 +37,7 @@ func KeyFromEnv(name string) ([]byte, error) {
 	if k, err := base64.StdEncoding.DecodeString(s); err == nil && len(k) == 32 {
 		return k, nil
 	}
-	return nil, fmt.Errorf("secrets: %s must be a 32-byte key in base64 (44 characters) or hex (64 characters); got %d characters", name, len(s))
+	return nil, fmt.Errorf("secrets: %s must be a 32-byte key in base64 (44 characters) or hex (64 characters); got %d characters", source, len(s))
 }
 
 // FileVault is the local Vault: one file encrypted with AES-256-GCM, with

@@ -5,6 +5,13 @@
 // AWSCURRENT. The package links no platform: Secrets Manager is reached
 // through pkg/secrets/smsecrets, and FileVault is the local backend for the
 // embedded runtime.
+//
+// Rotate keeps no state between calls: everything it decides comes from the
+// secret's versions and staging labels, which is what makes a retried or
+// duplicated step harmless. Errors carry faas-style names (ErrorName, e.g.
+// Secrets.RotationInProgress) so an invocation result says why a step
+// failed. FileVault is safe for concurrent use within one process; the
+// core reads no environment (the wiring passes ParseKey the key).
 package secrets
 
 import (

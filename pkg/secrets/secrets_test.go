@@ -29,7 +29,7 @@ func newVault(t *testing.T) (*secrets.FileVault, string) {
 	return v, path
 }
 
-func TestKeyFromEnv(t *testing.T) {
+func TestParseKey(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	cases := []struct {
 		name, value, wantErr string
@@ -42,8 +42,7 @@ func TestKeyFromEnv(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			t.Setenv("TEST_VAULT_KEY", c.value)
-			got, err := secrets.KeyFromEnv("TEST_VAULT_KEY")
+			got, err := secrets.ParseKey("TEST_VAULT_KEY", c.value)
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), "TEST_VAULT_KEY") {
 					t.Fatalf("err = %v, want one naming TEST_VAULT_KEY and %q", err, c.wantErr)
