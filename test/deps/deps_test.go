@@ -54,6 +54,9 @@ func TestDependencyDirection(t *testing.T) {
 		// Notifications reach SNS through notify.SNSPublisher; only the
 		// wiring-side pkg/notify/snsnotify links the SDK.
 		{[]string{"pkg/notify"}, platforms},
+		// The rotation protocol and the file vault reach Secrets Manager
+		// only through the Vault port; pkg/secrets/smsecrets links the SDK.
+		{[]string{"pkg/secrets"}, platforms},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the
