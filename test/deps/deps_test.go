@@ -54,6 +54,9 @@ func TestDependencyDirection(t *testing.T) {
 		// Notifications reach SNS through notify.SNSPublisher; only the
 		// wiring-side pkg/notify/snsnotify links the SDK.
 		{[]string{"pkg/notify"}, platforms},
+		// Configuration reaches SSM through config.ParameterStore; only the
+		// wiring-side pkg/config/ssmconfig links the SDK.
+		{[]string{"pkg/config"}, platforms},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the
