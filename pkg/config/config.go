@@ -120,7 +120,7 @@ func Path(env, function, key string) (string, error) {
 		return "", err
 	}
 	name := base + key
-	if key == "" || strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") || strings.Contains(key, "//") || !nameRE.MatchString(name) {
+	if key == "" || strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") || strings.Contains(key, "//") || hasDotSegment(key) || !nameRE.MatchString(name) {
 		return "", fmt.Errorf("%w: key %q: want letters, digits, '.', '-', '_' and '/' between segments", ErrInvalidName, key)
 	}
 	return name, nil
@@ -142,7 +142,7 @@ func CheckScope(env, function, name string) error {
 // CheckName reports whether name can address a parameter: an absolute path
 // of letters, digits, '.', '-', '_' and '/' separators.
 func CheckName(name string) error {
-	if len(name) > 1011 || !nameRE.MatchString(name) || strings.HasSuffix(name, "/") || strings.Contains(name, "//") {
+	if len(name) > 1011 || !nameRE.MatchString(name) || strings.HasSuffix(name, "/") || strings.Contains(name, "//") || hasDotSegment(name) {
 		return fmt.Errorf("%w: parameter %q: want an absolute path of letters, digits, '.', '-', '_'", ErrInvalidName, name)
 	}
 	return nil
@@ -176,4 +176,15 @@ func ParseSelector(selector string) (version int64, label string, err error) {
 		return 0, "", err
 	}
 	return 0, selector, nil
+}
+
+// hasDotSegment reports a "." or ".." segment, which would let a key climb
+// out of its function's path.
+func hasDotSegment(p string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
