@@ -30,11 +30,19 @@ type LoaderConfig struct {
 	OnError func(error)
 }
 
+// snapshot is what Get serves until expires: the last good value, or, when
+// there never was one, the error of the last read.
 type snapshot[T any] struct {
 	value   T
 	expires time.Time
 	good    bool
+	err     error
 }
+
+// errorTTL bounds how long a read that found no good value is remembered:
+// a cold function keeps failing fast without hammering the store, and a
+// fixed value is picked up within a second even with a long TTL.
+const errorTTL = time.Second
 
 // Loader is a function's typed, cached view of its own parameters
 // (/cogniforge/<env>/<function>/...). It is safe for concurrent use; a
@@ -96,10 +104,11 @@ func Load[T any](ctx context.Context, ps ParameterStore, env, function string, v
 // validation (or the store fails), Get keeps returning the last good value
 // with a nil error, reports the failure through Err and OnError, and tries
 // again one TTL later. Only when there has never been a good value does Get
-// return the error.
+// return the error; it is remembered for min(TTL, 1s), so a function that
+// cannot start does not read the store on every call.
 func (l *Loader[T]) Get(ctx context.Context) (T, error) {
 	if s := l.snap.Load(); s != nil && l.clk.Now().Before(s.expires) {
-		return s.value, nil
+		return s.value, s.err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -107,7 +116,7 @@ func (l *Loader[T]) Get(ctx context.Context) (T, error) {
 	old := l.snap.Load()
 	if old != nil && now.Before(old.expires) {
 		// Another goroutine refreshed while this one waited.
-		return old.value, nil
+		return old.value, old.err
 	}
 	v, err := l.fetch(ctx)
 	if err == nil {
@@ -124,6 +133,7 @@ func (l *Loader[T]) Get(ctx context.Context) (T, error) {
 		return old.value, nil
 	}
 	var zero T
+	l.snap.Store(&snapshot[T]{expires: now.Add(min(l.ttl, errorTTL)), err: err})
 	return zero, err
 }
 
@@ -141,7 +151,7 @@ func (l *Loader[T]) Err() error {
 // the last good one.
 func (l *Loader[T]) Invalidate() {
 	if s := l.snap.Load(); s != nil {
-		l.snap.Store(&snapshot[T]{value: s.value, good: s.good})
+		l.snap.Store(&snapshot[T]{value: s.value, good: s.good, err: s.err})
 	}
 }
 
