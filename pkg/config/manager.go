@@ -2,6 +2,7 @@ package config
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -93,8 +94,11 @@ func (m *Manager) check(ctx context.Context, env, function, key, value string) (
 	s := m.schema(function)
 	if s == nil {
 		cur, err := m.ps.Get(ctx, base+key, "")
-		if err != nil {
-			return false, nil //nolint:nilerr // a new parameter is not secure
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return false, nil // a new parameter starts as a plain String
+		case err != nil:
+			return false, err
 		}
 		return cur.Secure, nil
 	}

@@ -87,3 +87,27 @@ func TestManagerRollback(t *testing.T) {
 		t.Errorf("history not append-only: %+v, %v", h, err)
 	}
 }
+
+func TestManagerWithoutSchemaKeepsSecure(t *testing.T) {
+	ctx := context.Background()
+	m := config.NewManager(newEmbedded())
+	steps := []struct {
+		secure bool // written with SetSecure
+		want   bool
+	}{{false, false}, {true, true}, {false, true}}
+	for i, s := range steps {
+		var err error
+		if s.secure {
+			_, err = m.SetSecure(ctx, "prod", "billing", "token", "v")
+		} else {
+			_, err = m.Set(ctx, "prod", "billing", "token", "v")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := m.Get(ctx, "prod", "billing", "token", "")
+		if err != nil || p.Secure != s.want || p.Version != int64(i+1) {
+			t.Errorf("step %d: %+v, %v; want secure %v", i, p, err, s.want)
+		}
+	}
+}

@@ -175,9 +175,14 @@ func (s *Store) GetByPath(ctx context.Context, path string) ([]config.Parameter,
 			return nil, err
 		}
 	}
+	// SSM matches whole segments and documents paths without a trailing
+	// slash; only the root is "/".
+	if trimmed == "" {
+		trimmed = "/"
+	}
 	var out []config.Parameter
 	p := ssm.NewGetParametersByPathPaginator(s.api, &ssm.GetParametersByPathInput{
-		Path: aws.String(path), Recursive: aws.Bool(true), WithDecryption: aws.Bool(true),
+		Path: aws.String(trimmed), Recursive: aws.Bool(true), WithDecryption: aws.Bool(true),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
