@@ -57,6 +57,9 @@ func TestDependencyDirection(t *testing.T) {
 		// The rotation protocol and the file vault reach Secrets Manager
 		// only through the Vault port; pkg/secrets/smsecrets links the SDK.
 		{[]string{"pkg/secrets"}, platforms},
+		// Configuration reaches SSM through config.ParameterStore; only the
+		// wiring-side pkg/config/ssmconfig links the SDK.
+		{[]string{"pkg/config"}, platforms},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the
