@@ -196,6 +196,14 @@ func call(ctx context.Context, method, u string, body any, token string) ([]byte
 // roster answers who is on call from a schedules file.
 type roster struct{ cfg *oncall.Config }
 
+func (r roster) Zone(name string) (*time.Location, bool) {
+	s, err := r.cfg.Schedule(name)
+	if err != nil {
+		return nil, false
+	}
+	return s.Location(), true
+}
+
 func (r roster) OnCall(name string, at time.Time) ([]string, error) {
 	s, err := r.cfg.Schedule(name)
 	if err != nil {
@@ -267,7 +275,7 @@ func incidentSimulate(args []string, stdout, stderr io.Writer) int {
 	if start.IsZero() {
 		start = time.Now()
 	}
-	ns, err := pols.For(a.Service).Simulate(roster{scheds}, sev, start, *ackAfter)
+	ns, err := pols.For(a.Service).Simulate(roster{scheds}, pols.Users, sev, start, *ackAfter)
 	if err != nil {
 		return fail(err)
 	}

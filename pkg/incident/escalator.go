@@ -92,7 +92,7 @@ func (e *Escalator) Run(ctx context.Context, in StepInput) (StepOutput, error) {
 	if e.Now != nil {
 		now = e.Now()
 	}
-	users, empty, err := st.Expand(e.Roster, now)
+	recips, empty, err := st.Recipients(e.Roster, e.Policies.Users, now)
 	if err != nil {
 		return out, err
 	}
@@ -102,8 +102,9 @@ func (e *Escalator) Run(ctx context.Context, in StepInput) (StepOutput, error) {
 			return out, err
 		}
 	}
-	for _, u := range users {
-		for _, ch := range st.Channels {
+	for _, rc := range recips {
+		u := rc.User
+		for _, ch := range rc.Channels {
 			d := Delivery{Key: fmt.Sprintf("%s/r%d/l%d/%s/%s", inc.ID, st.Round, st.Level, u, ch), Incident: inc, Step: st, Target: u, Channel: ch}
 			entry := Entry{Kind: EntryNotified, Who: "escalation", Data: map[string]string{
 				"level": fmt.Sprint(st.Level), "round": fmt.Sprint(st.Round), "target": u, "channel": ch, "key": d.Key}}

@@ -32,6 +32,25 @@ import (
 // Acknowledging stops the escalation; resolving ends it.
 type Policies struct {
 	Policies []Policy `yaml:"policies"`
+	// Users gives people's time zones, for localTime rules; a person paged
+	// through a schedule is in the schedule's zone unless named here.
+	Users map[string]UserSettings `yaml:"users"`
+}
+
+// UserSettings are one person's.
+type UserSettings struct {
+	TimeZone string `yaml:"timeZone"`
+}
+
+// LocalRule picks a level's channels by the paged person's local time:
+// between From and To (HH:MM; To before From ends the next day) on Days
+// (mon..sun; none: every day) the person is paged on Channels instead.
+// Rules are tried in order; the first that holds wins.
+type LocalRule struct {
+	Days     []string `yaml:"days"`
+	From     string   `yaml:"from"`
+	To       string   `yaml:"to"`
+	Channels []string `yaml:"channels"`
 }
 
 // Policy is one escalation policy.
@@ -50,6 +69,9 @@ type Level struct {
 	Channels []string `yaml:"channels"`
 	// Delay is how long this level has before the next one is notified.
 	Delay Duration `yaml:"delay"`
+	// LocalTime rules change the channels by the paged person's local
+	// time, e.g. SMS at night instead of Slack.
+	LocalTime []LocalRule `yaml:"localTime"`
 }
 
 // Target is a schedule (whoever is on call when the level is reached) or a
@@ -123,6 +145,19 @@ func ParsePolicies(source string, data []byte, known []string) (*Policies, error
 			if len(l.Channels) == 0 {
 				bad("%s.levels[%d].channels: at least one channel is required", where, j)
 			}
+			for k, r := range l.LocalTime {
+				if _, _, err := parseClock(r.From, r.To); err != nil {
+					bad("%s.levels[%d].localTime[%d]: %v", where, j, k, err)
+				}
+				if len(r.Channels) == 0 {
+					bad("%s.levels[%d].localTime[%d].channels: at least one channel is required", where, j, k)
+				}
+				for _, d := range r.Days {
+					if _, ok := weekdays[strings.ToLower(d)]; !ok {
+						bad("%s.levels[%d].localTime[%d].days: %q is not mon, tue, wed, thu, fri, sat or sun", where, j, k, d)
+					}
+				}
+			}
 			for k, t := range l.Targets {
 				switch {
 				case (t.Schedule == "") == (t.User == ""):
@@ -144,10 +179,71 @@ func ParsePolicies(source string, data []byte, known []string) (*Policies, error
 			}
 		}
 	}
+	for u, us := range p.Users {
+		if _, err := time.LoadLocation(us.TimeZone); err != nil || us.TimeZone == "" {
+			bad("users.%s.timeZone: %q is not an IANA time zone", u, us.TimeZone)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return &p, nil
+}
+
+var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+
+// parseClock reads a rule's from and to as minutes of the day.
+func parseClock(from, to string) (int, int, error) {
+	read := func(name, v string) (int, error) {
+		t, err := time.Parse("15:04", v)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %q is not HH:MM", name, v)
+		}
+		return t.Hour()*60 + t.Minute(), nil
+	}
+	f, err := read("from", from)
+	if err != nil {
+		return 0, 0, err
+	}
+	t, err := read("to", to)
+	if err != nil {
+		return 0, 0, err
+	}
+	if f == t {
+		return 0, 0, fmt.Errorf("from and to are both %s: an empty window", from)
+	}
+	return f, t, nil
+}
+
+// holds reports whether local time t falls in the rule's window; the day is
+// the day the window started (a 22:00-07:00 rule on fri covers Saturday
+// morning).
+func (r LocalRule) holds(t time.Time) bool {
+	from, to, err := parseClock(r.From, r.To)
+	if err != nil {
+		return false
+	}
+	m := t.Hour()*60 + t.Minute()
+	day := t.Weekday()
+	in := false
+	switch {
+	case from < to:
+		in = m >= from && m < to
+	case m >= from:
+		in = true
+	case m < to:
+		in, day = true, (day+6)%7
+	}
+	if !in || len(r.Days) == 0 {
+		return in
+	}
+	for _, d := range r.Days {
+		if weekdays[strings.ToLower(d)] == day {
+			return true
+		}
+	}
+	return false
 }
 
 // For picks the policy of a service: the first naming it, else the first
@@ -176,6 +272,9 @@ type Step struct {
 	Round    int
 	Targets  []Target
 	Channels []string
+	// LocalTime rules of the level (none when the severity fixes the
+	// channels).
+	LocalTime []LocalRule
 }
 
 // Steps lists every level an escalation of severity reaches, in order, if
@@ -193,11 +292,11 @@ func (pol *Policy) Steps(sev Severity) []Step {
 	var at time.Duration
 	for round := 0; round <= repeat; round++ {
 		for j, l := range levels {
-			ch := l.Channels
+			ch, local := l.Channels, l.LocalTime
 			if ok && len(rule.Channels) > 0 {
-				ch = rule.Channels
+				ch, local = rule.Channels, nil
 			}
-			out = append(out, Step{At: at, Level: j + 1, Round: round, Targets: l.Targets, Channels: ch})
+			out = append(out, Step{At: at, Level: j + 1, Round: round, Targets: l.Targets, Channels: ch, LocalTime: local})
 			at += time.Duration(l.Delay)
 		}
 	}
@@ -218,17 +317,44 @@ type Notification struct {
 	Channel string        `json:"channel"`
 }
 
-// Expand resolves a step's targets at the instant it is reached: who is on
-// call then, each person once, in order; a schedule with nobody on call is
-// reported so the timeline can say the level paged no one.
-func (s Step) Expand(r Roster, at time.Time) (users []string, empty []string, err error) {
+// Zoner is a Roster that knows its schedules' time zones.
+type Zoner interface {
+	Zone(schedule string) (*time.Location, bool)
+}
+
+// Recipient is one person a step pages, and on which channels.
+type Recipient struct {
+	User     string
+	Channels []string
+}
+
+// Recipients resolves a step at instant at: who is paged and, by their
+// local time (users' own zones, else the zone of the schedule that paged
+// them, else UTC), on which channels.
+func (s Step) Recipients(r Roster, users map[string]UserSettings, at time.Time) (out []Recipient, empty []string, err error) {
 	seen := map[string]bool{}
+	addUser := func(u string, zone *time.Location) {
+		if seen[u] {
+			return
+		}
+		seen[u] = true
+		if us, ok := users[u]; ok {
+			if loc, err := time.LoadLocation(us.TimeZone); err == nil {
+				zone = loc
+			}
+		}
+		ch := s.Channels
+		for _, rule := range s.LocalTime {
+			if rule.holds(at.In(zone)) {
+				ch = rule.Channels
+				break
+			}
+		}
+		out = append(out, Recipient{User: u, Channels: ch})
+	}
 	for _, t := range s.Targets {
 		if t.User != "" {
-			if !seen[t.User] {
-				seen[t.User] = true
-				users = append(users, t.User)
-			}
+			addUser(t.User, time.UTC)
 			continue
 		}
 		who, err := r.OnCall(t.Schedule, at)
@@ -238,33 +364,36 @@ func (s Step) Expand(r Roster, at time.Time) (users []string, empty []string, er
 		if len(who) == 0 {
 			empty = append(empty, t.Schedule)
 		}
-		for _, u := range who {
-			if !seen[u] {
-				seen[u] = true
-				users = append(users, u)
+		zone := time.UTC
+		if z, ok := r.(Zoner); ok {
+			if loc, ok := z.Zone(t.Schedule); ok {
+				zone = loc
 			}
 		}
+		for _, u := range who {
+			addUser(u, zone)
+		}
 	}
-	return users, empty, nil
+	return out, empty, nil
 }
 
 // Simulate runs an escalation in virtual time from start: every step whose
 // time comes before ackAfter (zero: never acknowledged) notifies its
 // targets on its channels. Notifications are in time order, then level,
 // target and channel.
-func (pol *Policy) Simulate(r Roster, sev Severity, start time.Time, ackAfter time.Duration) ([]Notification, error) {
+func (pol *Policy) Simulate(r Roster, users map[string]UserSettings, sev Severity, start time.Time, ackAfter time.Duration) ([]Notification, error) {
 	var out []Notification
 	for _, s := range pol.Steps(sev) {
 		if ackAfter > 0 && s.At >= ackAfter {
 			break
 		}
-		users, _, err := s.Expand(r, start.Add(s.At))
+		recips, _, err := s.Recipients(r, users, start.Add(s.At))
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range users {
-			for _, c := range s.Channels {
-				out = append(out, Notification{At: s.At, Level: s.Level, Round: s.Round, Target: u, Channel: c})
+		for _, rc := range recips {
+			for _, c := range rc.Channels {
+				out = append(out, Notification{At: s.At, Level: s.Level, Round: s.Round, Target: rc.User, Channel: c})
 			}
 		}
 	}

@@ -72,7 +72,7 @@ func TestPolicySimulate(t *testing.T) {
 		{incident.SEV4, 0, "0s 1 bob ticket; 0s 1 alice ticket"},
 	}
 	for _, tt := range tests {
-		got, err := pol.Simulate(roster{t0}, tt.sev, t0, tt.ack)
+		got, err := pol.Simulate(roster{t0}, nil, tt.sev, t0, tt.ack)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,5 +99,67 @@ func TestPolicyBadInput(t *testing.T) {
 				t.Errorf("error %v, want one naming the file and %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// zonedRoster puts primary in Berlin.
+type zonedRoster struct{ roster }
+
+func (zonedRoster) Zone(schedule string) (*time.Location, bool) {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	return loc, err == nil && schedule == "primary"
+}
+
+func TestPolicyLocalTimeRules(t *testing.T) {
+	yaml := `policies:
+  - name: p
+    levels:
+      - targets: [{schedule: primary}, {user: alice}]
+        channels: [slack]
+        delay: 5m
+        localTime:
+          - {from: "22:00", to: "07:00", channels: [sms]}
+users:
+  alice: {timeZone: America/New_York}
+`
+	p, err := incident.ParsePolicies("p.yaml", []byte(yaml), []string{"primary"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := p.For("x")
+	line := func(at time.Time) string {
+		ns, err := pol.Simulate(zonedRoster{roster{at.Add(time.Hour)}}, p.Users, incident.SEV2, at, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b []string
+		for _, n := range ns {
+			b = append(b, n.Target+":"+n.Channel)
+		}
+		return strings.Join(b, " ")
+	}
+	tests := []struct {
+		at   time.Time
+		want string
+	}{
+		// 21:30 UTC in winter: 22:30 in Berlin (bob's night: sms), 16:30 in New York (alice: slack).
+		{time.Date(2026, 1, 15, 21, 30, 0, 0, time.UTC), "bob:sms alice:slack"},
+		// 05:30 UTC: 06:30 in Berlin (still night), 00:30 in New York (night).
+		{time.Date(2026, 1, 15, 5, 30, 0, 0, time.UTC), "bob:sms alice:sms"},
+		// 12:00 UTC: day in both.
+		{time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC), "bob:slack alice:slack"},
+	}
+	for _, tt := range tests {
+		if got := line(tt.at); got != tt.want {
+			t.Errorf("at %s: %s, want %s", tt.at, got, tt.want)
+		}
+	}
+	bad := strings.Replace(yaml, `to: "07:00"`, `to: "7am"`, 1)
+	if _, err := incident.ParsePolicies("p.yaml", []byte(bad), nil); err == nil || !strings.Contains(err.Error(), `localTime[0]: to: "7am" is not HH:MM`) {
+		t.Errorf("bad clock: %v", err)
+	}
+	bad = strings.Replace(yaml, "America/New_York", "Mars/Olympus", 1)
+	if _, err := incident.ParsePolicies("p.yaml", []byte(bad), nil); err == nil || !strings.Contains(err.Error(), "users.alice.timeZone") {
+		t.Errorf("bad zone: %v", err)
 	}
 }

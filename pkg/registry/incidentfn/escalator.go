@@ -37,6 +37,17 @@ type OnCall struct {
 	Reminders *incident.Reminders
 }
 
+// Zone is a schedule's time zone, for escalation rules in the paged
+// person's local time.
+func (o *OnCall) Zone(name string) (*time.Location, bool) {
+	for _, c := range o.Schedules {
+		if s, err := c.Schedule(name); err == nil {
+			return s.Location(), true
+		}
+	}
+	return nil, false
+}
+
 // ShiftsStarting lists every schedule's shifts that start in [from, to).
 func (o *OnCall) ShiftsStarting(from, to time.Time) []incident.Shift {
 	var out []incident.Shift
@@ -132,6 +143,12 @@ func LoadOnCall(ctx context.Context, p wiring.Ports) (*OnCall, error) {
 			continue
 		}
 		o.Policies.Policies = append(o.Policies.Policies, ps.Policies...)
+		for u, us := range ps.Users {
+			if o.Policies.Users == nil {
+				o.Policies.Users = map[string]incident.UserSettings{}
+			}
+			o.Policies.Users[u] = us
+		}
 	}
 	return o, errors.Join(errs...)
 }
