@@ -6,16 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cogniforge/cogniforge/pkg/secrets"
 	"github.com/cogniforge/cogniforge/pkg/secrets/pgrotate"
+	"github.com/cogniforge/cogniforge/pkg/secrets/smsecrets"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
@@ -32,24 +38,77 @@ var fast = secrets.WithTestBackoff(func() backoff.BackOff { return &backoff.Zero
 
 // nastyVault hands out a password full of quotes, backslashes and SQL, to
 // prove the ALTER ROLE literal is quoted, not spliced.
-type nastyVault struct{ *secrets.FileVault }
+type nastyVault struct{ secrets.Vault }
 
 func (nastyVault) GetRandomPassword(context.Context, secrets.PasswordPolicy) (string, error) {
 	return `it's a \'; DROP ROLE master; -- "x" \\`, nil
 }
 
-// env is one PostgreSQL server and a file vault holding the master secret,
-// shared by the subtests; each subtest uses its own application role.
+// backend is a Vault plus the two calls around a rotation that are not part
+// of the port: the file vault has them, and motoVault makes them on moto.
+type backend interface {
+	secrets.Vault
+	CreateSecret(ctx context.Context, id, versionID string, value []byte) error
+	StartRotation(ctx context.Context, id, token string) error
+}
+
+// motoVault is Secrets Manager on moto through smsecrets.
+type motoVault struct {
+	*smsecrets.Vault
+	api *secretsmanager.Client
+}
+
+func (m motoVault) CreateSecret(ctx context.Context, id, versionID string, value []byte) error {
+	_, err := m.api.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String(id), SecretString: aws.String(string(value)), ClientRequestToken: aws.String(versionID),
+	})
+	return err
+}
+
+// StartRotation leaves what RotateSecret leaves in AWS before it invokes
+// the function: rotation enabled, an AWSPENDING version with no value.
+// moto then fails to invoke the function (no Docker); that error is
+// expected and the resulting shape is what is checked.
+func (m motoVault) StartRotation(ctx context.Context, id, token string) error {
+	d, err := m.DescribeSecret(ctx, id)
+	if err != nil {
+		return err
+	}
+	if st, ok := d.VersionIdsToStages[token]; ok && slices.Contains(st, secrets.StagePending) {
+		return nil // a retried rotation of the same token
+	}
+	const fn = "arn:aws:lambda:us-east-1:123456789012:function:secret-rotator"
+	_, _ = m.api.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+		SecretId: aws.String(id), RotationLambdaARN: aws.String(fn),
+		RotationRules:     &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)},
+		RotateImmediately: aws.Bool(false),
+	})
+	_, rerr := m.api.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+		SecretId: aws.String(id), ClientRequestToken: aws.String(token), RotationLambdaARN: aws.String(fn),
+	})
+	if d, err = m.DescribeSecret(ctx, id); err != nil {
+		return err
+	}
+	if !d.RotationEnabled || !slices.Contains(d.VersionIdsToStages[token], secrets.StagePending) {
+		return fmt.Errorf("moto did not leave the RotateSecret shape (enabled=%v versions=%v): %v", d.RotationEnabled, d.VersionIdsToStages, rerr)
+	}
+	return nil
+}
+
+// env is one PostgreSQL server and a vault holding the master secret;
+// each subtest uses its own application role.
 type env struct {
 	pg    testenv.Postgres
 	super *pgx.Conn
-	vault *secrets.FileVault
-	n     atomic.Int64
+	vault backend
+	n     *atomic.Int64
 }
 
 const masterID = "rds-master"
 
-func newEnv(t *testing.T) *env {
+// startPostgres starts the server and creates the master role: what RDS
+// gives, not a superuser but CREATEROLE.
+func startPostgres(t *testing.T) (testenv.Postgres, *pgx.Conn) {
 	t.Helper()
 	ctx := context.Background()
 	pg := testenv.StartPostgres(t)
@@ -58,16 +117,16 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("superuser login: %v", err)
 	}
 	t.Cleanup(func() { super.Close(context.Background()) })
-	// The master is what RDS gives: not a superuser, but CREATEROLE.
 	if _, err := super.Exec(ctx, `CREATE ROLE master WITH LOGIN CREATEROLE PASSWORD 'master-pw-1'`); err != nil {
 		t.Fatal(err)
 	}
-	vault, err := secrets.OpenFileVault(filepath.Join(t.TempDir(), "vault"), []byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{pg: pg, super: super, vault: vault}
-	if err := vault.CreateSecret(ctx, masterID, v0, e.secret("master", "master-pw-1", "")); err != nil {
+	return pg, super
+}
+
+func newEnv(t *testing.T, pg testenv.Postgres, super *pgx.Conn, n *atomic.Int64, vault backend) *env {
+	t.Helper()
+	e := &env{pg: pg, super: super, vault: vault, n: n}
+	if err := vault.CreateSecret(context.Background(), masterID, v0, e.secret("master", "master-pw-1", "")); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -126,7 +185,7 @@ func stage(t *testing.T, v secrets.Vault, id, st string) (secrets.Value, pgrotat
 }
 
 // rotate starts a rotation with token and runs steps, each twice.
-func rotate(t *testing.T, v secrets.Vault, fv *secrets.FileVault, target secrets.Target, id, token string, steps ...string) {
+func rotate(t *testing.T, v secrets.Vault, fv backend, target secrets.Target, id, token string, steps ...string) {
 	t.Helper()
 	if err := fv.StartRotation(context.Background(), id, token); err != nil {
 		t.Fatal(err)
@@ -140,8 +199,29 @@ func rotate(t *testing.T, v secrets.Vault, fv *secrets.FileVault, target secrets
 	}
 }
 
+// TestRotationOnPostgres runs every case on one PostgreSQL, once with the
+// file vault and once with Secrets Manager on moto.
 func TestRotationOnPostgres(t *testing.T) {
-	e := newEnv(t)
+	pg, super := startPostgres(t)
+	var n atomic.Int64
+	t.Run("FileVault", func(t *testing.T) {
+		fv, err := secrets.OpenFileVault(filepath.Join(t.TempDir(), "vault"), []byte("0123456789abcdef0123456789abcdef"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rotationCases(t, newEnv(t, pg, super, &n, fv))
+	})
+	t.Run("SecretsManagerOnMoto", func(t *testing.T) {
+		api := secretsmanager.NewFromConfig(aws.Config{
+			Region:       "us-east-1",
+			Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+			BaseEndpoint: aws.String(testenv.StartMoto(t)),
+		})
+		rotationCases(t, newEnv(t, pg, super, &n, motoVault{Vault: smsecrets.New(api), api: api}))
+	})
+}
+
+func rotationCases(t *testing.T, e *env) {
 	ctx := context.Background()
 
 	t.Run("SingleUserEachStepTwice", func(t *testing.T) {
