@@ -394,6 +394,18 @@ func rotationCases(t *testing.T, e *env) {
 		}
 	})
 
+	t.Run("SecondRotationWhilePendingRefused", func(t *testing.T) {
+		id, user := e.app(t, "")
+		rotate(t, e.vault, e.vault, &pgrotate.SingleUser{}, id, tok1, secrets.StepCreate)
+		err := secrets.Rotate(ctx, e.vault, &pgrotate.SingleUser{}, secrets.Request{SecretID: id, ClientRequestToken: tok2, Step: secrets.StepSet})
+		if !errors.Is(err, secrets.ErrRotationInProgress) || !strings.Contains(err.Error(), tok1) {
+			t.Fatalf("second rotation = %v, want Secrets.RotationInProgress naming %s", err, tok1)
+		}
+		if err := e.login(user, "initial-pw"); err != nil {
+			t.Fatalf("current credential broken: %v", err)
+		}
+	})
+
 	t.Run("AlternatingWithoutMasterARN", func(t *testing.T) {
 		id, _ := e.app(t, "")
 		if err := e.vault.StartRotation(ctx, id, tok1); err != nil {
@@ -440,4 +452,28 @@ func TestParseSecret(t *testing.T) {
 	if err != nil || s.Port != pgrotate.DefaultPort {
 		t.Fatalf("default port: %+v, %v", s, err)
 	}
+}
+
+// FuzzParseSecret: any input either parses into a secret with the required
+// fields and a valid port, or is refused as Secrets.InvalidSecret.
+func FuzzParseSecret(f *testing.F) {
+	for _, seed := range []string{
+		`{"engine":"postgres","host":"db","port":5432,"username":"u","password":"p","dbname":"d","masterarn":"m"}`,
+		`{"host":"db","port":"6432","username":"u","password":"p"}`,
+		`{"engine":"mysql"}`, `null`, `[]`, `{"port":1e3}`, `{"host":"h","username":"u","password":"p","port":-1}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := pgrotate.ParseSecret(b)
+		if err != nil {
+			if !errors.Is(err, secrets.ErrInvalidSecret) {
+				t.Fatalf("error %v is not Secrets.InvalidSecret", err)
+			}
+			return
+		}
+		if s.Host == "" || s.Username == "" || s.Password == "" || s.Port < 1 || s.Port > 65535 || s.DBName == "" {
+			t.Fatalf("accepted an incomplete secret: %+v", s)
+		}
+	})
 }
