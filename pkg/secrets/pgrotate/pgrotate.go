@@ -126,7 +126,7 @@ func quoteLiteral(s string) (string, error) {
 }
 
 func alterPassword(ctx context.Context, conn *pgx.Conn, addr, user, password string) error {
-	lit, err := quoteLiteral(password)
+	lit, err := passwordLiteral(password)
 	if err != nil {
 		return err
 	}
@@ -344,7 +344,7 @@ func (r *AlternatingUsers) Set(ctx context.Context, current, pending []byte) err
 			return named(ErrStatement, stripStatement(err), "%s: GRANT %q TO %q", cur.Addr(), base, pend.Username)
 		}
 	}
-	lit, err := quoteLiteral(pend.Password)
+	lit, err := passwordLiteral(pend.Password)
 	if err != nil {
 		return err
 	}

@@ -37,11 +37,15 @@ const (
 var fast = secrets.WithTestBackoff(func() backoff.BackOff { return &backoff.ZeroBackOff{} }, 3)
 
 // nastyVault hands out a password full of quotes, backslashes and SQL, to
-// prove the ALTER ROLE literal is quoted, not spliced.
-type nastyVault struct{ secrets.Vault }
+// prove the ALTER ROLE literal is quoted, not spliced (non-ASCII takes the
+// plaintext literal path, ASCII the SCRAM verifier path).
+type nastyVault struct {
+	secrets.Vault
+	pw string
+}
 
-func (nastyVault) GetRandomPassword(context.Context, secrets.PasswordPolicy) (string, error) {
-	return `it's a \'; DROP ROLE master; -- "x" \\`, nil
+func (n nastyVault) GetRandomPassword(context.Context, secrets.PasswordPolicy) (string, error) {
+	return n.pw, nil
 }
 
 // backend is a Vault plus the two calls around a rotation that are not part
@@ -228,7 +232,7 @@ func rotationCases(t *testing.T, e *env) {
 		for _, tc := range []struct {
 			name  string
 			vault secrets.Vault
-		}{{"random", e.vault}, {"quotes", nastyVault{e.vault}}} {
+		}{{"random", e.vault}, {"quotes-ascii", nastyVault{e.vault, `it's a \'; DROP ROLE master; -- "x" \\`}}, {"quotes-non-ascii", nastyVault{e.vault, `pässwörd's \'; DROP ROLE master; -- \\`}}} {
 			t.Run(tc.name, func(t *testing.T) {
 				id, user := e.app(t, "")
 				rotate(t, tc.vault, e.vault, &pgrotate.SingleUser{}, id, tok1, steps...)
