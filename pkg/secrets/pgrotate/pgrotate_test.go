@@ -112,7 +112,7 @@ const masterID = "rds-master"
 
 // startPostgres starts the server and creates the master role: what RDS
 // gives, not a superuser but CREATEROLE.
-func startPostgres(t *testing.T) (testenv.Postgres, *pgx.Conn) {
+func startPostgres(t testing.TB) (testenv.Postgres, *pgx.Conn) {
 	t.Helper()
 	ctx := context.Background()
 	pg := testenv.StartPostgres(t)
@@ -127,7 +127,7 @@ func startPostgres(t *testing.T) (testenv.Postgres, *pgx.Conn) {
 	return pg, super
 }
 
-func newEnv(t *testing.T, pg testenv.Postgres, super *pgx.Conn, n *atomic.Int64, vault backend) *env {
+func newEnv(t testing.TB, pg testenv.Postgres, super *pgx.Conn, n *atomic.Int64, vault backend) *env {
 	t.Helper()
 	e := &env{pg: pg, super: super, vault: vault, n: n}
 	if err := vault.CreateSecret(context.Background(), masterID, v0, e.secret("master", "master-pw-1", "")); err != nil {
@@ -147,7 +147,7 @@ func (e *env) secret(user, password, master string) []byte {
 
 // app creates a login role with a password and a secret for it; it returns
 // the secret's id and the role's name.
-func (e *env) app(t *testing.T, master string) (id, user string) {
+func (e *env) app(t testing.TB, master string) (id, user string) {
 	t.Helper()
 	n := e.n.Add(1)
 	user = fmt.Sprintf("app%d", n)
@@ -223,6 +223,52 @@ func TestRotationOnPostgres(t *testing.T) {
 		})
 		rotationCases(t, newEnv(t, pg, super, &n, motoVault{Vault: smsecrets.New(api), api: api}))
 	})
+}
+
+// BenchmarkFullRotation times one rotation (RotateSecret's stub and the
+// four steps, each once) against the local PostgreSQL, for each rotator
+// and vault. The budget is 2 s per rotation with moto.
+func BenchmarkFullRotation(b *testing.B) {
+	pg, super := startPostgres(b)
+	var n atomic.Int64
+	api := secretsmanager.NewFromConfig(aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint: aws.String(testenv.StartMoto(b)),
+	})
+	fv, err := secrets.OpenFileVault(filepath.Join(b.TempDir(), "vault"), []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, v := range []struct {
+		name  string
+		vault backend
+	}{{"FileVault", fv}, {"Moto", motoVault{Vault: smsecrets.New(api), api: api}}} {
+		e := newEnv(b, pg, super, &n, v.vault)
+		for _, r := range []struct {
+			name   string
+			master string
+			target secrets.Target
+		}{{"SingleUser", "", &pgrotate.SingleUser{}}, {"AlternatingUsers", masterID, &pgrotate.AlternatingUsers{Master: e.vault}}} {
+			b.Run(v.name+"/"+r.name, func(b *testing.B) {
+				id, _ := e.app(b, r.master)
+				ctx := context.Background()
+				i := 0
+				for b.Loop() {
+					i++
+					token := fmt.Sprintf("%08d-0000-4000-8000-000000000000", i)
+					if err := e.vault.StartRotation(ctx, id, token); err != nil {
+						b.Fatal(err)
+					}
+					for _, step := range steps {
+						if err := secrets.Rotate(ctx, e.vault, r.target, secrets.Request{SecretID: id, ClientRequestToken: token, Step: step}, fast); err != nil {
+							b.Fatalf("%s: %v", step, err)
+						}
+					}
+				}
+			})
+		}
+	}
 }
 
 func rotationCases(t *testing.T, e *env) {
