@@ -16,7 +16,15 @@
 // and does nothing if it already logs in, which is also how a rotation
 // that crashed between setSecret and finishSecret recovers when Secrets
 // Manager retries it. Errors name the host:port and the user, never a
-// password. The rotators hold no state and are safe for concurrent use.
+// password, and ALTER ROLE receives a SCRAM-SHA-256 verifier computed
+// here rather than the plaintext, so statement logs cannot hold it. The
+// rotators hold no state and are safe for concurrent use.
+//
+// The same two calls serve the tools around a rotation: Test(value) says
+// whether a version logs in (a stuck AWSPENDING that already works should
+// be finished, not cancelled), and Set(current, previous) followed by
+// Test(previous) puts a rollback's password on the database before
+// AWSCURRENT moves back.
 package pgrotate
 
 import (
