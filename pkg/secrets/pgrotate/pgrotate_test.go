@@ -444,6 +444,39 @@ func rotationCases(t *testing.T, e *env) {
 		}
 	})
 
+	t.Run("RollbackThroughSetAndTest", func(t *testing.T) {
+		for _, tc := range []struct {
+			name   string
+			master string
+			target secrets.Target
+		}{
+			{"single", "", &pgrotate.SingleUser{}},
+			{"alternating", masterID, &pgrotate.AlternatingUsers{Master: e.vault}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				id, user := e.app(t, tc.master)
+				rotate(t, e.vault, e.vault, tc.target, id, tok1, steps...)
+				cur, cs := stage(t, e.vault, id, secrets.StageCurrent)
+				prev, _ := stage(t, e.vault, id, secrets.StagePrevious)
+				// What `secrets rollback` does before moving AWSCURRENT back.
+				if err := tc.target.Set(ctx, cur.Bytes, prev.Bytes); err != nil {
+					t.Fatalf("Set(current, previous): %v", err)
+				}
+				if err := tc.target.Test(ctx, prev.Bytes); err != nil {
+					t.Fatalf("previous does not log in after rollback: %v", err)
+				}
+				if err := e.login(user, "initial-pw"); err != nil {
+					t.Fatal(err)
+				}
+				if tc.name == "single" {
+					if err := e.login(user, cs.Password); err == nil {
+						t.Error("rolled-back single-user password still logs in")
+					}
+				}
+			})
+		}
+	})
+
 	t.Run("SecondRotationWhilePendingRefused", func(t *testing.T) {
 		id, user := e.app(t, "")
 		rotate(t, e.vault, e.vault, &pgrotate.SingleUser{}, id, tok1, secrets.StepCreate)
