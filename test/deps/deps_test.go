@@ -57,6 +57,9 @@ func TestDependencyDirection(t *testing.T) {
 		// The rotation protocol and the file vault reach Secrets Manager
 		// only through the Vault port; pkg/secrets/smsecrets links the SDK.
 		{[]string{"pkg/secrets"}, platforms},
+		// The PostgreSQL rotators link pgx and reach secrets through the
+		// Vault port only.
+		{[]string{"pkg/secrets/pgrotate"}, platforms},
 		// Configuration reaches SSM through config.ParameterStore; only the
 		// wiring-side pkg/config/ssmconfig links the SDK.
 		{[]string{"pkg/config"}, platforms},
