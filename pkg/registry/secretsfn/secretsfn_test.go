@@ -218,3 +218,43 @@ func TestVaultPath(t *testing.T) {
 		}
 	}
 }
+
+func TestBuilderWithoutKeyFailsStepsNotBuild(t *testing.T) {
+	env := map[string]string{wiring.EnvDataDir: t.TempDir()}
+	fn, err := secretsfn.Builder(func(k string) string { return env[k] })(wiring.Ports{Store: memory.New(memory.Config{}), Bus: &bustest.Recorder{}})
+	if err != nil {
+		t.Fatalf("build failed without a key: %v (it must not stop the runtime hosting the others)", err)
+	}
+	ev, _ := events.New(context.Background(), faas.SecretRotationType, "aws.secretsmanager",
+		faas.SecretRotation{SecretID: secretID, ClientRequestToken: token, Step: secrets.StepCreate})
+	_, err = fn.Handler(context.Background(), ev)
+	if faas.ErrorName(err) != "Secrets.VaultUnavailable" || !strings.Contains(err.Error(), secrets.KeyEnv) {
+		t.Fatalf("err = %v, want Secrets.VaultUnavailable naming %s", err, secrets.KeyEnv)
+	}
+}
+
+func TestGenericKey(t *testing.T) {
+	f := func(ks ...string) map[string]json.RawMessage {
+		m := map[string]json.RawMessage{}
+		for _, k := range ks {
+			m[k] = json.RawMessage(`"x"`)
+		}
+		return m
+	}
+	tests := []struct {
+		named  string
+		fields map[string]json.RawMessage
+		want   string
+	}{
+		{"secret", f("password", "secret"), "secret"},
+		{"", f("user", "password"), "password"},
+		{"", f("apiKey"), "apiKey"},
+		{"", f("token"), "token"},
+		{"", f("other"), "password"},
+	}
+	for _, tc := range tests {
+		if got := secretsfn.GenericKey(tc.named, tc.fields); got != tc.want {
+			t.Errorf("GenericKey(%q, %v) = %q, want %q", tc.named, tc.fields, got, tc.want)
+		}
+	}
+}
