@@ -148,7 +148,8 @@ resource "aws_lambda_permission" "secrets_rotation" {
   for_each       = { for name, f in local.declared_functions : name => f if try(f.secrets_rotation, false) }
   statement_id   = "SecretsManagerRotation"
   action         = "lambda:InvokeFunction"
-  function_name  = module.function[each.key].alias_arn
+  function_name  = module.function[each.key].function_name
+  qualifier      = "live" # modules/function's alias, what every trigger invokes
   principal      = "secretsmanager.amazonaws.com"
   source_account = data.aws_caller_identity.current.account_id
 }
