@@ -29,6 +29,20 @@ locals {
     resources = [module.bus.arn]
   }
 
+  # What secret-rotator calls (pkg/secrets/smsecrets) on the secrets it
+  # rotates: only those named with the deployment's prefix. GetRandomPassword
+  # takes no resource, so it has its own statement on "*".
+  rotate_secrets = {
+    sid       = "RotateOwnSecrets"
+    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
+    resources = ["arn:${data.aws_partition.current.partition}:secretsmanager:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:secret:${var.name_prefix}-*"]
+  }
+  random_password = {
+    sid       = "RandomPassword"
+    actions   = ["secretsmanager:GetRandomPassword"]
+    resources = ["*"]
+  }
+
   # A saga step service: a Step Functions Task function (no trigger of its
   # own) keeping barriers in the store and emitting saga events.
   saga_step = {
@@ -101,6 +115,13 @@ locals {
       environment       = local.incident_escalator_environment
       policy_statements = [local.use_store, local.publish_events, local.read_oncall_config, local.read_incident_config, local.start_escalation, local.publish_sns]
     }
+    # Secrets Manager invokes it for each rotation step of the secrets
+    # whose rotation names it; the invoke permission is
+    # aws_lambda_permission.secrets_rotation below.
+    "secret-rotator" = {
+      timeout           = 60
+      policy_statements = [local.use_store, local.publish_events, local.rotate_secrets, local.random_password]
+    }
     # Reminds people before their shifts (config/oncall/reminders.yaml).
     "oncall-reminder" = {
       timeout           = 120
@@ -118,4 +139,17 @@ locals {
       { for k, v in lookup(local.deploy_settings, name, {}) : k => v if k != "function_url" || try(m.function_url, null) != null },
     )
   }
+}
+
+# Secrets Manager invokes a rotation function itself: functions whose
+# manifest entry says secrets_rotation get an invoke permission for it on
+# their live alias, limited to this account.
+resource "aws_lambda_permission" "secrets_rotation" {
+  for_each       = { for name, f in local.declared_functions : name => f if try(f.secrets_rotation, false) }
+  statement_id   = "SecretsManagerRotation"
+  action         = "lambda:InvokeFunction"
+  function_name  = module.function[each.key].function_name
+  qualifier      = "live" # modules/function's alias, what every trigger invokes
+  principal      = "secretsmanager.amazonaws.com"
+  source_account = data.aws_caller_identity.current.account_id
 }

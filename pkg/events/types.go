@@ -42,6 +42,13 @@ const (
 	TypeIncidentRequest = "dev.cogniforge.incident.request.v1"
 	// TypeSLOQuery is a request to the slo-evaluator's JSON routes.
 	TypeSLOQuery = "dev.cogniforge.slo.query.v1"
+	// TypeSecretRotationStep is the outcome of one rotation step
+	// (SecretRotationStep); TypeSecretRotated a finished rotation
+	// (SecretRotated). Neither carries the secret's value.
+	TypeSecretRotationStep = "dev.cogniforge.secret.rotation.step.v1"
+	TypeSecretRotated      = "dev.cogniforge.secret.rotated.v1"
+	// TypeAuditRecorded is an audit record (AuditRecord).
+	TypeAuditRecorded = "dev.cogniforge.audit.recorded.v1"
 )
 
 // AllTypes lists every type constant above.
@@ -54,6 +61,7 @@ var AllTypes = []string{
 	TypeScheduleFired, TypeSecretRotationRequested,
 	TypeSLOAlertFiring, TypeSLOAlertResolved, TypeSLOQuery,
 	TypeIncidentTriggered, TypeIncidentAcknowledged, TypeIncidentResolved, TypeIncidentUpdated, TypeIncidentRequest, TypeIncidentEscalation,
+	TypeSecretRotationStep, TypeSecretRotated, TypeAuditRecorded,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad

@@ -346,3 +346,17 @@ func moveStage(s *fileSecret, stage, to string) {
 func (v *FileVault) GetRandomPassword(_ context.Context, p PasswordPolicy) (string, error) {
 	return RandomPassword(p)
 }
+
+// ListSecrets returns the ids of the vault's secrets, sorted, so local
+// tooling (cogniforge secrets due) can walk them; Secrets Manager's
+// ListSecrets is the AWS counterpart.
+func (v *FileVault) ListSecrets(context.Context) []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	ids := make([]string, 0, len(v.doc.Secrets))
+	for id := range v.doc.Secrets {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}

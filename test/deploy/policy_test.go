@@ -11,18 +11,19 @@ import (
 // starResourceAllowed lists the actions a statement may grant on Resource
 // "*", each with the reason: AWS offers no narrower resource for them.
 var starResourceAllowed = map[string]string{
-	"xray:PutTraceSegments":         "X-Ray writes have no resource-level permissions",
-	"xray:PutTelemetryRecords":      "X-Ray writes have no resource-level permissions",
-	"xray:GetSamplingRules":         "X-Ray sampling reads have no resource-level permissions",
-	"xray:GetSamplingTargets":       "X-Ray sampling reads have no resource-level permissions",
-	"logs:CreateLogDelivery":        "Step Functions vended log delivery supports only *",
-	"logs:GetLogDelivery":           "Step Functions vended log delivery supports only *",
-	"logs:UpdateLogDelivery":        "Step Functions vended log delivery supports only *",
-	"logs:DeleteLogDelivery":        "Step Functions vended log delivery supports only *",
-	"logs:ListLogDeliveries":        "Step Functions vended log delivery supports only *",
-	"logs:PutResourcePolicy":        "Step Functions vended log delivery supports only *",
-	"logs:DescribeResourcePolicies": "Step Functions vended log delivery supports only *",
-	"logs:DescribeLogGroups":        "Step Functions vended log delivery supports only *",
+	"xray:PutTraceSegments":            "X-Ray writes have no resource-level permissions",
+	"xray:PutTelemetryRecords":         "X-Ray writes have no resource-level permissions",
+	"xray:GetSamplingRules":            "X-Ray sampling reads have no resource-level permissions",
+	"xray:GetSamplingTargets":          "X-Ray sampling reads have no resource-level permissions",
+	"logs:CreateLogDelivery":           "Step Functions vended log delivery supports only *",
+	"logs:GetLogDelivery":              "Step Functions vended log delivery supports only *",
+	"logs:UpdateLogDelivery":           "Step Functions vended log delivery supports only *",
+	"logs:DeleteLogDelivery":           "Step Functions vended log delivery supports only *",
+	"logs:ListLogDeliveries":           "Step Functions vended log delivery supports only *",
+	"logs:PutResourcePolicy":           "Step Functions vended log delivery supports only *",
+	"logs:DescribeResourcePolicies":    "Step Functions vended log delivery supports only *",
+	"logs:DescribeLogGroups":           "Step Functions vended log delivery supports only *",
+	"secretsmanager:GetRandomPassword": "GetRandomPassword acts on no resource, so IAM supports only *",
 }
 
 // policyProblems checks every IAM policy in the plan: no wildcard action,

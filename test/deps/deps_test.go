@@ -63,6 +63,8 @@ func TestDependencyDirection(t *testing.T) {
 		// Configuration reaches SSM through config.ParameterStore; only the
 		// wiring-side pkg/config/ssmconfig links the SDK.
 		{[]string{"pkg/config"}, platforms},
+		// The audit trail is written over the store and bus ports.
+		{[]string{"pkg/audit"}, platforms},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cogniforge/cogniforge/pkg/registry/secretsfn"
+	"github.com/cogniforge/cogniforge/pkg/secrets"
+	"github.com/cogniforge/cogniforge/pkg/wiring"
+)
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := dispatch(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+const cliOldKey = "cli-old-api-key-never-printed"
+
+// localVault sets up a data directory with a vault holding secret "api"
+// (version v1) and points the process environment at it.
+func localVault(t *testing.T) (dir string, open func() *secrets.FileVault) {
+	t.Helper()
+	dir = t.TempDir()
+	key := bytes.Repeat([]byte{3}, 32)
+	t.Setenv(secrets.KeyEnv, hex.EncodeToString(key))
+	t.Setenv(secretsfn.EnvVaultFile, "")
+	t.Setenv(wiring.EnvDataDir, dir)
+	open = func() *secrets.FileVault {
+		v, err := secrets.OpenFileVault(filepath.Join(dir, secretsfn.VaultFileName), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if err := open().CreateSecret(context.Background(), "api", "v1", []byte(`{"apiKey":"`+cliOldKey+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	return dir, open
+}
+
+func rotationStep(t *testing.T, dir, token, step string) (int, string, string) {
+	t.Helper()
+	payload := writeTemp(t, "payload.json", fmt.Sprintf(`{"SecretId":"api","ClientRequestToken":%q,"Step":%q}`, token, step))
+	return run(t, "invoke", secretsfn.Name, "--payload", payload, "--data-dir", dir)
+}
+
+// The four steps through `cogniforge invoke secret-rotator --payload`, as
+// Secrets Manager drives them, then the doctor, rollback, due and audit
+// commands over what they left.
+func TestSecretRotatorThroughInvokeAndSecretsCommands(t *testing.T) {
+	ctx := context.Background()
+	dir, open := localVault(t)
+	const tok1 = "aaaaaaaa-0000-4000-8000-000000000001"
+	if err := open().StartRotation(ctx, "api", tok1); err != nil {
+		t.Fatal(err)
+	}
+	var transcript strings.Builder
+	for _, step := range []string{secrets.StepCreate, secrets.StepSet, secrets.StepTest, secrets.StepFinish} {
+		code, out, errOut := rotationStep(t, dir, tok1, step)
+		transcript.WriteString(out + errOut)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", step, code, out, errOut)
+		}
+		if !strings.Contains(errOut, "dev.cogniforge.secret.rotation.step.v1") {
+			t.Errorf("%s: no step event published: %s", step, errOut)
+		}
+	}
+	if !strings.Contains(transcript.String(), "dev.cogniforge.secret.rotated.v1") {
+		t.Error("no rotated event after finishSecret")
+	}
+	cur, err := open().GetSecretValue(ctx, "api", "", secrets.StageCurrent)
+	if err != nil || cur.VersionID != tok1 {
+		t.Fatalf("AWSCURRENT = %+v (%v), want %s", cur, err, tok1)
+	}
+	var m map[string]string
+	_ = json.Unmarshal(cur.Bytes, &m)
+	for _, v := range []string{cliOldKey, m["apiKey"]} {
+		if v == "" || strings.Contains(transcript.String(), v) {
+			t.Fatalf("a secret value (%q) is empty or was printed", v)
+		}
+	}
+
+	// Healthy: nothing pending.
+	if code, out, errOut := run(t, "secrets", "doctor", "api", "--data-dir", dir); code != 0 || !strings.Contains(out, `"stuck": false`) {
+		t.Fatalf("doctor on a healthy secret: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// A second rotation stuck after createSecret: doctor explains it,
+	// exits 1, and --fix cancels it without touching AWSCURRENT.
+	const tok2 = "aaaaaaaa-0000-4000-8000-000000000002"
+	if err := open().StartRotation(ctx, "api", tok2); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := rotationStep(t, dir, tok2, secrets.StepCreate); code != 0 {
+		t.Fatalf("createSecret: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := run(t, "secrets", "doctor", "api", "--data-dir", dir)
+	var rep doctorReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 1 {
+		t.Fatalf("doctor on a stuck rotation: exit %d (%v)\n%s%s", code, err, out, errOut)
+	}
+	if !rep.Stuck || rep.Pending != tok2 || !rep.PendingHasValue || rep.LastStep == nil || rep.LastStep.What != "rotation.createSecret" {
+		t.Fatalf("doctor report %+v", rep)
+	}
+	if code, out, errOut := run(t, "secrets", "doctor", "--fix", "api", "--data-dir", dir); code != 0 || !strings.Contains(out, `"fixed": true`) {
+		t.Fatalf("doctor --fix: exit %d\n%s%s", code, out, errOut)
+	}
+	d, _ := open().DescribeSecret(ctx, "api")
+	if c, _, p := stages(d); c != tok1 || p != "" {
+		t.Fatalf("after --fix: current %s pending %s", c, p)
+	}
+	if err := open().StartRotation(ctx, "api", "aaaaaaaa-0000-4000-8000-000000000003"); err != nil {
+		t.Fatalf("a new rotation after --fix is refused: %v", err)
+	}
+	if err := open().UpdateSecretVersionStage(ctx, "api", secrets.StagePending, "", "aaaaaaaa-0000-4000-8000-000000000003"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Rollback: AWSCURRENT back to v1.
+	if code, out, errOut := run(t, "secrets", "rollback", "api", "--data-dir", dir); code != 0 || !strings.Contains(out, `"current": "v1"`) {
+		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
+	}
+	if cur, _ := open().GetSecretValue(ctx, "api", "", secrets.StageCurrent); cur.VersionID != "v1" {
+		t.Fatalf("after rollback AWSCURRENT = %s", cur.VersionID)
+	}
+
+	// due lists the secret with its last rotation and says the rule is unknown.
+	code, out, errOut = run(t, "secrets", "due", "--data-dir", dir)
+	var line dueLine
+	if err := json.Unmarshal([]byte(out), &line); err != nil || code != 0 || line.SecretID != "api" || line.LastRotated == "unknown" || !strings.Contains(line.Rule, "unknown") {
+		t.Fatalf("due: exit %d (%v)\n%s%s", code, err, out, errOut)
+	}
+
+	// audit: every step, the fix and the rollback; never a value.
+	code, out, errOut = run(t, "secrets", "audit", "--secret", "api", "--data-dir", dir)
+	if code != 0 {
+		t.Fatalf("audit: exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{`"rotation.createSecret"`, `"rotation.finishSecret"`, `"secret.doctor.fix"`, `"secret.rollback"`, `"who":"secret-rotator"`, `"who":"cli:`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, cliOldKey) || strings.Contains(out, m["apiKey"]) {
+		t.Fatal("audit holds a value")
+	}
+	if n := strings.Count(out, "\n"); n != 7 {
+		t.Errorf("audit lines = %d, want 7 (4 steps, createSecret, fix, rollback):\n%s", n, out)
+	}
+	if code, out, _ := run(t, "secrets", "audit", "--since", "2999-01-01T00:00:00Z", "--data-dir", dir); code != 0 || out != "" {
+		t.Errorf("audit --since the future: exit %d %q", code, out)
+	}
+}
+
+func TestSecretsCommandErrors(t *testing.T) {
+	dir, _ := localVault(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"help", []string{"secrets", "--help"}, 0, ""},
+		{"doctor help", []string{"secrets", "doctor", "--help"}, 0, ""},
+		{"no subcommand", []string{"secrets"}, 2, "usage"},
+		{"unknown subcommand", []string{"secrets", "nope"}, 2, "unknown subcommand"},
+		{"doctor without secret", []string{"secrets", "doctor", "--data-dir", dir}, 2, "exactly one SECRET"},
+		{"doctor unknown secret", []string{"secrets", "doctor", "ghost", "--data-dir", dir}, 2, "does not exist"},
+		{"rollback without previous", []string{"secrets", "rollback", "api", "--data-dir", dir}, 1, "no AWSPREVIOUS"},
+		{"vault missing", []string{"secrets", "doctor", "api", "--vault", filepath.Join(dir, "none.json")}, 2, "none.json"},
+		{"audit bad since", []string{"secrets", "audit", "--since", "yesterday", "--data-dir", dir}, 2, "--since"},
+		{"audit missing dir", []string{"secrets", "audit", "--data-dir", filepath.Join(dir, "nope")}, 2, "data directory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := run(t, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.msg) {
+				t.Fatalf("exit %d, want %d; stderr %q should contain %q\nstdout %s", code, tc.code, errOut, tc.msg, out)
+			}
+		})
+	}
+}
+
+func TestSecretsRollbackRefusesDatabaseSecret(t *testing.T) {
+	ctx := context.Background()
+	dir, open := localVault(t)
+	v := open()
+	if err := v.CreateSecret(ctx, "db", "v1", []byte(`{"engine":"postgres","password":"p1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.PutSecretValue(ctx, "db", "v2", []byte(`{"engine":"postgres","password":"p2"}`), []string{secrets.StageCurrent}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, "secrets", "rollback", "db", "--data-dir", dir)
+	if code != 1 || !strings.Contains(errOut, "postgres") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if cur, _ := open().GetSecretValue(ctx, "db", "", secrets.StageCurrent); cur.VersionID != "v2" {
+		t.Fatalf("AWSCURRENT moved to %s", cur.VersionID)
+	}
+}
