@@ -233,15 +233,8 @@ func NewEvaluatorFunction(e *Evaluator, now func() time.Time) faas.Function {
 // ParseWindow reads a duration written as SLO windows are (5m, 6h, 3d, 1w)
 // or as Go writes them (90s, 1h30m).
 func ParseWindow(s string) (time.Duration, error) {
-	if n := len(s); n > 1 && (s[n-1] == 'd' || s[n-1] == 'w') {
-		var k int64
-		if _, err := fmt.Sscanf(s[:n-1], "%d", &k); err == nil && k > 0 && fmt.Sprint(k) == s[:n-1] {
-			unit := 24 * time.Hour
-			if s[n-1] == 'w' {
-				unit *= 7
-			}
-			return time.Duration(k) * unit, nil
-		}
+	if _, unit, d, err := osloDuration(s); err == nil && d > 0 && (unit == 'd' || unit == 'w') {
+		return d, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {

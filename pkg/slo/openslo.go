@@ -445,7 +445,7 @@ func (d *osloDefs) compileSLO(s *osloSLO) []SLO {
 			}
 			seen[rule.Name] = pu.path
 			if w := osloShortest(s.window); w > 0 && rule.Long > w {
-				doc.errorf(pu.path, pu.node, "alert condition %q looks back %s, longer than the SLO window", rule.Name, osloShorthand(rule.Long))
+				doc.errorf(pu.path, pu.node, "alert condition %q looks back %s, longer than the SLO window", rule.Name, FormatWindow(rule.Long))
 				ok = false
 			}
 			alerts = append(alerts, rule)
@@ -457,7 +457,7 @@ func (d *osloDefs) compileSLO(s *osloSLO) []SLO {
 		// cannot hold it.
 		for _, r := range alerts {
 			if w := osloShortest(s.window); w > 0 && r.Long > w {
-				doc.errorf("spec.timeWindow", s.windowNode, "%s is shorter than the %s look-back of the default alert rule %s: give a longer window, or alertPolicies that look back at most as far", osloShorthand(w), osloShorthand(r.Long), r.Name)
+				doc.errorf("spec.timeWindow", s.windowNode, "%s is shorter than the %s look-back of the default alert rule %s: give a longer window, or alertPolicies that look back at most as far", FormatWindow(w), FormatWindow(r.Long), r.Name)
 				ok = false
 				break
 			}
@@ -935,19 +935,6 @@ func osloDuration(text string) (n int64, unit byte, dur time.Duration, err error
 	return n, unit, dur, nil
 }
 
-// osloShorthand writes a duration back in the shorthand, for messages.
-func osloShorthand(d time.Duration) string {
-	for _, u := range []struct {
-		unit time.Duration
-		name string
-	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}} {
-		if d > 0 && d%u.unit == 0 {
-			return strconv.FormatInt(int64(d/u.unit), 10) + u.name
-		}
-	}
-	return d.String()
-}
-
 // osloMaxWindow bounds rolling windows and lookbacks: a year and a day.
 const osloMaxWindow = 366 * 24 * time.Hour
 
@@ -1185,7 +1172,7 @@ func (d *osloDoc) objective(n *yaml.Node, path string, b Budgeting, w Window) os
 	}
 	if ok {
 		if short := osloShortest(w); short > 0 && dur > short {
-			d.errorf(path+".timeSliceWindow", tsw, "%s is longer than the SLO window", osloShorthand(dur))
+			d.errorf(path+".timeSliceWindow", tsw, "%s is longer than the SLO window", FormatWindow(dur))
 		} else {
 			o.timeSliceWindow = dur
 		}
@@ -1525,13 +1512,13 @@ func (d *osloDoc) conditionSpec(n *yaml.Node, path string, parent *yaml.Node) Al
 		switch {
 		case !ok:
 		case short >= r.Long:
-			d.errorf(cp+".alertAfter", aa, "%s is not shorter than lookbackWindow %s: alertAfter is the short window", osloShorthand(short), osloShorthand(r.Long))
+			d.errorf(cp+".alertAfter", aa, "%s is not shorter than lookbackWindow %s: alertAfter is the short window", FormatWindow(short), FormatWindow(r.Long))
 		case short > 0:
 			r.Short = short
 		}
 	}
 	if r.Short >= r.Long {
-		d.errorf(cp+".lookbackWindow", cf["lookbackWindow"], "%s leaves no shorter window: give at least 2m", osloShorthand(r.Long))
+		d.errorf(cp+".lookbackWindow", cf["lookbackWindow"], "%s leaves no shorter window: give at least 2m", FormatWindow(r.Long))
 	}
 	return r
 }
