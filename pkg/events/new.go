@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/cogniforge/cogniforge/pkg/faas"
 )
 
 // Extension attribute names carried by every CogniForge event.
@@ -261,8 +263,8 @@ func TraceParent(ctx context.Context) string {
 // calls it so events whose producer sent W3C headers rather than
 // extensions carry them on every later hop; what the producer set stays.
 func FillTraceContext(ctx context.Context, e *cloudevents.Event) {
-	_, hasTraceParent := extension(*e, ExtTraceParent)
-	_, hasBaggage := extension(*e, ExtBaggage)
+	_, hasTraceParent := faas.Extension(*e, ExtTraceParent)
+	_, hasBaggage := faas.Extension(*e, ExtBaggage)
 	if !hasTraceParent && trace.SpanContextFromContext(ctx).IsValid() {
 		c := propagation.MapCarrier{}
 		propagation.TraceContext{}.Inject(ctx, c)
@@ -304,27 +306,9 @@ func CorrelationID(e cloudevents.Event) string {
 }
 
 func stringExtension(e cloudevents.Event, name string) string {
-	v, _ := extension(e, name)
+	v, _ := faas.Extension(e, name)
 	s, _ := v.(string)
 	return s
-}
-
-// extension is e.Extensions()[name] without the copy of the whole map that
-// Extensions makes on every call (faas.Extension; events does not import
-// faas).
-func extension(e cloudevents.Event, name string) (any, bool) {
-	switch c := e.Context.(type) {
-	case nil:
-		return nil, false
-	case *cloudevents.EventContextV1:
-		v, ok := c.Extensions[name]
-		return v, ok
-	case *cloudevents.EventContextV03:
-		v, ok := c.Extensions[name]
-		return v, ok
-	}
-	v, ok := e.Extensions()[name]
-	return v, ok
 }
 
 // extensions is e's extension map, read only: the event's own map where the
