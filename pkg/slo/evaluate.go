@@ -251,6 +251,13 @@ func (e *Evaluator) measure(ctx context.Context, i int, now time.Time) (*measure
 	return m, nil
 }
 
+// alert is rule r of severity sev as measured now.
+func (m *measure) alert(sev, state string, r AlertRule, since time.Time) Alert {
+	return Alert{Severity: sev, State: state, Rule: ruleName(r),
+		Windows:  []string{FormatWindow(r.Long), FormatWindow(r.Short)},
+		BurnRate: BurnPair{Long: round(m.burn[r.Long]), Short: round(m.burn[r.Short])}, Threshold: round(r.Factor(m.length)), Since: since}
+}
+
 // round keeps 6 significant decimals so JSON stays readable.
 func round(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
@@ -422,12 +429,10 @@ func (e *Evaluator) transition(ctx context.Context, s *SLO, m *measure, sev stri
 		if !fire {
 			rule = rec.Rule
 		}
-		f := rule.Factor(m.length)
-		t := Transition{Time: now, SLO: s.Name, Service: s.Service, Severity: sev, State: want, Rule: ruleName(rule),
-			Windows:   []string{FormatWindow(rule.Long), FormatWindow(rule.Short)},
-			BurnRate:  BurnPair{Long: round(m.burn[rule.Long]), Short: round(m.burn[rule.Short])},
-			Threshold: round(f), Target: s.Target, BudgetRemaining: round(m.status.BudgetRemaining),
-			Exhaustion: m.status.Exhaustion, Since: now}
+		a := m.alert(sev, want, rule, now)
+		t := Transition{Time: now, SLO: s.Name, Service: s.Service, Severity: sev, State: want, Rule: a.Rule,
+			Windows: a.Windows, BurnRate: a.BurnRate, Threshold: a.Threshold, Target: s.Target,
+			BudgetRemaining: round(m.status.BudgetRemaining), Exhaustion: m.status.Exhaustion, Since: now}
 		t.ID = fmt.Sprintf("%s/%s/%s/%d", s.Name, sev, want, now.UnixNano())
 		rec = alertRecord{State: want, Rule: rule, Since: now, Pending: t}
 		cond := store.Condition{IfVersion: version}
@@ -447,10 +452,8 @@ func (e *Evaluator) transition(ctx context.Context, s *SLO, m *measure, sev stri
 	}
 	var alert *Alert
 	if rec.State == Firing {
-		r := rec.Rule
-		alert = &Alert{Severity: sev, State: Firing, Rule: ruleName(r),
-			Windows:  []string{FormatWindow(r.Long), FormatWindow(r.Short)},
-			BurnRate: BurnPair{Long: round(m.burn[r.Long]), Short: round(m.burn[r.Short])}, Threshold: round(r.Factor(m.length)), Since: rec.Since}
+		a := m.alert(sev, Firing, rec.Rule, rec.Since)
+		alert = &a
 	}
 	if rec.Published {
 		return nil, alert, nil
@@ -494,10 +497,7 @@ func (e *Evaluator) Status(ctx context.Context, now time.Time) ([]Status, error)
 				return nil, fmt.Errorf("slo %s: alert state %s: %w", s.Name, sev, err)
 			}
 			if rec.State == Firing {
-				r := rec.Rule
-				m.status.Alerts = append(m.status.Alerts, Alert{Severity: sev, State: Firing, Rule: ruleName(r),
-					Windows:  []string{FormatWindow(r.Long), FormatWindow(r.Short)},
-					BurnRate: BurnPair{Long: round(m.burn[r.Long]), Short: round(m.burn[r.Short])}, Threshold: round(r.Factor(m.length)), Since: rec.Since})
+				m.status.Alerts = append(m.status.Alerts, m.alert(sev, Firing, rec.Rule, rec.Since))
 			}
 		}
 		out = append(out, m.status)
