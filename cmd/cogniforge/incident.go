@@ -59,8 +59,10 @@ func runIncident(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	return 2
 }
 
-// managerURL finds the incident-manager to talk to.
-func managerURL(base, dataDir string) (string, error) {
+// functionURL is where a command reaches a function: base when given, else
+// the runtime serving dataDir (its RuntimeAddrFile), else the local runtime
+// at its default address.
+func functionURL(base, dataDir, function string) (string, error) {
 	if base != "" {
 		return strings.TrimRight(base, "/"), nil
 	}
@@ -69,9 +71,9 @@ func managerURL(base, dataDir string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("no runtime serves %s (its %s: %w)", dataDir, RuntimeAddrFile, err)
 		}
-		return "http://" + strings.TrimSpace(string(addr)) + "/functions/" + incident.FunctionName, nil
+		return "http://" + strings.TrimSpace(string(addr)) + "/functions/" + function, nil
 	}
-	return "http://127.0.0.1:8080/functions/" + incident.FunctionName, nil
+	return "http://127.0.0.1:8080/functions/" + function, nil
 }
 
 func incidentCall(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) int {
@@ -87,7 +89,7 @@ func incidentCall(ctx context.Context, verb string, args []string, stdout, stder
 	if !ok {
 		return code
 	}
-	u, err := managerURL(*base, *dataDir)
+	u, err := functionURL(*base, *dataDir, incident.FunctionName)
 	if err != nil {
 		fmt.Fprintf(stderr, "cogniforge incident %s: %v\n", verb, err)
 		return 2

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -62,12 +61,12 @@ func sloStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		b, oerr := bolt.Open(bolt.Config{Dir: *dataDir, MustExist: true, OpenTimeout: 200 * time.Millisecond})
 		if errors.Is(oerr, bolt.ErrLocked) {
 			// A runtime serves this directory: ask it.
-			addr, rerr := os.ReadFile(filepath.Join(*dataDir, RuntimeAddrFile))
+			u, rerr := functionURL("", *dataDir, slo.EvaluatorName)
 			if rerr != nil {
-				fmt.Fprintf(stderr, "cogniforge slo status: %v, and no %s says where its runtime listens: %v\n", oerr, RuntimeAddrFile, rerr)
+				fmt.Fprintf(stderr, "cogniforge slo status: %v, and %v\n", oerr, rerr)
 				return 2
 			}
-			base = "http://" + strings.TrimSpace(string(addr)) + "/functions/" + slo.EvaluatorName
+			base = u
 			break
 		}
 		if oerr != nil {
@@ -87,7 +86,7 @@ func sloStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		sts, err = ev.Status(ctx, now)
 	default:
-		base = "http://127.0.0.1:8080/functions/" + slo.EvaluatorName
+		base, _ = functionURL("", "", slo.EvaluatorName)
 	}
 	if base != "" {
 		sts, err = fetchStatus(ctx, base, *at)
@@ -119,23 +118,12 @@ func fetchStatus(ctx context.Context, base, at string) ([]slo.Status, error) {
 	if at != "" {
 		u += "?time=" + at
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	body, status, err := call(ctx, http.MethodGet, u, nil, "")
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("ask the slo-evaluator (is `cogniforge run` up, or give --url/--data-dir?): %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(body)))
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %d: %s", u, status, strings.TrimSpace(string(body)))
 	}
 	var out struct {
 		SLOs []slo.Status `json:"slos"`
