@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/user"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/audit"
@@ -175,7 +176,7 @@ func lastRotationStep(ctx context.Context, st store.Store, id string) (*audit.Re
 		return nil, err
 	}
 	for i := len(recs) - 1; i >= 0; i-- {
-		if len(recs[i].What) > len("rotation.") && recs[i].What[:len("rotation.")] == "rotation." {
+		if strings.HasPrefix(recs[i].What, "rotation.") {
 			return &recs[i], nil
 		}
 	}
@@ -197,28 +198,37 @@ type doctorReport struct {
 	Fixed           bool          `json:"fixed"`
 }
 
+// oneSecret is what doctor and rollback share: the flags parsed with the
+// vault's, exactly one SECRET, the vault opened and the secret described.
+// When ok is false the command ends with code.
+func oneSecret(ctx context.Context, fs *flag.FlagSet, vf vaultFlags, args []string, stderr io.Writer) (v *secrets.FileVault, id string, d secrets.Description, code int, ok bool) {
+	pos, code, ok := interleaved(fs, args, stderr)
+	if !ok {
+		return nil, "", d, code, false
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "cogniforge %s: exactly one SECRET is required\n\n%s", fs.Name(), secretsUsage)
+		return nil, "", d, 2, false
+	}
+	id = pos[0]
+	v, err := vf.open()
+	if err == nil {
+		d, err = v.DescribeSecret(ctx, id)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge %s: %v\n", fs.Name(), err)
+		return nil, "", d, 2, false
+	}
+	return v, id, d, 0, true
+}
+
 func secretsDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("secrets doctor", flag.ContinueOnError)
 	vf := addVaultFlags(fs)
 	fix := fs.Bool("fix", false, "cancel a stuck rotation by removing AWSPENDING")
-	pos, code, ok := interleaved(fs, args, stderr)
+	v, id, d, code, ok := oneSecret(ctx, fs, vf, args, stderr)
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		fmt.Fprint(stderr, "cogniforge secrets doctor: exactly one SECRET is required\n\n"+secretsUsage)
-		return 2
-	}
-	id := pos[0]
-	v, err := vf.open()
-	if err != nil {
-		fmt.Fprintf(stderr, "cogniforge secrets doctor: %v\n", err)
-		return 2
-	}
-	d, err := v.DescribeSecret(ctx, id)
-	if err != nil {
-		fmt.Fprintf(stderr, "cogniforge secrets doctor: %v\n", err)
-		return 2
 	}
 	st, closeStore, err := auditStore(vf.dir(), !*fix)
 	if err != nil {
@@ -291,24 +301,9 @@ func printJSON(stdout, stderr io.Writer, v any, code int) int {
 func secretsRollback(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("secrets rollback", flag.ContinueOnError)
 	vf := addVaultFlags(fs)
-	pos, code, ok := interleaved(fs, args, stderr)
+	v, id, d, code, ok := oneSecret(ctx, fs, vf, args, stderr)
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		fmt.Fprint(stderr, "cogniforge secrets rollback: exactly one SECRET is required\n\n"+secretsUsage)
-		return 2
-	}
-	id := pos[0]
-	v, err := vf.open()
-	if err != nil {
-		fmt.Fprintf(stderr, "cogniforge secrets rollback: %v\n", err)
-		return 2
-	}
-	d, err := v.DescribeSecret(ctx, id)
-	if err != nil {
-		fmt.Fprintf(stderr, "cogniforge secrets rollback: %v\n", err)
-		return 2
 	}
 	st, closeStore, err := auditStore(vf.dir(), false)
 	if err != nil {
