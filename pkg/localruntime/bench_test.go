@@ -152,24 +152,7 @@ func BenchmarkRuntimeHTTPWrk(b *testing.B) {
 // the Go load generator (32 in flight) on the same two cores. The issue's
 // target is gateway/bare >= 0.75.
 func BenchmarkGatewayHTTP(b *testing.B) {
-	catalog, err := events.NewCatalog()
-	if err != nil {
-		b.Fatal(err)
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var rt *localruntime.Runtime
-	gw, err := gateway.New(gateway.Config{Publisher: busFunc(func(ctx context.Context, evs []cloudevents.Event) ([]error, error) {
-		return rt.Publish(ctx, evs)
-	}), Catalog: catalog, Acknowledge: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	opts := []adapter.Option{adapter.WithLogger(quiet), adapter.WithValidator(catalog)}
-	rt, err = localruntime.New(localruntime.Config{Functions: []faas.Function{gw}, Store: memory.New(memory.Config{}), Logger: quiet,
-		HTTPHandler: func(fn faas.Function) http.Handler { return cehttp.NewHandler(fn, opts...) }})
-	if err != nil {
-		b.Fatal(err)
-	}
+	rt, gw := gatewayRuntime(b)
 	ours := httptest.NewServer(rt.Handler())
 	b.Cleanup(ours.Close)
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -195,19 +178,11 @@ func BenchmarkGatewayHTTP(b *testing.B) {
 		[2]func(context.Context) *http.Request{request(bare.URL), request(ours.URL + "/functions/" + gw.Name)})
 }
 
-// busFunc adapts a function to bus.Publisher.
-type busFunc func(ctx context.Context, evs []cloudevents.Event) ([]error, error)
-
-func (f busFunc) Publish(ctx context.Context, evs []cloudevents.Event) ([]error, error) {
-	return f(ctx, evs)
-}
-
-// BenchmarkGatewayServe is BenchmarkGatewayHTTP's gateway request served in
-// process (no sockets, no load generator): its ns/op and allocs/op are
-// the gateway's own cost per request, steady where the loopback throughput
-// of a shared 2-core machine is not, so a change to the path can be judged
-// by them before the paired run confirms it.
-func BenchmarkGatewayServe(b *testing.B) {
+// gatewayRuntime hosts the event gateway as `cogniforge run` does:
+// validation against the catalog, publish on the runtime's bus, an
+// acknowledgement in reply.
+func gatewayRuntime(b *testing.B) (*localruntime.Runtime, faas.Function) {
+	b.Helper()
 	catalog, err := events.NewCatalog()
 	if err != nil {
 		b.Fatal(err)
@@ -226,6 +201,23 @@ func BenchmarkGatewayServe(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return rt, gw
+}
+
+// busFunc adapts a function to bus.Publisher.
+type busFunc func(ctx context.Context, evs []cloudevents.Event) ([]error, error)
+
+func (f busFunc) Publish(ctx context.Context, evs []cloudevents.Event) ([]error, error) {
+	return f(ctx, evs)
+}
+
+// BenchmarkGatewayServe is BenchmarkGatewayHTTP's gateway request served in
+// process (no sockets, no load generator): its ns/op and allocs/op are
+// the gateway's own cost per request, steady where the loopback throughput
+// of a shared 2-core machine is not, so a change to the path can be judged
+// by them before the paired run confirms it.
+func BenchmarkGatewayServe(b *testing.B) {
+	rt, gw := gatewayRuntime(b)
 	h := rt.Handler()
 	body := `{"specversion":"1.0","id":"g-1","source":"//bench","type":"` + events.TypeRequestCompleted +
 		`","datacontenttype":"application/json","data":{"service":"checkout","operation":"POST /orders","status":"ok","durationMs":12}}`
