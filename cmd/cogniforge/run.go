@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
@@ -40,6 +41,7 @@ func runRuntime(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 	machines := fs.String("statemachines", "statemachines", "directory of *.asl.json definitions created in the Step Functions API at start (empty: none)")
 	configDir := fs.String("config", "", "directory of users' declarative files (slos/*.yaml ...); default ./config when it exists, or $COGNIFORGE_CONFIG_DIR")
 	mockConfig := fs.String("sfn-mock-config", "", "Step Functions Local mock configuration: StartExecution on <stateMachineArn>#<TestCase> uses it")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the runtime to this file until it stops (go tool pprof reads it)")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
@@ -48,6 +50,17 @@ func runRuntime(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wr
 		return 2
 	}
 	logger := newLogger(stderr, slog.LevelInfo)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "cogniforge run: --cpuprofile: %v\n", err)
+			return 2
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	opts := serveOptions{addr: *addr, dataDir: *dataDir, maxReceives: *maxReceives, retryDelay: *retryDelay,
 		machinesDir: *machines, mockConfig: *mockConfig, configDir: *configDir}
 	if err := serve(ctx, opts, logger); err != nil {
