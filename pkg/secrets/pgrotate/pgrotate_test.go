@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,13 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cogniforge/cogniforge/pkg/secrets"
 	"github.com/cogniforge/cogniforge/pkg/secrets/pgrotate"
-	"github.com/cogniforge/cogniforge/pkg/secrets/smsecrets"
+	"github.com/cogniforge/cogniforge/pkg/secrets/secretstest"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
@@ -49,54 +47,11 @@ func (n nastyVault) GetRandomPassword(context.Context, secrets.PasswordPolicy) (
 }
 
 // backend is a Vault plus the two calls around a rotation that are not part
-// of the port: the file vault has them, and motoVault makes them on moto.
+// of the port: the file vault has them, and secretstest.SecretsManager makes them on moto.
 type backend interface {
 	secrets.Vault
 	CreateSecret(ctx context.Context, id, versionID string, value []byte) error
 	StartRotation(ctx context.Context, id, token string) error
-}
-
-// motoVault is Secrets Manager on moto through smsecrets.
-type motoVault struct {
-	*smsecrets.Vault
-	api *secretsmanager.Client
-}
-
-func (m motoVault) CreateSecret(ctx context.Context, id, versionID string, value []byte) error {
-	_, err := m.api.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-		Name: aws.String(id), SecretString: aws.String(string(value)), ClientRequestToken: aws.String(versionID),
-	})
-	return err
-}
-
-// StartRotation leaves what RotateSecret leaves in AWS before it invokes
-// the function: rotation enabled, an AWSPENDING version with no value.
-// moto then fails to invoke the function (no Docker); that error is
-// expected and the resulting shape is what is checked.
-func (m motoVault) StartRotation(ctx context.Context, id, token string) error {
-	d, err := m.DescribeSecret(ctx, id)
-	if err != nil {
-		return err
-	}
-	if st, ok := d.VersionIdsToStages[token]; ok && slices.Contains(st, secrets.StagePending) {
-		return nil // a retried rotation of the same token
-	}
-	const fn = "arn:aws:lambda:us-east-1:123456789012:function:secret-rotator"
-	_, _ = m.api.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
-		SecretId: aws.String(id), RotationLambdaARN: aws.String(fn),
-		RotationRules:     &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)},
-		RotateImmediately: aws.Bool(false),
-	})
-	_, rerr := m.api.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
-		SecretId: aws.String(id), ClientRequestToken: aws.String(token), RotationLambdaARN: aws.String(fn),
-	})
-	if d, err = m.DescribeSecret(ctx, id); err != nil {
-		return err
-	}
-	if !d.RotationEnabled || !slices.Contains(d.VersionIdsToStages[token], secrets.StagePending) {
-		return fmt.Errorf("moto did not leave the RotateSecret shape (enabled=%v versions=%v): %v", d.RotationEnabled, d.VersionIdsToStages, rerr)
-	}
-	return nil
 }
 
 // env is one PostgreSQL server and a vault holding the master secret;
@@ -221,7 +176,7 @@ func TestRotationOnPostgres(t *testing.T) {
 			Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 			BaseEndpoint: aws.String(testenv.StartMoto(t)),
 		})
-		rotationCases(t, newEnv(t, pg, super, &n, motoVault{Vault: smsecrets.New(api), api: api}))
+		rotationCases(t, newEnv(t, pg, super, &n, secretstest.NewSecretsManager(api)))
 	})
 }
 
@@ -243,7 +198,7 @@ func BenchmarkFullRotation(b *testing.B) {
 	for _, v := range []struct {
 		name  string
 		vault backend
-	}{{"FileVault", fv}, {"Moto", motoVault{Vault: smsecrets.New(api), api: api}}} {
+	}{{"FileVault", fv}, {"Moto", secretstest.NewSecretsManager(api)}} {
 		e := newEnv(b, pg, super, &n, v.vault)
 		for _, r := range []struct {
 			name   string
