@@ -365,6 +365,119 @@ func rotationCases(t *testing.T, e *env) {
 		}
 	})
 
+	t.Run("SetFallsBackOnPrevious", func(t *testing.T) {
+		// The database went back to the AWSPREVIOUS password (restored by
+		// hand): the current one no longer logs in, the previous does.
+		id, user := e.app(t, "")
+		rotate(t, e.vault, e.vault, &pgrotate.SingleUser{}, id, tok1, steps...)
+		if _, err := e.super.Exec(ctx, "ALTER ROLE "+user+" PASSWORD 'initial-pw'"); err != nil {
+			t.Fatal(err)
+		}
+		rotate(t, e.vault, e.vault, &pgrotate.SingleUser{}, id, tok2, steps...)
+		cur, s := stage(t, e.vault, id, secrets.StageCurrent)
+		if cur.VersionID != tok2 {
+			t.Fatalf("AWSCURRENT = %s, want %s", cur.VersionID, tok2)
+		}
+		if err := e.login(user, s.Password); err != nil {
+			t.Fatalf("new password does not log in: %v", err)
+		}
+		if err := e.login(user, "initial-pw"); err == nil {
+			t.Fatal("the password the fallback logged in with still works")
+		}
+	})
+
+	t.Run("SetNamesEveryVersionTriedWhenNoneLogsIn", func(t *testing.T) {
+		for _, tc := range []struct {
+			name         string
+			rotateFirst  bool
+			wantPrevious string
+		}{
+			{"no previous", false, "AWSPREVIOUS: none"},
+			{"previous refused", true, "AWSPREVIOUS: password authentication failed"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				id, user := e.app(t, "")
+				tok := tok1
+				if tc.rotateFirst {
+					rotate(t, e.vault, e.vault, &pgrotate.SingleUser{}, id, tok1, steps...)
+					tok = tok2
+				}
+				if _, err := e.super.Exec(ctx, "ALTER ROLE "+user+" PASSWORD 'someone-else-pw'"); err != nil {
+					t.Fatal(err)
+				}
+				rotate(t, e.vault, e.vault, &pgrotate.SingleUser{}, id, tok, secrets.StepCreate)
+				err := secrets.Rotate(ctx, e.vault, &pgrotate.SingleUser{}, secrets.Request{SecretID: id, ClientRequestToken: tok, Step: secrets.StepSet})
+				if !errors.Is(err, secrets.ErrSetFailed) || !errors.Is(err, pgrotate.ErrLoginFailed) {
+					t.Fatalf("setSecret = %v, want Secrets.SetFailed wrapping PostgreSQL.LoginFailed", err)
+				}
+				for _, want := range []string{"AWSPENDING: password authentication failed", "AWSCURRENT: password authentication failed", tc.wantPrevious, strconv.Quote(user)} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q does not say %q", err, want)
+					}
+				}
+				_, cs := stage(t, e.vault, id, secrets.StageCurrent)
+				_, ps := stage(t, e.vault, id, secrets.StagePending)
+				for _, pw := range []string{cs.Password, ps.Password, "initial-pw", "someone-else-pw"} {
+					if strings.Contains(err.Error(), pw) {
+						t.Fatalf("error leaks a password: %v", err)
+					}
+				}
+				if err := e.login(user, "someone-else-pw"); err != nil {
+					t.Fatalf("a failed setSecret changed the database: %v", err)
+				}
+			})
+		}
+	})
+
+	t.Run("AlternatingMasterFallsBackOnPrevious", func(t *testing.T) {
+		// The master secret was rotated in the vault, not yet on the
+		// database: its AWSPREVIOUS is what logs in.
+		n := e.n.Add(1)
+		masterRole, masterSecret := fmt.Sprintf("master%d", n), fmt.Sprintf("rds-master-%d", n)
+		if _, err := e.super.Exec(ctx, "CREATE ROLE "+masterRole+" WITH LOGIN CREATEROLE PASSWORD 'master-old-pw'"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.vault.CreateSecret(ctx, masterSecret, v0, e.secret(masterRole, "master-old-pw", "")); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.vault.PutSecretValue(ctx, masterSecret, tok1, e.secret(masterRole, "master-new-pw", ""), []string{secrets.StagePending}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.vault.UpdateSecretVersionStage(ctx, masterSecret, secrets.StageCurrent, tok1, v0); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.vault.UpdateSecretVersionStage(ctx, masterSecret, secrets.StagePending, "", tok1); err != nil {
+			t.Fatal(err)
+		}
+		id, user := e.app(t, masterSecret)
+		rotate(t, e.vault, e.vault, &pgrotate.AlternatingUsers{Master: e.vault}, id, tok1, steps...)
+		_, s := stage(t, e.vault, id, secrets.StageCurrent)
+		if s.Username != user+pgrotate.CloneSuffix {
+			t.Fatalf("user %q after rotation", s.Username)
+		}
+		if err := e.login(s.Username, s.Password); err != nil {
+			t.Fatalf("clone does not log in: %v", err)
+		}
+		// Neither master version logs in: the error names both.
+		if _, err := e.super.Exec(ctx, "ALTER ROLE "+masterRole+" PASSWORD 'master-third-pw'"); err != nil {
+			t.Fatal(err)
+		}
+		rotate(t, e.vault, e.vault, &pgrotate.AlternatingUsers{Master: e.vault}, id, tok2, secrets.StepCreate)
+		err := secrets.Rotate(ctx, e.vault, &pgrotate.AlternatingUsers{Master: e.vault}, secrets.Request{SecretID: id, ClientRequestToken: tok2, Step: secrets.StepSet})
+		if !errors.Is(err, pgrotate.ErrLoginFailed) || !strings.Contains(err.Error(), "AWSCURRENT: password authentication failed") ||
+			!strings.Contains(err.Error(), "AWSPREVIOUS: password authentication failed") || !strings.Contains(err.Error(), masterSecret) {
+			t.Fatalf("setSecret = %v, want PostgreSQL.LoginFailed naming both master versions", err)
+		}
+		for _, pw := range []string{"master-old-pw", "master-new-pw", "master-third-pw"} {
+			if strings.Contains(err.Error(), pw) {
+				t.Fatalf("error leaks a password: %v", err)
+			}
+		}
+		if err := e.login(s.Username, s.Password); err != nil {
+			t.Fatalf("the current credential stopped working: %v", err)
+		}
+	})
+
 	t.Run("UnreachableDatabase", func(t *testing.T) {
 		for _, tc := range []struct {
 			name   string
