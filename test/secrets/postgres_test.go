@@ -123,12 +123,12 @@ const (
 	pgTok     = "cccccccc-0000-4000-8000-000000000001"
 )
 
-// TestPostgresRotationThroughInvoke rotates PostgreSQL secrets (single user
+// TestSecretPostgresRotationThroughInvoke rotates PostgreSQL secrets (single user
 // and alternating users) by running `cogniforge invoke secret-rotator
 // --payload` for each step, twice, as Secrets Manager would, against a
 // real scram-sha-256 PostgreSQL: on the local vault, and on Secrets
 // Manager (moto) with the CLI's ports on AWS (AWS_ENDPOINT_URL).
-func TestPostgresRotationThroughInvoke(t *testing.T) {
+func TestSecretPostgresRotationThroughInvoke(t *testing.T) {
 	ctx := context.Background()
 	pg := testenv.StartPostgres(t)
 	super, err := pgx.Connect(ctx, pg.URL(pg.SuperUser, pg.SuperPassword))

@@ -235,7 +235,7 @@ func TargetFor(ctx context.Context, v secrets.Vault, id string) (secrets.Target,
 	case pgrotate.Engine:
 		s, err := pgrotate.ParseSecret(cur.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("secret %s AWSCURRENT: %w", id, err)
+			return nil, fmt.Errorf("secret %s AWSCURRENT (engine %s): %w", id, pgrotate.Engine, err)
 		}
 		if s.MasterARN != "" {
 			return &pgrotate.AlternatingUsers{Master: v}, nil
