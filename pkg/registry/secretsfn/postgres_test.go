@@ -151,11 +151,11 @@ func (f *lambdaFn) leaks(values ...string) []string {
 	for _, s := range f.spans.Ended() {
 		all = append(all, s.Name(), s.Status().Description)
 		for _, a := range s.Attributes() {
-			all = append(all, a.Value.Emit())
+			all = append(all, a.Value.String())
 		}
 		for _, e := range s.Events() {
 			for _, a := range e.Attributes {
-				all = append(all, a.Value.Emit())
+				all = append(all, a.Value.String())
 			}
 		}
 	}
