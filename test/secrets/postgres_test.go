@@ -189,6 +189,14 @@ func TestSecretPostgresRotationThroughInvoke(t *testing.T) {
 			if err := vault.CreateSecret(ctx, "rds-master", pgV0, secretJSON("master", pgMaster, "")); err != nil {
 				t.Fatal(err)
 			}
+			// invoke runs one step the way Secrets Manager sends it.
+			invoke := func(id, token, step string) (int, string) {
+				p := filepath.Join(t.TempDir(), "payload.json")
+				if err := os.WriteFile(p, []byte(fmt.Sprintf(`{"SecretId":%q,"ClientRequestToken":%q,"Step":%q}`, id, token, step)), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return runCLI(t, env, "invoke", "secret-rotator", "--payload", p, "--data-dir", dir)
+			}
 			for _, r := range []struct {
 				name, master  string
 				oldStillWorks bool
@@ -208,11 +216,7 @@ func TestSecretPostgresRotationThroughInvoke(t *testing.T) {
 					var printed strings.Builder
 					for _, step := range []string{secrets.StepCreate, secrets.StepSet, secrets.StepTest, secrets.StepFinish} {
 						for i := range 2 {
-							p := filepath.Join(t.TempDir(), "payload.json")
-							if err := os.WriteFile(p, []byte(fmt.Sprintf(`{"SecretId":%q,"ClientRequestToken":%q,"Step":%q}`, id, pgTok, step)), 0o600); err != nil {
-								t.Fatal(err)
-							}
-							code, out := runCLI(t, env, "invoke", "secret-rotator", "--payload", p, "--data-dir", dir)
+							code, out := invoke(id, pgTok, step)
 							printed.WriteString(out)
 							if code != 0 {
 								t.Fatalf("%s #%d: exit %d\n%s", step, i+1, code, out)
@@ -241,6 +245,55 @@ func TestSecretPostgresRotationThroughInvoke(t *testing.T) {
 						if strings.Contains(printed.String(), v) {
 							t.Fatal("the CLI printed a password")
 						}
+					}
+				})
+			}
+
+			// Bad input: the step fails naming the problem, exit 1, and
+			// the current credential keeps working.
+			down := testenv.FreePort(t)
+			for _, c := range []struct {
+				name, value, token, errorType, mention string
+				start                                  bool
+			}{
+				{"NotJSON", "password=" + pgInitial, pgTok, "Secrets.InvalidSecret", "not a JSON object", true},
+				{"MissingFields", `{"engine":"postgres","host":"127.0.0.1","password":"` + pgInitial + `"}`, pgTok, "Secrets.InvalidSecret", "missing username", true},
+				{"UnreachableDatabase", strings.Replace(string(secretJSON("USER", pgInitial, "")), fmt.Sprintf(`"port":%d`, pg.Port), fmt.Sprintf(`"port":%d`, down), 1), pgTok, "Secrets.SetFailed", fmt.Sprintf("127.0.0.1:%d", down), true},
+				{"TokenMatchingNoVersion", string(secretJSON("USER", pgInitial, "")), "eeeeeeee-0000-4000-8000-00000000beef", "Secrets.RotationInProgress", pgTok, true},
+				{"RotationNotEnabled", string(secretJSON("USER", pgInitial, "")), pgTok, "Secrets.RotationNotEnabled", "rotation disabled", false},
+			} {
+				t.Run("BadInput/"+c.name, func(t *testing.T) {
+					user := fmt.Sprintf("clibad%d", n.Add(1))
+					if _, err := super.Exec(ctx, "CREATE ROLE "+user+" WITH LOGIN PASSWORD '"+pgInitial+"'"); err != nil {
+						t.Fatal(err)
+					}
+					id := "db-" + user
+					if err := vault.CreateSecret(ctx, id, pgV0, []byte(strings.ReplaceAll(c.value, "USER", user))); err != nil {
+						t.Fatal(err)
+					}
+					if c.start {
+						if err := vault.StartRotation(ctx, id, pgTok); err != nil {
+							t.Fatal(err)
+						}
+					}
+					var code int
+					var out string
+					for _, step := range []string{secrets.StepCreate, secrets.StepSet} {
+						if code, out = invoke(id, c.token, step); code != 0 {
+							break
+						}
+					}
+					if code != 1 || !strings.Contains(out, `"errorType": "`+c.errorType+`"`) || !strings.Contains(out, c.mention) {
+						t.Fatalf("exit %d, want 1 with %s naming %q:\n%s", code, c.errorType, c.mention, out)
+					}
+					if strings.Contains(out, pgInitial) {
+						t.Fatal("the CLI printed the password")
+					}
+					if cur, err := vault.GetSecretValue(ctx, id, "", secrets.StageCurrent); err != nil || cur.VersionID != pgV0 {
+						t.Fatalf("AWSCURRENT moved to %s (%v)", cur.VersionID, err)
+					}
+					if err := login(user, pgInitial); err != nil {
+						t.Fatalf("the current credential stopped working: %v", err)
 					}
 				})
 			}
