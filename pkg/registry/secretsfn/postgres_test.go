@@ -209,6 +209,7 @@ func TestPostgresRotationThroughTheLambdaAdapter(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Run("FullRotation", func(t *testing.T) { fullRotations(t, w) })
+			t.Run("CrashBetweenSetAndFinishRecovers", func(t *testing.T) { crashRecovery(t, w) })
 			t.Run("BadInput", func(t *testing.T) { badInputs(t, w) })
 		})
 	}
@@ -258,6 +259,46 @@ func fullRotations(t *testing.T, w *pgWorld) {
 			}
 			if len(f.spans.Ended()) == 0 || !strings.Contains(f.logs.String(), "rotation step") {
 				t.Fatal("no spans or step logs recorded: the leak check saw nothing")
+			}
+		})
+	}
+}
+
+// crashRecovery: the function dies after setSecret (the database has the
+// new password, AWSCURRENT the old); Secrets Manager's retry of the whole
+// rotation with the same token completes it.
+func crashRecovery(t *testing.T, w *pgWorld) {
+	for _, tc := range []struct{ name, master string }{{"SingleUser", ""}, {"AlternatingUsers", pgMasterID}} {
+		t.Run(tc.name, func(t *testing.T) {
+			id, _ := w.app(t, tc.master)
+			for _, step := range []string{secrets.StepCreate, secrets.StepSet} {
+				if err := newLambdaFn(w.vault).step(id, pgTok, step); err != nil {
+					t.Fatalf("%s: %v", step, err)
+				}
+			}
+			pend, err := w.vault.GetSecretValue(context.Background(), id, pgTok, secrets.StagePending)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps, _ := pgrotate.ParseSecret(pend.Bytes)
+			if cur, _ := w.current(t, id); cur.VersionID != pgV0 {
+				t.Fatalf("AWSCURRENT moved before finishSecret: %s", cur.VersionID)
+			}
+			if err := w.login(ps.Username, ps.Password); err != nil {
+				t.Fatalf("setSecret did not reach the database: %v", err)
+			}
+			f := newLambdaFn(w.vault) // a new instance after the crash
+			for _, step := range []string{secrets.StepCreate, secrets.StepSet, secrets.StepTest, secrets.StepFinish} {
+				if err := f.step(id, pgTok, step); err != nil {
+					t.Fatalf("retried %s: %v", step, err)
+				}
+			}
+			cur, s := w.current(t, id)
+			if cur.VersionID != pgTok || s.Password != ps.Password {
+				t.Fatalf("AWSCURRENT = %s, want the pending version %s with its password", cur.VersionID, pgTok)
+			}
+			if err := w.login(s.Username, s.Password); err != nil {
+				t.Fatalf("the recovered credential does not log in: %v", err)
 			}
 		})
 	}
