@@ -35,6 +35,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -104,6 +105,12 @@ func (c Conn) connect(ctx context.Context, s Secret) (*pgx.Conn, error) {
 	if errors.As(err, &pgErr) {
 		// 28P01 invalid_password, 28000 invalid_authorization_specification.
 		return nil, named(ErrLoginFailed, nil, "%s: user %q: %s (SQLSTATE %s)", s.Addr(), s.Username, pgErr.Message, pgErr.Code)
+	}
+	// pgx reports each address and TLS attempt on its own line; the
+	// network error says the same in one.
+	var netErr *net.OpError
+	if errors.As(err, &netErr) {
+		err = netErr
 	}
 	return nil, named(ErrUnreachable, err, "%s", s.Addr())
 }
