@@ -17,6 +17,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/registry/secretsfn"
 	"github.com/cogniforge/cogniforge/pkg/secrets"
+	"github.com/cogniforge/cogniforge/pkg/secrets/pgrotate"
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
@@ -29,11 +30,19 @@ func init() {
 const secretsUsage = `usage:
   cogniforge secrets doctor SECRET [--fix] [--data-dir DIR] [--vault FILE]
         explain a stuck rotation (a version AWSPENDING that is not AWSCURRENT: its
-        step, whether its value exists, the last audited step and error); --fix
-        cancels it by removing AWSPENDING. Exit 0 healthy or fixed, 1 stuck.
+        step, whether its value exists, the last audited step and error; for a
+        database secret, whether AWSPENDING and AWSCURRENT log in); --fix
+        completes it (finishSecret) when the pending value already logs in,
+        cancels it (removes AWSPENDING) when it does not and AWSCURRENT does,
+        and changes nothing when neither is safe. Exit 0 healthy or fixed,
+        1 stuck or not fixed.
   cogniforge secrets rollback SECRET [--data-dir DIR] [--vault FILE]
-        move AWSCURRENT back to the AWSPREVIOUS version; refused (exit 1) when
-        there is none, or when the secret is a database secret.
+        move AWSCURRENT back to the AWSPREVIOUS version; for a database secret,
+        first set AWSPREVIOUS's password on the database (logged in with
+        AWSCURRENT, or as the master user for alternating users) and verify it
+        logs in. Refused (exit 1), with nothing changed, when there is no
+        AWSPREVIOUS, a rotation is in progress on a database secret, or the
+        rollback would leave a credential that does not log in.
   cogniforge secrets due [--data-dir DIR] [--vault FILE]
         list the secrets with rotation enabled and their last rotation (JSON lines)
   cogniforge secrets audit [--secret S] [--since T] [--data-dir DIR]
@@ -183,7 +192,9 @@ func lastRotationStep(ctx context.Context, st store.Store, id string) (*audit.Re
 	return nil, nil
 }
 
-// doctorReport is what `secrets doctor` prints.
+// doctorReport is what `secrets doctor` prints. Action, Reason and the
+// LogsIn fields extend the first shape: what --fix does (or did) and why,
+// and, for a database secret, whether each version logs in.
 type doctorReport struct {
 	SecretID        string        `json:"secretId"`
 	RotationEnabled bool          `json:"rotationEnabled"`
@@ -194,9 +205,25 @@ type doctorReport struct {
 	PendingHasValue bool          `json:"pendingHasValue"`
 	Step            string        `json:"step,omitempty"`
 	LastStep        *audit.Record `json:"lastStep,omitempty"`
-	Explanation     string        `json:"explanation"`
-	Fixed           bool          `json:"fixed"`
+	// PendingLogsIn and CurrentLogsIn are asked of the database (nil: not
+	// a database secret, or it could not be asked).
+	PendingLogsIn *bool `json:"pendingLogsIn,omitempty"`
+	CurrentLogsIn *bool `json:"currentLogsIn,omitempty"`
+	// Action is the safe fix of a stuck rotation: "complete" (finishSecret:
+	// the target already has the pending value), "cancel" (remove
+	// AWSPENDING: nothing depends on it) or "none" (neither is safe).
+	Action      string `json:"action,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	Explanation string `json:"explanation"`
+	Fixed       bool   `json:"fixed"`
 }
+
+// Doctor actions.
+const (
+	actionComplete = "complete"
+	actionCancel   = "cancel"
+	actionNone     = "none"
+)
 
 // oneSecret is what doctor and rollback share: the flags parsed with the
 // vault's, exactly one SECRET, the vault opened and the secret described.
@@ -222,10 +249,68 @@ func oneSecret(ctx context.Context, fs *flag.FlagSet, vf vaultFlags, args []stri
 	return v, id, d, 0, true
 }
 
+// logsIn asks a database target whether value logs in: ok false with a nil
+// error is a refusal; an error means it cannot tell (unreachable, or the
+// value is no database secret).
+func logsIn(ctx context.Context, target secrets.Target, value []byte) (ok bool, err error) {
+	err = target.Test(ctx, value)
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, pgrotate.ErrLoginFailed) {
+		return false, nil
+	}
+	return false, err
+}
+
+// diagnose fills the report's Step, Action and Reason for a stuck rotation
+// whose pending version holds a value: a database secret is asked whether
+// AWSPENDING and AWSCURRENT log in, because cancelling a rotation whose
+// password the database already has would leave AWSCURRENT refused.
+func diagnose(ctx context.Context, v secrets.Vault, rep *doctorReport) {
+	rep.Step = secrets.StepSet
+	target, err := secretsfn.TargetFor(ctx, v, rep.SecretID)
+	if err != nil {
+		rep.Action, rep.Reason = actionNone, fmt.Sprintf("no rotator for this secret (%v): whether the pending value was applied cannot be told", err)
+		return
+	}
+	if !secretsfn.IsDatabase(target) {
+		rep.Action, rep.Reason = actionCancel, "the secret is its own target (no database): removing AWSPENDING leaves AWSCURRENT, which its users read, as it is"
+		return
+	}
+	pend, perr := v.GetSecretValue(ctx, rep.SecretID, rep.Pending, "")
+	cur, cerr := v.GetSecretValue(ctx, rep.SecretID, rep.Current, "")
+	if err := errors.Join(perr, cerr); err != nil {
+		rep.Action, rep.Reason = actionNone, fmt.Sprintf("cannot read the versions: %v", err)
+		return
+	}
+	pendOK, perr := logsIn(ctx, target, pend.Bytes)
+	curOK, cerr := logsIn(ctx, target, cur.Bytes)
+	if perr == nil {
+		rep.PendingLogsIn = &pendOK
+	}
+	if cerr == nil {
+		rep.CurrentLogsIn = &curOK
+	}
+	switch {
+	case perr == nil && pendOK:
+		rep.Step = secrets.StepFinish
+		rep.Action, rep.Reason = actionComplete, "AWSPENDING already logs in to the database: setSecret reached it and only finishSecret is missing; cancelling would leave AWSCURRENT with a password the database may no longer accept"
+	case perr != nil:
+		rep.Action, rep.Reason = actionNone, fmt.Sprintf("cannot tell whether AWSPENDING logs in (%v): run again when the database answers", perr)
+	case cerr != nil:
+		rep.Action, rep.Reason = actionNone, fmt.Sprintf("AWSPENDING does not log in and whether AWSCURRENT does cannot be told (%v): run again when the database answers", cerr)
+	case curOK:
+		rep.Action, rep.Reason = actionCancel, "AWSPENDING does not log in and AWSCURRENT does: the database never got the pending password, so removing AWSPENDING loses nothing"
+	default:
+		rep.Action, rep.Reason = actionNone, "neither AWSPENDING nor AWSCURRENT logs in: completing or cancelling would both leave a credential the database refuses; restore a working password (secrets rollback, or by hand) first"
+	}
+}
+
 func secretsDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("secrets doctor", flag.ContinueOnError)
 	vf := addVaultFlags(fs)
-	fix := fs.Bool("fix", false, "cancel a stuck rotation by removing AWSPENDING")
+	fix := fs.Bool("fix", false, "complete a stuck rotation whose pending value already logs in, else cancel it by removing AWSPENDING when that is safe")
 	v, id, d, code, ok := oneSecret(ctx, fs, vf, args, stderr)
 	if !ok {
 		return code
@@ -249,10 +334,11 @@ func secretsDoctor(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if _, err := v.GetSecretValue(ctx, id, rep.Pending, ""); err == nil {
 		rep.PendingHasValue = true
-		rep.Step = secrets.StepSet
+		diagnose(ctx, v, &rep)
 		rep.Explanation = fmt.Sprintf("rotation %s is stuck after createSecret: the pending value exists but finishSecret has not made it AWSCURRENT (setSecret, testSecret or finishSecret failed or never ran)", rep.Pending)
 	} else {
 		rep.Step = secrets.StepCreate
+		rep.Action, rep.Reason = actionCancel, "AWSPENDING has no value: nothing was applied anywhere"
 		rep.Explanation = fmt.Sprintf("rotation %s is stuck at createSecret: AWSPENDING has no value yet, so nothing was applied anywhere", rep.Pending)
 	}
 	if rep.LastStep != nil {
@@ -262,22 +348,54 @@ func secretsDoctor(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	if !*fix {
-		rep.Explanation += "; run with --fix to cancel it (AWSCURRENT is unchanged)"
+		switch rep.Action {
+		case actionComplete:
+			rep.Explanation += "; run with --fix to complete it (finishSecret: " + rep.Reason + ")"
+		case actionCancel:
+			rep.Explanation += "; run with --fix to cancel it (AWSCURRENT is unchanged)"
+		default:
+			rep.Explanation += "; --fix would change nothing: " + rep.Reason
+		}
 		return printJSON(stdout, stderr, rep, 1)
 	}
-	err = v.UpdateSecretVersionStage(ctx, id, secrets.StagePending, "", rep.Pending)
 	r := audit.Record{Who: cliPrincipal(), What: "secret.doctor.fix", SecretID: id, Outcome: events.OutcomeSucceeded}
+	switch rep.Action {
+	case actionComplete:
+		// finishSecret through the protocol engine: its guards (rotation
+		// enabled, the token still AWSPENDING, a value to make current)
+		// are the ones Secrets Manager's own call would meet.
+		err = secrets.Rotate(ctx, v, nil, secrets.Request{SecretID: id, ClientRequestToken: rep.Pending, Step: secrets.StepFinish})
+	case actionCancel:
+		err = v.UpdateSecretVersionStage(ctx, id, secrets.StagePending, "", rep.Pending)
+	default:
+		err = &secrets.Error{Name: "Secrets.NoSafeFix", Msg: rep.Reason}
+	}
 	if err != nil {
 		r.Outcome, r.ErrorName = events.OutcomeFailed, errorName(err)
 	}
 	record(ctx, st, r, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "cogniforge secrets doctor: cancel: %v\n", err)
+		fmt.Fprintf(stderr, "cogniforge secrets doctor: %s refused: %v\n", fixVerb(rep.Action), err)
+		rep.Explanation += "; not fixed: " + err.Error()
 		return printJSON(stdout, stderr, rep, 1)
 	}
 	rep.Fixed = true
-	rep.Explanation += "; cancelled: AWSPENDING removed, AWSCURRENT unchanged"
+	if rep.Action == actionComplete {
+		rep.Explanation += "; completed: finishSecret made " + rep.Pending + " AWSCURRENT (AWSPREVIOUS keeps " + rep.Current + ") because " + rep.Reason
+	} else {
+		rep.Explanation += "; cancelled: AWSPENDING removed, AWSCURRENT unchanged, because " + rep.Reason
+	}
 	return printJSON(stdout, stderr, rep, 0)
+}
+
+func fixVerb(action string) string {
+	switch action {
+	case actionComplete:
+		return "completing the rotation"
+	case actionCancel:
+		return "cancelling the rotation"
+	}
+	return "fix"
 }
 
 func errorName(err error) string {
@@ -298,6 +416,56 @@ func printJSON(stdout, stderr io.Writer, v any, code int) int {
 	return code
 }
 
+// refusal is a rollback refused before anything changed.
+func refusal(name, format string, args ...any) error {
+	return &secrets.Error{Name: name, Msg: fmt.Sprintf(format, args...)}
+}
+
+// restorePrevious is a database secret's half of a rollback, run before
+// AWSCURRENT moves: it makes the AWSPREVIOUS value log in to the database
+// (single user: ALTER ROLE logged in with AWSCURRENT; alternating users:
+// as the master user) and proves it does. It refuses, changing nothing,
+// when it cannot act; done says what it did, for the output.
+func restorePrevious(ctx context.Context, target secrets.Target, cur, prev []byte) (done string, err error) {
+	const refused = "Secrets.RollbackRefused"
+	if _, err := pgrotate.ParseSecret(prev); err != nil {
+		return "", refusal(refused, "AWSPREVIOUS is not a usable database secret, so rolling back would leave a credential that cannot log in: %v", err)
+	}
+	ok, err := logsIn(ctx, target, prev)
+	if err != nil {
+		return "", refusal(refused, "cannot tell whether AWSPREVIOUS logs in, so nothing was changed: %v", err)
+	}
+	if ok {
+		return "AWSPREVIOUS already logs in to the database: nothing to set", nil
+	}
+	if _, single := target.(*pgrotate.SingleUser); single {
+		// ALTER ROLE needs a session: the current credential is the only
+		// one the rollback may use for a single user.
+		curOK, err := logsIn(ctx, target, cur)
+		if err != nil || !curOK {
+			return "", refusal(refused, "AWSPREVIOUS does not log in and AWSCURRENT cannot log in to set it (%v), so rolling back would leave a credential that does not log in", cmpErr(err, "password refused"))
+		}
+	}
+	if err := target.Set(ctx, cur, prev); err != nil {
+		return "", refusal(refused, "setting AWSPREVIOUS's password on the database failed, nothing moved: %v", err)
+	}
+	if ok, err := logsIn(ctx, target, prev); err != nil || !ok {
+		// The database took the password but refuses it: put the current
+		// one back so the secret and the database still agree.
+		undo := target.Set(ctx, prev, cur)
+		return "", refusal(refused, "AWSPREVIOUS still does not log in after setting it (%v); restoring AWSCURRENT's password: %v", cmpErr(err, "password refused"), cmpErr(undo, "done"))
+	}
+	return "AWSPREVIOUS's password set on the database and verified to log in", nil
+}
+
+// cmpErr is err's text, or ok when err is nil.
+func cmpErr(err error, ok string) string {
+	if err == nil {
+		return ok
+	}
+	return err.Error()
+}
+
 func secretsRollback(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("secrets rollback", flag.ContinueOnError)
 	vf := addVaultFlags(fs)
@@ -312,36 +480,59 @@ func secretsRollback(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	defer closeStore()
 	r := audit.Record{Who: cliPrincipal(), What: "secret.rollback", SecretID: id, Outcome: events.OutcomeFailed}
-	cur, prev, _ := stages(d)
-	if prev == "" {
-		r.ErrorName = "Secrets.NoPrevious"
-		record(ctx, st, r, stderr)
-		fmt.Fprintf(stderr, "cogniforge secrets rollback: secret %s has no AWSPREVIOUS version to roll back to\n", id)
-		return 1
-	}
-	// A database secret's previous password must be set on the database
-	// first, or the rollback leaves a credential that does not log in; the
-	// database rotators are not built yet, so refuse rather than guess.
-	if val, err := v.GetSecretValue(ctx, id, cur, ""); err == nil {
-		var shape struct {
-			Engine string `json:"engine"`
-		}
-		if json.Unmarshal(val.Bytes, &shape) == nil && shape.Engine != "" && shape.Engine != "generic" {
-			r.ErrorName = secretsfn.ErrUnsupportedEngine.Name
-			record(ctx, st, r, stderr)
-			fmt.Fprintf(stderr, "cogniforge secrets rollback: secret %s is a %s secret: rolling it back needs its database rotator, not supported yet\n", id, shape.Engine)
-			return 1
-		}
-	}
-	if err := v.UpdateSecretVersionStage(ctx, id, secrets.StageCurrent, prev, cur); err != nil {
+	fail := func(err error) int {
 		r.ErrorName = errorName(err)
 		record(ctx, st, r, stderr)
-		fmt.Fprintf(stderr, "cogniforge secrets rollback: %v\n", err)
+		fmt.Fprintf(stderr, "cogniforge secrets rollback: secret %s: %v\n", id, err)
 		return 1
+	}
+	cur, prev, pend := stages(d)
+	if prev == "" {
+		return fail(refusal("Secrets.NoPrevious", "no AWSPREVIOUS version to roll back to"))
+	}
+	curVal, err := v.GetSecretValue(ctx, id, cur, "")
+	if err != nil {
+		return fail(err)
+	}
+	prevVal, err := v.GetSecretValue(ctx, id, prev, "")
+	if err != nil {
+		return fail(err)
+	}
+	target, err := secretsfn.TargetFor(ctx, v, id)
+	if err != nil {
+		return fail(fmt.Errorf("cannot tell how to set AWSPREVIOUS on its target, so nothing was changed: %w", err))
+	}
+	out := map[string]string{"secretId": id, "current": prev, "previous": cur}
+	database := secretsfn.IsDatabase(target)
+	if database {
+		// A rotation in flight may already have put its password on the
+		// database; rolling back under it would leave three versions
+		// disagreeing with the database.
+		if pend != "" && pend != cur {
+			return fail(refusal(secrets.ErrRotationInProgress.Name, "rotation %s is in progress (AWSPENDING): finish or cancel it first (cogniforge secrets doctor %s --fix)", pend, id))
+		}
+		done, err := restorePrevious(ctx, target, curVal.Bytes, prevVal.Bytes)
+		if err != nil {
+			return fail(err)
+		}
+		out["database"] = done
+	}
+	if err := v.UpdateSecretVersionStage(ctx, id, secrets.StageCurrent, prev, cur); err != nil {
+		if database {
+			// The database has AWSPREVIOUS's password, the secret still
+			// AWSCURRENT: put the current one back rather than leave them
+			// apart.
+			if undo := target.Set(ctx, prevVal.Bytes, curVal.Bytes); undo != nil {
+				err = fmt.Errorf("%w; and restoring AWSCURRENT's password on the database failed: %v", err, undo)
+			} else {
+				err = fmt.Errorf("%w; AWSCURRENT's password restored on the database", err)
+			}
+		}
+		return fail(err)
 	}
 	r.Outcome = events.OutcomeSucceeded
 	record(ctx, st, r, stderr)
-	return printJSON(stdout, stderr, map[string]string{"secretId": id, "current": prev, "previous": cur}, 0)
+	return printJSON(stdout, stderr, out, 0)
 }
 
 // dueLine is one line of `secrets due`.

@@ -48,7 +48,13 @@ func localVault(t *testing.T) (dir string, open func() *secrets.FileVault) {
 
 func rotationStep(t *testing.T, dir, token, step string) (int, string, string) {
 	t.Helper()
-	payload := writeTemp(t, "payload.json", fmt.Sprintf(`{"SecretId":"api","ClientRequestToken":%q,"Step":%q}`, token, step))
+	return invokeStep(t, dir, "api", token, step)
+}
+
+// invokeStep runs one rotation step of secret id as Secrets Manager sends it.
+func invokeStep(t *testing.T, dir, id, token, step string) (int, string, string) {
+	t.Helper()
+	payload := writeTemp(t, "payload.json", fmt.Sprintf(`{"SecretId":%q,"ClientRequestToken":%q,"Step":%q}`, id, token, step))
 	return run(t, "invoke", secretsfn.Name, "--payload", payload, "--data-dir", dir)
 }
 

@@ -96,6 +96,15 @@ type Target interface {
 	Test(ctx context.Context, pending []byte) error
 }
 
+// PreviousSetter is a Target whose setSecret can fall back on the
+// AWSPREVIOUS value, as AWS's RDS rotation templates do, when the current
+// value no longer logs in: a crash left the target on another version's
+// password, or someone set it by hand. Rotate calls SetWithPrevious instead
+// of Set, with previous nil when the secret has no AWSPREVIOUS version.
+type PreviousSetter interface {
+	SetWithPrevious(ctx context.Context, current, previous, pending []byte) error
+}
+
 // Generator makes the pending value in createSecret from the current one.
 // A Target that does not implement it gets the AWS convention: the JSON
 // field "password" replaced by a random password of the default policy.
@@ -235,7 +244,17 @@ func Rotate(ctx context.Context, v Vault, target Target, req Request, opts ...Op
 		if err != nil {
 			return err
 		}
-		if err := target.Set(ctx, cur.Bytes, pend.Bytes); err != nil {
+		set := target.Set
+		if ps, ok := target.(PreviousSetter); ok {
+			prev, err := v.GetSecretValue(ctx, req.SecretID, "", StagePrevious)
+			if err != nil && !errors.Is(err, ErrVersionNotFound) {
+				return err
+			}
+			set = func(ctx context.Context, current, pending []byte) error {
+				return ps.SetWithPrevious(ctx, current, prev.Bytes, pending)
+			}
+		}
+		if err := set(ctx, cur.Bytes, pend.Bytes); err != nil {
 			return errorf(ErrSetFailed, err, "secret %s version %s", req.SecretID, req.ClientRequestToken)
 		}
 		return nil

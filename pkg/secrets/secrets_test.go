@@ -255,3 +255,48 @@ func TestRandomPasswordBadPolicy(t *testing.T) {
 		})
 	}
 }
+
+// fallbackTarget records what setSecret hands a PreviousSetter.
+type fallbackTarget struct {
+	secrets.Generic
+	calls    int
+	previous []string
+}
+
+func (f *fallbackTarget) Set(context.Context, []byte, []byte) error {
+	return errors.New("Set called: a PreviousSetter must get SetWithPrevious")
+}
+
+func (f *fallbackTarget) SetWithPrevious(_ context.Context, _, previous, _ []byte) error {
+	f.calls++
+	if previous == nil {
+		f.previous = append(f.previous, "<nil>")
+	} else {
+		f.previous = append(f.previous, string(previous))
+	}
+	return nil
+}
+
+// setSecret hands a PreviousSetter the AWSPREVIOUS value, nil when there
+// is none yet (the first rotation).
+func TestSetHandsPreviousToPreviousSetter(t *testing.T) {
+	ctx := context.Background()
+	v, _ := newVault(t)
+	if err := v.CreateSecret(ctx, "db", "v0", []byte(`{"password":"p0"}`)); err != nil {
+		t.Fatal(err)
+	}
+	target := &fallbackTarget{Generic: secrets.Generic{Key: "password"}}
+	for i, token := range []string{tok, "22222222-2222-4222-8222-222222222222"} {
+		if err := v.StartRotation(ctx, "db", token); err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []string{secrets.StepCreate, secrets.StepSet, secrets.StepTest, secrets.StepFinish} {
+			if err := secrets.Rotate(ctx, v, target, secrets.Request{SecretID: "db", ClientRequestToken: token, Step: step}); err != nil {
+				t.Fatalf("rotation %d %s: %v", i+1, step, err)
+			}
+		}
+	}
+	if target.calls != 2 || target.previous[0] != "<nil>" || target.previous[1] != `{"password":"p0"}` {
+		t.Fatalf("SetWithPrevious saw previous %q (%d calls), want <nil> then the first value", target.previous, target.calls)
+	}
+}

@@ -3,8 +3,9 @@
 // invocation into a dev.cogniforge.secret.rotation.requested.v1 event).
 // It runs secrets.Rotate over Secrets Manager when the ports use AWS and
 // over the local encrypted FileVault otherwise, picks the rotator from the
-// secret's own JSON ("engine"), and reports every step as a catalog event
-// and an audit record. Nothing it logs, publishes or records holds a
+// secret's own JSON ("engine": a generic key, or PostgreSQL single user, or
+// alternating users when the secret names its master) and reports every
+// step as a catalog event and an audit record. Nothing it logs, publishes or records holds a
 // secret's value: only its id, the version token, the step and outcome.
 package secretsfn
 
@@ -24,6 +25,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/secrets"
+	"github.com/cogniforge/cogniforge/pkg/secrets/pgrotate"
 	"github.com/cogniforge/cogniforge/pkg/secrets/smsecrets"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
@@ -42,7 +44,7 @@ const EnvVaultFile = "COGNIFORGE_VAULT_FILE"
 const VaultFileName = "vault.json"
 
 // ErrUnsupportedEngine is a secret whose "engine" names a rotator this
-// build does not have yet.
+// build does not have.
 var ErrUnsupportedEngine = &secrets.Error{Name: "Secrets.UnsupportedEngine", Msg: "no rotator for the secret's engine"}
 
 // VaultPath is where the local vault lives for an environment: $EnvVaultFile,
@@ -160,7 +162,7 @@ func (r *rotator) rotate(ctx context.Context, req faas.SecretRotation) error {
 	if err != nil {
 		return &faas.Error{Name: "Secrets.VaultUnavailable", Message: err.Error()}
 	}
-	target, err := selectTarget(ctx, v, req.SecretID)
+	target, err := TargetFor(ctx, v, req.SecretID)
 	if err != nil {
 		return err
 	}
@@ -204,13 +206,18 @@ func (r *rotator) report(ctx context.Context, req faas.SecretRotation, outcome, 
 	return errors.Join(errs...)
 }
 
-// selectTarget picks the rotator from the AWSCURRENT value's "engine":
-// none or "generic" rotates a random key in place; the database engines
-// are not built yet and fail with ErrUnsupportedEngine, so a database
-// secret is never "rotated" without its database. A value that cannot be
+// TargetFor picks the rotator of secret id from its AWSCURRENT value's
+// "engine": none or "generic" rotates a random key in place (see
+// GenericKey); "postgres" rotates the database user the secret names, as
+// pgrotate.AlternatingUsers when the secret has a "masterarn" (the master
+// secret is read through v, the same backend: Secrets Manager or the local
+// vault) and as pgrotate.SingleUser otherwise. A database secret that
+// lacks a field is refused here with Secrets.InvalidSecret naming it,
+// before any step acts; another engine is ErrUnsupportedEngine, so a
+// secret is never "rotated" without its target. A value that cannot be
 // read or is not JSON is left to secrets.Rotate, whose checks name the
-// problem.
-func selectTarget(ctx context.Context, v secrets.Vault, id string) (secrets.Target, error) {
+// problem. `cogniforge secrets doctor` and `rollback` use the same choice.
+func TargetFor(ctx context.Context, v secrets.Vault, id string) (secrets.Target, error) {
 	cur, err := v.GetSecretValue(ctx, id, "", secrets.StageCurrent)
 	if err != nil {
 		return &secrets.Generic{Key: "password"}, nil
@@ -224,10 +231,29 @@ func selectTarget(ctx context.Context, v secrets.Vault, id string) (secrets.Targ
 	_ = json.Unmarshal(cur.Bytes, &m)
 	switch shape.Engine {
 	case "", "generic":
+		return &secrets.Generic{Key: GenericKey(shape.RotationKey, m)}, nil
+	case pgrotate.Engine:
+		s, err := pgrotate.ParseSecret(cur.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("secret %s AWSCURRENT (engine %s): %w", id, pgrotate.Engine, err)
+		}
+		if s.MasterARN != "" {
+			return &pgrotate.AlternatingUsers{Master: v}, nil
+		}
+		return &pgrotate.SingleUser{}, nil
 	default:
-		return nil, &secrets.Error{Name: ErrUnsupportedEngine.Name, Msg: fmt.Sprintf("engine %q is not supported yet (supported: generic)", shape.Engine)}
+		return nil, &secrets.Error{Name: ErrUnsupportedEngine.Name, Msg: fmt.Sprintf("engine %q is not supported (supported: generic, %s)", shape.Engine, pgrotate.Engine)}
 	}
-	return &secrets.Generic{Key: GenericKey(shape.RotationKey, m)}, nil
+}
+
+// IsDatabase reports whether t logs in to a database, so that whether a
+// version works can be asked of the database itself (doctor, rollback).
+func IsDatabase(t secrets.Target) bool {
+	switch t.(type) {
+	case *pgrotate.SingleUser, *pgrotate.AlternatingUsers:
+		return true
+	}
+	return false
 }
 
 // GenericKey is the field the generic rotator replaces: "rotationKey"

@@ -156,7 +156,8 @@ func TestStepFailures(t *testing.T) {
 	tests := []struct {
 		name, value, step, wantName string
 	}{
-		{"postgres engine not yet supported", `{"engine":"postgres","host":"db","username":"u","password":"` + oldSecret + `"}`, secrets.StepCreate, "Secrets.UnsupportedEngine"},
+		{"unsupported engine", `{"engine":"mysql","host":"db","username":"u","password":"` + oldSecret + `"}`, secrets.StepCreate, "Secrets.UnsupportedEngine"},
+		{"postgres secret missing fields", `{"engine":"postgres","host":"db","password":"` + oldSecret + `"}`, secrets.StepCreate, "Secrets.InvalidSecret"},
 		{"not JSON", oldSecret, secrets.StepCreate, "Secrets.InvalidSecret"},
 		{"finish before create", `{"password":"` + oldSecret + `"}`, secrets.StepFinish, "Secrets.VersionNotFound"},
 	}

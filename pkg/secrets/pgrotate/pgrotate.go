@@ -15,7 +15,11 @@
 // Every step is idempotent: setSecret first tries the pending credential
 // and does nothing if it already logs in, which is also how a rotation
 // that crashed between setSecret and finishSecret recovers when Secrets
-// Manager retries it. Errors name the host:port and the user, never a
+// Manager retries it. When the current credential no longer logs in,
+// setSecret falls back on AWSPREVIOUS (SingleUser through
+// secrets.PreviousSetter; AlternatingUsers on the master secret's
+// AWSPREVIOUS), as AWS's RDS templates do, and when nothing logs in says
+// which versions it tried. Errors name the host:port and the user, never a
 // password, and ALTER ROLE receives a SCRAM-SHA-256 verifier computed
 // here rather than the plaintext, so statement logs cannot hold it. The
 // rotators hold no state and are safe for concurrent use.
@@ -31,6 +35,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -100,6 +105,12 @@ func (c Conn) connect(ctx context.Context, s Secret) (*pgx.Conn, error) {
 	if errors.As(err, &pgErr) {
 		// 28P01 invalid_password, 28000 invalid_authorization_specification.
 		return nil, named(ErrLoginFailed, nil, "%s: user %q: %s (SQLSTATE %s)", s.Addr(), s.Username, pgErr.Message, pgErr.Code)
+	}
+	// pgx reports each address and TLS attempt on its own line; the
+	// network error says the same in one.
+	var netErr *net.OpError
+	if errors.As(err, &netErr) {
+		err = netErr
 	}
 	return nil, named(ErrUnreachable, err, "%s", s.Addr())
 }
@@ -172,8 +183,9 @@ type SingleUser struct {
 }
 
 var (
-	_ secrets.Target    = (*SingleUser)(nil)
-	_ secrets.Generator = (*SingleUser)(nil)
+	_ secrets.Target         = (*SingleUser)(nil)
+	_ secrets.Generator      = (*SingleUser)(nil)
+	_ secrets.PreviousSetter = (*SingleUser)(nil)
 )
 
 // NewValue is createSecret: the current secret with a new password.
@@ -188,11 +200,20 @@ func (r *SingleUser) NewValue(ctx context.Context, current []byte, password func
 	return withFields(current, map[string]string{"password": pw})
 }
 
-// Set is setSecret: if the pending credential already logs in there is
-// nothing to do (a retried step, or a crash before finishSecret);
-// otherwise it logs in with the current credential and sets the pending
-// password with ALTER ROLE.
+// Set is setSecret without an AWSPREVIOUS to fall back on; see
+// SetWithPrevious.
 func (r *SingleUser) Set(ctx context.Context, current, pending []byte) error {
+	return r.SetWithPrevious(ctx, current, nil, pending)
+}
+
+// SetWithPrevious is setSecret: if the pending credential already logs in
+// there is nothing to do (a retried step, or a crash before finishSecret);
+// otherwise it logs in with the current credential, or, when the database
+// refuses that one, with the previous one (previous may be nil), as AWS's
+// RDS templates do, and sets the pending password with ALTER ROLE. When
+// none logs in the error is PostgreSQL.LoginFailed naming each version
+// tried and what the server said, never a password.
+func (r *SingleUser) SetWithPrevious(ctx context.Context, current, previous, pending []byte) error {
 	cur, pend, err := parsePair(current, pending)
 	if err != nil {
 		return err
@@ -207,12 +228,67 @@ func (r *SingleUser) Set(ctx context.Context, current, pending []byte) error {
 	if errors.Is(pendErr, ErrUnreachable) {
 		return pendErr
 	}
+	tried := []string{secrets.StagePending + ": " + loginFailure(pendErr)}
 	conn, err := r.Conn.connect(ctx, cur)
+	if err != nil && !errors.Is(err, ErrLoginFailed) {
+		return err
+	}
 	if err != nil {
-		return fmt.Errorf("neither the pending nor the current password logs in: %w", err)
+		tried = append(tried, secrets.StageCurrent+": "+loginFailure(err))
+		conn, err = r.previousConn(ctx, cur, previous, &tried)
+		if err != nil {
+			return err
+		}
+	}
+	if conn == nil {
+		return named(ErrLoginFailed, nil, "%s: no version of the secret logs in as %q (tried %s)", cur.Addr(), cur.Username, strings.Join(tried, "; "))
 	}
 	defer conn.Close(context.Background())
 	return alterPassword(ctx, conn, cur.Addr(), cur.Username, pend.Password)
+}
+
+// previousConn logs in with the AWSPREVIOUS value when it is for the same
+// database and user; it returns a nil connection, having noted why in
+// tried, when there is none or the database refuses it.
+func (r *SingleUser) previousConn(ctx context.Context, cur Secret, previous []byte, tried *[]string) (*pgx.Conn, error) {
+	if previous == nil {
+		*tried = append(*tried, secrets.StagePrevious+": none")
+		return nil, nil
+	}
+	prev, err := ParseSecret(previous)
+	switch {
+	case err != nil:
+		*tried = append(*tried, secrets.StagePrevious+": not a usable database secret")
+		return nil, nil
+	case prev.Addr() != cur.Addr() || prev.Username != cur.Username:
+		*tried = append(*tried, fmt.Sprintf("%s: for user %q at %s, not this one", secrets.StagePrevious, prev.Username, prev.Addr()))
+		return nil, nil
+	}
+	prev.DBName = cur.DBName
+	conn, err := r.Conn.connect(ctx, prev)
+	if err != nil && !errors.Is(err, ErrLoginFailed) {
+		return nil, err
+	}
+	if err != nil {
+		*tried = append(*tried, secrets.StagePrevious+": "+loginFailure(err))
+		return nil, nil
+	}
+	return conn, nil
+}
+
+// loginFailure is what a refused login says, without the host and user the
+// enclosing error names once.
+func loginFailure(err error) string {
+	var se *secrets.Error
+	if errors.As(err, &se) {
+		if _, after, ok := strings.Cut(se.Msg, ": "); ok {
+			if _, reason, ok := strings.Cut(after, ": "); ok {
+				return reason
+			}
+		}
+		return se.Msg
+	}
+	return "refused"
 }
 
 // Test is testSecret: the pending credential logs in and runs SELECT 1.
@@ -284,10 +360,11 @@ func (r *AlternatingUsers) NewValue(ctx context.Context, current []byte, passwor
 }
 
 // Set is setSecret: if the pending credential already logs in there is
-// nothing to do; otherwise, as the master user, it creates the clone role
-// when missing (a member of the base user, so it has the same rights) and
-// sets the pending password on the pending user. The current user is not
-// touched, so its password keeps working.
+// nothing to do; otherwise, as the master user (its secret's AWSCURRENT,
+// else its AWSPREVIOUS when the database refuses that), it creates the
+// clone role when missing (a member of the base user, so it has the same
+// rights) and sets the pending password on the pending user. The current
+// user is not touched, so its password keeps working.
 func (r *AlternatingUsers) Set(ctx context.Context, current, pending []byte) error {
 	if r.Master == nil {
 		return named(secrets.ErrInvalidRequest, nil, "alternating-users rotator needs Master to read the master secret")
@@ -309,21 +386,9 @@ func (r *AlternatingUsers) Set(ctx context.Context, current, pending []byte) err
 	if errors.Is(pendErr, ErrUnreachable) {
 		return pendErr
 	}
-	mv, err := r.Master.GetSecretValue(ctx, cur.MasterARN, "", secrets.StageCurrent)
+	conn, err := r.masterConn(ctx, cur)
 	if err != nil {
-		return fmt.Errorf("master secret %s: %w", cur.MasterARN, err)
-	}
-	master, err := ParseSecret(mv.Bytes)
-	if err != nil {
-		return fmt.Errorf("master secret %s: %w", cur.MasterARN, err)
-	}
-	if master.Addr() != cur.Addr() {
-		return named(ErrMismatch, nil, "master secret %s is for %s, the secret for %s", cur.MasterARN, master.Addr(), cur.Addr())
-	}
-	master.DBName = cur.DBName
-	conn, err := r.Conn.connect(ctx, master)
-	if err != nil {
-		return fmt.Errorf("as master user: %w", err)
+		return err
 	}
 	defer conn.Close(context.Background())
 
@@ -363,6 +428,41 @@ func (r *AlternatingUsers) Set(ctx context.Context, current, pending []byte) err
 		return named(ErrStatement, stripStatement(err), "%s: COMMIT", cur.Addr())
 	}
 	return nil
+}
+
+// masterConn logs in as the master user of cur: with the master secret's
+// AWSCURRENT value, or, when the database refuses it (the master was
+// rotated on the database but not yet in its secret), with its
+// AWSPREVIOUS value. Errors name the versions tried, never a password.
+func (r *AlternatingUsers) masterConn(ctx context.Context, cur Secret) (*pgx.Conn, error) {
+	var tried []string
+	for _, stage := range []string{secrets.StageCurrent, secrets.StagePrevious} {
+		mv, err := r.Master.GetSecretValue(ctx, cur.MasterARN, "", stage)
+		if stage == secrets.StagePrevious && errors.Is(err, secrets.ErrVersionNotFound) {
+			tried = append(tried, stage+": none")
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("master secret %s: %w", cur.MasterARN, err)
+		}
+		master, err := ParseSecret(mv.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("master secret %s %s: %w", cur.MasterARN, stage, err)
+		}
+		if master.Addr() != cur.Addr() {
+			return nil, named(ErrMismatch, nil, "master secret %s %s is for %s, the secret for %s", cur.MasterARN, stage, master.Addr(), cur.Addr())
+		}
+		master.DBName = cur.DBName
+		conn, err := r.Conn.connect(ctx, master)
+		if err == nil {
+			return conn, nil
+		}
+		if !errors.Is(err, ErrLoginFailed) {
+			return nil, fmt.Errorf("as master user: %w", err)
+		}
+		tried = append(tried, stage+": "+loginFailure(err))
+	}
+	return nil, named(ErrLoginFailed, nil, "%s: master secret %s: no version logs in as the master user (tried %s)", cur.Addr(), cur.MasterARN, strings.Join(tried, "; "))
 }
 
 // Test is testSecret: the pending credential logs in and runs SELECT 1.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,13 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cogniforge/cogniforge/pkg/secrets"
 	"github.com/cogniforge/cogniforge/pkg/secrets/pgrotate"
-	"github.com/cogniforge/cogniforge/pkg/secrets/smsecrets"
+	"github.com/cogniforge/cogniforge/pkg/secrets/secretstest"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
@@ -49,54 +47,11 @@ func (n nastyVault) GetRandomPassword(context.Context, secrets.PasswordPolicy) (
 }
 
 // backend is a Vault plus the two calls around a rotation that are not part
-// of the port: the file vault has them, and motoVault makes them on moto.
+// of the port: the file vault has them, and secretstest.SecretsManager makes them on moto.
 type backend interface {
 	secrets.Vault
 	CreateSecret(ctx context.Context, id, versionID string, value []byte) error
 	StartRotation(ctx context.Context, id, token string) error
-}
-
-// motoVault is Secrets Manager on moto through smsecrets.
-type motoVault struct {
-	*smsecrets.Vault
-	api *secretsmanager.Client
-}
-
-func (m motoVault) CreateSecret(ctx context.Context, id, versionID string, value []byte) error {
-	_, err := m.api.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
-		Name: aws.String(id), SecretString: aws.String(string(value)), ClientRequestToken: aws.String(versionID),
-	})
-	return err
-}
-
-// StartRotation leaves what RotateSecret leaves in AWS before it invokes
-// the function: rotation enabled, an AWSPENDING version with no value.
-// moto then fails to invoke the function (no Docker); that error is
-// expected and the resulting shape is what is checked.
-func (m motoVault) StartRotation(ctx context.Context, id, token string) error {
-	d, err := m.DescribeSecret(ctx, id)
-	if err != nil {
-		return err
-	}
-	if st, ok := d.VersionIdsToStages[token]; ok && slices.Contains(st, secrets.StagePending) {
-		return nil // a retried rotation of the same token
-	}
-	const fn = "arn:aws:lambda:us-east-1:123456789012:function:secret-rotator"
-	_, _ = m.api.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
-		SecretId: aws.String(id), RotationLambdaARN: aws.String(fn),
-		RotationRules:     &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)},
-		RotateImmediately: aws.Bool(false),
-	})
-	_, rerr := m.api.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
-		SecretId: aws.String(id), ClientRequestToken: aws.String(token), RotationLambdaARN: aws.String(fn),
-	})
-	if d, err = m.DescribeSecret(ctx, id); err != nil {
-		return err
-	}
-	if !d.RotationEnabled || !slices.Contains(d.VersionIdsToStages[token], secrets.StagePending) {
-		return fmt.Errorf("moto did not leave the RotateSecret shape (enabled=%v versions=%v): %v", d.RotationEnabled, d.VersionIdsToStages, rerr)
-	}
-	return nil
 }
 
 // env is one PostgreSQL server and a vault holding the master secret;
@@ -221,7 +176,7 @@ func TestRotationOnPostgres(t *testing.T) {
 			Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 			BaseEndpoint: aws.String(testenv.StartMoto(t)),
 		})
-		rotationCases(t, newEnv(t, pg, super, &n, motoVault{Vault: smsecrets.New(api), api: api}))
+		rotationCases(t, newEnv(t, pg, super, &n, secretstest.NewSecretsManager(api)))
 	})
 }
 
@@ -243,7 +198,7 @@ func BenchmarkFullRotation(b *testing.B) {
 	for _, v := range []struct {
 		name  string
 		vault backend
-	}{{"FileVault", fv}, {"Moto", motoVault{Vault: smsecrets.New(api), api: api}}} {
+	}{{"FileVault", fv}, {"Moto", secretstest.NewSecretsManager(api)}} {
 		e := newEnv(b, pg, super, &n, v.vault)
 		for _, r := range []struct {
 			name   string
@@ -407,6 +362,119 @@ func rotationCases(t *testing.T, e *env) {
 		_, s := stage(t, e.vault, id, secrets.StageCurrent)
 		if err := e.login(user, s.Password); err != nil {
 			t.Errorf("new password does not log in: %v", err)
+		}
+	})
+
+	t.Run("SetFallsBackOnPrevious", func(t *testing.T) {
+		// The database went back to the AWSPREVIOUS password (restored by
+		// hand): the current one no longer logs in, the previous does.
+		id, user := e.app(t, "")
+		rotate(t, e.vault, e.vault, &pgrotate.SingleUser{}, id, tok1, steps...)
+		if _, err := e.super.Exec(ctx, "ALTER ROLE "+user+" PASSWORD 'initial-pw'"); err != nil {
+			t.Fatal(err)
+		}
+		rotate(t, e.vault, e.vault, &pgrotate.SingleUser{}, id, tok2, steps...)
+		cur, s := stage(t, e.vault, id, secrets.StageCurrent)
+		if cur.VersionID != tok2 {
+			t.Fatalf("AWSCURRENT = %s, want %s", cur.VersionID, tok2)
+		}
+		if err := e.login(user, s.Password); err != nil {
+			t.Fatalf("new password does not log in: %v", err)
+		}
+		if err := e.login(user, "initial-pw"); err == nil {
+			t.Fatal("the password the fallback logged in with still works")
+		}
+	})
+
+	t.Run("SetNamesEveryVersionTriedWhenNoneLogsIn", func(t *testing.T) {
+		for _, tc := range []struct {
+			name         string
+			rotateFirst  bool
+			wantPrevious string
+		}{
+			{"no previous", false, "AWSPREVIOUS: none"},
+			{"previous refused", true, "AWSPREVIOUS: password authentication failed"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				id, user := e.app(t, "")
+				tok := tok1
+				if tc.rotateFirst {
+					rotate(t, e.vault, e.vault, &pgrotate.SingleUser{}, id, tok1, steps...)
+					tok = tok2
+				}
+				if _, err := e.super.Exec(ctx, "ALTER ROLE "+user+" PASSWORD 'someone-else-pw'"); err != nil {
+					t.Fatal(err)
+				}
+				rotate(t, e.vault, e.vault, &pgrotate.SingleUser{}, id, tok, secrets.StepCreate)
+				err := secrets.Rotate(ctx, e.vault, &pgrotate.SingleUser{}, secrets.Request{SecretID: id, ClientRequestToken: tok, Step: secrets.StepSet})
+				if !errors.Is(err, secrets.ErrSetFailed) || !errors.Is(err, pgrotate.ErrLoginFailed) {
+					t.Fatalf("setSecret = %v, want Secrets.SetFailed wrapping PostgreSQL.LoginFailed", err)
+				}
+				for _, want := range []string{"AWSPENDING: password authentication failed", "AWSCURRENT: password authentication failed", tc.wantPrevious, strconv.Quote(user)} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q does not say %q", err, want)
+					}
+				}
+				_, cs := stage(t, e.vault, id, secrets.StageCurrent)
+				_, ps := stage(t, e.vault, id, secrets.StagePending)
+				for _, pw := range []string{cs.Password, ps.Password, "initial-pw", "someone-else-pw"} {
+					if strings.Contains(err.Error(), pw) {
+						t.Fatalf("error leaks a password: %v", err)
+					}
+				}
+				if err := e.login(user, "someone-else-pw"); err != nil {
+					t.Fatalf("a failed setSecret changed the database: %v", err)
+				}
+			})
+		}
+	})
+
+	t.Run("AlternatingMasterFallsBackOnPrevious", func(t *testing.T) {
+		// The master secret was rotated in the vault, not yet on the
+		// database: its AWSPREVIOUS is what logs in.
+		n := e.n.Add(1)
+		masterRole, masterSecret := fmt.Sprintf("master%d", n), fmt.Sprintf("rds-master-%d", n)
+		if _, err := e.super.Exec(ctx, "CREATE ROLE "+masterRole+" WITH LOGIN CREATEROLE PASSWORD 'master-old-pw'"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.vault.CreateSecret(ctx, masterSecret, v0, e.secret(masterRole, "master-old-pw", "")); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.vault.PutSecretValue(ctx, masterSecret, tok1, e.secret(masterRole, "master-new-pw", ""), []string{secrets.StagePending}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.vault.UpdateSecretVersionStage(ctx, masterSecret, secrets.StageCurrent, tok1, v0); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.vault.UpdateSecretVersionStage(ctx, masterSecret, secrets.StagePending, "", tok1); err != nil {
+			t.Fatal(err)
+		}
+		id, user := e.app(t, masterSecret)
+		rotate(t, e.vault, e.vault, &pgrotate.AlternatingUsers{Master: e.vault}, id, tok1, steps...)
+		_, s := stage(t, e.vault, id, secrets.StageCurrent)
+		if s.Username != user+pgrotate.CloneSuffix {
+			t.Fatalf("user %q after rotation", s.Username)
+		}
+		if err := e.login(s.Username, s.Password); err != nil {
+			t.Fatalf("clone does not log in: %v", err)
+		}
+		// Neither master version logs in: the error names both.
+		if _, err := e.super.Exec(ctx, "ALTER ROLE "+masterRole+" PASSWORD 'master-third-pw'"); err != nil {
+			t.Fatal(err)
+		}
+		rotate(t, e.vault, e.vault, &pgrotate.AlternatingUsers{Master: e.vault}, id, tok2, secrets.StepCreate)
+		err := secrets.Rotate(ctx, e.vault, &pgrotate.AlternatingUsers{Master: e.vault}, secrets.Request{SecretID: id, ClientRequestToken: tok2, Step: secrets.StepSet})
+		if !errors.Is(err, pgrotate.ErrLoginFailed) || !strings.Contains(err.Error(), "AWSCURRENT: password authentication failed") ||
+			!strings.Contains(err.Error(), "AWSPREVIOUS: password authentication failed") || !strings.Contains(err.Error(), masterSecret) {
+			t.Fatalf("setSecret = %v, want PostgreSQL.LoginFailed naming both master versions", err)
+		}
+		for _, pw := range []string{"master-old-pw", "master-new-pw", "master-third-pw"} {
+			if strings.Contains(err.Error(), pw) {
+				t.Fatalf("error leaks a password: %v", err)
+			}
+		}
+		if err := e.login(s.Username, s.Password); err != nil {
+			t.Fatalf("the current credential stopped working: %v", err)
 		}
 	})
 
