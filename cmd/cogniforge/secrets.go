@@ -24,7 +24,7 @@ import (
 )
 
 func init() {
-	register("secrets", command{summary: "diagnose, roll back and audit secrets in the local vault", run: runSecrets})
+	register("secrets", command{summary: "diagnose, roll back, audit and set rotation policies of secrets", run: runSecrets})
 }
 
 const secretsUsage = `usage:
@@ -43,11 +43,26 @@ const secretsUsage = `usage:
         logs in. Refused (exit 1), with nothing changed, when there is no
         AWSPREVIOUS, a rotation is in progress on a database secret, or the
         rollback would leave a credential that does not log in.
-  cogniforge secrets due [--data-dir DIR] [--vault FILE]
-        list the secrets with rotation enabled and their last rotation (JSON lines)
+  cogniforge secrets due [--all] [--at T] [--aws] [--json] [--data-dir DIR] [--vault FILE]
+        list the secrets whose rotation is due (their window is open) or overdue
+        (a window closed with no rotation) by their rotation rules and last
+        rotation, one JSON line each (--json: one array); --all lists every
+        secret with rotation enabled; --at judges at T (RFC 3339, or a duration
+        from now: 720h); --aws reads Secrets Manager. Exit 1 when one is due.
+  cogniforge secrets policy SECRET (--schedule EXPR | --after-days N | --preset NAME)
+                    [--duration D] [--aws [--lambda-arn ARN]] [--data-dir DIR] [--vault FILE]
+        set the secret's rotation rules, as Secrets Manager's RotationRules:
+        EXPR is rate(N hours|days) or cron(0 H DOM MON DOW *) in UTC; NAME is
+        daily, weekly, monthly (30 days) or quarterly (90 days); D is the window,
+        whole hours (3h). Enables rotation. --aws sets them with RotateSecret
+        (RotateImmediately false). Exit 2 on rules Secrets Manager would refuse.
   cogniforge secrets audit [--secret S] [--since T] [--data-dir DIR]
         list the audit records (JSON lines), oldest first; T is RFC 3339 or a
         duration back from now (24h)
+  cogniforge secrets audit --compliance [--aws] [--at T] [--json] [--data-dir DIR] [--vault FILE]
+        each secret's last rotation against its policy (JSON lines: compliant,
+        reason); exit 1 unless every secret has rotation on, a valid policy and
+        no window closed since its last rotation
 
 The vault is --vault, else $COGNIFORGE_VAULT_FILE, else DIR/vault.json, keyed by
 $COGNIFORGE_VAULT_KEY; DIR is --data-dir, else $COGNIFORGE_DATA_DIR. Audit records
@@ -68,6 +83,8 @@ func runSecrets(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return secretsDue(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return secretsAudit(ctx, args[1:], stdout, stderr)
+	case "policy":
+		return secretsPolicy(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		io.WriteString(stdout, secretsUsage)
 		return 0
@@ -535,70 +552,16 @@ func secretsRollback(ctx context.Context, args []string, stdout, stderr io.Write
 	return printJSON(stdout, stderr, out, 0)
 }
 
-// dueLine is one line of `secrets due`.
-type dueLine struct {
-	SecretID    string `json:"secretId"`
-	LastRotated string `json:"lastRotated"`
-	Rule        string `json:"rule"`
-	Due         string `json:"due"`
-}
-
-func secretsDue(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("secrets due", flag.ContinueOnError)
-	vf := addVaultFlags(fs)
-	pos, code, ok := interleaved(fs, args, stderr)
-	if !ok {
-		return code
-	}
-	if len(pos) != 0 {
-		fmt.Fprint(stderr, "cogniforge secrets due: takes no arguments\n\n"+secretsUsage)
-		return 2
-	}
-	v, err := vf.open()
-	if err != nil {
-		fmt.Fprintf(stderr, "cogniforge secrets due: %v\n", err)
-		return 2
-	}
-	st, closeStore, err := auditStore(vf.dir(), true)
-	if err != nil {
-		fmt.Fprintf(stderr, "cogniforge secrets due: %v\n", err)
-		return dataDirCode(err)
-	}
-	defer closeStore()
-	var recs []audit.Record
-	if st != nil {
-		if recs, err = audit.List(ctx, st, audit.Filter{}); err != nil {
-			fmt.Fprintf(stderr, "cogniforge secrets due: %v\n", err)
-			return 1
-		}
-	}
-	enc := json.NewEncoder(stdout)
-	for _, id := range v.ListSecrets(ctx) {
-		d, err := v.DescribeSecret(ctx, id)
-		if err != nil || !d.RotationEnabled {
-			continue
-		}
-		// The last rotation is the newest successful finishSecret in the
-		// audit trail; the file vault keeps no rotation rules, so whether
-		// it is due cannot be told and the output says so.
-		line := dueLine{SecretID: id, LastRotated: "unknown", Rule: "unknown (the local vault stores no rotation rules)", Due: "unknown"}
-		for _, r := range recs {
-			if r.SecretID == id && r.What == "rotation."+secrets.StepFinish && r.Outcome == events.OutcomeSucceeded {
-				line.LastRotated = r.When
-			}
-		}
-		if err := enc.Encode(line); err != nil {
-			return 1
-		}
-	}
-	return 0
-}
-
 func secretsAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("secrets audit", flag.ContinueOnError)
-	dataDir := fs.String("data-dir", "", "data directory (default $COGNIFORGE_DATA_DIR)")
+	vf := addVaultFlags(fs)
+	dataDir := vf.dataDir
 	secret := fs.String("secret", "", "only records of this secret (or configuration key)")
 	since := fs.String("since", "", "only records at or after T (RFC 3339, or a duration back from now such as 24h)")
+	comp := fs.Bool("compliance", false, "report each secret's last rotation against its policy instead of the records")
+	useAWS := fs.Bool("aws", false, "--compliance: read Secrets Manager instead of the local vault")
+	atFlag := fs.String("at", "", "--compliance: judge at T (RFC 3339, or a duration from now)")
+	asJSON := fs.Bool("json", false, "--compliance: one JSON array instead of JSON lines")
 	pos, code, ok := interleaved(fs, args, stderr)
 	if !ok {
 		return code
@@ -606,6 +569,14 @@ func secretsAudit(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) != 0 {
 		fmt.Fprint(stderr, "cogniforge secrets audit: takes no arguments\n\n"+secretsUsage)
 		return 2
+	}
+	if *comp {
+		at, err := parseAt(*atFlag, time.Now())
+		if err != nil {
+			fmt.Fprintf(stderr, "cogniforge secrets audit: %v\n", err)
+			return 2
+		}
+		return secretsCompliance(ctx, *useAWS, vf, at, *asJSON, stdout, stderr)
 	}
 	var f audit.Filter
 	f.Secret = *secret
