@@ -170,6 +170,17 @@ func record(ctx context.Context, st store.Store, r audit.Record, stderr io.Write
 	}
 }
 
+// auditedVault audits the CLI's reads of v as secret.read by the CLI
+// principal when there is an audit store.
+func auditedVault(v secrets.Vault, st store.Store, stderr io.Writer) secrets.Vault {
+	if st == nil {
+		return v
+	}
+	return &audit.Vault{Vault: v, Recorder: &audit.Recorder{Store: st}, Who: cliPrincipal(), OnError: func(err error) {
+		fmt.Fprintf(stderr, "cogniforge secrets: audit: %v\n", err)
+	}}
+}
+
 // stages reads which version holds each staging label.
 func stages(d secrets.Description) (current, previous, pending string) {
 	ids := make([]string, 0, len(d.VersionIdsToStages))
@@ -338,6 +349,7 @@ func secretsDoctor(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return dataDirCode(err)
 	}
 	defer closeStore()
+	rv := auditedVault(v, st, stderr)
 	rep := doctorReport{SecretID: id, RotationEnabled: d.RotationEnabled}
 	rep.Current, rep.Previous, rep.Pending = stages(d)
 	rep.Stuck = rep.Pending != "" && rep.Pending != rep.Current
@@ -349,9 +361,9 @@ func secretsDoctor(ctx context.Context, args []string, stdout, stderr io.Writer)
 		rep.Explanation = "no rotation in progress: no version is AWSPENDING without being AWSCURRENT"
 		return printJSON(stdout, stderr, rep, 0)
 	}
-	if _, err := v.GetSecretValue(ctx, id, rep.Pending, ""); err == nil {
+	if _, err := rv.GetSecretValue(ctx, id, rep.Pending, ""); err == nil {
 		rep.PendingHasValue = true
-		diagnose(ctx, v, &rep)
+		diagnose(ctx, rv, &rep)
 		rep.Explanation = fmt.Sprintf("rotation %s is stuck after createSecret: the pending value exists but finishSecret has not made it AWSCURRENT (setSecret, testSecret or finishSecret failed or never ran)", rep.Pending)
 	} else {
 		rep.Step = secrets.StepCreate
@@ -381,9 +393,9 @@ func secretsDoctor(ctx context.Context, args []string, stdout, stderr io.Writer)
 		// finishSecret through the protocol engine: its guards (rotation
 		// enabled, the token still AWSPENDING, a value to make current)
 		// are the ones Secrets Manager's own call would meet.
-		err = secrets.Rotate(ctx, v, nil, secrets.Request{SecretID: id, ClientRequestToken: rep.Pending, Step: secrets.StepFinish})
+		err = secrets.Rotate(ctx, rv, nil, secrets.Request{SecretID: id, ClientRequestToken: rep.Pending, Step: secrets.StepFinish})
 	case actionCancel:
-		err = v.UpdateSecretVersionStage(ctx, id, secrets.StagePending, "", rep.Pending)
+		err = rv.UpdateSecretVersionStage(ctx, id, secrets.StagePending, "", rep.Pending)
 	default:
 		err = &secrets.Error{Name: "Secrets.NoSafeFix", Msg: rep.Reason}
 	}
@@ -496,6 +508,7 @@ func secretsRollback(ctx context.Context, args []string, stdout, stderr io.Write
 		return dataDirCode(err)
 	}
 	defer closeStore()
+	rv := auditedVault(v, st, stderr)
 	r := audit.Record{Who: cliPrincipal(), What: "secret.rollback", SecretID: id, Outcome: events.OutcomeFailed}
 	fail := func(err error) int {
 		r.ErrorName = errorName(err)
@@ -507,15 +520,15 @@ func secretsRollback(ctx context.Context, args []string, stdout, stderr io.Write
 	if prev == "" {
 		return fail(refusal("Secrets.NoPrevious", "no AWSPREVIOUS version to roll back to"))
 	}
-	curVal, err := v.GetSecretValue(ctx, id, cur, "")
+	curVal, err := rv.GetSecretValue(ctx, id, cur, "")
 	if err != nil {
 		return fail(err)
 	}
-	prevVal, err := v.GetSecretValue(ctx, id, prev, "")
+	prevVal, err := rv.GetSecretValue(ctx, id, prev, "")
 	if err != nil {
 		return fail(err)
 	}
-	target, err := secretsfn.TargetFor(ctx, v, id)
+	target, err := secretsfn.TargetFor(ctx, rv, id)
 	if err != nil {
 		return fail(fmt.Errorf("cannot tell how to set AWSPREVIOUS on its target, so nothing was changed: %w", err))
 	}
@@ -534,7 +547,7 @@ func secretsRollback(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		out["database"] = done
 	}
-	if err := v.UpdateSecretVersionStage(ctx, id, secrets.StageCurrent, prev, cur); err != nil {
+	if err := rv.UpdateSecretVersionStage(ctx, id, secrets.StageCurrent, prev, cur); err != nil {
 		if database {
 			// The database has AWSPREVIOUS's password, the secret still
 			// AWSCURRENT: put the current one back rather than leave them

@@ -163,7 +163,10 @@ func TestSecretRotatorThroughInvokeAndSecretsCommands(t *testing.T) {
 	if strings.Contains(out, cliOldKey) || strings.Contains(out, m["apiKey"]) {
 		t.Fatal("audit holds a value")
 	}
-	if n := strings.Count(out, "\n"); n != 7 {
+	if !strings.Contains(out, `{"who":"secret-rotator","what":"secret.read"`) || !strings.Contains(out, `"what":"secret.read","secretId":"api","when"`) {
+		t.Errorf("audit lacks the rotator's or the CLI's secret.read records:\n%s", out)
+	}
+	if n := strings.Count(out, "\n") - strings.Count(out, `"what":"secret.read"`); n != 7 {
 		t.Errorf("audit lines = %d, want 7 (4 steps, createSecret, fix, rollback):\n%s", n, out)
 	}
 	if code, out, _ := run(t, "secrets", "audit", "--since", "2999-01-01T00:00:00Z", "--data-dir", dir); code != 0 || out != "" {

@@ -106,7 +106,10 @@ func TestRotationThroughTheCLI(t *testing.T) {
 			t.Fatalf("the CLI printed a secret value")
 		}
 	}
-	if n := strings.Count(audit, `"who":"secret-rotator"`); n != 9 {
+	if !strings.Contains(audit, `"who":"secret-rotator","what":"secret.read"`) {
+		t.Fatalf("no secret.read records for the rotator's reads:\n%s", audit)
+	}
+	if n := strings.Count(audit, `"who":"secret-rotator","what":"rotation.`); n != 9 {
 		t.Fatalf("audit records = %d, want 9 (the refused step and 8 steps):\n%s", n, audit)
 	}
 	if !strings.Contains(all.String(), "dev.cogniforge.secret.rotated.v1") {

@@ -162,6 +162,14 @@ func (r *rotator) rotate(ctx context.Context, req faas.SecretRotation) error {
 	if err != nil {
 		return &faas.Error{Name: "Secrets.VaultUnavailable", Message: err.Error()}
 	}
+	if r.audit != nil {
+		// Every read of a value (the secret's, and an alternating-users
+		// master's) is audited as secret.read; a record that cannot be
+		// written is logged and never fails the rotation.
+		v = &audit.Vault{Vault: v, Recorder: r.audit, Who: Name, OnError: func(err error) {
+			r.log.WarnContext(ctx, "audit record not written", "secretId", req.SecretID, "error", err.Error())
+		}}
+	}
 	target, err := TargetFor(ctx, v, req.SecretID)
 	if err != nil {
 		return err
