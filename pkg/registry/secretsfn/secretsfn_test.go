@@ -3,6 +3,7 @@ package secretsfn_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/cogniforge/cogniforge/pkg/audit"
 	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
+	"github.com/cogniforge/cogniforge/pkg/config"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/registry/secretsfn"
@@ -279,5 +281,92 @@ func TestGenericKey(t *testing.T) {
 		if got := secretsfn.GenericKey(tc.named, tc.fields); got != tc.want {
 			t.Errorf("GenericKey(%q, %v) = %q, want %q", tc.named, tc.fields, got, tc.want)
 		}
+	}
+}
+
+// secret-rotator reads password/length and password/exclude-characters
+// from /cogniforge/<env>/secret-rotator/ through its cached configuration;
+// a value that fails validation fails createSecret with AWSCURRENT kept,
+// and an unknown COGNIFORGE_ENV is refused.
+func TestRotatorPasswordSettings(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	key := bytes.Repeat([]byte{9}, 32)
+	env := map[string]string{wiring.EnvDataDir: dir, secrets.KeyEnv: hex.EncodeToString(key), wiring.EnvEnvironment: "staging"}
+	st := memory.New(memory.Config{})
+	ps := config.NewEmbedded(st, nil)
+	put := func(k, v string) {
+		t.Helper()
+		if _, err := ps.Put(ctx, "/cogniforge/staging/secret-rotator/"+k, v, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("password/length", "20")
+	put("password/exclude-characters", "abcdefghijklmnopqrstuvwxyz")
+	v, err := secrets.OpenFileVault(filepath.Join(dir, secretsfn.VaultFileName), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CreateSecret(ctx, secretID, "v1", []byte(`{"apiKey":"`+oldSecret+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	build := func() faas.Function {
+		fn, err := secretsfn.Builder(func(k string) string { return env[k] })(wiring.Ports{Store: st, Bus: &bustest.Recorder{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fn
+	}
+	create := func(fn faas.Function, tok string) error {
+		if err := v.StartRotation(ctx, secretID, tok); err != nil {
+			t.Fatal(err)
+		}
+		ev, _ := events.New(ctx, faas.SecretRotationType, "aws.secretsmanager", faas.SecretRotation{SecretID: secretID, ClientRequestToken: tok, Step: secrets.StepCreate})
+		_, err := fn.Handler(ctx, ev)
+		return err
+	}
+	fn := build()
+	if err := create(fn, token); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = secrets.OpenFileVault(filepath.Join(dir, secretsfn.VaultFileName), key)
+	pend, err := v.GetSecretValue(ctx, secretID, token, secrets.StagePending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]string
+	_ = json.Unmarshal(pend.Bytes, &m)
+	if len(m["apiKey"]) != 20 || strings.ContainsAny(m["apiKey"], "abcdefghijklmnopqrstuvwxyz") {
+		t.Fatalf("new key %q: want 20 characters, no lower case", m["apiKey"])
+	}
+	recs, _ := audit.List(ctx, st, audit.Filter{Secret: "/cogniforge/staging/secret-rotator/"})
+	if len(recs) != 1 || recs[0].What != audit.WhatConfigRead || recs[0].Who != secretsfn.Name {
+		t.Fatalf("config.read records %+v", recs)
+	}
+	if err := v.UpdateSecretVersionStage(ctx, secretID, secrets.StagePending, "", token); err != nil {
+		t.Fatal(err)
+	}
+
+	// A bad length in a new instance (nothing good cached): createSecret
+	// fails naming the setting; AWSCURRENT is kept.
+	put("password/length", "4")
+	const tok2 = "22222222-2222-4333-8444-555555555555"
+	err = create(build(), tok2)
+	if faas.ErrorName(err) != "Secrets.ConfigUnavailable" || !strings.Contains(err.Error(), "password/length") {
+		t.Fatalf("bad length: %v", err)
+	}
+	v, _ = secrets.OpenFileVault(filepath.Join(dir, secretsfn.VaultFileName), key)
+	if cur, _ := v.GetSecretValue(ctx, secretID, "", secrets.StageCurrent); cur.VersionID != "v1" {
+		t.Fatalf("AWSCURRENT moved to %s", cur.VersionID)
+	}
+	if err := v.UpdateSecretVersionStage(ctx, secretID, secrets.StagePending, "", tok2); err != nil {
+		t.Fatal(err)
+	}
+
+	// An unknown environment is refused by name.
+	env[wiring.EnvEnvironment] = "qa"
+	err = create(build(), "33333333-2222-4333-8444-555555555555")
+	if faas.ErrorName(err) != "Secrets.ConfigUnavailable" || !strings.Contains(err.Error(), "COGNIFORGE_ENV") {
+		t.Fatalf("unknown env: %v", err)
 	}
 }
