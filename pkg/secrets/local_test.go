@@ -51,7 +51,9 @@ func TestRotateDue(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 1, 31, 10, 0, 0, 0, time.UTC))
 	path := filepath.Join(t.TempDir(), "vault.json")
 	key := bytes.Repeat([]byte{5}, 32)
-	open := func() (*secrets.FileVault, error) { return secrets.OpenFileVault(path, key, secrets.VaultClock(clk.Now)) }
+	open := func() (*secrets.FileVault, error) {
+		return secrets.OpenFileVault(path, key, secrets.VaultClock(clk.Now))
+	}
 	ds, err := secrets.ParseDeclarations("f.yaml", []byte("secrets:\n  - name: api\n    fields: {user: svc}\n    generate: apiKey\n    rotation: {preset: monthly, duration: 3h}\n  - name: static\n"))
 	if err != nil {
 		t.Fatal(err)
