@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -302,5 +303,49 @@ func TestSecretsPolicyDueCompliance(t *testing.T) {
 	}
 	if code, _, errOut := run(t, "secrets", "due", "--at", "soon", "--data-dir", dir); code != 2 || !strings.Contains(errOut, "--at") {
 		t.Errorf("due --at soon: exit %d %q", code, errOut)
+	}
+}
+
+// `cogniforge run` creates the secrets config/secrets declares in the
+// local vault and rotates the ones already due through secret-rotator.
+func TestRunCreatesAndRotatesDeclaredSecrets(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	key := bytes.Repeat([]byte{4}, 32)
+	t.Setenv(secrets.KeyEnv, hex.EncodeToString(key))
+	t.Setenv(secretsfn.EnvVaultFile, "")
+	cfg := t.TempDir()
+	if err := os.Mkdir(filepath.Join(cfg, "secrets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(cfg, "secrets"), "a.yaml", "secrets:\n  - name: fresh\n    generate: apiKey\n    rotation: {preset: monthly}\n  - name: old\n    generate: token\n    rotation: {preset: daily}\n")
+	path := filepath.Join(dir, secretsfn.VaultFileName)
+	long := func() time.Time { return time.Now().Add(-40 * 24 * time.Hour) }
+	v, err := secrets.OpenFileVault(path, key, secrets.VaultClock(long))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CreateSecret(ctx, "old", "v1", []byte(`{"token":"t0"}`)); err != nil {
+		t.Fatal(err)
+	}
+	startRun(t, "--data-dir", dir, "--config", cfg)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		v, err := secrets.OpenFileVault(path, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, oerr := v.DescribeSecret(ctx, "old")
+		fresh, ferr := v.DescribeSecret(ctx, "fresh")
+		if oerr == nil && ferr == nil && !old.LastRotatedDate.IsZero() {
+			if cur, _ := v.GetSecretValue(ctx, "old", "", secrets.StageCurrent); cur.VersionID == "v1" || fresh.Rules != secrets.Presets["monthly"] || !fresh.LastRotatedDate.IsZero() {
+				t.Fatalf("after run: old current %s, fresh %+v", cur.VersionID, fresh)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not created or rotated: old %+v %v, fresh %v", old, oerr, ferr)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
