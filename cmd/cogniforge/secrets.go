@@ -28,7 +28,7 @@ func init() {
 }
 
 const secretsUsage = `usage:
-  cogniforge secrets doctor SECRET [--fix] [--data-dir DIR] [--vault FILE]
+  cogniforge secrets doctor SECRET [--fix] [--aws] [--data-dir DIR] [--vault FILE]
         explain a stuck rotation (a version AWSPENDING that is not AWSCURRENT: its
         step, whether its value exists, the last audited step and error; for a
         database secret, whether AWSPENDING and AWSCURRENT log in); --fix
@@ -36,7 +36,7 @@ const secretsUsage = `usage:
         cancels it (removes AWSPENDING) when it does not and AWSCURRENT does,
         and changes nothing when neither is safe. Exit 0 healthy or fixed,
         1 stuck or not fixed.
-  cogniforge secrets rollback SECRET [--data-dir DIR] [--vault FILE]
+  cogniforge secrets rollback SECRET [--aws] [--data-dir DIR] [--vault FILE]
         move AWSCURRENT back to the AWSPREVIOUS version; for a database secret,
         first set AWSPREVIOUS's password on the database (logged in with
         AWSCURRENT, or as the master user for alternating users) and verify it
@@ -65,8 +65,10 @@ const secretsUsage = `usage:
         no window closed since its last rotation
 
 The vault is --vault, else $COGNIFORGE_VAULT_FILE, else DIR/vault.json, keyed by
-$COGNIFORGE_VAULT_KEY; DIR is --data-dir, else $COGNIFORGE_DATA_DIR. Audit records
-go to the store in DIR. Exit 2 on bad input.
+$COGNIFORGE_VAULT_KEY; DIR is --data-dir, else $COGNIFORGE_DATA_DIR. With --aws,
+doctor, rollback, due, policy and audit --compliance act on Secrets Manager
+instead (AWS_ENDPOINT_URL for an emulator). Audit records go to the store in
+DIR. Exit 2 on bad input.
 `
 
 func runSecrets(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -256,7 +258,8 @@ const (
 // oneSecret is what doctor and rollback share: the flags parsed with the
 // vault's, exactly one SECRET, the vault opened and the secret described.
 // When ok is false the command ends with code.
-func oneSecret(ctx context.Context, fs *flag.FlagSet, vf vaultFlags, args []string, stderr io.Writer) (v *secrets.FileVault, id string, d secrets.Description, code int, ok bool) {
+func oneSecret(ctx context.Context, fs *flag.FlagSet, vf vaultFlags, args []string, stderr io.Writer) (v secrets.Vault, id string, d secrets.Description, code int, ok bool) {
+	useAWS := fs.Bool("aws", false, "act on Secrets Manager (AWS_ENDPOINT_URL and the AWS variables) instead of the local vault")
 	pos, code, ok := interleaved(fs, args, stderr)
 	if !ok {
 		return nil, "", d, code, false
@@ -266,7 +269,12 @@ func oneSecret(ctx context.Context, fs *flag.FlagSet, vf vaultFlags, args []stri
 		return nil, "", d, 2, false
 	}
 	id = pos[0]
-	v, err := vf.open()
+	var err error
+	if *useAWS {
+		v, err = awsVault(ctx)
+	} else {
+		v, err = vf.open()
+	}
 	if err == nil {
 		d, err = v.DescribeSecret(ctx, id)
 	}
