@@ -2,6 +2,7 @@ package secrets_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -135,4 +136,61 @@ func TestParsePolicyRefuses(t *testing.T) {
 			t.Errorf("preset %s: %v", name, err)
 		}
 	}
+}
+
+// A quarterly policy with a 3-hour window: when the next window opens
+// after the last rotation, and where the secret stands as time passes.
+func ExampleParsePolicy() {
+	p, err := secrets.ParsePolicy(secrets.RotationRules{ScheduleExpression: "rate(90 days)", Duration: "3h"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	last := time.Date(2026, 11, 30, 16, 20, 0, 0, time.UTC)
+	for _, now := range []time.Time{last.AddDate(0, 1, 0), time.Date(2027, 2, 28, 1, 0, 0, 0, time.UTC), time.Date(2027, 2, 28, 3, 0, 0, 0, time.UTC)} {
+		st := p.Check(last, now)
+		fmt.Println(now.Format(time.RFC3339), st.State, st.WindowStart.Format(time.RFC3339), st.WindowEnd.Format(time.RFC3339))
+	}
+	_, err = secrets.ParsePolicy(secrets.RotationRules{ScheduleExpression: "cron(0 22 * * ? *)", Duration: "3h"})
+	fmt.Println(err)
+	// Output:
+	// 2026-12-30T16:20:00Z scheduled 2027-02-28T00:00:00Z 2027-02-28T03:00:00Z
+	// 2027-02-28T01:00:00Z due 2027-02-28T00:00:00Z 2027-02-28T03:00:00Z
+	// 2027-02-28T03:00:00Z overdue 2027-02-28T00:00:00Z 2027-02-28T03:00:00Z
+	// Secrets.InvalidPolicy: Duration 3h from 22:00 runs into the next UTC day
+}
+
+// FuzzParsePolicy: any rules either parse into a policy whose window
+// opens after the last rotation and closes after it opens, or are refused
+// as Secrets.InvalidPolicy; nothing panics.
+func FuzzParsePolicy(f *testing.F) {
+	for _, s := range []struct {
+		expr, dur string
+		days      int64
+	}{
+		{"rate(90 days)", "3h", 0}, {"rate(4 hours)", "", 0}, {"cron(0 4/12 * * ? *)", "1h", 0},
+		{"cron(0 2 1 JAN,APR,JUL,OCT ? *)", "3h", 0}, {"", "", 30}, {"cron(0 0 L * ? *)", "", 0}, {"rate(0 days)", "25h", 0},
+	} {
+		f.Add(s.expr, s.dur, s.days, int64(1764547200))
+	}
+	f.Fuzz(func(t *testing.T, expr, dur string, days, lastUnix int64) {
+		p, err := secrets.ParsePolicy(secrets.RotationRules{ScheduleExpression: expr, Duration: dur, AutomaticallyAfterDays: days})
+		if err != nil {
+			if !errors.Is(err, secrets.ErrInvalidPolicy) {
+				t.Fatalf("error %v is not Secrets.InvalidPolicy", err)
+			}
+			return
+		}
+		last := time.Unix(lastUnix%4102444800, 0).UTC() // before 2100
+		if last.Year() < 1971 {
+			return
+		}
+		st := p.Check(last, last)
+		if st.WindowStart.IsZero() {
+			return // a schedule that never fires again
+		}
+		if !st.WindowStart.After(last) || !st.WindowEnd.After(st.WindowStart) {
+			t.Fatalf("%q %q %d from %s: window %s - %s", expr, dur, days, last, st.WindowStart, st.WindowEnd)
+		}
+	})
 }
