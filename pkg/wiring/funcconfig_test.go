@@ -3,6 +3,7 @@ package wiring_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -105,4 +106,28 @@ func BenchmarkFunctionConfigCached(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A function reads its own parameters, typed and validated, from
+// /cogniforge/$COGNIFORGE_ENV/<function>/ (here the embedded store; SSM
+// Parameter Store on AWS ports); reads within a minute come from the cache.
+func ExampleFunctionConfig() {
+	ctx := context.Background()
+	st := memory.New(memory.Config{})
+	_, _ = config.NewEmbedded(st, nil).Put(ctx, "/cogniforge/staging/orders/pool/size", "4", false)
+	env := func(k string) string { return map[string]string{wiring.EnvEnvironment: "staging"}[k] }
+
+	l, err := wiring.FunctionConfig(wiring.Ports{Store: st}, env, "orders", validatePool, config.LoaderConfig{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c, err := l.Get(ctx)
+	fmt.Println(c.Size, c.Timeout, err)
+
+	_, err = wiring.FunctionConfig(wiring.Ports{Store: st}, func(string) string { return "qa" }, "orders", validatePool, config.LoaderConfig{})
+	fmt.Println(err)
+	// Output:
+	// 4 0s <nil>
+	// COGNIFORGE_ENV: config: unknown environment "qa": want one of dev, staging, prod
 }
