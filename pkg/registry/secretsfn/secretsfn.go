@@ -5,8 +5,12 @@
 // over the local encrypted FileVault otherwise, picks the rotator from the
 // secret's own JSON ("engine": a generic key, or PostgreSQL single user, or
 // alternating users when the secret names its master) and reports every
-// step as a catalog event and an audit record. Nothing it logs, publishes or records holds a
-// secret's value: only its id, the version token, the step and outcome.
+// step as a catalog event and an audit record (every read of a value too,
+// as secret.read). Its password settings (Settings: password/length,
+// password/exclude-characters) come from /cogniforge/$COGNIFORGE_ENV/
+// secret-rotator/ through wiring.FunctionConfig. Nothing it logs, publishes
+// or records holds a secret's value: only its id, the version token, the
+// step and outcome.
 package secretsfn
 
 import (
