@@ -29,6 +29,11 @@ cli: deps
 COGNIFORGE_WEBHOOK_SECRET ?= local-dev-secret
 export COGNIFORGE_WEBHOOK_SECRET
 
+# The local vault's key (.data/vault.json, config/secrets): a local-only
+# default, never for real secrets; set your own to override it.
+COGNIFORGE_VAULT_KEY ?= 6c6f63616c2d6f6e6c792d7661756c742d6b65792d6e6f742d612d7365637265
+export COGNIFORGE_VAULT_KEY
+
 run: cli
 	./bin/cogniforge run --addr $(ADDR) --data-dir $(DATA_DIR)
 

@@ -30,12 +30,12 @@ locals {
   }
 
   # What secret-rotator calls (pkg/secrets/smsecrets) on the secrets it
-  # rotates: only those named with the deployment's prefix. GetRandomPassword
-  # takes no resource, so it has its own statement on "*".
+  # rotates: only those (secrets.tf: the example and var.rotated_secrets).
+  # GetRandomPassword takes no resource, so it has its own statement on "*".
   rotate_secrets = {
     sid       = "RotateOwnSecrets"
     actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
-    resources = ["arn:${data.aws_partition.current.partition}:secretsmanager:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:secret:${var.name_prefix}-*"]
+    resources = local.rotated_secret_arns
   }
   random_password = {
     sid       = "RandomPassword"
@@ -118,9 +118,11 @@ locals {
     # Secrets Manager invokes it for each rotation step of the secrets
     # whose rotation names it; the invoke permission is
     # aws_lambda_permission.secrets_rotation below.
+    # Its password settings are parameters under its own path (secrets.tf).
     "secret-rotator" = {
       timeout           = 60
-      policy_statements = [local.use_store, local.publish_events, local.rotate_secrets, local.random_password]
+      environment       = { COGNIFORGE_ENV = var.config_environment }
+      policy_statements = [local.use_store, local.publish_events, local.rotate_secrets, local.random_password, local.read_rotator_config]
     }
     # Reminds people before their shifts (config/oncall/reminders.yaml).
     "oncall-reminder" = {

@@ -114,6 +114,7 @@ func runConfig(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	switch sub {
 	case "get":
 		p, err := m.Get(ctx, *env, fn, key, *version)
+		note("config.get", err)
 		if err != nil {
 			fmt.Fprintf(stderr, "cogniforge config get: %v\n", err)
 			return configCode(err)
@@ -124,6 +125,7 @@ func runConfig(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return printJSON(stdout, stderr, p, 0)
 	case "history":
 		vs, err := m.History(ctx, *env, fn, key)
+		note("config.history", err)
 		if err != nil {
 			fmt.Fprintf(stderr, "cogniforge config history: %v\n", err)
 			return configCode(err)
@@ -198,18 +200,4 @@ func configCode(err error) int {
 	return 1
 }
 
-func configErrorName(err error) string {
-	for _, c := range []struct {
-		err  error
-		name string
-	}{
-		{config.ErrNotFound, "Config.NotFound"}, {config.ErrUnknownEnv, "Config.UnknownEnv"},
-		{config.ErrOutOfScope, "Config.OutOfScope"}, {config.ErrInvalidName, "Config.InvalidName"},
-		{config.ErrInvalidValue, "Config.InvalidValue"},
-	} {
-		if errors.Is(err, c.err) {
-			return c.name
-		}
-	}
-	return "Error"
-}
+func configErrorName(err error) string { return audit.ConfigErrorName(err) }

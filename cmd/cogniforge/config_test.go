@@ -57,7 +57,7 @@ func TestConfigCommands(t *testing.T) {
 		}
 		whats = append(whats, r.What+"/"+r.Outcome)
 	}
-	if got := strings.Join(whats, ","); got != "config.set/succeeded,config.set/succeeded,config.rollback/succeeded" {
+	if got := strings.Join(whats, ","); got != "config.set/succeeded,config.set/succeeded,config.get/succeeded,config.get/succeeded,config.rollback/succeeded,config.get/succeeded,config.history/succeeded" {
 		t.Fatalf("audit = %s", got)
 	}
 	if strings.Contains(out, "5s") || strings.Contains(out, "9s") {

@@ -188,6 +188,9 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 	go func() { rtDone <- rt.Run(runCtx) }()
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- srv.Serve(ln) }()
+	// Secrets declared in config/secrets: created, then rotated when due.
+	rotDone := make(chan struct{})
+	go func() { defer close(rotDone); localRotations(runCtx, ports, dataDir, logger) }()
 	if dataDir != "" {
 		// Commands that find the data directory locked by this process ask
 		// it at this address instead (cogniforge slo status).
@@ -216,6 +219,7 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 		logger.Warn("cogniforge: HTTP shutdown", "error", err)
 	}
 	stopRuntime()
+	<-rotDone
 	if !rtStopped {
 		rtErr = <-rtDone
 	}

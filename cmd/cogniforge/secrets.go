@@ -24,11 +24,11 @@ import (
 )
 
 func init() {
-	register("secrets", command{summary: "diagnose, roll back and audit secrets in the local vault", run: runSecrets})
+	register("secrets", command{summary: "diagnose, roll back, audit and set rotation policies of secrets", run: runSecrets})
 }
 
 const secretsUsage = `usage:
-  cogniforge secrets doctor SECRET [--fix] [--data-dir DIR] [--vault FILE]
+  cogniforge secrets doctor SECRET [--fix] [--aws] [--data-dir DIR] [--vault FILE]
         explain a stuck rotation (a version AWSPENDING that is not AWSCURRENT: its
         step, whether its value exists, the last audited step and error; for a
         database secret, whether AWSPENDING and AWSCURRENT log in); --fix
@@ -36,22 +36,39 @@ const secretsUsage = `usage:
         cancels it (removes AWSPENDING) when it does not and AWSCURRENT does,
         and changes nothing when neither is safe. Exit 0 healthy or fixed,
         1 stuck or not fixed.
-  cogniforge secrets rollback SECRET [--data-dir DIR] [--vault FILE]
+  cogniforge secrets rollback SECRET [--aws] [--data-dir DIR] [--vault FILE]
         move AWSCURRENT back to the AWSPREVIOUS version; for a database secret,
         first set AWSPREVIOUS's password on the database (logged in with
         AWSCURRENT, or as the master user for alternating users) and verify it
         logs in. Refused (exit 1), with nothing changed, when there is no
         AWSPREVIOUS, a rotation is in progress on a database secret, or the
         rollback would leave a credential that does not log in.
-  cogniforge secrets due [--data-dir DIR] [--vault FILE]
-        list the secrets with rotation enabled and their last rotation (JSON lines)
+  cogniforge secrets due [--all] [--at T] [--aws] [--json] [--data-dir DIR] [--vault FILE]
+        list the secrets whose rotation is due (their window is open) or overdue
+        (a window closed with no rotation) by their rotation rules and last
+        rotation, one JSON line each (--json: one array); --all lists every
+        secret with rotation enabled; --at judges at T (RFC 3339, or a duration
+        from now: 720h); --aws reads Secrets Manager. Exit 1 when one is due.
+  cogniforge secrets policy SECRET (--schedule EXPR | --after-days N | --preset NAME)
+                    [--duration D] [--aws [--lambda-arn ARN]] [--data-dir DIR] [--vault FILE]
+        set the secret's rotation rules, as Secrets Manager's RotationRules:
+        EXPR is rate(N hours|days) or cron(0 H DOM MON DOW *) in UTC; NAME is
+        daily, weekly, monthly (30 days) or quarterly (90 days); D is the window,
+        whole hours (3h). Enables rotation. --aws sets them with RotateSecret
+        (RotateImmediately false). Exit 2 on rules Secrets Manager would refuse.
   cogniforge secrets audit [--secret S] [--since T] [--data-dir DIR]
         list the audit records (JSON lines), oldest first; T is RFC 3339 or a
         duration back from now (24h)
+  cogniforge secrets audit --compliance [--aws] [--at T] [--json] [--data-dir DIR] [--vault FILE]
+        each secret's last rotation against its policy (JSON lines: compliant,
+        reason); exit 1 unless every secret has rotation on, a valid policy and
+        no window closed since its last rotation
 
 The vault is --vault, else $COGNIFORGE_VAULT_FILE, else DIR/vault.json, keyed by
-$COGNIFORGE_VAULT_KEY; DIR is --data-dir, else $COGNIFORGE_DATA_DIR. Audit records
-go to the store in DIR. Exit 2 on bad input.
+$COGNIFORGE_VAULT_KEY; DIR is --data-dir, else $COGNIFORGE_DATA_DIR. With --aws,
+doctor, rollback, due, policy and audit --compliance act on Secrets Manager
+instead (AWS_ENDPOINT_URL for an emulator). Audit records go to the store in
+DIR. Exit 2 on bad input.
 `
 
 func runSecrets(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -68,6 +85,8 @@ func runSecrets(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		return secretsDue(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return secretsAudit(ctx, args[1:], stdout, stderr)
+	case "policy":
+		return secretsPolicy(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		io.WriteString(stdout, secretsUsage)
 		return 0
@@ -153,6 +172,17 @@ func record(ctx context.Context, st store.Store, r audit.Record, stderr io.Write
 	}
 }
 
+// auditedVault audits the CLI's reads of v as secret.read by the CLI
+// principal when there is an audit store.
+func auditedVault(v secrets.Vault, st store.Store, stderr io.Writer) secrets.Vault {
+	if st == nil {
+		return v
+	}
+	return &audit.Vault{Vault: v, Recorder: &audit.Recorder{Store: st}, Who: cliPrincipal(), OnError: func(err error) {
+		fmt.Fprintf(stderr, "cogniforge secrets: audit: %v\n", err)
+	}}
+}
+
 // stages reads which version holds each staging label.
 func stages(d secrets.Description) (current, previous, pending string) {
 	ids := make([]string, 0, len(d.VersionIdsToStages))
@@ -228,7 +258,8 @@ const (
 // oneSecret is what doctor and rollback share: the flags parsed with the
 // vault's, exactly one SECRET, the vault opened and the secret described.
 // When ok is false the command ends with code.
-func oneSecret(ctx context.Context, fs *flag.FlagSet, vf vaultFlags, args []string, stderr io.Writer) (v *secrets.FileVault, id string, d secrets.Description, code int, ok bool) {
+func oneSecret(ctx context.Context, fs *flag.FlagSet, vf vaultFlags, args []string, stderr io.Writer) (v secrets.Vault, id string, d secrets.Description, code int, ok bool) {
+	useAWS := fs.Bool("aws", false, "act on Secrets Manager (AWS_ENDPOINT_URL and the AWS variables) instead of the local vault")
 	pos, code, ok := interleaved(fs, args, stderr)
 	if !ok {
 		return nil, "", d, code, false
@@ -238,7 +269,12 @@ func oneSecret(ctx context.Context, fs *flag.FlagSet, vf vaultFlags, args []stri
 		return nil, "", d, 2, false
 	}
 	id = pos[0]
-	v, err := vf.open()
+	var err error
+	if *useAWS {
+		v, err = awsVault(ctx)
+	} else {
+		v, err = vf.open()
+	}
 	if err == nil {
 		d, err = v.DescribeSecret(ctx, id)
 	}
@@ -321,6 +357,7 @@ func secretsDoctor(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return dataDirCode(err)
 	}
 	defer closeStore()
+	rv := auditedVault(v, st, stderr)
 	rep := doctorReport{SecretID: id, RotationEnabled: d.RotationEnabled}
 	rep.Current, rep.Previous, rep.Pending = stages(d)
 	rep.Stuck = rep.Pending != "" && rep.Pending != rep.Current
@@ -332,9 +369,9 @@ func secretsDoctor(ctx context.Context, args []string, stdout, stderr io.Writer)
 		rep.Explanation = "no rotation in progress: no version is AWSPENDING without being AWSCURRENT"
 		return printJSON(stdout, stderr, rep, 0)
 	}
-	if _, err := v.GetSecretValue(ctx, id, rep.Pending, ""); err == nil {
+	if _, err := rv.GetSecretValue(ctx, id, rep.Pending, ""); err == nil {
 		rep.PendingHasValue = true
-		diagnose(ctx, v, &rep)
+		diagnose(ctx, rv, &rep)
 		rep.Explanation = fmt.Sprintf("rotation %s is stuck after createSecret: the pending value exists but finishSecret has not made it AWSCURRENT (setSecret, testSecret or finishSecret failed or never ran)", rep.Pending)
 	} else {
 		rep.Step = secrets.StepCreate
@@ -364,9 +401,9 @@ func secretsDoctor(ctx context.Context, args []string, stdout, stderr io.Writer)
 		// finishSecret through the protocol engine: its guards (rotation
 		// enabled, the token still AWSPENDING, a value to make current)
 		// are the ones Secrets Manager's own call would meet.
-		err = secrets.Rotate(ctx, v, nil, secrets.Request{SecretID: id, ClientRequestToken: rep.Pending, Step: secrets.StepFinish})
+		err = secrets.Rotate(ctx, rv, nil, secrets.Request{SecretID: id, ClientRequestToken: rep.Pending, Step: secrets.StepFinish})
 	case actionCancel:
-		err = v.UpdateSecretVersionStage(ctx, id, secrets.StagePending, "", rep.Pending)
+		err = rv.UpdateSecretVersionStage(ctx, id, secrets.StagePending, "", rep.Pending)
 	default:
 		err = &secrets.Error{Name: "Secrets.NoSafeFix", Msg: rep.Reason}
 	}
@@ -479,6 +516,7 @@ func secretsRollback(ctx context.Context, args []string, stdout, stderr io.Write
 		return dataDirCode(err)
 	}
 	defer closeStore()
+	rv := auditedVault(v, st, stderr)
 	r := audit.Record{Who: cliPrincipal(), What: "secret.rollback", SecretID: id, Outcome: events.OutcomeFailed}
 	fail := func(err error) int {
 		r.ErrorName = errorName(err)
@@ -490,15 +528,15 @@ func secretsRollback(ctx context.Context, args []string, stdout, stderr io.Write
 	if prev == "" {
 		return fail(refusal("Secrets.NoPrevious", "no AWSPREVIOUS version to roll back to"))
 	}
-	curVal, err := v.GetSecretValue(ctx, id, cur, "")
+	curVal, err := rv.GetSecretValue(ctx, id, cur, "")
 	if err != nil {
 		return fail(err)
 	}
-	prevVal, err := v.GetSecretValue(ctx, id, prev, "")
+	prevVal, err := rv.GetSecretValue(ctx, id, prev, "")
 	if err != nil {
 		return fail(err)
 	}
-	target, err := secretsfn.TargetFor(ctx, v, id)
+	target, err := secretsfn.TargetFor(ctx, rv, id)
 	if err != nil {
 		return fail(fmt.Errorf("cannot tell how to set AWSPREVIOUS on its target, so nothing was changed: %w", err))
 	}
@@ -517,7 +555,7 @@ func secretsRollback(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		out["database"] = done
 	}
-	if err := v.UpdateSecretVersionStage(ctx, id, secrets.StageCurrent, prev, cur); err != nil {
+	if err := rv.UpdateSecretVersionStage(ctx, id, secrets.StageCurrent, prev, cur); err != nil {
 		if database {
 			// The database has AWSPREVIOUS's password, the secret still
 			// AWSCURRENT: put the current one back rather than leave them
@@ -535,70 +573,16 @@ func secretsRollback(ctx context.Context, args []string, stdout, stderr io.Write
 	return printJSON(stdout, stderr, out, 0)
 }
 
-// dueLine is one line of `secrets due`.
-type dueLine struct {
-	SecretID    string `json:"secretId"`
-	LastRotated string `json:"lastRotated"`
-	Rule        string `json:"rule"`
-	Due         string `json:"due"`
-}
-
-func secretsDue(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("secrets due", flag.ContinueOnError)
-	vf := addVaultFlags(fs)
-	pos, code, ok := interleaved(fs, args, stderr)
-	if !ok {
-		return code
-	}
-	if len(pos) != 0 {
-		fmt.Fprint(stderr, "cogniforge secrets due: takes no arguments\n\n"+secretsUsage)
-		return 2
-	}
-	v, err := vf.open()
-	if err != nil {
-		fmt.Fprintf(stderr, "cogniforge secrets due: %v\n", err)
-		return 2
-	}
-	st, closeStore, err := auditStore(vf.dir(), true)
-	if err != nil {
-		fmt.Fprintf(stderr, "cogniforge secrets due: %v\n", err)
-		return dataDirCode(err)
-	}
-	defer closeStore()
-	var recs []audit.Record
-	if st != nil {
-		if recs, err = audit.List(ctx, st, audit.Filter{}); err != nil {
-			fmt.Fprintf(stderr, "cogniforge secrets due: %v\n", err)
-			return 1
-		}
-	}
-	enc := json.NewEncoder(stdout)
-	for _, id := range v.ListSecrets(ctx) {
-		d, err := v.DescribeSecret(ctx, id)
-		if err != nil || !d.RotationEnabled {
-			continue
-		}
-		// The last rotation is the newest successful finishSecret in the
-		// audit trail; the file vault keeps no rotation rules, so whether
-		// it is due cannot be told and the output says so.
-		line := dueLine{SecretID: id, LastRotated: "unknown", Rule: "unknown (the local vault stores no rotation rules)", Due: "unknown"}
-		for _, r := range recs {
-			if r.SecretID == id && r.What == "rotation."+secrets.StepFinish && r.Outcome == events.OutcomeSucceeded {
-				line.LastRotated = r.When
-			}
-		}
-		if err := enc.Encode(line); err != nil {
-			return 1
-		}
-	}
-	return 0
-}
-
 func secretsAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("secrets audit", flag.ContinueOnError)
-	dataDir := fs.String("data-dir", "", "data directory (default $COGNIFORGE_DATA_DIR)")
+	vf := addVaultFlags(fs)
+	dataDir := vf.dataDir
 	secret := fs.String("secret", "", "only records of this secret (or configuration key)")
 	since := fs.String("since", "", "only records at or after T (RFC 3339, or a duration back from now such as 24h)")
+	comp := fs.Bool("compliance", false, "report each secret's last rotation against its policy instead of the records")
+	useAWS := fs.Bool("aws", false, "--compliance: read Secrets Manager instead of the local vault")
+	atFlag := fs.String("at", "", "--compliance: judge at T (RFC 3339, or a duration from now)")
+	asJSON := fs.Bool("json", false, "--compliance: one JSON array instead of JSON lines")
 	pos, code, ok := interleaved(fs, args, stderr)
 	if !ok {
 		return code
@@ -606,6 +590,14 @@ func secretsAudit(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) != 0 {
 		fmt.Fprint(stderr, "cogniforge secrets audit: takes no arguments\n\n"+secretsUsage)
 		return 2
+	}
+	if *comp {
+		at, err := parseAt(*atFlag, time.Now())
+		if err != nil {
+			fmt.Fprintf(stderr, "cogniforge secrets audit: %v\n", err)
+			return 2
+		}
+		return secretsCompliance(ctx, *useAWS, vf, at, *asJSON, stdout, stderr)
 	}
 	var f audit.Filter
 	f.Secret = *secret

@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/registry/secretsfn"
 	"github.com/cogniforge/cogniforge/pkg/secrets"
@@ -138,11 +140,15 @@ func TestSecretRotatorThroughInvokeAndSecretsCommands(t *testing.T) {
 		t.Fatalf("after rollback AWSCURRENT = %s", cur.VersionID)
 	}
 
-	// due lists the secret with its last rotation and says the rule is unknown.
-	code, out, errOut = run(t, "secrets", "due", "--data-dir", dir)
+	// due --all lists the secret with its last rotation and no policy;
+	// without --all nothing is due.
+	code, out, errOut = run(t, "secrets", "due", "--all", "--data-dir", dir)
 	var line dueLine
-	if err := json.Unmarshal([]byte(out), &line); err != nil || code != 0 || line.SecretID != "api" || line.LastRotated == "unknown" || !strings.Contains(line.Rule, "unknown") {
+	if err := json.Unmarshal([]byte(out), &line); err != nil || code != 0 || line.SecretID != "api" || line.LastRotated == "unknown" || line.State != stateNoPolicy || !strings.Contains(line.Rule, "none") {
 		t.Fatalf("due: exit %d (%v)\n%s%s", code, err, out, errOut)
+	}
+	if code, out, errOut = run(t, "secrets", "due", "--data-dir", dir); code != 0 || out != "" {
+		t.Fatalf("due with no policy: exit %d\n%s%s", code, out, errOut)
 	}
 
 	// audit: every step, the fix and the rollback; never a value.
@@ -158,7 +164,10 @@ func TestSecretRotatorThroughInvokeAndSecretsCommands(t *testing.T) {
 	if strings.Contains(out, cliOldKey) || strings.Contains(out, m["apiKey"]) {
 		t.Fatal("audit holds a value")
 	}
-	if n := strings.Count(out, "\n"); n != 7 {
+	if !strings.Contains(out, `{"who":"secret-rotator","what":"secret.read"`) || !strings.Contains(out, `"what":"secret.read","secretId":"api","when"`) {
+		t.Errorf("audit lacks the rotator's or the CLI's secret.read records:\n%s", out)
+	}
+	if n := strings.Count(out, "\n") - strings.Count(out, `"what":"secret.read"`); n != 7 {
 		t.Errorf("audit lines = %d, want 7 (4 steps, createSecret, fix, rollback):\n%s", n, out)
 	}
 	if code, out, _ := run(t, "secrets", "audit", "--since", "2999-01-01T00:00:00Z", "--data-dir", dir); code != 0 || out != "" {
@@ -211,5 +220,132 @@ func TestSecretsRollbackRefusesDatabaseSecret(t *testing.T) {
 	}
 	if cur, _ := open().GetSecretValue(ctx, "db", "", secrets.StageCurrent); cur.VersionID != "v2" {
 		t.Fatalf("AWSCURRENT moved to %s", cur.VersionID)
+	}
+}
+
+// A policy set on the local vault makes the secret due once its window
+// opens (judged with --at), overdue once it closed, and the compliance
+// report follows; a rotation through secret-rotator makes it compliant.
+func TestSecretsPolicyDueCompliance(t *testing.T) {
+	ctx := context.Background()
+	dir, open := localVault(t)
+	if err := open().SetRotation(ctx, "api", true); err != nil {
+		t.Fatal(err)
+	}
+	created, _ := open().DescribeSecret(ctx, "api")
+	day := created.CreatedDate.Truncate(24 * time.Hour)
+
+	code, out, errOut := run(t, "secrets", "policy", "api", "--preset", "weekly", "--duration", "3h", "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, `"rule": "rate(7 days), window 3h"`) {
+		t.Fatalf("policy: exit %d\n%s%s", code, out, errOut)
+	}
+	d, _ := open().DescribeSecret(ctx, "api")
+	if d.Rules != (secrets.RotationRules{ScheduleExpression: "rate(7 days)", Duration: "3h"}) || !d.RotationEnabled {
+		t.Fatalf("vault rules %+v", d.Rules)
+	}
+	at := func(offset time.Duration) string { return day.Add(offset).Format(time.RFC3339) }
+	tests := []struct {
+		at    string
+		code  int
+		state string
+	}{
+		{at(6 * 24 * time.Hour), 0, ""},
+		{at(7*24*time.Hour + time.Hour), 1, secrets.StateDue},
+		{at(7*24*time.Hour + 3*time.Hour), 1, secrets.StateOverdue},
+	}
+	for _, tc := range tests {
+		code, out, errOut := run(t, "secrets", "due", "--at", tc.at, "--data-dir", dir)
+		if code != tc.code || (tc.state == "") != (out == "") || (tc.state != "" && !strings.Contains(out, `"state":"`+tc.state)) {
+			t.Fatalf("due --at %s: exit %d, want %d %s\n%s%s", tc.at, code, tc.code, tc.state, out, errOut)
+		}
+	}
+	if code, out, _ := run(t, "secrets", "due", "--json", "--all", "--at", at(24*time.Hour), "--data-dir", dir); code != 0 || !strings.HasPrefix(out, "[") || !strings.Contains(out, `"state": "scheduled"`) {
+		t.Fatalf("due --json --all: exit %d\n%s", code, out)
+	}
+
+	// Compliance: fine within the week, not once the window closed.
+	if code, out, errOut := run(t, "secrets", "audit", "--compliance", "--at", at(24*time.Hour), "--data-dir", dir); code != 0 || !strings.Contains(out, `"compliant":true`) {
+		t.Fatalf("compliance: exit %d\n%s%s", code, out, errOut)
+	}
+	late := at(30 * 24 * time.Hour)
+	if code, out, _ := run(t, "secrets", "audit", "--compliance", "--at", late, "--data-dir", dir); code != 1 || !strings.Contains(out, `"compliant":false`) || !strings.Contains(out, "overdue") {
+		t.Fatalf("compliance overdue: exit %d\n%s", code, out)
+	}
+	// A secret with no policy is never compliant.
+	if err := open().CreateSecret(ctx, "static", "s1", []byte(`{"token":"x"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := run(t, "secrets", "audit", "--compliance", "--at", at(24*time.Hour), "--data-dir", dir); code != 1 || !strings.Contains(out, `"secretId":"static"`) || !strings.Contains(out, "rotation is not enabled") {
+		t.Fatalf("compliance with a static secret: exit %d\n%s", code, out)
+	}
+
+	// The policy change is in the audit trail, with who and no value.
+	code, out, _ = run(t, "secrets", "audit", "--secret", "api", "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, `"what":"secret.policy"`) || !strings.Contains(out, `"who":"cli:`) {
+		t.Fatalf("audit of the policy: exit %d\n%s", code, out)
+	}
+
+	for _, bad := range [][]string{
+		{"--schedule", "rate(2 hours)"},
+		{"--preset", "yearly"},
+		{"--after-days", "x"},
+		{"--schedule", "rate(1 day)", "--duration", "90m"},
+		{"--schedule", "rate(1 day)", "--preset", "daily"},
+		{},
+	} {
+		args := append([]string{"secrets", "policy", "api", "--data-dir", dir}, bad...)
+		if code, _, errOut := run(t, args...); code != 2 || errOut == "" {
+			t.Errorf("policy %v: exit %d %q", bad, code, errOut)
+		}
+	}
+	if code, _, errOut := run(t, "secrets", "policy", "ghost", "--preset", "daily", "--data-dir", dir); code != 2 || !strings.Contains(errOut, "does not exist") {
+		t.Errorf("policy on a missing secret: exit %d %q", code, errOut)
+	}
+	if code, _, errOut := run(t, "secrets", "due", "--at", "soon", "--data-dir", dir); code != 2 || !strings.Contains(errOut, "--at") {
+		t.Errorf("due --at soon: exit %d %q", code, errOut)
+	}
+}
+
+// `cogniforge run` creates the secrets config/secrets declares in the
+// local vault and rotates the ones already due through secret-rotator.
+func TestRunCreatesAndRotatesDeclaredSecrets(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	key := bytes.Repeat([]byte{4}, 32)
+	t.Setenv(secrets.KeyEnv, hex.EncodeToString(key))
+	t.Setenv(secretsfn.EnvVaultFile, "")
+	cfg := t.TempDir()
+	if err := os.Mkdir(filepath.Join(cfg, "secrets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(cfg, "secrets"), "a.yaml", "secrets:\n  - name: fresh\n    generate: apiKey\n    rotation: {preset: monthly}\n  - name: old\n    generate: token\n    rotation: {preset: daily}\n")
+	path := filepath.Join(dir, secretsfn.VaultFileName)
+	long := func() time.Time { return time.Now().Add(-40 * 24 * time.Hour) }
+	v, err := secrets.OpenFileVault(path, key, secrets.VaultClock(long))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CreateSecret(ctx, "old", "v1", []byte(`{"token":"t0"}`)); err != nil {
+		t.Fatal(err)
+	}
+	startRun(t, "--data-dir", dir, "--config", cfg)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		v, err := secrets.OpenFileVault(path, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, oerr := v.DescribeSecret(ctx, "old")
+		fresh, ferr := v.DescribeSecret(ctx, "fresh")
+		if oerr == nil && ferr == nil && !old.LastRotatedDate.IsZero() {
+			if cur, _ := v.GetSecretValue(ctx, "old", "", secrets.StageCurrent); cur.VersionID == "v1" || fresh.Rules != secrets.Presets["monthly"] || !fresh.LastRotatedDate.IsZero() {
+				t.Fatalf("after run: old current %s, fresh %+v", cur.VersionID, fresh)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not created or rotated: old %+v %v, fresh %v", old, oerr, ferr)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -4,8 +4,11 @@
 // CLI can list it with no bus) and published as a
 // dev.cogniforge.audit.recorded.v1 event. A record names the principal,
 // the action, the secret or parameter, the time and the outcome; it never
-// holds a value, so the trail is safe to ship anywhere. In AWS, CloudTrail
-// remains the source of truth for the API calls themselves.
+// holds a value, so the trail is safe to ship anywhere. Vault and
+// ParameterStore decorate the secrets and configuration ports so that every
+// read is recorded too (secret.read; config.read on each store fetch under
+// a config.Loader, never on a cache hit). In AWS, CloudTrail remains the
+// source of truth for the API calls themselves.
 package audit
 
 import (

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // KeyEnv is the environment variable the wiring reads FileVault's key
@@ -49,6 +50,16 @@ type FileVault struct {
 	path string
 	aead cipher.AEAD
 	doc  vaultDoc
+	now  func() time.Time
+}
+
+// FileVaultOption tunes OpenFileVault.
+type FileVaultOption func(*FileVault)
+
+// VaultClock sets the clock that dates creations and rotations (tests pass
+// a fake clock's Now); the default is time.Now.
+func VaultClock(now func() time.Time) FileVaultOption {
+	return func(v *FileVault) { v.now = now }
 }
 
 type vaultDoc struct {
@@ -58,6 +69,9 @@ type vaultDoc struct {
 type fileSecret struct {
 	RotationEnabled bool                    `json:"rotationEnabled"`
 	Versions        map[string]*fileVersion `json:"versions"`
+	Rules           RotationRules           `json:"rotationRules,omitzero"`
+	Created         time.Time               `json:"created,omitzero"`
+	LastRotated     time.Time               `json:"lastRotated,omitzero"`
 }
 
 type fileVersion struct {
@@ -67,7 +81,7 @@ type fileVersion struct {
 
 // OpenFileVault opens (or, when absent, starts) the vault at path with a
 // 32-byte key.
-func OpenFileVault(path string, key []byte) (*FileVault, error) {
+func OpenFileVault(path string, key []byte, opts ...FileVaultOption) (*FileVault, error) {
 	if len(key) != 32 {
 		return nil, fmt.Errorf("secrets: file vault key must be 32 bytes (AES-256), got %d", len(key))
 	}
@@ -79,7 +93,10 @@ func OpenFileVault(path string, key []byte) (*FileVault, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &FileVault{path: path, aead: aead, doc: vaultDoc{Secrets: map[string]*fileSecret{}}}
+	v := &FileVault{path: path, aead: aead, doc: vaultDoc{Secrets: map[string]*fileSecret{}}, now: time.Now}
+	for _, o := range opts {
+		o(v)
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return v, nil
@@ -176,7 +193,7 @@ func (v *FileVault) CreateSecret(_ context.Context, id, versionID string, value 
 	return v.mutate(func() error {
 		v.doc.Secrets[id] = &fileSecret{Versions: map[string]*fileVersion{
 			versionID: {Value: bytes.Clone(value), Stages: []string{StageCurrent}},
-		}}
+		}, Created: v.now().UTC()}
 		return nil
 	})
 }
@@ -230,7 +247,8 @@ func (v *FileVault) DescribeSecret(_ context.Context, id string) (Description, e
 	if err != nil {
 		return Description{}, err
 	}
-	d := Description{ID: id, RotationEnabled: s.RotationEnabled, VersionIdsToStages: map[string][]string{}}
+	d := Description{ID: id, RotationEnabled: s.RotationEnabled, VersionIdsToStages: map[string][]string{},
+		Rules: s.Rules, CreatedDate: s.Created, LastRotatedDate: s.LastRotated}
 	for vid, ver := range s.Versions {
 		d.VersionIdsToStages[vid] = slices.Clone(ver.Stages)
 	}
@@ -285,6 +303,11 @@ func (v *FileVault) PutSecretValue(_ context.Context, id, token string, value []
 		ver.Value = bytes.Clone(value)
 		for _, st := range stages {
 			moveStage(s, st, token)
+			if st == StageCurrent {
+				// Secrets Manager counts a new current value put by hand
+				// as a rotation of the schedule.
+				s.LastRotated = v.now().UTC()
+			}
 		}
 		return nil
 	})
@@ -320,7 +343,35 @@ func (v *FileVault) UpdateSecretVersionStage(_ context.Context, id, stage, moveT
 			ver.Stages = slices.DeleteFunc(ver.Stages, func(x string) bool { return x == stage })
 			return nil
 		}
+		if stage == StageCurrent && moveTo != holder && slices.Contains(s.Versions[moveTo].Stages, StagePending) {
+			// finishSecret: the rotation is done now.
+			s.LastRotated = v.now().UTC()
+		}
 		moveStage(s, stage, moveTo)
+		return nil
+	})
+}
+
+// SetRotationRules sets the secret's rotation policy, checked with
+// ParsePolicy first; the zero rules remove it. Like RotateSecret with
+// RotationRules it enables rotation.
+func (v *FileVault) SetRotationRules(_ context.Context, id string, rules RotationRules) error {
+	if !rules.IsZero() {
+		if _, err := ParsePolicy(rules); err != nil {
+			return err
+		}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s, err := v.secret(id)
+	if err != nil {
+		return err
+	}
+	return v.mutate(func() error {
+		s.Rules = rules
+		if !rules.IsZero() {
+			s.RotationEnabled = true
+		}
 		return nil
 	})
 }

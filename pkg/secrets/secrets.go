@@ -46,6 +46,19 @@ type Description struct {
 	ID                 string
 	RotationEnabled    bool
 	VersionIdsToStages map[string][]string
+	// Rules is the secret's rotation policy (zero: none set).
+	Rules RotationRules
+	// CreatedDate and LastRotatedDate are zero when the backend does
+	// not say. A secret never rotated counts from its creation.
+	CreatedDate, LastRotatedDate time.Time
+}
+
+// LastRotation is when the secret last rotated, else when it was created.
+func (d Description) LastRotation() time.Time {
+	if !d.LastRotatedDate.IsZero() {
+		return d.LastRotatedDate
+	}
+	return d.CreatedDate
 }
 
 // Value is one version of a secret.

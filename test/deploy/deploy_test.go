@@ -106,6 +106,13 @@ func TestDeployLocal(t *testing.T) {
 	t.Run("table and bus", func(t *testing.T) { checkTableAndBus(ctx, t, aws, &out) })
 	t.Run("slo definitions", func(t *testing.T) { checkSLODefinitions(ctx, t, aws, config, &out) })
 	t.Run("slo functions", func(t *testing.T) { checkSLOFunctions(ctx, t, aws, &out) })
+	t.Run("example secret", func(t *testing.T) { checkExampleSecret(ctx, t, testenv.AWSConfig(t, moto)) })
+	// moto cannot apply a rotation schedule: the plan with one is checked
+	// instead, targeted at it and without a refresh (the apply just read
+	// everything), to keep it short.
+	tf.run(append([]string{"plan", "-input=false", "-refresh=false", "-target=" + rotationAddress, "-out=rotation.tfplan", "-var", exampleRotation}, vars...)...)
+	rotation := tf.showPlan("rotation.tfplan")
+	t.Run("rotation schedule plan", func(t *testing.T) { checkRotationPlan(t, rotation) })
 
 	// Second apply: a new fixture build goes out as a 25% canary. Its plan
 	// is also where the policies are checked, since every ARN is known by
@@ -135,6 +142,7 @@ func TestDeployLocal(t *testing.T) {
 	// The canary plan refreshed everything a moment ago.
 	tf.run(append([]string{"destroy", "-auto-approve", "-input=false", "-parallelism=30", "-refresh=false"}, canaryVars...)...)
 	t.Run("nothing left", func(t *testing.T) { checkNothingLeft(ctx, t, aws, out.ConfigSSMPath.Value) })
+	t.Run("no secret left", func(t *testing.T) { checkNoSecretLeft(ctx, t, testenv.AWSConfig(t, moto)) })
 	t.Logf("whole deploy test: %v", time.Since(began).Round(100*time.Millisecond))
 }
 

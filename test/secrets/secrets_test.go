@@ -106,10 +106,96 @@ func TestRotationThroughTheCLI(t *testing.T) {
 			t.Fatalf("the CLI printed a secret value")
 		}
 	}
-	if n := strings.Count(audit, `"who":"secret-rotator"`); n != 9 {
+	if !strings.Contains(audit, `"who":"secret-rotator","what":"secret.read"`) {
+		t.Fatalf("no secret.read records for the rotator's reads:\n%s", audit)
+	}
+	if n := strings.Count(audit, `"who":"secret-rotator","what":"rotation.`); n != 9 {
 		t.Fatalf("audit records = %d, want 9 (the refused step and 8 steps):\n%s", n, audit)
 	}
 	if !strings.Contains(all.String(), "dev.cogniforge.secret.rotated.v1") {
 		t.Fatal("no secret.rotated event published")
+	}
+}
+
+// Through the built CLI: a policy makes the secret due at its window, the
+// compliance report follows, `config set` changes the rotator's password
+// length, which the next rotation uses (read through the function's
+// configuration, audited as config.read), after which the secret is
+// compliant; every change is in the audit trail without a value.
+func TestPolicyConfigAndComplianceThroughTheCLI(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	key := bytes.Repeat([]byte{8}, 32)
+	vaultPath := filepath.Join(dir, "vault.json")
+	v, err := secrets.OpenFileVault(vaultPath, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CreateSecret(ctx, "svc-key", "v1", []byte(`{"apiKey":"`+oldValue+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), secrets.KeyEnv+"="+hex.EncodeToString(key), "COGNIFORGE_DATA_DIR="+dir, "COGNIFORGE_VAULT_FILE=", "COGNIFORGE_ENV=dev", "AWS_ENDPOINT_URL=", "AWS_LAMBDA_RUNTIME_API=")
+	cogniforge := func(args ...string) (int, string) {
+		t.Helper()
+		cmd := exec.Command(cli, args...)
+		cmd.Env = env
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, out.String()
+	}
+	if code, out := cogniforge("secrets", "policy", "svc-key", "--schedule", "rate(10 days)", "--duration", "2h"); code != 0 || !strings.Contains(out, `"rule": "rate(10 days), window 2h"`) {
+		t.Fatalf("policy: exit %d\n%s", code, out)
+	}
+	if code, out := cogniforge("secrets", "due"); code != 0 || out != "" {
+		t.Fatalf("due right after creation: exit %d\n%s", code, out)
+	}
+	if code, out := cogniforge("secrets", "due", "--at", "264h"); code != 1 || !strings.Contains(out, `"state":"overdue"`) {
+		t.Fatalf("due in 11 days: exit %d\n%s", code, out)
+	}
+	if code, out := cogniforge("secrets", "audit", "--compliance", "--at", "264h"); code != 1 || !strings.Contains(out, `"compliant":false`) {
+		t.Fatalf("compliance in 11 days: exit %d\n%s", code, out)
+	}
+	if code, out := cogniforge("config", "set", "--env", "dev", "secret-rotator/password/length", "16"); code != 0 {
+		t.Fatalf("config set: exit %d\n%s", code, out)
+	}
+
+	const tok = "cccccccc-0000-4000-8000-000000000001"
+	v, _ = secrets.OpenFileVault(vaultPath, key)
+	if err := v.StartRotation(ctx, "svc-key", tok); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{secrets.StepCreate, secrets.StepSet, secrets.StepTest, secrets.StepFinish} {
+		p := filepath.Join(t.TempDir(), "payload.json")
+		if err := os.WriteFile(p, []byte(fmt.Sprintf(`{"SecretId":"svc-key","ClientRequestToken":%q,"Step":%q}`, tok, s)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, out := cogniforge("invoke", "secret-rotator", "--payload", p, "--data-dir", dir); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", s, code, out)
+		}
+	}
+	v, _ = secrets.OpenFileVault(vaultPath, key)
+	cur, err := v.GetSecretValue(ctx, "svc-key", "", secrets.StageCurrent)
+	var m map[string]string
+	if err != nil || json.Unmarshal(cur.Bytes, &m) != nil || cur.VersionID != tok || len(m["apiKey"]) != 16 {
+		t.Fatalf("after rotation: %s %v (key of %d characters, want 16)", cur.VersionID, err, len(m["apiKey"]))
+	}
+	if code, out := cogniforge("secrets", "audit", "--compliance", "--at", "24h"); code != 0 || !strings.Contains(out, `"compliant":true`) {
+		t.Fatalf("compliance after the rotation: exit %d\n%s", code, out)
+	}
+	code, out := cogniforge("secrets", "audit")
+	for _, want := range []string{`"what":"secret.policy"`, `"what":"config.set"`, `"who":"secret-rotator","what":"config.read","key":"/cogniforge/dev/secret-rotator/"`, `"what":"secret.read"`, `"what":"rotation.finishSecret"`} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("audit lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, oldValue) || strings.Contains(out, m["apiKey"]) {
+		t.Fatal("the audit trail holds a value")
 	}
 }

@@ -61,6 +61,16 @@ variable "live_versions" {
   default     = {}
 }
 
+variable "example_secret_rotation" {
+  description = "Rotation rules of the example secret; null by default because moto cannot apply a rotation schedule (test/deploy plans it set)."
+  type = object({
+    schedule_expression      = optional(string)
+    automatically_after_days = optional(number)
+    duration                 = optional(string)
+  })
+  default = null
+}
+
 variable "canary_weights" {
   description = "Per function, the share of traffic the new version gets while live_versions pins the alias."
   type        = map(number)
@@ -108,6 +118,8 @@ module "cogniforge" {
   architecture      = var.architecture
   live_versions     = var.live_versions
   canary_weights    = var.canary_weights
+
+  example_secret_rotation = var.example_secret_rotation
 }
 
 output "function_names" {

@@ -5,8 +5,12 @@
 // over the local encrypted FileVault otherwise, picks the rotator from the
 // secret's own JSON ("engine": a generic key, or PostgreSQL single user, or
 // alternating users when the secret names its master) and reports every
-// step as a catalog event and an audit record. Nothing it logs, publishes or records holds a
-// secret's value: only its id, the version token, the step and outcome.
+// step as a catalog event and an audit record (every read of a value too,
+// as secret.read). Its password settings (Settings: password/length,
+// password/exclude-characters) come from /cogniforge/$COGNIFORGE_ENV/
+// secret-rotator/ through wiring.FunctionConfig. Nothing it logs, publishes
+// or records holds a secret's value: only its id, the version token, the
+// step and outcome.
 package secretsfn
 
 import (
@@ -22,6 +26,7 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/cogniforge/cogniforge/pkg/audit"
+	"github.com/cogniforge/cogniforge/pkg/config"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/secrets"
@@ -90,7 +95,61 @@ func Builder(env wiring.Env) wiring.Builder {
 			// key must not stop `cogniforge run` from hosting the rest.
 			open = func() (secrets.Vault, error) { return OpenLocalVault(env, VaultPath(env)) }
 		}
-		return New(Config{Open: open, Ports: p}), nil
+		// The password settings are read at createSecret through the
+		// function's cached configuration; a bad COGNIFORGE_ENV fails
+		// the steps that need it, not the build, for the same reason.
+		settings, err := wiring.FunctionConfig(p, env, Name, ValidateSettings, config.LoaderConfig{})
+		return New(Config{Open: open, Ports: p, Settings: settings, SettingsErr: err}), nil
+	}
+}
+
+// Settings is secret-rotator's configuration, read from
+// /cogniforge/<env>/secret-rotator/ (SSM Parameter Store in AWS, the
+// embedded store locally) through a cache of one minute.
+type Settings struct {
+	// PasswordLength is the length of new passwords and keys; 0 means
+	// 32.
+	PasswordLength int `config:"password/length"`
+	// ExcludeCharacters are never put in a new password, in addition to
+	// the ones the database rotators always exclude (/@"'\).
+	ExcludeCharacters string `config:"password/exclude-characters"`
+}
+
+// ValidateSettings refuses a length GetRandomPassword would refuse or
+// that makes a weak credential.
+func ValidateSettings(s Settings) error {
+	if s.PasswordLength != 0 && (s.PasswordLength < 12 || s.PasswordLength > 4096) {
+		return fmt.Errorf("password/length %d: want 12 to 4096 (0 or unset: 32)", s.PasswordLength)
+	}
+	return nil
+}
+
+// ErrConfigUnavailable is a createSecret whose password settings cannot
+// be read (no good value yet, an unknown COGNIFORGE_ENV): the step fails
+// and AWSCURRENT stays as it is.
+var ErrConfigUnavailable = &secrets.Error{Name: "Secrets.ConfigUnavailable", Msg: "rotator settings unavailable"}
+
+// applySettings sets the password policy of target from s.
+func applySettings(target secrets.Target, s Settings) {
+	if s == (Settings{}) {
+		return
+	}
+	adjust := func(p *secrets.PasswordPolicy, base secrets.PasswordPolicy) {
+		if *p == (secrets.PasswordPolicy{}) {
+			*p = base
+		}
+		if s.PasswordLength != 0 {
+			p.Length = s.PasswordLength
+		}
+		p.ExcludeCharacters += s.ExcludeCharacters
+	}
+	switch t := target.(type) {
+	case *secrets.Generic:
+		adjust(&t.Policy, secrets.PasswordPolicy{Length: 32})
+	case *pgrotate.SingleUser:
+		adjust(&t.Policy, secrets.DefaultPolicy)
+	case *pgrotate.AlternatingUsers:
+		adjust(&t.Policy, secrets.DefaultPolicy)
 	}
 }
 
@@ -101,6 +160,10 @@ type Config struct {
 	Ports wiring.Ports
 	// Options tune secrets.Rotate (tests pass a zero test backoff).
 	Options []secrets.Option
+	// Settings, when set, is read at createSecret for the new value's
+	// password policy; SettingsErr, when set, fails createSecret instead.
+	Settings    *config.Loader[Settings]
+	SettingsErr error
 }
 
 // New returns the function.
@@ -162,9 +225,29 @@ func (r *rotator) rotate(ctx context.Context, req faas.SecretRotation) error {
 	if err != nil {
 		return &faas.Error{Name: "Secrets.VaultUnavailable", Message: err.Error()}
 	}
+	if r.audit != nil {
+		// Every read of a value (the secret's, and an alternating-users
+		// master's) is audited as secret.read; a record that cannot be
+		// written is logged and never fails the rotation.
+		v = &audit.Vault{Vault: v, Recorder: r.audit, Who: Name, OnError: func(err error) {
+			r.log.WarnContext(ctx, "audit record not written", "secretId", req.SecretID, "error", err.Error())
+		}}
+	}
 	target, err := TargetFor(ctx, v, req.SecretID)
 	if err != nil {
 		return err
+	}
+	if req.Step == secrets.StepCreate {
+		if r.c.SettingsErr != nil {
+			return &secrets.Error{Name: ErrConfigUnavailable.Name, Msg: "secret " + req.SecretID, Err: r.c.SettingsErr}
+		}
+		if r.c.Settings != nil {
+			s, err := r.c.Settings.Get(ctx)
+			if err != nil {
+				return &secrets.Error{Name: ErrConfigUnavailable.Name, Msg: "secret " + req.SecretID, Err: err}
+			}
+			applySettings(target, s)
+		}
 	}
 	return secrets.Rotate(ctx, v, target, secrets.Request{SecretID: req.SecretID, ClientRequestToken: req.ClientRequestToken, Step: req.Step}, r.c.Options...)
 }

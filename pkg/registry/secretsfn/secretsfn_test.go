@@ -3,6 +3,7 @@ package secretsfn_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/cogniforge/cogniforge/pkg/audit"
 	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
+	"github.com/cogniforge/cogniforge/pkg/config"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/registry/secretsfn"
@@ -135,9 +137,24 @@ func TestFullRotationEmitsEventsAndAuditWithoutTheValue(t *testing.T) {
 	if rotated != 2 {
 		t.Errorf("rotated events = %d, want 2 (each successful finishSecret)", rotated)
 	}
-	recs, err := audit.List(context.Background(), f.ports.Store, audit.Filter{Secret: secretID})
+	all, err := audit.List(context.Background(), f.ports.Store, audit.Filter{Secret: secretID})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var recs []audit.Record
+	reads := 0
+	for _, r := range all {
+		switch {
+		case strings.HasPrefix(r.What, "rotation."):
+			recs = append(recs, r)
+		case r.What == audit.WhatSecretRead && r.Who == secretsfn.Name:
+			reads++
+		default:
+			t.Errorf("unexpected audit record %+v", r)
+		}
+	}
+	if reads == 0 {
+		t.Error("no secret.read records for the rotator's reads")
 	}
 	if len(recs) != 8 || recs[0].What != "rotation.createSecret" || recs[0].Who != secretsfn.Name || recs[7].What != "rotation.finishSecret" {
 		t.Fatalf("audit records = %+v", recs)
@@ -171,7 +188,14 @@ func TestStepFailures(t *testing.T) {
 			if got := faas.ErrorName(err); got != tc.wantName {
 				t.Fatalf("error name %q (%v), want %q", got, err, tc.wantName)
 			}
-			evs := f.bus.Events()
+			var evs []cloudevents.Event
+			for _, e := range f.bus.Events() {
+				var r audit.Record
+				if e.Type() == events.TypeAuditRecorded && json.Unmarshal(e.Data(), &r) == nil && r.What == audit.WhatSecretRead {
+					continue // the step's reads
+				}
+				evs = append(evs, e)
+			}
 			if len(evs) != 2 || evs[0].Type() != events.TypeSecretRotationStep || evs[1].Type() != events.TypeAuditRecorded {
 				t.Fatalf("events %v, want a step event and its audit record", f.bus.Types())
 			}
@@ -257,5 +281,92 @@ func TestGenericKey(t *testing.T) {
 		if got := secretsfn.GenericKey(tc.named, tc.fields); got != tc.want {
 			t.Errorf("GenericKey(%q, %v) = %q, want %q", tc.named, tc.fields, got, tc.want)
 		}
+	}
+}
+
+// secret-rotator reads password/length and password/exclude-characters
+// from /cogniforge/<env>/secret-rotator/ through its cached configuration;
+// a value that fails validation fails createSecret with AWSCURRENT kept,
+// and an unknown COGNIFORGE_ENV is refused.
+func TestRotatorPasswordSettings(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	key := bytes.Repeat([]byte{9}, 32)
+	env := map[string]string{wiring.EnvDataDir: dir, secrets.KeyEnv: hex.EncodeToString(key), wiring.EnvEnvironment: "staging"}
+	st := memory.New(memory.Config{})
+	ps := config.NewEmbedded(st, nil)
+	put := func(k, v string) {
+		t.Helper()
+		if _, err := ps.Put(ctx, "/cogniforge/staging/secret-rotator/"+k, v, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("password/length", "20")
+	put("password/exclude-characters", "abcdefghijklmnopqrstuvwxyz")
+	v, err := secrets.OpenFileVault(filepath.Join(dir, secretsfn.VaultFileName), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.CreateSecret(ctx, secretID, "v1", []byte(`{"apiKey":"`+oldSecret+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	build := func() faas.Function {
+		fn, err := secretsfn.Builder(func(k string) string { return env[k] })(wiring.Ports{Store: st, Bus: &bustest.Recorder{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fn
+	}
+	create := func(fn faas.Function, tok string) error {
+		if err := v.StartRotation(ctx, secretID, tok); err != nil {
+			t.Fatal(err)
+		}
+		ev, _ := events.New(ctx, faas.SecretRotationType, "aws.secretsmanager", faas.SecretRotation{SecretID: secretID, ClientRequestToken: tok, Step: secrets.StepCreate})
+		_, err := fn.Handler(ctx, ev)
+		return err
+	}
+	fn := build()
+	if err := create(fn, token); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = secrets.OpenFileVault(filepath.Join(dir, secretsfn.VaultFileName), key)
+	pend, err := v.GetSecretValue(ctx, secretID, token, secrets.StagePending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]string
+	_ = json.Unmarshal(pend.Bytes, &m)
+	if len(m["apiKey"]) != 20 || strings.ContainsAny(m["apiKey"], "abcdefghijklmnopqrstuvwxyz") {
+		t.Fatalf("new key %q: want 20 characters, no lower case", m["apiKey"])
+	}
+	recs, _ := audit.List(ctx, st, audit.Filter{Secret: "/cogniforge/staging/secret-rotator/"})
+	if len(recs) != 1 || recs[0].What != audit.WhatConfigRead || recs[0].Who != secretsfn.Name {
+		t.Fatalf("config.read records %+v", recs)
+	}
+	if err := v.UpdateSecretVersionStage(ctx, secretID, secrets.StagePending, "", token); err != nil {
+		t.Fatal(err)
+	}
+
+	// A bad length in a new instance (nothing good cached): createSecret
+	// fails naming the setting; AWSCURRENT is kept.
+	put("password/length", "4")
+	const tok2 = "22222222-2222-4333-8444-555555555555"
+	err = create(build(), tok2)
+	if faas.ErrorName(err) != "Secrets.ConfigUnavailable" || !strings.Contains(err.Error(), "password/length") {
+		t.Fatalf("bad length: %v", err)
+	}
+	v, _ = secrets.OpenFileVault(filepath.Join(dir, secretsfn.VaultFileName), key)
+	if cur, _ := v.GetSecretValue(ctx, secretID, "", secrets.StageCurrent); cur.VersionID != "v1" {
+		t.Fatalf("AWSCURRENT moved to %s", cur.VersionID)
+	}
+	if err := v.UpdateSecretVersionStage(ctx, secretID, secrets.StagePending, "", tok2); err != nil {
+		t.Fatal(err)
+	}
+
+	// An unknown environment is refused by name.
+	env[wiring.EnvEnvironment] = "qa"
+	err = create(build(), "33333333-2222-4333-8444-555555555555")
+	if faas.ErrorName(err) != "Secrets.ConfigUnavailable" || !strings.Contains(err.Error(), "COGNIFORGE_ENV") {
+		t.Fatalf("unknown env: %v", err)
 	}
 }

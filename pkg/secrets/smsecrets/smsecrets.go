@@ -8,6 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -45,11 +48,98 @@ func (v *Vault) DescribeSecret(ctx context.Context, id string) (secrets.Descript
 	if err != nil {
 		return secrets.Description{}, mapErr(err, id)
 	}
-	d := secrets.Description{ID: id, RotationEnabled: aws.ToBool(out.RotationEnabled), VersionIdsToStages: map[string][]string{}}
-	for vid, st := range out.VersionIdsToStages {
+	return describe(id, aws.ToBool(out.RotationEnabled), out.VersionIdsToStages, out.RotationRules, out.CreatedDate, out.LastRotatedDate), nil
+}
+
+func describe(id string, enabled bool, stages map[string][]string, rules *types.RotationRulesType, created, rotated *time.Time) secrets.Description {
+	d := secrets.Description{ID: id, RotationEnabled: enabled, VersionIdsToStages: map[string][]string{}}
+	for vid, st := range stages {
 		d.VersionIdsToStages[vid] = append([]string(nil), st...)
 	}
-	return d, nil
+	if rules != nil {
+		d.Rules = secrets.RotationRules{
+			AutomaticallyAfterDays: aws.ToInt64(rules.AutomaticallyAfterDays),
+			ScheduleExpression:     aws.ToString(rules.ScheduleExpression),
+			Duration:               aws.ToString(rules.Duration),
+		}
+		// DescribeSecret reports AutomaticallyAfterDays computed from a
+		// ScheduleExpression too; the expression is the rule.
+		if d.Rules.ScheduleExpression != "" {
+			d.Rules.AutomaticallyAfterDays = 0
+		}
+	}
+	if created != nil {
+		d.CreatedDate = created.UTC()
+	}
+	if rotated != nil {
+		d.LastRotatedDate = rotated.UTC()
+	}
+	return d
+}
+
+// AdminAPI is what ListSecrets and SetRotationRules need beyond API:
+// operator tooling, not the rotation protocol. The SDK client has both.
+type AdminAPI interface {
+	ListSecrets(context.Context, *secretsmanager.ListSecretsInput, ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretsOutput, error)
+	RotateSecret(context.Context, *secretsmanager.RotateSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.RotateSecretOutput, error)
+}
+
+func (v *Vault) admin() (AdminAPI, error) {
+	a, ok := v.api.(AdminAPI)
+	if !ok {
+		return nil, errors.New("secretsmanager: the client cannot list secrets or set rotation rules")
+	}
+	return a, nil
+}
+
+// ListSecrets describes every secret, sorted by name, as `cogniforge
+// secrets due --aws` and the compliance report read them.
+func (v *Vault) ListSecrets(ctx context.Context) ([]secrets.Description, error) {
+	a, err := v.admin()
+	if err != nil {
+		return nil, err
+	}
+	var out []secrets.Description
+	p := secretsmanager.NewListSecretsPaginator(a, &secretsmanager.ListSecretsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("secretsmanager: list secrets: %w", err)
+		}
+		for _, e := range page.SecretList {
+			out = append(out, describe(aws.ToString(e.Name), aws.ToBool(e.RotationEnabled), e.SecretVersionsToStages, e.RotationRules, e.CreatedDate, e.LastRotatedDate))
+		}
+	}
+	slices.SortFunc(out, func(a, b secrets.Description) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// SetRotationRules sets the secret's rotation rules with RotateSecret,
+// RotateImmediately false, so the schedule changes and no rotation starts
+// now. lambdaARN is the rotation function (empty: the one already
+// configured). The rules are checked with secrets.ParsePolicy first.
+func (v *Vault) SetRotationRules(ctx context.Context, id, lambdaARN string, rules secrets.RotationRules) error {
+	if _, err := secrets.ParsePolicy(rules); err != nil {
+		return err
+	}
+	a, err := v.admin()
+	if err != nil {
+		return err
+	}
+	in := &secretsmanager.RotateSecretInput{SecretId: aws.String(id), RotateImmediately: aws.Bool(false), RotationRules: &types.RotationRulesType{}}
+	if rules.ScheduleExpression != "" {
+		in.RotationRules.ScheduleExpression = aws.String(rules.ScheduleExpression)
+	} else {
+		in.RotationRules.AutomaticallyAfterDays = aws.Int64(rules.AutomaticallyAfterDays)
+	}
+	if rules.Duration != "" {
+		in.RotationRules.Duration = aws.String(rules.Duration)
+	}
+	if lambdaARN != "" {
+		in.RotationLambdaARN = aws.String(lambdaARN)
+	}
+	_, err = a.RotateSecret(ctx, in)
+	return mapErr(err, id)
 }
 
 // GetSecretValue implements secrets.Vault. A version with no value (the
