@@ -238,6 +238,7 @@ type Breaker struct {
 	mu      sync.Mutex
 	pend    pending
 	width   int64 // bucket width in nanoseconds
+	admin   bool  // an Admin's handle: keeps the stored bucket width
 }
 
 // BreakerConfig builds a Breaker.
@@ -570,7 +571,9 @@ func (b *Breaker) update(ctx context.Context, now time.Time, fn func(*shared) bo
 			b.cache.Store(c)
 			return c, nil
 		}
-		st.BucketWidth = time.Duration(b.width)
+		if !b.admin || st.BucketWidth == 0 {
+			st.BucketWidth = time.Duration(b.width)
+		}
 		raw, err := json.Marshal(st)
 		if err != nil {
 			return nil, err
@@ -675,4 +678,16 @@ func ListBreakers(ctx context.Context, s store.Store, now time.Time) ([]BreakerS
 		out = append(out, bs)
 	}
 	return out, nil
+}
+
+// cachedState is the state of this instance's copy (closed before the
+// first read).
+func (b *Breaker) cachedState() State {
+	if c := b.cache.Load(); c != nil {
+		if f := c.st.forced(b.now()); f == ForceOpen {
+			return Open
+		}
+		return c.st.State
+	}
+	return Closed
 }
