@@ -294,7 +294,11 @@ type Permit struct {
 // Allow reports whether a call may go out now: nil and a Permit to give to
 // Done, or a Resilience.CircuitOpen error.
 func (b *Breaker) Allow(ctx context.Context) (Permit, error) {
-	now := b.now()
+	return b.allowAt(ctx, b.now())
+}
+
+// allowAt is Allow at now, read by the caller.
+func (b *Breaker) allowAt(ctx context.Context, now time.Time) (Permit, error) {
 	c := b.cache.Load()
 	if c == nil || !now.Before(c.until) {
 		c = b.refresh(ctx, now, c)

@@ -41,13 +41,18 @@ func (l BulkheadLimits) Validate() error {
 // holds at most MaxConcurrent of an instance's goroutines and MaxQueued more
 // waiting, and the rest fail fast. It starts no goroutine: a waiting call
 // waits on its own goroutine and leaves the queue when it gets a slot, its
-// context ends or the queue timeout passes. Safe for concurrent use.
+// context ends or the queue timeout passes. A free slot is taken with one
+// atomic add; waiters are woken by Release (not in arrival order). Safe for
+// concurrent use.
 type Bulkhead struct {
 	name   string
 	limits BulkheadLimits
-	slots  chan struct{}
+	inUse  atomic.Int64
 	queued atomic.Int64
-	after  func(time.Duration) <-chan time.Time
+	// wake carries Release's wake-ups to waiters; a token a waiter did not
+	// need makes another waiter try again, never a slot of its own.
+	wake  chan struct{}
+	after func(time.Duration) <-chan time.Time
 }
 
 // NewBulkhead returns a bulkhead named name (the downstream) with limits.
@@ -59,7 +64,16 @@ func NewBulkhead(name string, limits BulkheadLimits, after func(time.Duration) <
 	if after == nil {
 		after = time.After
 	}
-	return &Bulkhead{name: name, limits: limits, slots: make(chan struct{}, limits.MaxConcurrent), after: after}, nil
+	return &Bulkhead{name: name, limits: limits, wake: make(chan struct{}, limits.MaxConcurrent), after: after}, nil
+}
+
+// tryAcquire takes a free slot if there is one.
+func (b *Bulkhead) tryAcquire() bool {
+	if b.inUse.Add(1) <= int64(b.limits.MaxConcurrent) {
+		return true
+	}
+	b.release()
+	return false
 }
 
 // Acquire takes a slot, waiting in the queue if there is room, and returns
@@ -67,10 +81,8 @@ func NewBulkhead(name string, limits BulkheadLimits, after func(time.Duration) <
 // error when the queue is full or the queue timeout passes, and ctx's error
 // when ctx ends first.
 func (b *Bulkhead) Acquire(ctx context.Context) error {
-	select {
-	case b.slots <- struct{}{}:
+	if b.tryAcquire() {
 		return nil
-	default:
 	}
 	if b.queued.Add(1) > int64(b.limits.MaxQueued) {
 		b.queued.Add(-1)
@@ -81,18 +93,33 @@ func (b *Bulkhead) Acquire(ctx context.Context) error {
 	if b.limits.QueueTimeout > 0 {
 		timeout = b.after(b.limits.QueueTimeout)
 	}
-	select {
-	case b.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timeout:
-		return bulkheadFull(b.name, fmt.Sprintf("no slot within the queue timeout %s", b.limits.QueueTimeout))
+	for {
+		// Queued before this try: a Release after it sends a wake-up.
+		if b.tryAcquire() {
+			return nil
+		}
+		select {
+		case <-b.wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timeout:
+			return bulkheadFull(b.name, fmt.Sprintf("no slot within the queue timeout %s", b.limits.QueueTimeout))
+		}
 	}
 }
 
 // Release frees a slot taken by Acquire.
-func (b *Bulkhead) Release() { <-b.slots }
+func (b *Bulkhead) Release() { b.release() }
+
+func (b *Bulkhead) release() {
+	b.inUse.Add(-1)
+	if b.queued.Load() > 0 {
+		select {
+		case b.wake <- struct{}{}:
+		default: // enough wake-ups pending already
+		}
+	}
+}
 
 // BulkheadStatus is a bulkhead's limits and what it holds now.
 type BulkheadStatus struct {
@@ -104,5 +131,8 @@ type BulkheadStatus struct {
 
 // Status reports the limits and the calls running and waiting.
 func (b *Bulkhead) Status() BulkheadStatus {
-	return BulkheadStatus{Name: b.name, Limits: b.limits, InUse: len(b.slots), Queued: int(b.queued.Load())}
+	// A failed tryAcquire counts itself for an instant: clamp.
+	inUse := min(max(b.inUse.Load(), 0), int64(b.limits.MaxConcurrent))
+	queued := min(max(b.queued.Load(), 0), int64(b.limits.MaxQueued))
+	return BulkheadStatus{Name: b.name, Limits: b.limits, InUse: int(inUse), Queued: int(queued)}
 }

@@ -90,11 +90,14 @@ func (c *deadlineCtx) cancel(err error) {
 }
 
 // release ends the context once the attempt returned (as a cancel
-// function does) and reports whether its own deadline had passed by then.
-func (c *deadlineCtx) release() (expired bool) {
+// function does) and, when check, reports whether its deadline had passed
+// by then (a successful attempt does not ask: no clock read).
+func (c *deadlineCtx) release(check bool) (expired bool) {
 	c.mu.Lock()
 	if c.err == nil {
-		c.checkLocked()
+		if check {
+			c.checkLocked()
+		}
 		expired = c.err == context.DeadlineExceeded
 		if c.err == nil {
 			c.err = context.Canceled
