@@ -177,13 +177,15 @@ func Retryable(err error) bool {
 	case IsThrottle(err):
 		return true
 	}
-	var says interface{ Retryable() bool }
-	if errors.As(err, &says) {
-		return says.Retryable()
-	}
-	var fe *faas.Error
-	if errors.As(err, &fe) {
-		return fe.Retryable
+	// The outermost error that says wins: a Resilience.Timeout wrapping a
+	// permanent-looking cancellation is retryable.
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		switch x := e.(type) {
+		case *faas.Error:
+			return x.Retryable
+		case interface{ Retryable() bool }:
+			return x.Retryable()
+		}
 	}
 	return true
 }
