@@ -59,10 +59,14 @@ locals {
 
   deploy_settings = {
     "event-gateway" = {
-      description       = "Front door: validates CloudEvents against the catalog and publishes them to the bus."
-      function_url      = { auth_type = "AWS_IAM" }
-      timeout           = 15
-      policy_statements = [local.publish_events]
+      description  = "Front door: validates CloudEvents against the catalog and publishes them to the bus."
+      function_url = { auth_type = "AWS_IAM" }
+      timeout      = 15
+      # PutEvents goes through the event-bus call policy (pkg/resilience):
+      # its breaker is shared through the store, its settings are
+      # config/resilience/event-gateway.yaml.
+      environment       = local.resilience_config_environment
+      policy_statements = [local.publish_events, local.use_store, local.read_resilience_config]
     }
     "order"     = merge(local.saga_step, { description = "Order fulfilment saga: the order step (pivot)." })
     "inventory" = merge(local.saga_step, { description = "Order fulfilment saga: stock reservation and its release." })
