@@ -126,6 +126,13 @@ locals {
       timeout           = 60
       policy_statements = [local.use_store, local.publish_events, local.rotate_secrets, local.random_password]
     }
+    # Lists and forces the circuit breakers shared through the store
+    # (pkg/resilience): an operator's and a chaos experiment's tool, so
+    # its URL is IAM-signed.
+    "resilience-admin" = {
+      function_url      = { auth_type = "AWS_IAM" }
+      policy_statements = [local.use_store, local.publish_events]
+    }
     # Reminds people before their shifts (config/oncall/reminders.yaml).
     "oncall-reminder" = {
       timeout           = 120

@@ -53,6 +53,9 @@ const (
 	TypeBreakerOpened     = "dev.cogniforge.resilience.breaker.opened.v1"
 	TypeBreakerHalfOpened = "dev.cogniforge.resilience.breaker.halfopened.v1"
 	TypeBreakerClosed     = "dev.cogniforge.resilience.breaker.closed.v1"
+	// TypeResilienceCommand is a request to the resilience-admin
+	// function's routes or task: read the breakers, force one.
+	TypeResilienceCommand = "dev.cogniforge.resilience.command.v1"
 )
 
 // AllTypes lists every type constant above.
@@ -66,7 +69,7 @@ var AllTypes = []string{
 	TypeSLOAlertFiring, TypeSLOAlertResolved, TypeSLOQuery,
 	TypeIncidentTriggered, TypeIncidentAcknowledged, TypeIncidentResolved, TypeIncidentUpdated, TypeIncidentRequest, TypeIncidentEscalation,
 	TypeSecretRotationStep, TypeSecretRotated, TypeAuditRecorded,
-	TypeBreakerOpened, TypeBreakerHalfOpened, TypeBreakerClosed,
+	TypeBreakerOpened, TypeBreakerHalfOpened, TypeBreakerClosed, TypeResilienceCommand,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad

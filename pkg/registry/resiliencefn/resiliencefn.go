@@ -8,10 +8,12 @@ package resiliencefn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.opentelemetry.io/otel"
 
+	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/resilience"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
@@ -48,4 +50,16 @@ func Registry(ctx context.Context, p wiring.Ports, function string, declared map
 		Store: p.Store, Publisher: p.Bus, Logger: p.Logger,
 		Meter: otel.GetMeterProvider().Meter("github.com/cogniforge/cogniforge/pkg/resilience"),
 	})
+}
+
+// AdminName is the resilience-admin function's name.
+const AdminName = resilience.AdminName
+
+// BuildAdmin is the resilience-admin function's wiring.Builder: the
+// breakers of the ports' store, force events on the ports' bus.
+func BuildAdmin(p wiring.Ports) (faas.Function, error) {
+	if p.Store == nil {
+		return faas.Function{}, errors.New("resilience-admin: no store in the ports")
+	}
+	return resilience.NewAdminFunction(&resilience.Admin{Store: p.Store, Publisher: p.Bus, Now: p.Now}), nil
 }
