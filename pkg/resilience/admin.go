@@ -123,3 +123,12 @@ func (a *Admin) Status(ctx context.Context) (Status, error) {
 	}
 	return st, nil
 }
+
+// NewBreakerStatus reads breaker name's shared state from s.
+func NewBreakerStatus(ctx context.Context, s store.Store, name string) (BreakerStatus, error) {
+	b, err := NewBreaker(BreakerConfig{Name: name, Store: s})
+	if err != nil {
+		return BreakerStatus{}, err
+	}
+	return b.State(ctx)
+}
