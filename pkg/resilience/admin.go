@@ -132,3 +132,17 @@ func NewBreakerStatus(ctx context.Context, s store.Store, name string) (BreakerS
 	}
 	return b.State(ctx)
 }
+
+// OpenForcer adapts an Admin to ports that hold a breaker open for a
+// while or release it (the chaos capability's Breakers port: a breaker
+// fault forces its breaker open until the fault expires).
+type OpenForcer struct{ Admin *Admin }
+
+// Force holds breaker name open until until when open, else clears the
+// force.
+func (f OpenForcer) Force(ctx context.Context, name string, open bool, until time.Time) error {
+	if !open {
+		return f.Admin.Force(ctx, name, ForceNone, time.Time{})
+	}
+	return f.Admin.Force(ctx, name, ForceOpen, until)
+}

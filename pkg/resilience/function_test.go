@@ -63,3 +63,23 @@ func TestAdminFunction(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenForcer(t *testing.T) {
+	fake := clock.NewFake(time.Date(2026, 12, 3, 1, 0, 0, 0, time.UTC))
+	st := memory.New(memory.Config{})
+	f := resilience.OpenForcer{Admin: &resilience.Admin{Store: st, Now: fake.Now}}
+	ctx := context.Background()
+	if err := f.Force(ctx, "payments-api", true, fake.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	bs, _ := resilience.NewBreakerStatus(ctx, st, "payments-api")
+	if bs.Forced != resilience.ForceOpen {
+		t.Fatalf("%+v", bs)
+	}
+	if err := f.Force(ctx, "payments-api", false, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if bs, _ = resilience.NewBreakerStatus(ctx, st, "payments-api"); bs.Forced != resilience.ForceNone {
+		t.Fatalf("%+v", bs)
+	}
+}
