@@ -171,6 +171,13 @@ func doAttempt[T any](ctx context.Context, p *Policy, fn func(context.Context) (
 			p.m.in.rejections.Add(ctx, 1, p.m.breakOpts...)
 			return zero, err
 		}
+		// A call that panics failed: its probe slot must not stay taken.
+		defer func() {
+			if r := recover(); r != nil {
+				p.breaker.Done(ctx, permit, true)
+				panic(r)
+			}
+		}()
 	}
 	if p.attemptTimeout > 0 {
 		if dl := now.Add(p.attemptTimeout); !hasDeadline || dl.Before(deadline) {

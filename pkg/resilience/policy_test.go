@@ -342,3 +342,24 @@ func TestRegistryPublishesTransitionsAndReports(t *testing.T) {
 		t.Errorf("bad mode: %v", err)
 	}
 }
+
+func TestPanickingProbeReopensTheBreaker(t *testing.T) {
+	fake := clock.NewFake(time.Unix(0, 0))
+	br, err := resilience.NewBreaker(resilience.BreakerConfig{Name: "payments-api", Store: memory.New(memory.Config{}), Now: fake.Now,
+		Settings: resilience.BreakerSettings{FailureThreshold: 1, OpenTimeout: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPolicy(t, fake, resilience.PolicyConfig{Breaker: br, Retry: resilience.RetryPolicy{MaxAttempts: 1}})
+	ctx := context.Background()
+	_, _ = resilience.Do(ctx, p, func(context.Context) (int, error) { return 0, errDown })
+	fake.Advance(time.Second)
+	func() {
+		defer func() { _ = recover() }()
+		_, _ = resilience.Do(ctx, p, func(context.Context) (int, error) { panic("boom") })
+	}()
+	st, err := br.State(ctx)
+	if err != nil || st.State != resilience.Open || st.ProbesInFlight != 0 || !st.OpenedAt.Equal(fake.Now()) {
+		t.Errorf("after a panicking probe: %+v %v, want open again with no probe in flight", st, err)
+	}
+}
