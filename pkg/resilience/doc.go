@@ -11,8 +11,10 @@
 // $COGNIFORGE_RESILIENCE JSON, tunes them (ParseConfig, Resolve: every
 // problem named by its field path, nothing applied when anything is
 // wrong). A Registry builds one Policy per downstream at cold start; calls
-// go through Do (any function), Transport (an http.RoundTripper) or, for
-// aws-sdk-go-v2 clients, the awsresilience middleware.
+// go through Do (any function), Transport (an http.RoundTripper),
+// Publisher (a bus.Publisher: the event gateway's PutEvents), Store (a
+// store.Store: the saga steps' store calls) or, for aws-sdk-go-v2 clients,
+// the awsresilience middleware.
 //
 // # Policies, outermost first
 //
