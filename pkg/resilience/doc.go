@@ -57,11 +57,13 @@
 // call: the breaker keeps its last known state.
 //
 // gobreaker v2's DistributedCircuitBreaker and its SharedDataStore were
-// the model, but do not fit: its Execute reads and writes the shared state
-// around every call (four store round trips on the success path, where
-// this breaker makes none), it serialises every call behind a store-wide
-// lock (SharedDataStore.Lock), and its store methods take no context, so
-// an invocation's deadline cannot bound them.
+// the model, but do not fit (v2.4.0): its Execute makes four store round
+// trips around every call (GetData, Lock, Unlock, SetData), where this
+// breaker makes none on the success path; it holds the breaker's lock in
+// the store for the whole call, so the calls of every instance to one
+// downstream run one at a time; a store error fails the call itself; and
+// its store methods take no context, so the invocation's deadline cannot
+// bound them.
 //
 // Admin forces a breaker open or closed for a while (the chaos capability
 // uses ForceOpen) and lists every breaker and the bulkheads' use, which
