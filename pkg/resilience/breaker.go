@@ -323,6 +323,14 @@ func (b *Breaker) allowAt(ctx context.Context, now time.Time) (Permit, error) {
 			return Permit{}, circuitOpen(b.name, HalfOpen)
 		}
 	}
+	// One caller at a time asks the store for a probe: a thousand calls
+	// arriving as the open timeout ends make one store round trip per
+	// instance, not a thousand; the others are refused as the open
+	// breaker would refuse them.
+	if !b.syncing.CompareAndSwap(false, true) {
+		return Permit{}, circuitOpen(b.name, c.st.State)
+	}
+	defer b.syncing.Store(false)
 	return b.probe(ctx, now)
 }
 

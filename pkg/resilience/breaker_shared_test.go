@@ -3,6 +3,7 @@ package resilience_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -283,4 +284,33 @@ func runSharedBreaker(t *testing.T, newStore func(*testing.T) store.Store) {
 			t.Errorf("%d store writes over 3 periods of 2 instances, want at most 4 (their counts)", got)
 		}
 	})
+}
+
+func TestHalfOpenBurstMakesOneStoreCallAtATime(t *testing.T) {
+	fake := clock.NewFake(time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC))
+	cs := &countingStore{Store: memory.New(memory.Config{})}
+	in := newInstances(t, cs, fake, 1)
+	for range settings.FailureThreshold {
+		_ = call(t, in[0], true)
+	}
+	fake.Advance(settings.OpenTimeout)
+	before := cs.gets.Load()
+	var wg sync.WaitGroup
+	var let atomic.Int64
+	for range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := in[0].Allow(context.Background()); err == nil {
+				let.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if let.Load() > int64(settings.HalfOpenProbes) {
+		t.Errorf("%d calls let through half-open, want at most %d", let.Load(), settings.HalfOpenProbes)
+	}
+	if reads := cs.gets.Load() - before; reads > int64(settings.HalfOpenProbes)+1 {
+		t.Errorf("%d store reads for a burst of 200 calls, want at most %d", reads, settings.HalfOpenProbes+1)
+	}
 }
