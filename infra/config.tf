@@ -96,3 +96,25 @@ locals {
     resources = ["arn:${data.aws_partition.current.partition}:sns:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:*"]
   }
 }
+
+# Call policies (config/resilience/<function>.yaml, pkg/resilience) of the
+# functions that declare downstreams: each reads its own file at cold start.
+module "resilience_config" {
+  source = "./modules/config"
+  dir    = "${local.config_dir}/resilience"
+  kind   = "resilience"
+  path   = local.config_ssm_path
+  tags   = local.tags
+}
+
+locals {
+  read_resilience_config = {
+    sid       = "ReadResiliencePolicies"
+    actions   = ["ssm:GetParametersByPath"]
+    resources = ["${local.ssm_parameter_arn}${module.resilience_config.path}", "${local.ssm_parameter_arn}${module.resilience_config.path}/*"]
+  }
+  resilience_config_environment = {
+    COGNIFORGE_CONFIG_SSM_PATH = local.config_ssm_path
+    COGNIFORGE_CONFIG_DIGEST   = module.resilience_config.digest
+  }
+}

@@ -59,10 +59,14 @@ locals {
 
   deploy_settings = {
     "event-gateway" = {
-      description       = "Front door: validates CloudEvents against the catalog and publishes them to the bus."
-      function_url      = { auth_type = "AWS_IAM" }
-      timeout           = 15
-      policy_statements = [local.publish_events]
+      description  = "Front door: validates CloudEvents against the catalog and publishes them to the bus."
+      function_url = { auth_type = "AWS_IAM" }
+      timeout      = 15
+      # PutEvents goes through the event-bus call policy (pkg/resilience):
+      # its breaker is shared through the store, its settings are
+      # config/resilience/event-gateway.yaml.
+      environment       = local.resilience_config_environment
+      policy_statements = [local.publish_events, local.use_store, local.read_resilience_config]
     }
     "order"     = merge(local.saga_step, { description = "Order fulfilment saga: the order step (pivot)." })
     "inventory" = merge(local.saga_step, { description = "Order fulfilment saga: stock reservation and its release." })
@@ -123,6 +127,13 @@ locals {
       timeout           = 60
       environment       = { COGNIFORGE_ENV = var.config_environment }
       policy_statements = [local.use_store, local.publish_events, local.rotate_secrets, local.random_password, local.read_rotator_config]
+    }
+    # Lists and forces the circuit breakers shared through the store
+    # (pkg/resilience): an operator's and a chaos experiment's tool, so
+    # its URL is IAM-signed.
+    "resilience-admin" = {
+      function_url      = { auth_type = "AWS_IAM" }
+      policy_statements = [local.use_store, local.publish_events]
     }
     # Reminds people before their shifts (config/oncall/reminders.yaml).
     "oncall-reminder" = {

@@ -49,6 +49,13 @@ const (
 	TypeSecretRotated      = "dev.cogniforge.secret.rotated.v1"
 	// TypeAuditRecorded is an audit record (AuditRecord).
 	TypeAuditRecorded = "dev.cogniforge.audit.recorded.v1"
+	// A shared circuit breaker changed state (BreakerChanged).
+	TypeBreakerOpened     = "dev.cogniforge.resilience.breaker.opened.v1"
+	TypeBreakerHalfOpened = "dev.cogniforge.resilience.breaker.halfopened.v1"
+	TypeBreakerClosed     = "dev.cogniforge.resilience.breaker.closed.v1"
+	// TypeResilienceCommand is a request to the resilience-admin
+	// function's routes or task: read the breakers, force one.
+	TypeResilienceCommand = "dev.cogniforge.resilience.command.v1"
 )
 
 // AllTypes lists every type constant above.
@@ -62,6 +69,7 @@ var AllTypes = []string{
 	TypeSLOAlertFiring, TypeSLOAlertResolved, TypeSLOQuery,
 	TypeIncidentTriggered, TypeIncidentAcknowledged, TypeIncidentResolved, TypeIncidentUpdated, TypeIncidentRequest, TypeIncidentEscalation,
 	TypeSecretRotationStep, TypeSecretRotated, TypeAuditRecorded,
+	TypeBreakerOpened, TypeBreakerHalfOpened, TypeBreakerClosed, TypeResilienceCommand,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad
@@ -206,4 +214,19 @@ type IncidentChanged struct {
 	By        string `json:"by,omitempty"`
 	Text      string `json:"text,omitempty"`
 	CreatedAt string `json:"createdAt"` // RFC 3339
+}
+
+// BreakerChanged is the data of the dev.cogniforge.resilience.breaker.*.v1
+// types: a shared circuit breaker moved to State.
+type BreakerChanged struct {
+	Name                string `json:"name"`
+	State               string `json:"state"`
+	From                string `json:"from"`
+	Reason              string `json:"reason,omitempty"`
+	ConsecutiveFailures int    `json:"consecutiveFailures"`
+	WindowCalls         int    `json:"windowCalls"`
+	WindowFailures      int    `json:"windowFailures"`
+	OpenedAt            string `json:"openedAt,omitempty"` // RFC 3339
+	At                  string `json:"at"`                 // RFC 3339
+	Function            string `json:"function,omitempty"`
 }

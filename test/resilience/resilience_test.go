@@ -1,0 +1,176 @@
+// Package resilience_test drives the call policies through the real CLI
+// and the local runtime (the event gateway's PutEvents behind the shared
+// event-bus breaker, `cogniforge resilience status` and `force`), and
+// proves the shared breaker across two processes over one DynamoDB table
+// (moto).
+package resilience_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cogniforge/cogniforge/pkg/resilience"
+	"github.com/cogniforge/cogniforge/test/testenv"
+)
+
+var cli string // the cogniforge binary, built by TestMain
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(child())
+	}
+	os.Exit(testenv.MainWithCLI(m, &cli))
+}
+
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(cli, args...)
+	cmd.Dir = t.TempDir()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func status(t *testing.T, args ...string) resilience.Status {
+	t.Helper()
+	out, errOut, code := run(t, append([]string{"resilience", "status", "--json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("resilience status %v: exit %d\n%s", args, code, errOut)
+	}
+	var st resilience.Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("resilience status --json: %v\n%s", err, out)
+	}
+	return st
+}
+
+func breaker(st resilience.Status, name string) (resilience.BreakerStatus, bool) {
+	for _, b := range st.Breakers {
+		if b.Name == name {
+			return b, true
+		}
+	}
+	return resilience.BreakerStatus{}, false
+}
+
+// TestGatewayBehindTheSharedBreaker: the local runtime's event gateway
+// publishes through the event-bus policy; forcing its breaker open with the
+// CLI makes the gateway answer 503 without calling the bus, clearing it lets
+// events through, and status shows the breaker and the gateway's bulkhead,
+// through the running runtime and from the data directory after it stopped.
+func TestGatewayBehindTheSharedBreaker(t *testing.T) {
+	dataDir := t.TempDir()
+	repo, _ := filepath.Abs("../..")
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	cmd := exec.Command(cli, "run", "--addr", addr, "--data-dir", dataDir, "--config", filepath.Join(repo, "config"), "--statemachines", "")
+	cmd.Dir = t.TempDir()
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	until(t, done, "the runtime answers", func() bool {
+		resp, err := http.Get("http://" + addr + "/functions")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == 200
+	})
+	n := 0
+	post := func() int {
+		n++
+		req, _ := http.NewRequest("POST", "http://"+addr+"/functions/event-gateway",
+			strings.NewReader(`{"service":"checkout","operation":"POST /orders","status":"ok","durationMs":42}`))
+		req.Header.Set("ce-specversion", "1.0")
+		req.Header.Set("ce-id", fmt.Sprintf("evt-%d", n))
+		req.Header.Set("ce-source", "//checkout")
+		req.Header.Set("ce-type", "dev.cogniforge.request.completed.v1")
+		req.Header.Set("content-type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(); code != 200 {
+		t.Fatalf("gateway answered %d with the breaker closed", code)
+	}
+	if _, errOut, code := run(t, "resilience", "force", "event-bus", "--mode", "sideways", "--data-dir", dataDir); code != 2 || !strings.Contains(errOut, "mode") {
+		t.Errorf("bad mode: exit %d, %s", code, errOut)
+	}
+	out, errOut, code := run(t, "resilience", "force", "event-bus", "--mode", "open", "--for", "10m", "--data-dir", dataDir)
+	if code != 0 {
+		t.Fatalf("force: exit %d\n%s", code, errOut)
+	}
+	var forced resilience.BreakerStatus
+	if err := json.Unmarshal([]byte(out), &forced); err != nil || forced.Forced != resilience.ForceOpen {
+		t.Fatalf("force printed %s (%v)", out, err)
+	}
+	// Instances read the shared state once per cache period (1 s).
+	until(t, done, "the gateway refuses with the breaker forced open", func() bool { return post() == 503 })
+	st := status(t, "--data-dir", dataDir)
+	if b, ok := breaker(st, "event-bus"); !ok || b.Forced != resilience.ForceOpen {
+		t.Errorf("status while running: %+v", st)
+	}
+	if len(st.Bulkheads) != 1 || st.Bulkheads[0].Name != "event-bus" || st.Bulkheads[0].Limits.MaxConcurrent != 15 || st.Bulkheads[0].Instances < 1 {
+		t.Errorf("bulkheads while running: %+v", st.Bulkheads)
+	}
+	if _, errOut, code := run(t, "resilience", "force", "event-bus", "--mode", "none", "--data-dir", dataDir); code != 0 {
+		t.Fatalf("clear: exit %d\n%s", code, errOut)
+	}
+	until(t, done, "the gateway publishes again", func() bool { return post() == 200 })
+
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("cogniforge run did not stop:\n%s", logs.String())
+	}
+	st = status(t, "--data-dir", dataDir)
+	if b, ok := breaker(st, "event-bus"); !ok || b.State != resilience.Closed || b.Forced != resilience.ForceNone {
+		t.Errorf("status from the data directory: %+v", st)
+	}
+	out, _, code = run(t, "resilience", "status", "--data-dir", dataDir)
+	if code != 0 || !strings.Contains(out, "BREAKER") || !strings.Contains(out, "event-bus") {
+		t.Errorf("table: exit %d\n%s", code, out)
+	}
+}
+
+func until(t *testing.T, done chan struct{}, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		select {
+		case <-done:
+			t.Fatalf("cogniforge run exited while waiting until %s", what)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
