@@ -49,6 +49,11 @@ const (
 	TypeSecretRotated      = "dev.cogniforge.secret.rotated.v1"
 	// TypeAuditRecorded is an audit record (AuditRecord).
 	TypeAuditRecorded = "dev.cogniforge.audit.recorded.v1"
+	// TypeDiscoveryHealthChanged is a service instance moving between
+	// unknown, healthy and unhealthy (pkg/discovery.HealthChange);
+	// TypeDiscoveryRequest a request to the health-checker's routes.
+	TypeDiscoveryHealthChanged = "dev.cogniforge.discovery.instance.health.changed.v1"
+	TypeDiscoveryRequest       = "dev.cogniforge.discovery.request.v1"
 )
 
 // AllTypes lists every type constant above.
@@ -62,6 +67,7 @@ var AllTypes = []string{
 	TypeSLOAlertFiring, TypeSLOAlertResolved, TypeSLOQuery,
 	TypeIncidentTriggered, TypeIncidentAcknowledged, TypeIncidentResolved, TypeIncidentUpdated, TypeIncidentRequest, TypeIncidentEscalation,
 	TypeSecretRotationStep, TypeSecretRotated, TypeAuditRecorded,
+	TypeDiscoveryHealthChanged, TypeDiscoveryRequest,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad
