@@ -9,11 +9,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/cogniforge/cogniforge/pkg/clock"
 	"github.com/cogniforge/cogniforge/pkg/discovery"
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
+	"github.com/cogniforge/cogniforge/pkg/store/dynamo"
+	"github.com/cogniforge/cogniforge/pkg/store/dynamo/dynamotest"
 	"github.com/cogniforge/cogniforge/pkg/store/memory"
+	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -189,8 +194,8 @@ func TestDeregister(t *testing.T) {
 	}
 }
 
-// Many writers on one registry, through the memory store and through a
-// bolt file: registrations racing on the same ids end with one record
+// Many writers on one registry, through the memory store, a bolt file and
+// DynamoDB (moto): registrations racing on the same ids end with one record
 // each, and heartbeats racing health results lose neither.
 func TestConcurrentWritesKeepEveryChange(t *testing.T) {
 	for _, tc := range []struct {
@@ -205,6 +210,10 @@ func TestConcurrentWritesKeepEveryChange(t *testing.T) {
 			}
 			t.Cleanup(func() { b.Close() })
 			return b
+		}},
+		{"dynamodb on moto", func(t *testing.T, now func() time.Time) store.Store {
+			db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t)))
+			return dynamotest.NewStore(t, db, dynamo.Config{Now: now})
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
