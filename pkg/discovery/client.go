@@ -89,10 +89,15 @@ type Client struct {
 	now  func() time.Time
 
 	mu      sync.Mutex // serialises adding services
-	entries atomic.Pointer[map[string]*entry]
+	entries atomic.Pointer[map[string]*Service]
 }
 
-type entry struct {
+// Service is one service as a Client sees it: Client.Service returns it
+// once, and its Pick skips the Client's lookup of the name. Safe for
+// concurrent use.
+type Service struct {
+	c          *Client
+	name       string
 	next       atomic.Uint64 // position of round-robin, weighted, ties
 	view       atomic.Pointer[view]
 	refreshing atomic.Bool
@@ -136,7 +141,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	kind := map[Strategy]strategyKind{RoundRobin: kindRoundRobin, Weighted: kindWeighted, Random: kindRandom, LeastOutstanding: kindLeastOutstanding}[cfg.Strategy]
 	c := &Client{src: cfg.Source, kind: kind, ttl: cfg.CacheTTL, zone: cfg.Zone, now: cfg.Now}
-	c.entries.Store(&map[string]*entry{})
+	c.entries.Store(&map[string]*Service{})
 	return c, nil
 }
 
@@ -156,7 +161,8 @@ func (s Selection) Done() {
 	}
 }
 
-func (c *Client) entry(service string) *entry {
+// Service returns the handle of service, the same one every time.
+func (c *Client) Service(service string) *Service {
 	if e, ok := (*c.entries.Load())[service]; ok {
 		return e
 	}
@@ -166,11 +172,11 @@ func (c *Client) entry(service string) *entry {
 	if e, ok := old[service]; ok {
 		return e
 	}
-	m := make(map[string]*entry, len(old)+1)
+	m := make(map[string]*Service, len(old)+1)
 	for k, v := range old {
 		m[k] = v
 	}
-	e := &entry{counters: map[string]*atomic.Int64{}}
+	e := &Service{c: c, name: service, counters: map[string]*atomic.Int64{}}
 	m[service] = e
 	c.entries.Store(&m)
 	return e
@@ -180,11 +186,19 @@ func (c *Client) entry(service string) *entry {
 // the cache is empty or stale. It fails with ErrNoInstance when none may
 // take traffic, or with the source's error when there is nothing cached.
 func (c *Client) Pick(ctx context.Context, service string) (Selection, error) {
-	e := c.entry(service)
+	return c.Service(service).Pick(ctx)
+}
+
+// Name is the service's name.
+func (e *Service) Name() string { return e.name }
+
+// Pick chooses one routable instance of the service, as Client.Pick does.
+func (e *Service) Pick(ctx context.Context) (Selection, error) {
+	c := e.c
 	v := e.view.Load()
 	if v == nil || c.now().UnixNano() >= v.expires {
 		var err error
-		if v, err = c.refresh(ctx, service, e, v); err != nil {
+		if v, err = c.refresh(ctx, e.name, e, v); err != nil {
 			return Selection{}, err
 		}
 	}
@@ -227,7 +241,7 @@ func (c *Client) Pick(ctx context.Context, service string) (Selection, error) {
 // refresh reads service again. The first load waits; a stale view is
 // refreshed by one caller while the others keep picking from it, and a
 // failed refresh keeps it for another TTL (the error is in Err).
-func (c *Client) refresh(ctx context.Context, service string, e *entry, stale *view) (*view, error) {
+func (c *Client) refresh(ctx context.Context, service string, e *Service, stale *view) (*view, error) {
 	if stale != nil {
 		if !e.refreshing.CompareAndSwap(false, true) {
 			return stale, nil
@@ -260,7 +274,7 @@ func (c *Client) refresh(ctx context.Context, service string, e *entry, stale *v
 
 // build makes the view of insts at now: the routable ones, of the
 // preferred zone when it has any, with their outstanding counters.
-func (c *Client) build(e *entry, insts []Instance, now time.Time) *view {
+func (c *Client) build(e *Service, insts []Instance, now time.Time) *view {
 	v := &view{expires: now.Add(c.ttl).UnixNano()}
 	inZone := false
 	for i := range insts {
@@ -385,7 +399,7 @@ func (c *Client) Outstanding(service string) map[string]int64 {
 // Resolve returns the routable instances of service the next Pick chooses
 // among (read through the cache).
 func (c *Client) Resolve(ctx context.Context, service string) ([]Instance, error) {
-	e := c.entry(service)
+	e := c.Service(service)
 	v := e.view.Load()
 	if v == nil || c.now().UnixNano() >= v.expires {
 		var err error

@@ -238,8 +238,12 @@ func TestCacheRefreshAndStaleOnError(t *testing.T) {
 		t.Fatalf("empty service: %v", err)
 	}
 	c.Invalidate("s")
-	if _, err := c.Pick(ctx, "s"); err != nil || src.Reads() != 7 {
+	svc := c.Service("s")
+	if _, err := svc.Pick(ctx); err != nil || src.Reads() != 7 {
 		t.Fatalf("after Invalidate: %v, %d reads", err, src.Reads())
+	}
+	if c.Service("s") != svc || svc.Name() != "s" {
+		t.Fatal("Service is not one handle per name")
 	}
 }
 

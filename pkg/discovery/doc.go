@@ -52,6 +52,7 @@
 // above zero, not unhealthy; those of the preferred zone when it has any)
 // by round-robin, smooth weighted round-robin, uniform random or least
 // outstanding requests. Pick makes no allocation and no store call while
-// the cache is fresh; the Selection's Done releases the outstanding count.
+// the cache is fresh (Client.Service gives a handle whose Pick skips the
+// lookup of the name); the Selection's Done releases the outstanding count.
 // A Client is safe for concurrent use.
 package discovery
