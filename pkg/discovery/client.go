@@ -87,6 +87,11 @@ type Client struct {
 	ttl  time.Duration
 	zone string
 	now  func() time.Time
+	// fake is ClientConfig.Now when set; otherwise the cache's age is read
+	// from the monotonic clock alone (time.Since: one clock read, not the
+	// two of time.Now, and immune to wall-clock steps).
+	fake func() time.Time
+	base time.Time
 
 	mu      sync.Mutex // serialises adding services
 	entries atomic.Pointer[map[string]*Service]
@@ -112,7 +117,7 @@ type view struct {
 	out     []*atomic.Int64
 	order   []uint32 // one weighted cycle, when small enough
 	cum     []int    // cumulative weights otherwise
-	expires int64    // UnixNano
+	expires int64    // Client.elapsed at which it is stale
 }
 
 // NewClient returns a Client, or every problem of cfg.
@@ -136,11 +141,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.CacheTTL == 0 {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
+	fake := cfg.Now
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	kind := map[Strategy]strategyKind{RoundRobin: kindRoundRobin, Weighted: kindWeighted, Random: kindRandom, LeastOutstanding: kindLeastOutstanding}[cfg.Strategy]
-	c := &Client{src: cfg.Source, kind: kind, ttl: cfg.CacheTTL, zone: cfg.Zone, now: cfg.Now}
+	c := &Client{src: cfg.Source, kind: kind, ttl: cfg.CacheTTL, zone: cfg.Zone, now: cfg.Now, fake: fake, base: cfg.Now()}
 	c.entries.Store(&map[string]*Service{})
 	return c, nil
 }
@@ -159,6 +165,15 @@ func (s Selection) Done() {
 	if s.out != nil {
 		s.out.Add(-1)
 	}
+}
+
+// elapsed is the time since the Client was made, in nanoseconds: the
+// cache's clock.
+func (c *Client) elapsed() int64 {
+	if c.fake != nil {
+		return int64(c.fake().Sub(c.base))
+	}
+	return int64(time.Since(c.base))
 }
 
 // Service returns the handle of service, the same one every time.
@@ -196,7 +211,7 @@ func (e *Service) Name() string { return e.name }
 func (e *Service) Pick(ctx context.Context) (Selection, error) {
 	c := e.c
 	v := e.view.Load()
-	if v == nil || c.now().UnixNano() >= v.expires {
+	if v == nil || c.elapsed() >= v.expires {
 		var err error
 		if v, err = c.refresh(ctx, e.name, e, v); err != nil {
 			return Selection{}, err
@@ -262,7 +277,7 @@ func (c *Client) refresh(ctx context.Context, service string, e *Service, stale 
 			return nil, err
 		}
 		kept := *stale
-		kept.expires = now.Add(c.ttl).UnixNano()
+		kept.expires = c.elapsed() + int64(c.ttl)
 		e.view.Store(&kept)
 		return &kept, nil
 	}
@@ -275,7 +290,7 @@ func (c *Client) refresh(ctx context.Context, service string, e *Service, stale 
 // build makes the view of insts at now: the routable ones, of the
 // preferred zone when it has any, with their outstanding counters.
 func (c *Client) build(e *Service, insts []Instance, now time.Time) *view {
-	v := &view{expires: now.Add(c.ttl).UnixNano()}
+	v := &view{expires: c.elapsed() + int64(c.ttl)}
 	inZone := false
 	for i := range insts {
 		if insts[i].CanRoute(now) && c.zone != "" && insts[i].Zone == c.zone {
@@ -401,7 +416,7 @@ func (c *Client) Outstanding(service string) map[string]int64 {
 func (c *Client) Resolve(ctx context.Context, service string) ([]Instance, error) {
 	e := c.Service(service)
 	v := e.view.Load()
-	if v == nil || c.now().UnixNano() >= v.expires {
+	if v == nil || c.elapsed() >= v.expires {
 		var err error
 		if v, err = c.refresh(ctx, service, e, v); err != nil {
 			return nil, err

@@ -211,8 +211,10 @@ func TestConcurrentWritesKeepEveryChange(t *testing.T) {
 			t.Cleanup(func() { b.Close() })
 			return b
 		}},
+		// A serial moto: threaded moto_server's backends take no locks and
+		// can lose a conditional write DynamoDB never would.
 		{"dynamodb on moto", func(t *testing.T, now func() time.Time) store.Store {
-			db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t)))
+			db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t, testenv.Serial())))
 			return dynamotest.NewStore(t, db, dynamo.Config{Now: now})
 		}},
 	} {
