@@ -54,5 +54,7 @@
 // outstanding requests. Pick makes no allocation and no store call while
 // the cache is fresh (Client.Service gives a handle whose Pick skips the
 // lookup of the name); the Selection's Done releases the outstanding count.
+// Transport does all of it for HTTP: a request to discovery://SERVICE/PATH
+// goes to a picked instance, released when the response body is closed.
 // A Client is safe for concurrent use.
 package discovery
