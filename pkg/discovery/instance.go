@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -78,6 +79,9 @@ const (
 	Unhealthy Health = "unhealthy"
 )
 
+// maxSeconds bounds a duration given in seconds well inside time.Duration.
+const maxSeconds = 1e9
+
 // Duration is a time.Duration written in JSON as Go writes it ("1m30s");
 // it reads that form or a number of seconds.
 type Duration time.Duration
@@ -90,7 +94,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		f, ferr := strconv.ParseFloat(string(b), 64)
-		if ferr != nil {
+		if ferr != nil || math.IsNaN(f) || math.Abs(f) > maxSeconds {
 			return fmt.Errorf("%s is neither a duration such as \"90s\" nor a number of seconds", b)
 		}
 		*d = Duration(f * float64(time.Second))
