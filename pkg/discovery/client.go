@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cogniforge/cogniforge/pkg/clock"
 )
 
 // Strategy is how a Client chooses among a service's routable instances.
@@ -61,13 +63,24 @@ type ClientConfig struct {
 	Strategy Strategy
 	// CacheTTL is how long a read serves picks; zero means
 	// DefaultCacheTTL. A registration, a deregistration or a health
-	// transition reaches a Client within it.
+	// transition reaches a Client within it. (A process that was paused,
+	// such as a frozen Lambda instance, may serve a few picks from the old
+	// read as it resumes, until the overdue timer has run.)
 	CacheTTL time.Duration
 	// Zone, when set, keeps picks in that zone while it has a routable
 	// instance, and uses the other zones only when it has none.
 	Zone string
-	// Now is the clock of the cache and of leases; nil means time.Now.
-	Now func() time.Time
+	// Clock is the clock of the cache and of leases; nil means the real
+	// one (clock.Real). Tests pass a *clock.Fake.
+	Clock Clock
+}
+
+// Clock is what a Client needs of a clock (clock.Real and *clock.Fake
+// have it): the time, for leases, and a timer that marks a read stale, so
+// a pick reads no clock at all.
+type Clock interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
 type strategyKind uint8
@@ -86,12 +99,7 @@ type Client struct {
 	kind strategyKind
 	ttl  time.Duration
 	zone string
-	now  func() time.Time
-	// fake is ClientConfig.Now when set; otherwise the cache's age is read
-	// from the monotonic clock alone (time.Since: one clock read, not the
-	// two of time.Now, and immune to wall-clock steps).
-	fake func() time.Time
-	base time.Time
+	clk  Clock
 
 	mu      sync.Mutex // serialises adding services
 	entries atomic.Pointer[map[string]*Service]
@@ -117,7 +125,11 @@ type view struct {
 	out     []*atomic.Int64
 	order   []uint32 // one weighted cycle, when small enough
 	cum     []int    // cumulative weights otherwise
-	expires int64    // Client.elapsed at which it is stale
+	// stale is set by a timer when the view is CacheTTL old: a pick checks
+	// a flag instead of reading the clock (a read of kvm-clock cost two
+	// thirds of a pick).
+	stale atomic.Bool
+	stop  func() bool
 }
 
 // NewClient returns a Client, or every problem of cfg.
@@ -141,12 +153,11 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.CacheTTL == 0 {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
-	fake := cfg.Now
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
 	}
 	kind := map[Strategy]strategyKind{RoundRobin: kindRoundRobin, Weighted: kindWeighted, Random: kindRandom, LeastOutstanding: kindLeastOutstanding}[cfg.Strategy]
-	c := &Client{src: cfg.Source, kind: kind, ttl: cfg.CacheTTL, zone: cfg.Zone, now: cfg.Now, fake: fake, base: cfg.Now()}
+	c := &Client{src: cfg.Source, kind: kind, ttl: cfg.CacheTTL, zone: cfg.Zone, clk: cfg.Clock}
 	c.entries.Store(&map[string]*Service{})
 	return c, nil
 }
@@ -165,15 +176,6 @@ func (s Selection) Done() {
 	if s.out != nil {
 		s.out.Add(-1)
 	}
-}
-
-// elapsed is the time since the Client was made, in nanoseconds: the
-// cache's clock.
-func (c *Client) elapsed() int64 {
-	if c.fake != nil {
-		return int64(c.fake().Sub(c.base))
-	}
-	return int64(time.Since(c.base))
 }
 
 // Service returns the handle of service, the same one every time.
@@ -211,7 +213,7 @@ func (e *Service) Name() string { return e.name }
 func (e *Service) Pick(ctx context.Context) (Selection, error) {
 	c := e.c
 	v := e.view.Load()
-	if v == nil || c.elapsed() >= v.expires {
+	if v == nil || v.stale.Load() {
 		var err error
 		if v, err = c.refresh(ctx, e.name, e, v); err != nil {
 			return Selection{}, err
@@ -269,28 +271,36 @@ func (c *Client) refresh(ctx context.Context, service string, e *Service, stale 
 		return cur, nil // another caller loaded it meanwhile
 	}
 	insts, err := c.src.Instances(ctx, service)
-	now := c.now()
+	now := c.clk.Now()
 	if err != nil {
 		err = fmt.Errorf("discovery: resolve %s: %w", service, err)
 		e.lastErr.Store(&err)
 		if stale == nil {
 			return nil, err
 		}
-		kept := *stale
-		kept.expires = c.elapsed() + int64(c.ttl)
-		e.view.Store(&kept)
-		return &kept, nil
+		kept := &view{insts: stale.insts, out: stale.out, order: stale.order, cum: stale.cum}
+		c.publish(e, kept)
+		return kept, nil
 	}
 	e.lastErr.Store(nil)
 	v := c.build(e, insts, now)
-	e.view.Store(v)
+	c.publish(e, v)
 	return v, nil
+}
+
+// publish makes v the view of e, stale after CacheTTL, and stops the
+// timer of the view it replaces. Called with e.mu held.
+func (c *Client) publish(e *Service, v *view) {
+	v.stop = c.clk.AfterFunc(c.ttl, func() { v.stale.Store(true) })
+	if old := e.view.Swap(v); old != nil {
+		old.stop()
+	}
 }
 
 // build makes the view of insts at now: the routable ones, of the
 // preferred zone when it has any, with their outstanding counters.
 func (c *Client) build(e *Service, insts []Instance, now time.Time) *view {
-	v := &view{expires: c.elapsed() + int64(c.ttl)}
+	v := &view{}
 	inZone := false
 	for i := range insts {
 		if insts[i].CanRoute(now) && c.zone != "" && insts[i].Zone == c.zone {
@@ -381,7 +391,9 @@ func gcd(a, b int) int {
 func (c *Client) Invalidate(service string) {
 	if e, ok := (*c.entries.Load())[service]; ok {
 		e.mu.Lock()
-		e.view.Store(nil)
+		if old := e.view.Swap(nil); old != nil {
+			old.stop()
+		}
 		e.mu.Unlock()
 	}
 }
@@ -416,7 +428,7 @@ func (c *Client) Outstanding(service string) map[string]int64 {
 func (c *Client) Resolve(ctx context.Context, service string) ([]Instance, error) {
 	e := c.Service(service)
 	v := e.view.Load()
-	if v == nil || c.elapsed() >= v.expires {
+	if v == nil || v.stale.Load() {
 		var err error
 		if v, err = c.refresh(ctx, service, e, v); err != nil {
 			return nil, err

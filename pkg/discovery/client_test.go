@@ -33,7 +33,7 @@ func mixed(now time.Time) []discovery.Instance {
 
 func newClient(t *testing.T, st discovery.Strategy, src discovery.Source, clk *clock.Fake) *discovery.Client {
 	t.Helper()
-	c, err := discovery.NewClient(discovery.ClientConfig{Source: src, Strategy: st, Now: clk.Now})
+	c, err := discovery.NewClient(discovery.ClientConfig{Source: src, Strategy: st, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,6 +245,11 @@ func TestCacheRefreshAndStaleOnError(t *testing.T) {
 	if c.Service("s") != svc || svc.Name() != "s" {
 		t.Fatal("Service is not one handle per name")
 	}
+	// One staleness timer per cached service (s and the empty "none"),
+	// however often they were read: replaced views stop theirs.
+	if n := clk.Waiters(); n != 2 {
+		t.Fatalf("%d timers pending for 2 cached services", n)
+	}
 }
 
 func TestPreferredZone(t *testing.T) {
@@ -253,7 +258,7 @@ func TestPreferredZone(t *testing.T) {
 	a, b, c := discoverytest.Instance("s", "a", 1, clk.Now()), discoverytest.Instance("s", "b", 1, clk.Now()), discoverytest.Instance("s", "c", 1, clk.Now())
 	a.Zone, b.Zone, c.Zone = "z1", "z2", "z2"
 	src.Set(a, b, c)
-	cl, err := discovery.NewClient(discovery.ClientConfig{Source: src, Strategy: discovery.RoundRobin, Zone: "z2", Now: clk.Now})
+	cl, err := discovery.NewClient(discovery.ClientConfig{Source: src, Strategy: discovery.RoundRobin, Zone: "z2", Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}

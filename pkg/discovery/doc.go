@@ -51,8 +51,8 @@
 // the stale view, and picks one routable instance (lease live, weight
 // above zero, not unhealthy; those of the preferred zone when it has any)
 // by round-robin, smooth weighted round-robin, uniform random or least
-// outstanding requests. Pick makes no allocation and no store call while
-// the cache is fresh (Client.Service gives a handle whose Pick skips the
+// outstanding requests. Pick makes no allocation, no store call and no
+// clock read while the cache is fresh (a timer marks a read stale) (Client.Service gives a handle whose Pick skips the
 // lookup of the name); the Selection's Done releases the outstanding count.
 // Transport does all of it for HTTP: a request to discovery://SERVICE/PATH
 // goes to a picked instance, released when the response body is closed.

@@ -139,7 +139,7 @@ func TestLeaseExpiresWithoutHeartbeat(t *testing.T) {
 	if _, err := r.Register(ctx, discovery.Registration{Service: "s", ID: "b", URL: "http://b", TTL: discovery.Duration(30 * time.Second)}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := discovery.NewClient(discovery.ClientConfig{Source: r, Strategy: discovery.RoundRobin, CacheTTL: time.Second, Now: clk.Now})
+	c, err := discovery.NewClient(discovery.ClientConfig{Source: r, Strategy: discovery.RoundRobin, CacheTTL: time.Second, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
