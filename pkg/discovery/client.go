@@ -121,10 +121,10 @@ type Service struct {
 
 // view is an immutable read of a service.
 type view struct {
-	insts   []Instance
-	out     []*atomic.Int64
-	order   []uint32 // one weighted cycle, when small enough
-	cum     []int    // cumulative weights otherwise
+	insts []Instance
+	out   []*atomic.Int64
+	order []uint32 // one weighted cycle, when small enough
+	cum   []int    // cumulative weights otherwise
 	// stale is set by a timer when the view is CacheTTL old: a pick checks
 	// a flag instead of reading the clock (a read of kvm-clock cost two
 	// thirds of a pick).
