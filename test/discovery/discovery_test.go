@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -47,6 +48,8 @@ type instance struct {
 	Health   string `json:"health"`
 	Routable bool   `json:"routable"`
 	Failures int    `json:"consecutiveFailures"`
+	Changes  int    `json:"changes"`
+	Pending  []any  `json:"pending"`
 }
 
 func list(t *testing.T, args ...string) map[string]instance {
@@ -147,6 +150,41 @@ func TestDiscoveryThroughTheRuntime(t *testing.T) {
 	}
 	if got := list(t, append([]string{"--health", "unhealthy"}, dd...)...); len(got) != 1 || got["b"].ID != "b" {
 		t.Fatalf("unhealthy ones: %+v", got)
+	}
+	// What the runtime's rate(1 minute) schedule delivers runs a check too:
+	// b's endpoint answers again, and two scheduled runs bring it back.
+	sick.Store(false)
+	token, err := os.ReadFile(filepath.Join(dataDir, "api.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/functions/health-checker", strings.NewReader(
+			`{"schedule":"rate(1 minute)","scheduledTime":"2026-11-23T14:05:00Z","executionId":"x"}`))
+		req.Header.Set("ce-specversion", "1.0")
+		req.Header.Set("ce-id", fmt.Sprintf("tick-%d", i))
+		req.Header.Set("ce-source", "cogniforge://runtime/schedules/health-checker")
+		req.Header.Set("ce-type", "dev.cogniforge.schedule.fired.v1")
+		req.Header.Set("content-type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("scheduled run %d: %s", i, resp.Status)
+		}
+	}
+	// Each transition was published on the runtime's bus: none is pending.
+	if got := list(t, append([]string{"checkout"}, dd...)...); got["b"].Health != "healthy" || !got["b"].Routable || got["b"].Changes != 2 || len(got["b"].Pending) != 0 {
+		t.Fatalf("after two scheduled runs: %+v", got)
+	}
+	sick.Store(true)
+	for range 3 {
+		if _, errOut, code := run(t, append([]string{"discovery", "check"}, dd...)...); code != 0 {
+			t.Fatalf("check: exit %d %s", code, errOut)
+		}
 	}
 	if out, errOut, code := run(t, append([]string{"discovery", "heartbeat", "checkout", "a", "--json"}, dd...)...); code != 0 || !strings.Contains(out, `"renewedAt"`) {
 		t.Fatalf("heartbeat: exit %d\n%s%s", code, out, errOut)
