@@ -42,7 +42,10 @@
 // transition is recorded in the instance with the counters, and announced
 // as dev.cogniforge.discovery.instance.health.changed.v1 at least once: it
 // is written as pending with the transition and cleared once published,
-// so a failed publish is retried by the next check.
+// so a failed publish is retried by the next check. A result that changes
+// nothing (a healthy instance passing again) is written at most every
+// QuietWrite (5 minutes), so a steady fleet costs the store a write per
+// instance every 5 minutes rather than every minute.
 //
 // # Client
 //

@@ -209,3 +209,49 @@ func TestNewCheckerBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// Results that change nothing (same state, counters at their threshold,
+// same error) are written once per QuietWrite, not once per check.
+func TestRecordSkipsWritesThatChangeNothing(t *testing.T) {
+	ctx := context.Background()
+	r, clk := newRegistry(t)
+	if _, err := r.Register(ctx, discovery.Registration{Service: "s", ID: "a", URL: "http://a", HealthURL: "http://a/health", TTL: discovery.Duration(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	record := func(errText string) discovery.Instance {
+		t.Helper()
+		clk.Advance(time.Minute)
+		in, _, err := r.Record(ctx, "s", "a", discovery.Thresholds{}, clk.Now(), errText)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	record("")
+	in := record("")
+	if in.Health != discovery.Healthy || in.Passes != 2 {
+		t.Fatalf("after two passes: %+v", in)
+	}
+	written := in.Version
+	for range 4 { // minutes 3 to 6: within QuietWrite of the last write at minute 2
+		if in = record(""); in.Version != written || in.Passes != 2 || in.Health != discovery.Healthy {
+			t.Fatalf("an unchanged pass was written: %+v", in)
+		}
+	}
+	if in = record(""); in.Version != written+1 || !in.LastCheck.Equal(clk.Now()) {
+		t.Fatalf("after QuietWrite: version %d (want %d), last check %v", in.Version, written+1, in.LastCheck)
+	}
+	// Failures: counted to the threshold, then quiet while the error stays the same.
+	for i := 1; i <= 3; i++ {
+		if in = record("status 503"); in.Failures != i {
+			t.Fatalf("failure %d: %+v", i, in)
+		}
+	}
+	written = in.Version
+	if in = record("status 503"); in.Version != written || in.Failures != 3 || in.Health != discovery.Unhealthy {
+		t.Fatalf("a repeated failure was written: %+v", in)
+	}
+	if in = record("status 500"); in.Version != written+1 || in.LastError != "status 500" {
+		t.Fatalf("a new error was not written: %+v", in)
+	}
+}

@@ -202,7 +202,8 @@ type Instance struct {
 	Health Health `json:"health"`
 	// HealthSince is when Health last changed (registration for Unknown).
 	HealthSince time.Time `json:"healthSince"`
-	// Failures and Passes count the probe results in a row of each kind.
+	// Failures and Passes count the probe results in a row of each kind,
+	// up to their threshold.
 	Failures  int       `json:"consecutiveFailures"`
 	Passes    int       `json:"consecutivePasses"`
 	LastCheck time.Time `json:"lastCheck,omitzero"`
@@ -295,14 +296,16 @@ func (in *Instance) Apply(th Thresholds, at time.Time, errText string) *HealthCh
 	in.LastCheck = at
 	in.LastError = errText
 	to := in.Health
+	// The counters stop at their threshold: past it, another result of
+	// the same kind changes nothing, and the registry need not write it.
 	if errText == "" {
-		in.Passes++
+		in.Passes = min(in.Passes+1, th.Pass)
 		in.Failures = 0
 		if in.Passes >= th.Pass {
 			to = Healthy
 		}
 	} else {
-		in.Failures++
+		in.Failures = min(in.Failures+1, th.Fail)
 		in.Passes = 0
 		if in.Failures >= th.Fail {
 			to = Unhealthy

@@ -182,7 +182,10 @@ func (r *Registry) Update(ctx context.Context, service, id string, change func(*
 		if err != nil {
 			return Instance{}, err
 		}
-		if err := change(&cur); err != nil {
+		before := cur
+		if err := change(&cur); errors.Is(err, errUnchanged) {
+			return before, nil
+		} else if err != nil {
 			return Instance{}, err
 		}
 		out, err := r.put(ctx, cur, store.Condition{IfVersion: cur.Version})
@@ -193,6 +196,16 @@ func (r *Registry) Update(ctx context.Context, service, id string, change func(*
 	}
 	return Instance{}, fmt.Errorf("%w: %s/%s", ErrConflict, service, id)
 }
+
+// errUnchanged, returned by an Update's change, leaves the instance as it
+// is, unwritten.
+var errUnchanged = errors.New("unchanged")
+
+// QuietWrite is how long the registry may leave a probe result unwritten
+// when it changes nothing (the same state, counters at their threshold,
+// the same error): a healthy fleet costs a write per instance every
+// QuietWrite, not every minute, and LastCheck is at most that old.
+const QuietWrite = 5 * time.Minute
 
 // Heartbeat renews an instance's lease for its TTL; ErrNotFound means its
 // lease ran out (or it was deregistered) and it must register again.
@@ -265,11 +278,18 @@ func (r *Registry) Services(ctx context.Context) ([]string, error) {
 
 // Record applies one probe result to an instance (errText empty for a
 // pass) and returns it as written with the transition it caused, which is
-// also appended to its Pending list until Announced.
+// also appended to its Pending list until Announced. A result that
+// changes nothing is written only when the last written check is
+// QuietWrite old.
 func (r *Registry) Record(ctx context.Context, service, id string, th Thresholds, at time.Time, errText string) (Instance, *HealthChange, error) {
 	var change *HealthChange
 	in, err := r.Update(ctx, service, id, func(in *Instance) error {
+		was := *in
 		change = in.Apply(th, at, errText)
+		if change == nil && in.Passes == was.Passes && in.Failures == was.Failures && in.LastError == was.LastError &&
+			at.Sub(was.LastCheck) < QuietWrite {
+			return errUnchanged
+		}
 		if change != nil {
 			in.Pending = append(in.Pending, *change)
 			if len(in.Pending) > maxPending {
