@@ -70,6 +70,11 @@ type ClientConfig struct {
 	// Zone, when set, keeps picks in that zone while it has a routable
 	// instance, and uses the other zones only when it has none.
 	Zone string
+	// FailOpen, when set, picks among the unhealthy instances (lease live,
+	// weight above zero) when a service has no routable one, rather than
+	// failing with ErrNoInstance: when every instance looks down, the
+	// health checks may be what is wrong (Envoy's panic mode, at 0%).
+	FailOpen bool
 	// Clock is the clock of the cache and of leases; nil means the real
 	// one (clock.Real). Tests pass a *clock.Fake.
 	Clock Clock
@@ -99,6 +104,7 @@ type Client struct {
 	kind strategyKind
 	ttl  time.Duration
 	zone string
+	open bool
 	clk  Clock
 
 	mu      sync.Mutex // serialises adding services
@@ -157,7 +163,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		cfg.Clock = clock.Real{}
 	}
 	kind := map[Strategy]strategyKind{RoundRobin: kindRoundRobin, Weighted: kindWeighted, Random: kindRandom, LeastOutstanding: kindLeastOutstanding}[cfg.Strategy]
-	c := &Client{src: cfg.Source, kind: kind, ttl: cfg.CacheTTL, zone: cfg.Zone, clk: cfg.Clock}
+	c := &Client{src: cfg.Source, kind: kind, ttl: cfg.CacheTTL, zone: cfg.Zone, open: cfg.FailOpen, clk: cfg.Clock}
 	c.entries.Store(&map[string]*Service{})
 	return c, nil
 }
@@ -312,6 +318,13 @@ func (c *Client) build(e *Service, insts []Instance, now time.Time) *view {
 		if in.CanRoute(now) && (!inZone || in.Zone == c.zone) {
 			in.Routable = true
 			v.insts = append(v.insts, in)
+		}
+	}
+	if len(v.insts) == 0 && c.open {
+		for _, in := range insts {
+			if now.Before(in.ExpiresAt) && in.Weight > 0 {
+				v.insts = append(v.insts, in)
+			}
 		}
 	}
 	sort.Slice(v.insts, func(i, j int) bool { return v.insts[i].ID < v.insts[j].ID })

@@ -325,3 +325,36 @@ func TestConcurrentPicks(t *testing.T) {
 		}
 	}
 }
+
+// FailOpen: with every instance unhealthy, picks go on among them (never
+// to an expired or zero-weight one); without it, ErrNoInstance.
+func TestFailOpen(t *testing.T) {
+	clk := clock.NewFake(epoch)
+	src := &discoverytest.Source{}
+	insts := mixed(clk.Now())
+	for i := range insts {
+		insts[i].Health = discovery.Unhealthy
+	}
+	src.Set(insts...)
+	if _, err := newClient(t, discovery.RoundRobin, src, clk).Pick(context.Background(), "s"); !errors.Is(err, discovery.ErrNoInstance) {
+		t.Fatalf("closed: %v", err)
+	}
+	c, err := discovery.NewClient(discovery.ClientConfig{Source: src, Strategy: discovery.RoundRobin, FailOpen: true, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for range 40 {
+		sel, err := c.Pick(context.Background(), "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sel.Instance.Routable {
+			t.Fatalf("%s marked routable", sel.Instance.ID)
+		}
+		got[sel.Instance.ID]++
+	}
+	if len(got) != 4 || got["e"] != 0 || got["f"] != 0 {
+		t.Fatalf("fail-open picks %v, want a, b, c, d (not e: expired, f: weight 0)", got)
+	}
+}

@@ -54,7 +54,8 @@
 // the stale view, and picks one routable instance (lease live, weight
 // above zero, not unhealthy; those of the preferred zone when it has any)
 // by round-robin, smooth weighted round-robin, uniform random or least
-// outstanding requests. Pick makes no allocation, no store call and no
+// outstanding requests; with FailOpen, a service whose every instance is
+// unhealthy is still served by them rather than not at all. Pick makes no allocation, no store call and no
 // clock read while the cache is fresh (a timer marks a read stale) (Client.Service gives a handle whose Pick skips the
 // lookup of the name); the Selection's Done releases the outstanding count.
 // Transport does all of it for HTTP: a request to discovery://SERVICE/PATH
