@@ -141,6 +141,16 @@ locals {
       environment       = local.incident_escalator_environment
       policy_statements = [local.use_store, local.read_oncall_config, local.read_incident_config, local.publish_sns]
     }
+    # Service discovery (pkg/discovery): the registry's API over an
+    # IAM-signed URL, and every minute (its schedule, from the manifest) a
+    # probe of each instance's health URL (2 s each, 16 at once), which
+    # publishes health transitions. Thresholds: COGNIFORGE_HEALTH_* in
+    # environment.
+    "health-checker" = {
+      timeout           = 60
+      function_url      = { auth_type = "AWS_IAM" }
+      policy_statements = [local.use_store, local.publish_events]
+    }
   }
 
   # A deploy setting may refine a trigger (function_url's auth type) but

@@ -56,6 +56,11 @@ const (
 	// TypeResilienceCommand is a request to the resilience-admin
 	// function's routes or task: read the breakers, force one.
 	TypeResilienceCommand = "dev.cogniforge.resilience.command.v1"
+	// TypeDiscoveryHealthChanged is a service instance moving between
+	// unknown, healthy and unhealthy (pkg/discovery.HealthChange);
+	// TypeDiscoveryRequest a request to the health-checker's routes.
+	TypeDiscoveryHealthChanged = "dev.cogniforge.discovery.instance.health.changed.v1"
+	TypeDiscoveryRequest       = "dev.cogniforge.discovery.request.v1"
 )
 
 // AllTypes lists every type constant above.
@@ -70,6 +75,7 @@ var AllTypes = []string{
 	TypeIncidentTriggered, TypeIncidentAcknowledged, TypeIncidentResolved, TypeIncidentUpdated, TypeIncidentRequest, TypeIncidentEscalation,
 	TypeSecretRotationStep, TypeSecretRotated, TypeAuditRecorded,
 	TypeBreakerOpened, TypeBreakerHalfOpened, TypeBreakerClosed, TypeResilienceCommand,
+	TypeDiscoveryHealthChanged, TypeDiscoveryRequest,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/orders"
+	"github.com/cogniforge/cogniforge/pkg/registry/discoveryfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/gatewayfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/incidentfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
@@ -40,6 +41,7 @@ func All() []Entry {
 		{Name: incidentfn.Reminder, Build: incidentfn.BuildReminder},
 		{Name: secretsfn.Name, Build: secretsfn.Build},
 		{Name: resiliencefn.AdminName, Build: resiliencefn.BuildAdmin},
+		{Name: discoveryfn.Name, Build: discoveryfn.Build},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries

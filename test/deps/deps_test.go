@@ -74,6 +74,9 @@ func TestDependencyDirection(t *testing.T) {
 		// Call policies reach the store and bus through their ports; only
 		// pkg/resilience/awsresilience (the SDK middleware) links the SDK.
 		{[]string{"pkg/resilience"}, platforms},
+		// Discovery keeps its registry over the store port and probes with
+		// net/http; the test helpers link nothing more.
+		{[]string{"pkg/discovery", "pkg/discovery/discoverytest"}, platforms},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the
