@@ -65,6 +65,9 @@ func TestDependencyDirection(t *testing.T) {
 		{[]string{"pkg/config"}, platforms},
 		// The audit trail is written over the store and bus ports.
 		{[]string{"pkg/audit"}, platforms},
+		// Releases move aliases through the Aliases port; only the
+		// wiring-side pkg/release/lambdaalias links the Lambda SDK.
+		{[]string{"pkg/release"}, platforms},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the
