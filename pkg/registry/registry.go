@@ -12,6 +12,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/registry/gatewayfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/incidentfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
+	"github.com/cogniforge/cogniforge/pkg/registry/releasefn"
 	"github.com/cogniforge/cogniforge/pkg/registry/secretsfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/slofn"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
@@ -38,6 +39,7 @@ func All() []Entry {
 		{Name: incidentfn.Escalator, Build: incidentfn.BuildEscalator},
 		{Name: incidentfn.Reminder, Build: incidentfn.BuildReminder},
 		{Name: secretsfn.Name, Build: secretsfn.Build},
+		{Name: releasefn.Name, Build: releasefn.Build},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries
@@ -55,6 +57,9 @@ func Names() []string {
 // Build builds every function from the same ports.
 func Build(p wiring.Ports) ([]faas.Function, error) {
 	var fns []faas.Function
+	if p.Functions == nil {
+		p.Functions = Names()
+	}
 	for _, e := range All() {
 		fn, err := e.Build(p)
 		if err != nil {

@@ -214,7 +214,7 @@ func NewFunction(cfg FunctionConfig) faas.Function {
 					return nil, faas.Invalid("data", err)
 				}
 			}
-			out, err := serve(ctx, cfg, ev.Subject(), rq)
+			out, err := serve(ctx, cfg, ev.Subject(), rq, now)
 			if err != nil {
 				return nil, asFaas(err)
 			}
@@ -269,7 +269,7 @@ func runStep(ctx context.Context, rs *Releases, st Step) (Outcome, error) {
 	return Outcome{}, named(ErrNameInvalid, &FieldError{Field: "action", Err: fmt.Errorf("%q is not check or rollback", st.Action)})
 }
 
-func serve(ctx context.Context, cfg FunctionConfig, subject string, rq Request) (any, error) {
+func serve(ctx context.Context, cfg FunctionConfig, subject string, rq Request, now func() time.Time) (any, error) {
 	parts := strings.Split(strings.Trim(subject, "/"), "/")
 	rs := cfg.Releases
 	switch {
@@ -283,7 +283,7 @@ func serve(ctx context.Context, cfg FunctionConfig, subject string, rq Request) 
 			return nil, err
 		}
 		if cfg.Start != nil {
-			input, _ := json.Marshal(Step{ReleaseID: r.ID})
+			input, _ := json.Marshal(map[string]any{"releaseId": r.ID, "waitSeconds": r.outcome("", now()).WaitSeconds})
 			if err := cfg.Start(ctx, Machine, r.ID, string(input)); err != nil && !(cfg.Exists != nil && cfg.Exists(err)) {
 				// A release nobody steps must not keep its traffic split.
 				if _, rerr := rs.Rollback(context.WithoutCancel(ctx), r.ID, Controller, "the release state machine did not start: "+err.Error()); rerr != nil {

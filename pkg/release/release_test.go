@@ -360,7 +360,7 @@ func TestRoutingPickMatchesWeights(t *testing.T) {
 	n := 0
 	const picks = 10000
 	for i := range picks {
-		if r.Pick((float64(i) + 0.5) / picks) == "2" {
+		if r.Pick((float64(i)+0.5)/picks) == "2" {
 			n++
 		}
 	}
