@@ -87,7 +87,7 @@ func (a *Aliases) Alias(ctx context.Context, fn, alias string) (release.Routing,
 // versions (none clears the routing). Lambda takes one additional version.
 func (a *Aliases) SetAlias(ctx context.Context, fn, alias string, r release.Routing) error {
 	if len(r.Weights) > 1 {
-		return &release.FieldError{Field: "weights", Err: fmt.Errorf("Lambda routes an alias to at most one additional version (got %d)", len(r.Weights))}
+		return &release.FieldError{Field: "weights", Err: fmt.Errorf("an alias on Lambda routes to at most one additional version (got %d)", len(r.Weights))}
 	}
 	have, err := a.Versions(ctx, fn)
 	if err != nil {
