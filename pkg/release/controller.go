@@ -325,12 +325,32 @@ func (c *Releases) save(ctx context.Context, r *Release) error {
 	}
 	if err := c.cfg.Store.Transact(ctx, ops); err != nil {
 		if errors.Is(err, store.ErrConditionFailed) {
-			return named(ErrNameFailed, fmt.Errorf("release %s changed while deciding; the step runs again: %w", r.ID, err))
+			// Someone else decided first (an operator's rollback racing a
+			// check): the alias may hold this call's routing, so put back
+			// the routing of the decision that won.
+			rerr := c.reconcile(context.WithoutCancel(ctx), r.ID)
+			return named(ErrNameFailed, errors.Join(fmt.Errorf("release %s changed while deciding; the step runs again: %w", r.ID, err), rerr))
 		}
 		return named(ErrNameFailed, err)
 	}
 	r.version++
 	return nil
+}
+
+// reconcile sets the alias to what the stored release says.
+func (c *Releases) reconcile(ctx context.Context, id string) error {
+	r, err := c.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	want := Split(r.PreviousVersion, r.Version, r.Weight)
+	switch r.State {
+	case Promoted:
+		want = Routing{Version: r.Version}
+	case RolledBack:
+		want = Routing{Version: r.PreviousVersion}
+	}
+	return c.cfg.Aliases.SetAlias(ctx, r.Function, r.Alias, want)
 }
 
 // flush publishes r's outbox, then empties it. A failure leaves the events
@@ -410,9 +430,10 @@ func (c *Releases) Check(ctx context.Context, id string) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	if err := c.flush(ctx, r); err != nil {
-		return Outcome{}, err
-	}
+	// Decisions a failed publish left in the outbox go out first. The bus
+	// being down is no reason to judge (or roll back) a release: they stay
+	// queued, and the decision below tries again.
+	_ = c.flush(ctx, r)
 	now := c.now().UTC()
 	if r.Done() {
 		return r.outcome("done", now), nil

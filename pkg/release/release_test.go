@@ -368,3 +368,68 @@ func TestRoutingPickMatchesWeights(t *testing.T) {
 		t.Fatalf("version 2 got %d of %d picks", n, picks)
 	}
 }
+
+// racingAliases lets an operator's rollback land between a check's read of
+// the release and its write.
+type racingAliases struct {
+	*release.StoreAliases
+	race func()
+}
+
+func (a *racingAliases) SetAlias(ctx context.Context, fn, alias string, r release.Routing) error {
+	if race := a.race; race != nil {
+		a.race = nil
+		race()
+	}
+	return a.StoreAliases.SetAlias(ctx, fn, alias, r)
+}
+
+func TestARollbackRacingACheckWins(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	racing := &racingAliases{StoreAliases: h.aliases}
+	rs, _ := release.New(release.Config{Store: h.st, Aliases: racing, Counter: h.counter, Now: h.clk.Now})
+	if _, err := rs.Start(ctx, release.Spec{ID: "rel", Function: "checkout", Version: "2", Weights: []float64{10, 50}}); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.Advance(10 * time.Minute)
+	h.traffic("2", 50, 0, 10)
+	racing.race = func() {
+		if _, err := h.rs.Rollback(ctx, "rel", "bob", "stop"); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := rs.Check(ctx, "rel"); err == nil {
+		t.Fatal("the check that lost the race says so, so the state machine runs it again")
+	}
+	if r := h.routing(); r.Version != "1" || len(r.Weights) != 0 {
+		t.Fatalf("the rollback won but the alias routes %+v", r)
+	}
+	if o, err := rs.Check(ctx, "rel"); err != nil || o.State != release.RolledBack || !o.Done {
+		t.Fatalf("the retried check: %+v %v", o, err)
+	}
+}
+
+func TestBusDownDelaysEventsNotDecisions(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	if _, err := h.rs.Start(ctx, release.Spec{ID: "rel", Function: "checkout", Version: "2", Weights: []float64{10, 50}}); err != nil {
+		t.Fatal(err)
+	}
+	h.failPub = true
+	h.clk.Advance(10 * time.Minute)
+	h.traffic("2", 50, 0, 10)
+	if _, err := h.rs.Check(ctx, "rel"); err == nil {
+		t.Fatal("an unpublished decision is reported, so the state machine's retry sends it")
+	}
+	if r := h.routing(); r.Share("2") != 0.5 {
+		t.Fatalf("the healthy step was not taken: %+v", r)
+	}
+	h.failPub = false
+	if o := h.check("rel"); o.Decision != "waiting" || o.Weight != 50 {
+		t.Fatalf("%+v", o)
+	}
+	if got := strings.Join(h.kinds(), ","); got != "started,stepped" || h.events[1].id != "rel/2" {
+		t.Fatalf("events %s", got)
+	}
+}
