@@ -38,9 +38,20 @@ type Counter struct {
 }
 
 // Count reports, per event, nil when it is counted (now or before) or has
-// no version, or why it was not.
+// no version, or why it was not. A batch is written in as few store
+// transactions as fit: the events' markers and their adds summed per
+// bucket, so an SQS batch of ten calls of one version is one transaction of
+// ten markers and two or three adds.
 func (c *Counter) Count(ctx context.Context, evs []slo.Event) []error {
 	out := make([]error, len(evs))
+	type unit struct {
+		event  int
+		marker store.Op
+		adds   map[store.Key]int64
+		expiry time.Time
+	}
+	var units []unit
+	seen := map[store.Key]bool{}
 	for i := range evs {
 		e := &evs[i]
 		if e.Version == "" {
@@ -54,15 +65,27 @@ func (c *Counter) Count(ctx context.Context, evs []slo.Event) []error {
 		if src == "" {
 			src = "-"
 		}
-		adds := map[store.Key]int64{}
+		marker := store.Key{Partition: "release#seen#" + e.ID, Sort: src}
+		if seen[marker] {
+			continue // twice in one batch: counted once
+		}
+		seen[marker] = true
+		u := unit{event: i, adds: map[store.Key]int64{}, expiry: e.Time.Add(CountRetention)}
+		u.marker = store.Op{Kind: store.OpPut, Item: store.Item{Key: marker, Value: []byte{'1'}, ExpiresAt: u.expiry},
+			Cond: store.Condition{IfAbsent: true}}
 		part, minute := countPartition(e.Service, e.Version, e.Time)
 		bad := int64(0)
 		if e.Status == "error" {
 			bad = 1
 		}
-		adds[store.Key{Partition: part, Sort: minute + "#n"}] += pack(1, bad)
-		adds[store.Key{Partition: part, Sort: minute + "#l" + strconv.Itoa(latencyBucket(e.DurationMs))}]++
+		u.adds[store.Key{Partition: part, Sort: minute + "#n"}] += pack(1, bad)
+		u.adds[store.Key{Partition: part, Sort: minute + "#l" + strconv.Itoa(latencyBucket(e.DurationMs))}]++
 		for j := range c.SLOs {
+			// More SLOs than a transaction holds: the rest are not counted
+			// per version.
+			if len(u.adds) >= store.MaxTransactOps-1 {
+				break
+			}
 			counted, good := c.SLOs[j].Classify(e)
 			if !counted {
 				continue
@@ -71,28 +94,79 @@ func (c *Counter) Count(ctx context.Context, evs []slo.Event) []error {
 			if good {
 				g = 1
 			}
-			adds[store.Key{Partition: part, Sort: minute + "#s#" + c.SLOs[j].Name}] += pack(1, g)
+			u.adds[store.Key{Partition: part, Sort: minute + "#s#" + c.SLOs[j].Name}] += pack(1, g)
 		}
-		expiry := e.Time.Add(CountRetention)
-		ops := []store.Op{{Kind: store.OpPut, Item: store.Item{Key: store.Key{Partition: "release#seen#" + e.ID, Sort: src}, Value: []byte{'1'}, ExpiresAt: expiry},
-			Cond: store.Condition{IfAbsent: true}}}
-		keys := make([]store.Key, 0, len(adds))
-		for k := range adds {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(a, b int) bool { return keys[a].Sort < keys[b].Sort })
-		for _, k := range keys {
-			if len(ops) == store.MaxTransactOps {
-				break // more SLOs than a transaction holds: the rest are not counted per version
+		units = append(units, u)
+	}
+	for len(units) > 0 {
+		// Take units while their markers and distinct buckets fit.
+		sums := map[store.Key]int64{}
+		expiry := map[store.Key]time.Time{}
+		n := 0
+		for ; n < len(units); n++ {
+			added := 0
+			for k := range units[n].adds {
+				if _, ok := sums[k]; !ok {
+					added++
+				}
 			}
-			ops = append(ops, store.Op{Kind: store.OpAdd, Item: store.Item{Key: k, ExpiresAt: expiry}, Delta: adds[k]})
+			if n > 0 && n+1+len(sums)+added > store.MaxTransactOps {
+				break
+			}
+			for k, d := range units[n].adds {
+				sums[k] += d
+				if units[n].expiry.After(expiry[k]) {
+					expiry[k] = units[n].expiry
+				}
+			}
 		}
-		err := c.Store.Transact(ctx, ops)
-		var tx *store.TxError
-		if errors.As(err, &tx) {
-			continue // counted by an earlier delivery
+		group := units[:n]
+		units = units[n:]
+		for len(group) > 0 {
+			ops := make([]store.Op, 0, len(group)+len(sums))
+			for _, u := range group {
+				ops = append(ops, u.marker)
+			}
+			keys := make([]store.Key, 0, len(sums))
+			for k := range sums {
+				keys = append(keys, k)
+			}
+			sort.Slice(keys, func(a, b int) bool {
+				if keys[a].Partition != keys[b].Partition {
+					return keys[a].Partition < keys[b].Partition
+				}
+				return keys[a].Sort < keys[b].Sort
+			})
+			for _, k := range keys {
+				ops = append(ops, store.Op{Kind: store.OpAdd, Item: store.Item{Key: k, ExpiresAt: expiry[k]}, Delta: sums[k]})
+			}
+			err := c.Store.Transact(ctx, ops)
+			var tx *store.TxError
+			if err == nil || !errors.As(err, &tx) {
+				for _, u := range group {
+					out[u.event] = err
+				}
+				break
+			}
+			// The failed conditions are markers of events counted by an
+			// earlier delivery: write the others without them.
+			gone := map[int]bool{}
+			for _, f := range tx.Failed {
+				gone[f] = true
+			}
+			var rest []unit
+			sums = map[store.Key]int64{}
+			for j, u := range group {
+				if gone[j] {
+					continue
+				}
+				rest = append(rest, u)
+				for k, d := range u.adds {
+					sums[k] += d
+				}
+			}
+			group = rest
 		}
-		out[i] = err
 	}
 	return out
 }

@@ -343,6 +343,14 @@ func TestCounterCountsEachEventOnce(t *testing.T) {
 			}
 		}
 	}
+	// A batch holding a redelivered event and a new one counts the new one.
+	e2 := e
+	e2.ID, e2.Status, e2.DurationMs = "e3", "ok", 20
+	for _, err := range h.counter.Count(ctx, []slo.Event{e, e2}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	unversioned := e
 	unversioned.ID, unversioned.Version = "e2", ""
 	h.counter.Count(ctx, []slo.Event{unversioned})
@@ -350,7 +358,7 @@ func TestCounterCountsEachEventOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Requests != 1 || w.Errors != 1 || w.Percentile(50) != 5000 {
+	if w.Requests != 2 || w.Errors != 1 || w.Percentile(50) != 25 || w.Percentile(99) != 5000 {
 		t.Fatalf("%+v p50 %v", w, w.Percentile(50))
 	}
 }
@@ -431,5 +439,34 @@ func TestBusDownDelaysEventsNotDecisions(t *testing.T) {
 	}
 	if got := strings.Join(h.kinds(), ","); got != "started,stepped" || h.events[1].id != "rel/2" {
 		t.Fatalf("events %s", got)
+	}
+}
+
+type countingStore struct {
+	store.Store
+	transactions int
+}
+
+func (s *countingStore) Transact(ctx context.Context, ops []store.Op) error {
+	s.transactions++
+	return s.Store.Transact(ctx, ops)
+}
+
+func TestABatchIsOneTransaction(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 11, 23, 14, 0, 30, 0, time.UTC))
+	st := &countingStore{Store: memory.New(memory.Config{Now: clk.Now})}
+	c := &release.Counter{Store: st}
+	var evs []slo.Event
+	for i := range 10 {
+		evs = append(evs, slo.Event{ID: fmt.Sprint(i), Time: clk.Now(), Service: "checkout", Status: "ok", DurationMs: 20, Version: "2"})
+	}
+	for _, err := range c.Count(context.Background(), evs) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := c.Read(context.Background(), "checkout", "2", clk.Now(), clk.Now())
+	if st.transactions != 1 || err != nil || w.Requests != 10 {
+		t.Fatalf("%d transactions, %d requests counted (%v)", st.transactions, w.Requests, err)
 	}
 }
