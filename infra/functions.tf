@@ -151,6 +151,31 @@ locals {
       function_url      = { auth_type = "AWS_IAM" }
       policy_statements = [local.use_store, local.publish_events]
     }
+    # Releases (pkg/release): counts the versioned request.completed events
+    # of its queue, serves /releases (IAM-signed URL), starts the release
+    # machine per release and moves the `live` alias of the function
+    # released (list it in var.released_functions so applies leave the
+    # alias to it).
+    "release-controller" = {
+      timeout      = 60
+      function_url = { auth_type = "AWS_IAM" }
+      environment = merge(local.slo_config_environment, {
+        COGNIFORGE_STATE_MACHINE_ARN_PREFIX = local.state_machine_arn_prefix
+        COGNIFORGE_FUNCTION_NAME_PREFIX     = "${var.name_prefix}-"
+      })
+      policy_statements = [local.use_store, local.publish_events, local.read_slo_config,
+        {
+          sid       = "StartRelease"
+          actions   = ["states:StartExecution"]
+          resources = ["${local.state_machine_arn_prefix}release"]
+        },
+        {
+          sid       = "MoveAliases"
+          actions   = ["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetFunction", "lambda:ListVersionsByFunction", "lambda:PublishVersion"]
+          resources = ["arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${var.name_prefix}-*"]
+        },
+      ]
+    }
   }
 
   # A deploy setting may refine a trigger (function_url's auth type) but

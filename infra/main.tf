@@ -83,6 +83,7 @@ module "function" {
   event_rules          = try(each.value.event_rules, {})
   live_version         = lookup(var.live_versions, each.key, null)
   canary_weight        = lookup(var.canary_weights, each.key, 0)
+  release_controlled   = contains(var.released_functions, each.key)
   tags                 = local.tags
 }
 

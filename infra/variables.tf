@@ -58,6 +58,12 @@ variable "canary_weights" {
   default     = {}
 }
 
+variable "released_functions" {
+  description = "Functions whose `live` alias release-controller moves (`cogniforge release start`): applies publish their versions but leave the alias where the last release put it."
+  type        = set(string)
+  default     = []
+}
+
 variable "state_machine_types" {
   description = "Per definition name (file name without .asl.json), STANDARD or EXPRESS; default STANDARD."
   type        = map(string)

@@ -162,6 +162,7 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 		MaxReceives: o.maxReceives,
 		RetryDelay:  o.retryDelay,
 		Extra:       sfn.Handler(),
+		Route:       localRoute(ports),
 	})
 	if err != nil {
 		return err

@@ -61,6 +61,16 @@ const (
 	// TypeDiscoveryRequest a request to the health-checker's routes.
 	TypeDiscoveryHealthChanged = "dev.cogniforge.discovery.instance.health.changed.v1"
 	TypeDiscoveryRequest       = "dev.cogniforge.discovery.request.v1"
+	// Release decisions (ReleaseChanged), the release-controller's routes
+	// (TypeReleaseRequest) and the release state machine's Task
+	// (TypeReleaseStep).
+	TypeReleaseStarted    = "dev.cogniforge.release.started.v1"
+	TypeReleaseStepped    = "dev.cogniforge.release.stepped.v1"
+	TypeReleaseHeld       = "dev.cogniforge.release.held.v1"
+	TypeReleasePromoted   = "dev.cogniforge.release.promoted.v1"
+	TypeReleaseRolledBack = "dev.cogniforge.release.rolledback.v1"
+	TypeReleaseRequest    = "dev.cogniforge.release.request.v1"
+	TypeReleaseStep       = "dev.cogniforge.release.step.v1"
 )
 
 // AllTypes lists every type constant above.
@@ -76,6 +86,8 @@ var AllTypes = []string{
 	TypeSecretRotationStep, TypeSecretRotated, TypeAuditRecorded,
 	TypeBreakerOpened, TypeBreakerHalfOpened, TypeBreakerClosed, TypeResilienceCommand,
 	TypeDiscoveryHealthChanged, TypeDiscoveryRequest,
+	TypeReleaseStarted, TypeReleaseStepped, TypeReleaseHeld, TypeReleasePromoted, TypeReleaseRolledBack,
+	TypeReleaseRequest, TypeReleaseStep,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad
@@ -105,6 +117,9 @@ type RequestCompleted struct {
 	Timestamp string `json:"timestamp,omitempty"`
 	Region    string `json:"region,omitempty"`
 	ErrorType string `json:"errorType,omitempty"`
+	// Version is the version of the service or function that served the
+	// call (a Lambda version): releases judge a new version by it.
+	Version string `json:"version,omitempty"`
 }
 
 // ErrorInfo is a named error inside saga events. Name is what an ASL Catch
@@ -235,4 +250,36 @@ type BreakerChanged struct {
 	OpenedAt            string `json:"openedAt,omitempty"` // RFC 3339
 	At                  string `json:"at"`                 // RFC 3339
 	Function            string `json:"function,omitempty"`
+}
+
+// ReleaseChanged is the data of the dev.cogniforge.release.*.v1 decision
+// types: the release after the decision.
+type ReleaseChanged struct {
+	ID              string          `json:"id"`
+	Function        string          `json:"function"`
+	Alias           string          `json:"alias"`
+	Version         string          `json:"version"`
+	PreviousVersion string          `json:"previousVersion"`
+	Strategy        string          `json:"strategy"`
+	State           string          `json:"state"`
+	Weight          float64         `json:"weight"`
+	Step            int             `json:"step"`
+	Holds           int             `json:"holds,omitempty"`
+	Reason          string          `json:"reason,omitempty"`
+	By              string          `json:"by,omitempty"`
+	At              string          `json:"at"` // RFC 3339
+	Metrics         *ReleaseMetrics `json:"metrics,omitempty"`
+}
+
+// ReleaseMetrics is what a release check read of the new version.
+type ReleaseMetrics struct {
+	Requests          int64    `json:"requests"`
+	Errors            int64    `json:"errors"`
+	ErrorRate         float64  `json:"errorRate"`
+	LatencyMs         float64  `json:"latencyMs,omitempty"`
+	LatencyPercentile float64  `json:"latencyPercentile,omitempty"`
+	BurnRate          *float64 `json:"burnRate,omitempty"`
+	SLO               string   `json:"slo,omitempty"`
+	From              string   `json:"from,omitempty"` // RFC 3339
+	To                string   `json:"to,omitempty"`   // RFC 3339
 }

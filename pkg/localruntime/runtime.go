@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cogniforge/cogniforge/pkg/bus"
+	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/schedule"
 	"github.com/cogniforge/cogniforge/pkg/store"
@@ -71,6 +72,13 @@ type Config struct {
 	// Extra, when set, serves requests no runtime route matches (the Step
 	// Functions API at "/").
 	Extra http.Handler
+	// Route, when set, serves a qualified function name,
+	// /functions/NAME:QUALIFIER (as a Lambda alias or version ARN): it
+	// answers the version that serves this invocation (an alias's weighted
+	// routing). The runtime labels the response with it
+	// (X-Cogniforge-Function-Version) and publishes a request.completed
+	// event naming the version, so releases can judge it.
+	Route func(ctx context.Context, function, qualifier string) (version string, err error)
 }
 
 // Validate reports every problem with the configuration.
@@ -490,6 +498,10 @@ func (r *Runtime) routes() *http.ServeMux {
 	})
 	fnHandler := func(w http.ResponseWriter, req *http.Request) {
 		name := req.PathValue("name")
+		if fn, qualifier, ok := strings.Cut(name, ":"); ok && r.cfg.Route != nil {
+			r.serveQualified(w, req, name, fn, qualifier)
+			return
+		}
 		h, ok := r.http[name]
 		if !ok {
 			problem(w, http.StatusNotFound, fmt.Sprintf("no function %q; GET /functions lists them", name))
@@ -520,6 +532,61 @@ func (r *Runtime) routes() *http.ServeMux {
 		problem(w, http.StatusNotFound, fmt.Sprintf("no route %s %s; GET /functions lists the functions", req.Method, req.URL.Path))
 	})
 	return mux
+}
+
+// serveQualified serves one invocation of a function's alias or version:
+// the version Route picks serves it, and its outcome is published as a
+// request.completed event with that version.
+func (r *Runtime) serveQualified(w http.ResponseWriter, req *http.Request, name, fn, qualifier string) {
+	h, ok := r.http[fn]
+	if !ok {
+		problem(w, http.StatusNotFound, fmt.Sprintf("no function %q; GET /functions lists them", fn))
+		return
+	}
+	version, err := r.cfg.Route(req.Context(), fn, qualifier)
+	if err != nil {
+		problem(w, http.StatusNotFound, fmt.Sprintf("%s: %v", name, err))
+		return
+	}
+	req2 := new(http.Request)
+	*req2 = *req
+	u := *req.URL
+	u.Path = strings.TrimPrefix(req.URL.Path, "/functions/"+name)
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	u.RawPath = ""
+	req2.URL = &u
+	w.Header().Set("X-Cogniforge-Function-Version", version)
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	start := time.Now()
+	h.ServeHTTP(rec, req2)
+	d := events.RequestCompleted{Service: fn, Operation: "invoke", Status: events.StatusOK, HTTPStatus: rec.status,
+		DurationMs: float64(time.Since(start).Microseconds()) / 1000, Version: version,
+		Timestamp: r.cfg.Clock.Now().UTC().Format(time.RFC3339Nano)}
+	if rec.status >= 500 {
+		d.Status, d.ErrorType = events.StatusError, http.StatusText(rec.status)
+	}
+	ev, err := events.New(req.Context(), events.TypeRequestCompleted, "cogniforge/local-runtime", d, events.Time(r.cfg.Clock.Now()))
+	if err == nil {
+		var errs []error
+		errs, err = r.Publish(context.WithoutCancel(req.Context()), []cloudevents.Event{ev})
+		err = errors.Join(append(errs, err)...)
+	}
+	if err != nil {
+		r.cfg.Logger.Warn("runtime: request.completed of a versioned invocation not published", "function", fn, "version", version, "error", err)
+	}
+}
+
+// statusRecorder keeps the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }
 
 // maxQueuedEvent bounds the body of an enqueued event (SQS's own limit is

@@ -14,6 +14,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/registry/incidentfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/resiliencefn"
+	"github.com/cogniforge/cogniforge/pkg/registry/releasefn"
 	"github.com/cogniforge/cogniforge/pkg/registry/secretsfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/slofn"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
@@ -42,6 +43,7 @@ func All() []Entry {
 		{Name: secretsfn.Name, Build: secretsfn.Build},
 		{Name: resiliencefn.AdminName, Build: resiliencefn.BuildAdmin},
 		{Name: discoveryfn.Name, Build: discoveryfn.Build},
+		{Name: releasefn.Name, Build: releasefn.Build},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries
@@ -59,6 +61,9 @@ func Names() []string {
 // Build builds every function from the same ports.
 func Build(p wiring.Ports) ([]faas.Function, error) {
 	var fns []faas.Function
+	if p.Functions == nil {
+		p.Functions = Names()
+	}
 	for _, e := range All() {
 		fn, err := e.Build(p)
 		if err != nil {

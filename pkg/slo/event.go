@@ -22,7 +22,7 @@ func FromCloudEvent(ev cloudevents.Event) (Event, error) {
 		return Event{}, &EventError{Name: ErrNameInvalidEvent, Message: fmt.Sprintf("event %s: data is not a request-completed object: %v", ev.ID(), err), Err: err}
 	}
 	e := Event{Source: ev.Source(), ID: ev.ID(), Time: ev.Time(), Service: d.Service, Operation: d.Operation,
-		Region: d.Region, Status: d.Status, HTTPStatus: d.HTTPStatus, DurationMs: d.DurationMs}
+		Region: d.Region, Status: d.Status, HTTPStatus: d.HTTPStatus, DurationMs: d.DurationMs, Version: d.Version}
 	if d.Timestamp != "" {
 		t, err := time.Parse(time.RFC3339Nano, d.Timestamp)
 		if err != nil {

@@ -24,6 +24,9 @@ type Event struct {
 	Status     string // "ok" or "error"
 	HTTPStatus int    // 0 when the call was not HTTP
 	DurationMs float64
+	// Version is the version that served the call (data.version); SLIs do
+	// not select on it, releases count by it.
+	Version string
 }
 
 // Budgeting says how the error budget is counted.

@@ -71,6 +71,9 @@ type Ports struct {
 	// Executions starts state machines by name; nil when there are none
 	// (AWS: $COGNIFORGE_STATE_MACHINE_ARN_PREFIX; locally the runtime's).
 	Executions Executions
+	// Functions names every function deployed beside this one (the
+	// registry's, set by registry.Build); nil when unknown.
+	Functions []string
 }
 
 // Builder builds a function from its ports.

@@ -480,7 +480,7 @@ func versionOf(arn string) string {
 // else is as applied (no drift, no perpetual diff) but for moto's echoes.
 func checkCanaryPlan(t *testing.T, p *plan) {
 	at := fmt.Sprintf("module.cogniforge.module.function[%q].", fixture)
-	want := map[string]bool{at + "aws_lambda_function.this": true, at + "aws_lambda_alias.live": true}
+	want := map[string]bool{at + "aws_lambda_function.this": true, at + "aws_lambda_alias.live[0]": true}
 	changed := map[string]bool{}
 	for _, rc := range p.ResourceChanges {
 		if len(rc.Change.Actions) == 1 && (rc.Change.Actions[0] == "no-op" || rc.Change.Actions[0] == "read") {

@@ -77,6 +77,9 @@ func TestDependencyDirection(t *testing.T) {
 		// Discovery keeps its registry over the store port and probes with
 		// net/http; the test helpers link nothing more.
 		{[]string{"pkg/discovery", "pkg/discovery/discoverytest"}, platforms},
+		// Releases move aliases through the Aliases port; only the
+		// wiring-side pkg/release/lambdaalias links the Lambda SDK.
+		{[]string{"pkg/release"}, platforms},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the

@@ -114,6 +114,7 @@ resource "aws_lambda_function" "this" {
 }
 
 resource "aws_lambda_alias" "live" {
+  count            = var.release_controlled ? 0 : 1
   name             = "live"
   description      = local.canary ? "canary: ${var.canary_weight * 100}% to version ${local.new_version}" : "all traffic to one version"
   function_name    = aws_lambda_function.this.function_name
@@ -127,10 +128,35 @@ resource "aws_lambda_alias" "live" {
   }
 }
 
+# A function released by release-controller (pkg/release): Terraform
+# creates its `live` alias on the first version and publishes new
+# versions, but the controller moves the alias between them (weights,
+# promotion, rollback), so an apply must not move it back.
+resource "aws_lambda_alias" "released" {
+  count            = var.release_controlled ? 1 : 0
+  name             = "live"
+  description      = "moved by release-controller"
+  function_name    = aws_lambda_function.this.function_name
+  function_version = local.live_version
+
+  lifecycle {
+    ignore_changes = [function_version, routing_config, description]
+  }
+}
+
+moved {
+  from = aws_lambda_alias.live
+  to   = aws_lambda_alias.live[0]
+}
+
+locals {
+  alias = one(concat(aws_lambda_alias.live, aws_lambda_alias.released))
+}
+
 resource "aws_lambda_function_url" "this" {
   count              = var.function_url == null ? 0 : 1
   function_name      = aws_lambda_function.this.function_name
-  qualifier          = aws_lambda_alias.live.name
+  qualifier          = local.alias.name
   authorization_type = var.function_url.auth_type
 }
 
@@ -140,7 +166,7 @@ resource "aws_lambda_permission" "url_public" {
   statement_id           = "PublicFunctionUrl"
   action                 = "lambda:InvokeFunctionUrl"
   function_name          = aws_lambda_function.this.function_name
-  qualifier              = aws_lambda_alias.live.name
+  qualifier              = local.alias.name
   principal              = "*"
   function_url_auth_type = "NONE"
 }

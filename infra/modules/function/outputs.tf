@@ -10,7 +10,7 @@ output "function_arn" {
 
 output "alias_arn" {
   description = "ARN of the `live` alias: what triggers, schedules and state machines invoke."
-  value       = aws_lambda_alias.live.arn
+  value       = local.alias.arn
 }
 
 output "version" {

@@ -80,7 +80,7 @@ resource "aws_sqs_queue_policy" "bus" {
 resource "aws_lambda_event_source_mapping" "queue" {
   count                              = var.queue == null ? 0 : 1
   event_source_arn                   = aws_sqs_queue.this[0].arn
-  function_name                      = aws_lambda_alias.live.arn
+  function_name                      = local.alias.arn
   batch_size                         = var.queue.batch_size
   maximum_batching_window_in_seconds = var.queue.batching_window_seconds
   # The queue adapter returns the failed message ids so only those are retried.
@@ -122,7 +122,7 @@ resource "aws_iam_role_policy" "scheduler" {
       Sid      = "InvokeLiveAlias"
       Effect   = "Allow"
       Action   = ["lambda:InvokeFunction"]
-      Resource = [aws_lambda_alias.live.arn]
+      Resource = [local.alias.arn]
     }]
   })
 }
@@ -152,7 +152,7 @@ resource "aws_scheduler_schedule" "this" {
   }
 
   target {
-    arn      = aws_lambda_alias.live.arn
+    arn      = local.alias.arn
     role_arn = aws_iam_role.scheduler[0].arn
     input    = coalesce(each.value.input, local.scheduler_input)
     retry_policy {
@@ -179,7 +179,7 @@ resource "aws_cloudwatch_event_target" "this" {
   rule           = aws_cloudwatch_event_rule.this[each.key].name
   event_bus_name = var.event_bus_name
   target_id      = "live"
-  arn            = aws_lambda_alias.live.arn
+  arn            = local.alias.arn
 }
 
 resource "aws_lambda_permission" "events" {
@@ -187,7 +187,7 @@ resource "aws_lambda_permission" "events" {
   statement_id  = "EventBridge-${each.key}"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this.function_name
-  qualifier     = aws_lambda_alias.live.name
+  qualifier     = local.alias.name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.this[each.key].arn
 }

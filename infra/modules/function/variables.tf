@@ -200,6 +200,12 @@ variable "canary_weight" {
   }
 }
 
+variable "release_controlled" {
+  description = "The `live` alias is moved by release-controller (canary, linear, blue-green releases): Terraform creates it but leaves its version and routing alone afterwards, and live_version/canary_weight do not apply."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Tags on every resource."
   type        = map(string)
