@@ -128,6 +128,16 @@ locals {
       environment       = local.incident_escalator_environment
       policy_statements = [local.use_store, local.read_oncall_config, local.read_incident_config, local.publish_sns]
     }
+    # Starts and stops chaos faults (pkg/chaos) over its IAM-signed URL and
+    # its request queue: the one writer of the chaos parameter (chaos.tf),
+    # hence one instance at a time. Its store use is the minimal-radius
+    # claims every injector makes.
+    "chaos-injector" = {
+      timeout              = 15
+      function_url         = { auth_type = "AWS_IAM" }
+      reserved_concurrency = 1
+      policy_statements    = [local.use_store, local.publish_events, local.write_chaos_config]
+    }
   }
 
   # A deploy setting may refine a trigger (function_url's auth type) but

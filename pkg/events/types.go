@@ -51,6 +51,14 @@ const (
 	TypeAuditRecorded = "dev.cogniforge.audit.recorded.v1"
 )
 
+// Chaos (pkg/chaos): a request to the chaos-injector, and a fault stored or
+// cleared (data: the chaos.Fault).
+const (
+	TypeChaosRequest       = "dev.cogniforge.chaos.request.v1"
+	TypeChaosFaultInjected = "dev.cogniforge.chaos.fault.injected.v1"
+	TypeChaosFaultCleared  = "dev.cogniforge.chaos.fault.cleared.v1"
+)
+
 // AllTypes lists every type constant above.
 var AllTypes = []string{
 	TypeRequestCompleted,
@@ -62,6 +70,7 @@ var AllTypes = []string{
 	TypeSLOAlertFiring, TypeSLOAlertResolved, TypeSLOQuery,
 	TypeIncidentTriggered, TypeIncidentAcknowledged, TypeIncidentResolved, TypeIncidentUpdated, TypeIncidentRequest, TypeIncidentEscalation,
 	TypeSecretRotationStep, TypeSecretRotated, TypeAuditRecorded,
+	TypeChaosRequest, TypeChaosFaultInjected, TypeChaosFaultCleared,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/orders"
+	"github.com/cogniforge/cogniforge/pkg/registry/chaosfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/gatewayfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/incidentfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
@@ -38,6 +39,7 @@ func All() []Entry {
 		{Name: incidentfn.Escalator, Build: incidentfn.BuildEscalator},
 		{Name: incidentfn.Reminder, Build: incidentfn.BuildReminder},
 		{Name: secretsfn.Name, Build: secretsfn.Build},
+		{Name: chaosfn.Name, Build: chaosfn.Builder(Names)},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries
@@ -52,7 +54,8 @@ func Names() []string {
 	return out
 }
 
-// Build builds every function from the same ports.
+// Build builds every function from the same ports, each with its chaos
+// injector (wiring.Instrument).
 func Build(p wiring.Ports) ([]faas.Function, error) {
 	var fns []faas.Function
 	for _, e := range All() {
@@ -63,7 +66,7 @@ func Build(p wiring.Ports) ([]faas.Function, error) {
 		if fn.Name != e.Name {
 			return nil, fmt.Errorf("registry: %s builds a function named %q", e.Name, fn.Name)
 		}
-		fns = append(fns, fn)
+		fns = append(fns, wiring.Instrument(p, fn))
 	}
 	return fns, nil
 }

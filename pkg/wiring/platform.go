@@ -61,6 +61,9 @@ type Ports struct {
 	// Executions starts state machines by name; nil when there are none
 	// (AWS: $COGNIFORGE_STATE_MACHINE_ARN_PREFIX; locally the runtime's).
 	Executions Executions
+	// Chaos builds every function's fault injector (see Instrument); its
+	// zero value injects nothing.
+	Chaos ChaosPorts
 }
 
 // Builder builds a function from its ports.
@@ -130,7 +133,9 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) 
 		for _, hook := range o.awsHooks {
 			hook(&cfg)
 		}
+		instrumentAWS(&cfg)
 		p.AWS = &cfg
+		p.Chaos = chaosFromEnv(env, &cfg, logger)
 		p.Config = configFromEnv(env, &cfg)
 		p.Executions = executionsFromEnv(env, &cfg)
 		if p.Store, err = dynamoStore(cfg, env.get(EnvTable, "cogniforge")); err != nil {
@@ -150,6 +155,7 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) 
 	} else {
 		p.Store = memory.New(memory.Config{})
 	}
+	p.Chaos = chaosFromEnv(env, nil, logger)
 	p.Bus = unconfiguredBus{}
 	if sink := env(EnvSink); sink != "" {
 		if p.Bus, err = cesink.New(sink, nil); err != nil {
