@@ -388,14 +388,3 @@ func writeJSONLine(stdout, stderr io.Writer, v any) int {
 	stdout.Write(append(b, '\n'))
 	return 0
 }
-
-// Filled in by the experiments slice.
-func chaosRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "cogniforge chaos run: not built yet")
-	return 1
-}
-
-func chaosReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "cogniforge chaos report: not built yet")
-	return 1
-}

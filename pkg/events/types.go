@@ -57,6 +57,10 @@ const (
 	TypeChaosRequest       = "dev.cogniforge.chaos.request.v1"
 	TypeChaosFaultInjected = "dev.cogniforge.chaos.fault.injected.v1"
 	TypeChaosFaultCleared  = "dev.cogniforge.chaos.fault.cleared.v1"
+	// TypeChaosExperimentTask is a Task of the chaos-experiment state
+	// machine; TypeChaosExperimentCompleted its report (chaos.Report).
+	TypeChaosExperimentTask      = "dev.cogniforge.chaos.experiment.task.v1"
+	TypeChaosExperimentCompleted = "dev.cogniforge.chaos.experiment.completed.v1"
 )
 
 // AllTypes lists every type constant above.
@@ -71,6 +75,7 @@ var AllTypes = []string{
 	TypeIncidentTriggered, TypeIncidentAcknowledged, TypeIncidentResolved, TypeIncidentUpdated, TypeIncidentRequest, TypeIncidentEscalation,
 	TypeSecretRotationStep, TypeSecretRotated, TypeAuditRecorded,
 	TypeChaosRequest, TypeChaosFaultInjected, TypeChaosFaultCleared,
+	TypeChaosExperimentTask, TypeChaosExperimentCompleted,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad

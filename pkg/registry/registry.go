@@ -39,7 +39,7 @@ func All() []Entry {
 		{Name: incidentfn.Escalator, Build: incidentfn.BuildEscalator},
 		{Name: incidentfn.Reminder, Build: incidentfn.BuildReminder},
 		{Name: secretsfn.Name, Build: secretsfn.Build},
-		{Name: chaosfn.Name, Build: chaosfn.Builder(Names)},
+		{Name: chaosfn.Name, Build: chaosfn.Builder(chaosfn.Deps{Names: Names, Functions: Build})},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries

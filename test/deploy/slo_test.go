@@ -222,6 +222,14 @@ func checkReadsSLOConfig(ctx context.Context, t *testing.T, c *clients, name, pa
 	}
 	var resources []string
 	for _, s := range stmts {
+		// Every function's chaos injector reads the one chaos parameter
+		// (infra/chaos.tf); checked here to be exactly that.
+		if s.Sid == "ReadChaosFaults" {
+			if len(s.Action) != 1 || s.Action[0] != "ssm:GetParameter" || len(s.Resource) != 1 || !strings.HasSuffix(s.Resource[0], ":parameter/"+prefix+"/chaos/faults") {
+				t.Errorf("%s: ReadChaosFaults grants %v on %v, want ssm:GetParameter on the chaos parameter only", name, s.Action, s.Resource)
+			}
+			continue
+		}
 		for _, act := range s.Action {
 			if strings.HasPrefix(act, "ssm:") {
 				if act != "ssm:GetParametersByPath" {

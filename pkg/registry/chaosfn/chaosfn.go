@@ -10,6 +10,8 @@ import (
 	"errors"
 	"net/http"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
+
 	"github.com/cogniforge/cogniforge/pkg/chaos"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
@@ -36,35 +38,65 @@ func (noStore) Update(context.Context, func(*chaos.Document) error) error {
 	return errNoStore
 }
 
-// Builder returns the chaos-injector's wiring.Builder; functions lists the
-// names a fault may target (registry.Names).
-func Builder(functions func() []string) wiring.Builder {
+// Deps are what the chaos-injector needs of the registry (which imports
+// this package).
+type Deps struct {
+	// Names lists the functions a fault may target.
+	Names func() []string
+	// Functions builds every function from p, for the experiments' probes
+	// that run functions in-process (HTTP probes naming a function, state
+	// machine probes). Nil refuses those probes.
+	Functions func(p wiring.Ports) ([]faas.Function, error)
+}
+
+// Builder returns the chaos-injector's wiring.Builder.
+func Builder(deps Deps) wiring.Builder {
 	return func(p wiring.Ports) (faas.Function, error) {
 		var st chaos.Store = noStore{}
 		if p.Chaos.Store != nil {
 			st = p.Chaos.Store
 		}
 		limits := p.Chaos.Limits
-		limits.Functions = functions()
+		if deps.Names != nil {
+			limits.Functions = deps.Names()
+		}
 		svc := &chaos.Service{
 			Manager: &chaos.Manager{Store: st, Limits: limits, Now: p.Now},
 			Bus:     p.Bus, Source: Source, Logger: p.Logger,
 		}
-		return NewFunction(svc), nil
+		tasks := &chaos.ExperimentTasks{
+			Service: svc, Prober: &prober{p: p, deps: deps, http: &http.Client{Transport: chaos.Transport(nil)}},
+			Store: p.Store, Source: Source, Logger: p.Logger, Now: p.Now,
+		}
+		return NewFunction(svc, tasks), nil
 	}
 }
 
 // NewFunction is the chaos-injector around svc: function URL routes
-// POST /faults (inject), GET /faults (list), POST /faults/clear, and a
-// queue of dev.cogniforge.chaos.request.v1 events.
-func NewFunction(svc *chaos.Service) faas.Function {
+// POST /faults (inject), GET /faults (list), POST /faults/clear, a queue of
+// dev.cogniforge.chaos.request.v1 events, and (with tasks) the Tasks of
+// the chaos-experiment state machine.
+func NewFunction(svc *chaos.Service, tasks *chaos.ExperimentTasks) faas.Function {
+	h := svc.Handle
+	consumes := []string{events.TypeChaosRequest}
+	if tasks != nil {
+		consumes = append(consumes, events.TypeChaosExperimentTask)
+		h = func(ctx context.Context, ev cloudevents.Event) (*cloudevents.Event, error) {
+			if ev.Type() == events.TypeChaosExperimentTask {
+				return tasks.Handle(ctx, ev)
+			}
+			return svc.Handle(ctx, ev)
+		}
+	}
 	return faas.Function{
-		Name:        Name,
-		Description: "starts, lists and clears chaos faults (with their expiry) in the chaos configuration; publishes chaos.fault.injected / cleared",
-		Handler:     svc.Handle,
-		Consumes:    []string{events.TypeChaosRequest},
+		Name:          Name,
+		Description:   "starts, lists and clears chaos faults (with their expiry) in the chaos configuration, runs chaos experiments' steps; publishes chaos.fault.injected / cleared and experiment reports",
+		Handler:       h,
+		Consumes:      consumes,
+		TaskEventType: events.TypeChaosExperimentTask,
 		Triggers: []faas.Trigger{
 			{Kind: faas.TriggerHTTP},
+			{Kind: faas.TriggerStepFunctions},
 			{Kind: faas.TriggerQueue, Queue: Queue, EventTypes: []string{events.TypeChaosRequest}},
 		},
 		Routes: []faas.Route{

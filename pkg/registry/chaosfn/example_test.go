@@ -9,7 +9,7 @@ import (
 
 // The chaos-injector's routes, all carrying chaos.request.v1 events.
 func ExampleNewFunction() {
-	fn := chaosfn.NewFunction(&chaos.Service{Manager: &chaos.Manager{Store: &chaos.MemoryStore{}}})
+	fn := chaosfn.NewFunction(&chaos.Service{Manager: &chaos.Manager{Store: &chaos.MemoryStore{}}}, nil)
 	for _, r := range fn.Routes {
 		fmt.Println(r.Method, r.Path)
 	}
