@@ -66,3 +66,25 @@ output "chaos_parameter" {
   description = "The SSM parameter holding the chaos faults."
   value       = aws_ssm_parameter.chaos_faults.name
 }
+
+# The chaos monkey's settings (config/chaos-monkey: opted-in functions,
+# fault templates), read at its cold start.
+module "chaos_monkey_config" {
+  source = "./modules/config"
+  dir    = "${local.config_dir}/chaos-monkey"
+  kind   = "chaos-monkey"
+  path   = local.config_ssm_path
+  tags   = local.tags
+}
+
+locals {
+  read_chaos_monkey_config = {
+    sid       = "ReadChaosMonkeySettings"
+    actions   = ["ssm:GetParametersByPath"]
+    resources = ["${local.ssm_parameter_arn}${module.chaos_monkey_config.path}", "${local.ssm_parameter_arn}${module.chaos_monkey_config.path}/*"]
+  }
+  chaos_monkey_environment = {
+    COGNIFORGE_CONFIG_SSM_PATH = local.config_ssm_path
+    COGNIFORGE_CONFIG_DIGEST   = module.chaos_monkey_config.digest
+  }
+}

@@ -138,6 +138,15 @@ locals {
       reserved_concurrency = 1
       policy_statements    = [local.use_store, local.publish_events, local.write_chaos_config]
     }
+    # Now and then injects one short fault into an opted-in function
+    # (config/chaos-monkey, deployed by chaos.tf); writes the chaos
+    # parameter like the injector, one run at a time.
+    "chaos-monkey" = {
+      timeout              = 30
+      reserved_concurrency = 1
+      environment          = local.chaos_monkey_environment
+      policy_statements    = [local.publish_events, local.write_chaos_config, local.read_chaos_monkey_config]
+    }
   }
 
   # A deploy setting may refine a trigger (function_url's auth type) but

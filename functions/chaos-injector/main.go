@@ -10,4 +10,6 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
-func main() { os.Exit(wiring.Main(chaosfn.Name, chaosfn.Builder(chaosfn.Deps{Names: registry.Names, Functions: registry.Build}))) }
+func main() {
+	os.Exit(wiring.Main(chaosfn.Name, chaosfn.Builder(chaosfn.Deps{Names: registry.Names, Functions: registry.Build})))
+}

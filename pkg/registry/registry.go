@@ -40,6 +40,7 @@ func All() []Entry {
 		{Name: incidentfn.Reminder, Build: incidentfn.BuildReminder},
 		{Name: secretsfn.Name, Build: secretsfn.Build},
 		{Name: chaosfn.Name, Build: chaosfn.Builder(chaosfn.Deps{Names: Names, Functions: Build})},
+		{Name: chaosfn.Monkey, Build: chaosfn.MonkeyBuilder(chaosfn.Deps{Names: Names})},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries
