@@ -347,7 +347,8 @@ func TestDryRunOnlyLogs(t *testing.T) {
 }
 
 func TestMinimalBlastRadiusOneInstance(t *testing.T) {
-	st := memory.New(memory.Config{})
+	// The store judges the claims' expiry by the tests' clock.
+	st := memory.New(memory.Config{Now: func() time.Time { return t0 }})
 	f := chaos.Fault{ID: "m", Function: "payment", Kind: chaos.KindError, ExpiresAt: t0.Add(time.Hour)}
 	src := chaos.Static(chaos.Document{Faults: []chaos.Fault{f}})
 	fired := 0
