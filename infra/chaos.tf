@@ -88,3 +88,74 @@ locals {
     COGNIFORGE_CONFIG_DIGEST   = module.chaos_monkey_config.digest
   }
 }
+
+# Game days: experiments of config/chaos run by the chaos-experiment state
+# machine on an EventBridge Scheduler schedule, each run reported
+# (dev.cogniforge.chaos.experiment.completed.v1, `cogniforge chaos report`).
+# The experiment file is the execution's input as written; the machine's
+# prepare step validates it. Deployed disabled unless enabled = true.
+variable "chaos_game_days" {
+  description = "Game days: name => { experiment = file under config/chaos, schedule = rate()/cron(), enabled }."
+  type = map(object({
+    experiment = string
+    schedule   = string
+    timezone   = optional(string, "UTC")
+    enabled    = optional(bool, false)
+  }))
+  default = {
+    weekly-payment-outage = { experiment = "payment-outage.yaml", schedule = "cron(0 10 ? * TUE *)" }
+  }
+}
+
+resource "aws_iam_role" "chaos_game_days" {
+  count = length(var.chaos_game_days) == 0 ? 0 : 1
+  name  = "${var.name_prefix}-chaos-game-days"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "scheduler.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = local.tags
+}
+
+resource "aws_iam_role_policy" "chaos_game_days" {
+  count = length(var.chaos_game_days) == 0 ? 0 : 1
+  name  = "start-chaos-experiments"
+  role  = aws_iam_role.chaos_game_days[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "StartChaosExperiment"
+      Effect   = "Allow"
+      Action   = ["states:StartExecution"]
+      Resource = [module.state_machine["chaos-experiment"].arn]
+    }]
+  })
+}
+
+resource "aws_scheduler_schedule" "chaos_game_day" {
+  for_each                     = var.chaos_game_days
+  name                         = "${var.name_prefix}-gameday-${each.key}"
+  schedule_expression          = each.value.schedule
+  schedule_expression_timezone = each.value.timezone
+  state                        = each.value.enabled ? "ENABLED" : "DISABLED"
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = module.state_machine["chaos-experiment"].arn
+    role_arn = aws_iam_role.chaos_game_days[0].arn
+    input    = jsonencode({ experiment = yamldecode(file("${local.config_dir}/chaos/${each.value.experiment}")) })
+    retry_policy {
+      maximum_retry_attempts       = 0
+      maximum_event_age_in_seconds = 3600
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.chaos_game_days]
+}

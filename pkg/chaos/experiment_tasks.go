@@ -20,6 +20,7 @@ import (
 // The steps of statemachines/chaos-experiment.asl.json, each a Task on the
 // chaos-injector.
 const (
+	StepPrepare    = "prepare" // validate the experiment, fill in its defaults
 	StepHypothesis = "hypothesis"
 	StepInject     = "inject"
 	StepWatch      = "watch"
@@ -162,6 +163,18 @@ func (t *ExperimentTasks) Handle(ctx context.Context, ev cloudevents.Event) (*cl
 func (t *ExperimentTasks) step(ctx context.Context, in taskInput) (any, error) {
 	ex := in.Experiment
 	switch in.Step {
+	case StepPrepare:
+		// A scheduled game day passes the experiment as written (the CLI
+		// has parsed it already): validate it and set its defaults here.
+		b, err := json.Marshal(ex)
+		if err != nil {
+			return nil, err
+		}
+		parsed, err := ParseExperiment("experiment", b, t.Service.Manager.Limits)
+		if err != nil {
+			return nil, &faas.Error{Name: faas.ErrInvalidEvent, Message: err.Error(), Err: err}
+		}
+		return parsed, nil
 	case StepHypothesis:
 		res := HypothesisResult{Held: true, Probes: []ProbeResult{}}
 		for _, p := range ex.Hypothesis.Probes {
