@@ -108,7 +108,7 @@ variable "chaos_game_days" {
 }
 
 resource "aws_iam_role" "chaos_game_days" {
-  count = length(var.chaos_game_days) == 0 ? 0 : 1
+  count = length(local.chaos_game_days) == 0 ? 0 : 1
   name  = "${var.name_prefix}-chaos-game-days"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
@@ -122,7 +122,7 @@ resource "aws_iam_role" "chaos_game_days" {
 }
 
 resource "aws_iam_role_policy" "chaos_game_days" {
-  count = length(var.chaos_game_days) == 0 ? 0 : 1
+  count = length(local.chaos_game_days) == 0 ? 0 : 1
   name  = "start-chaos-experiments"
   role  = aws_iam_role.chaos_game_days[0].id
   policy = jsonencode({
@@ -136,8 +136,14 @@ resource "aws_iam_role_policy" "chaos_game_days" {
   })
 }
 
+locals {
+  # A game day whose experiment file is missing is not deployed (an
+  # environment without config/chaos).
+  chaos_game_days = { for k, v in var.chaos_game_days : k => v if fileexists("${local.config_dir}/chaos/${v.experiment}") }
+}
+
 resource "aws_scheduler_schedule" "chaos_game_day" {
-  for_each                     = var.chaos_game_days
+  for_each                     = local.chaos_game_days
   name                         = "${var.name_prefix}-gameday-${each.key}"
   schedule_expression          = each.value.schedule
   schedule_expression_timezone = each.value.timezone

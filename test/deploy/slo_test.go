@@ -48,6 +48,16 @@ func configCopy(t *testing.T, root, dir string) string {
 			t.Fatal(err)
 		}
 	}
+	// The chaos experiments, for the game-day schedules (infra/chaos.tf).
+	chaosFiles, _ := filepath.Glob(filepath.Join(root, "config", "chaos", "*.yaml"))
+	if err := os.MkdirAll(filepath.Join(dir, "chaos"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range chaosFiles {
+		if err := copyFile(f, filepath.Join(dir, "chaos", filepath.Base(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	large := filepath.Join(dir, "slos", largeSLOFile)
 	b, err := os.ReadFile(large)
 	if err != nil {
