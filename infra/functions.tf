@@ -176,6 +176,25 @@ locals {
         },
       ]
     }
+    # Starts and stops chaos faults (pkg/chaos) over its IAM-signed URL and
+    # its request queue: the one writer of the chaos parameter (chaos.tf),
+    # hence one instance at a time. Its store use is the minimal-radius
+    # claims every injector makes.
+    "chaos-injector" = {
+      timeout              = 15
+      function_url         = { auth_type = "AWS_IAM" }
+      reserved_concurrency = 1
+      policy_statements    = [local.use_store, local.publish_events, local.write_chaos_config]
+    }
+    # Now and then injects one short fault into an opted-in function
+    # (config/chaos-monkey, deployed by chaos.tf); writes the chaos
+    # parameter like the injector, one run at a time.
+    "chaos-monkey" = {
+      timeout              = 30
+      reserved_concurrency = 1
+      environment          = local.chaos_monkey_environment
+      policy_statements    = [local.publish_events, local.write_chaos_config, local.read_chaos_monkey_config]
+    }
   }
 
   # A deploy setting may refine a trigger (function_url's auth type) but

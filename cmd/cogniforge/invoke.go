@@ -15,6 +15,7 @@ import (
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/registry"
+	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
 func init() {
@@ -119,6 +120,7 @@ func runInvoke(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "cogniforge invoke: %v\n", err)
 		return 1
 	}
+	fn = wiring.Instrument(ports, fn)
 	out, err := lambda.NewInvoker(fn, adapterOptions(ports)...).Invoke(ctx, payload)
 	if err != nil {
 		b, _ := json.MarshalIndent(map[string]string{"errorType": faas.ErrorName(err), "errorMessage": err.Error()}, "", "  ")

@@ -73,6 +73,18 @@ const (
 	TypeReleaseStep       = "dev.cogniforge.release.step.v1"
 )
 
+// Chaos (pkg/chaos): a request to the chaos-injector, and a fault stored or
+// cleared (data: the chaos.Fault).
+const (
+	TypeChaosRequest       = "dev.cogniforge.chaos.request.v1"
+	TypeChaosFaultInjected = "dev.cogniforge.chaos.fault.injected.v1"
+	TypeChaosFaultCleared  = "dev.cogniforge.chaos.fault.cleared.v1"
+	// TypeChaosExperimentTask is a Task of the chaos-experiment state
+	// machine; TypeChaosExperimentCompleted its report (chaos.Report).
+	TypeChaosExperimentTask      = "dev.cogniforge.chaos.experiment.task.v1"
+	TypeChaosExperimentCompleted = "dev.cogniforge.chaos.experiment.completed.v1"
+)
+
 // AllTypes lists every type constant above.
 var AllTypes = []string{
 	TypeRequestCompleted,
@@ -88,6 +100,8 @@ var AllTypes = []string{
 	TypeDiscoveryHealthChanged, TypeDiscoveryRequest,
 	TypeReleaseStarted, TypeReleaseStepped, TypeReleaseHeld, TypeReleasePromoted, TypeReleaseRolledBack,
 	TypeReleaseRequest, TypeReleaseStep,
+	TypeChaosRequest, TypeChaosFaultInjected, TypeChaosFaultCleared,
+	TypeChaosExperimentTask, TypeChaosExperimentCompleted,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad

@@ -132,7 +132,11 @@ type Error struct {
 	// invalid event included), until it has been received MaxReceives
 	// times; then it goes to the dead-letter queue.
 	Retryable bool
-	Err       error
+	// Status, when 400 to 599, is the HTTP status the HTTP adapters answer
+	// instead of the one ProblemFor derives from the name (chaos status
+	// faults); zero derives it.
+	Status int
+	Err    error
 }
 
 func (e *Error) Error() string {

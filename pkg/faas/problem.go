@@ -75,6 +75,8 @@ const ProblemTypePrefix = "urn:cogniforge:error:"
 //     503 when Retryable, else 422 (a business rule said no)
 //   - CogniForge.Panic and unnamed errors: 500, with the detail withheld (it
 //     is logged) so internals do not leak to callers.
+//   - an *Error with a Status from 400 to 599 answers that status, whatever
+//     its name.
 func ProblemFor(err error) Problem {
 	name := ErrorName(err)
 	p := Problem{Type: ProblemTypePrefix + name, ErrorType: name, Detail: err.Error()}
@@ -89,6 +91,8 @@ func ProblemFor(err error) Problem {
 		p.Retryable = ce.Retryable
 	}
 	switch {
+	case ce != nil && ce.Status >= 400 && ce.Status <= 599:
+		p.Status = ce.Status
 	case name == ErrInvalidEvent || name == ErrUnsupported:
 		p.Status = http.StatusBadRequest
 	case name == ErrTimeout:

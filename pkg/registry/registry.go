@@ -9,12 +9,13 @@ import (
 
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/orders"
+	"github.com/cogniforge/cogniforge/pkg/registry/chaosfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/discoveryfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/gatewayfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/incidentfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
-	"github.com/cogniforge/cogniforge/pkg/registry/resiliencefn"
 	"github.com/cogniforge/cogniforge/pkg/registry/releasefn"
+	"github.com/cogniforge/cogniforge/pkg/registry/resiliencefn"
 	"github.com/cogniforge/cogniforge/pkg/registry/secretsfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/slofn"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
@@ -44,6 +45,8 @@ func All() []Entry {
 		{Name: resiliencefn.AdminName, Build: resiliencefn.BuildAdmin},
 		{Name: discoveryfn.Name, Build: discoveryfn.Build},
 		{Name: releasefn.Name, Build: releasefn.Build},
+		{Name: chaosfn.Name, Build: chaosfn.Builder(chaosfn.Deps{Names: Names, Functions: Build})},
+		{Name: chaosfn.Monkey, Build: chaosfn.MonkeyBuilder(chaosfn.Deps{Names: Names})},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries
@@ -58,7 +61,8 @@ func Names() []string {
 	return out
 }
 
-// Build builds every function from the same ports.
+// Build builds every function from the same ports, each with its chaos
+// injector (wiring.Instrument).
 func Build(p wiring.Ports) ([]faas.Function, error) {
 	var fns []faas.Function
 	if p.Functions == nil {
@@ -72,7 +76,7 @@ func Build(p wiring.Ports) ([]faas.Function, error) {
 		if fn.Name != e.Name {
 			return nil, fmt.Errorf("registry: %s builds a function named %q", e.Name, fn.Name)
 		}
-		fns = append(fns, fn)
+		fns = append(fns, wiring.Instrument(p, fn))
 	}
 	return fns, nil
 }

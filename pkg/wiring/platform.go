@@ -74,6 +74,9 @@ type Ports struct {
 	// Functions names every function deployed beside this one (the
 	// registry's, set by registry.Build); nil when unknown.
 	Functions []string
+	// Chaos builds every function's fault injector (see Instrument); its
+	// zero value injects nothing.
+	Chaos ChaosPorts
 }
 
 // Builder builds a function from its ports.
@@ -143,7 +146,9 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) 
 		for _, hook := range o.awsHooks {
 			hook(&cfg)
 		}
+		instrumentAWS(&cfg)
 		p.AWS = &cfg
+		p.Chaos = chaosFromEnv(env, &cfg, logger)
 		p.Config = configFromEnv(env, &cfg)
 		p.Executions = executionsFromEnv(env, &cfg)
 		if p.Store, err = dynamoStore(cfg, env.get(EnvTable, "cogniforge")); err != nil {
@@ -163,6 +168,7 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) 
 	} else {
 		p.Store = memory.New(memory.Config{})
 	}
+	p.Chaos = chaosFromEnv(env, nil, logger)
 	p.Bus = unconfiguredBus{}
 	if sink := env(EnvSink); sink != "" {
 		if p.Bus, err = cesink.New(sink, nil); err != nil {

@@ -42,6 +42,7 @@ func Serve(ctx context.Context, name string, build Builder, opts ...adapter.Opti
 	if err != nil {
 		return fmt.Errorf("%s: build: %w", name, err)
 	}
+	fn = Instrument(ports, fn)
 	all := append([]adapter.Option{
 		adapter.WithLogger(logger),
 		adapter.WithTracerProvider(tel.TracerProvider()),

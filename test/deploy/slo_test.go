@@ -48,6 +48,16 @@ func configCopy(t *testing.T, root, dir string) string {
 			t.Fatal(err)
 		}
 	}
+	// The chaos experiments, for the game-day schedules (infra/chaos.tf).
+	chaosFiles, _ := filepath.Glob(filepath.Join(root, "config", "chaos", "*.yaml"))
+	if err := os.MkdirAll(filepath.Join(dir, "chaos"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range chaosFiles {
+		if err := copyFile(f, filepath.Join(dir, "chaos", filepath.Base(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	large := filepath.Join(dir, "slos", largeSLOFile)
 	b, err := os.ReadFile(large)
 	if err != nil {
@@ -222,6 +232,14 @@ func checkReadsSLOConfig(ctx context.Context, t *testing.T, c *clients, name, pa
 	}
 	var resources []string
 	for _, s := range stmts {
+		// Every function's chaos injector reads the one chaos parameter
+		// (infra/chaos.tf); checked here to be exactly that.
+		if s.Sid == "ReadChaosFaults" {
+			if len(s.Action) != 1 || s.Action[0] != "ssm:GetParameter" || len(s.Resource) != 1 || !strings.HasSuffix(s.Resource[0], ":parameter/"+prefix+"/chaos/faults") {
+				t.Errorf("%s: ReadChaosFaults grants %v on %v, want ssm:GetParameter on the chaos parameter only", name, s.Action, s.Resource)
+			}
+			continue
+		}
 		for _, act := range s.Action {
 			if strings.HasPrefix(act, "ssm:") {
 				if act != "ssm:GetParametersByPath" {

@@ -80,6 +80,9 @@ func TestDependencyDirection(t *testing.T) {
 		// Releases move aliases through the Aliases port; only the
 		// wiring-side pkg/release/lambdaalias links the Lambda SDK.
 		{[]string{"pkg/release"}, platforms},
+		// The chaos injector and its data-directory file store reach SSM and
+		// the AWS SDK only through pkg/chaos/ssmchaos and pkg/chaos/awschaos.
+		{[]string{"pkg/chaos", "pkg/chaos/chaosfile"}, platforms},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the

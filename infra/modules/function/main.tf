@@ -27,6 +27,7 @@ locals {
     effect    = s.effect
     actions   = s.actions
     resources = s.resources
+    condition = s.condition
   }]
 
   statements = concat(local.log_statements, local.xray_statements, local.caller_statements)
@@ -64,12 +65,12 @@ resource "aws_iam_role_policy" "this" {
   role = aws_iam_role.this.id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [for s in local.statements : {
+    Statement = [for s in local.statements : merge({
       Sid      = s.sid
       Effect   = s.effect
       Action   = s.actions
       Resource = s.resources
-    }]
+    }, { for k, v in { Condition = try(s.condition, null) } : k => v if v != null })]
   })
 }
 

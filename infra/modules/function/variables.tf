@@ -92,6 +92,8 @@ variable "policy_statements" {
     effect    = optional(string, "Allow")
     actions   = list(string)
     resources = list(string)
+    # IAM condition block, e.g. { "ForAllValues:StringEquals" = { "dynamodb:LeadingKeys" = ["chaos#claims"] } }
+    condition = optional(map(map(list(string))))
   }))
   default = []
 }
