@@ -65,6 +65,9 @@ func TestDependencyDirection(t *testing.T) {
 		{[]string{"pkg/config"}, platforms},
 		// The audit trail is written over the store and bus ports.
 		{[]string{"pkg/audit"}, platforms},
+		// The archive and replays work over the store and bus ports; the
+		// EventBridge replay lives in pkg/streams/ebstreams.
+		{[]string{"pkg/streams"}, platforms},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the
