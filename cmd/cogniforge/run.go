@@ -166,7 +166,25 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 	if err != nil {
 		return err
 	}
-	late.set(rt)
+	// Every event the functions publish is archived into its stream
+	// (config/streams), asynchronously: the archive never fails a publish.
+	streamsCfg, err := streamsConfig(o.configDir)
+	if err != nil {
+		return err
+	}
+	eventsSvc, archiver, err := localArchive(streamsCfg, rtStore, rt, logger)
+	if err != nil {
+		return err
+	}
+	archiveCtx, stopArchive := context.WithCancel(context.Background())
+	archiveDone := make(chan struct{})
+	go func() { archiver.Run(archiveCtx); close(archiveDone) }()
+	defer func() {
+		stopArchive()
+		<-archiveDone
+		logger.Info("cogniforge: archive stopped", "stats", archiver.Stats())
+	}()
+	late.set(archiver)
 	if err := sfn.ResumeExecutions(ctx); err != nil {
 		return fmt.Errorf("resume Step Functions executions: %w", err)
 	}
@@ -181,6 +199,7 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 	hooks := newInbox(logger)
 	top.Handle("/hooks", hooks)
 	top.Handle("/hooks/", hooks)
+	top.Handle("/streams/", eventsSvc.handler())
 	top.Handle("/", rt.Handler())
 	srv := &http.Server{Handler: top, ReadHeaderTimeout: 10 * time.Second}
 	runCtx, stopRuntime := context.WithCancel(context.Background())

@@ -162,6 +162,9 @@ func NewArchiver(cfg ArchiverConfig) (*Archiver, error) {
 	return a, nil
 }
 
+// Unwrap returns the decorated publisher.
+func (a *Archiver) Unwrap() bus.Publisher { return a.next }
+
 // Publish publishes on Next, then queues every accepted event for the
 // archive. Its results are Next's: the archive never fails a publish.
 func (a *Archiver) Publish(ctx context.Context, events []cloudevents.Event) ([]error, error) {
