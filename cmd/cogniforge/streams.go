@@ -66,7 +66,7 @@ type eventsService struct {
 // Query parameters shared by the CLI flags and the HTTP API.
 const (
 	qStream, qType, qSubject, qCorrelation, qFrom, qTo = "stream", "type", "subject", "correlation-id", "from", "to"
-	qToFunction, qToBus, qDryRun, qReplayID           = "to-function", "to-bus", "dry-run", "id"
+	qToFunction, qToBus, qDryRun, qReplayID            = "to-function", "to-bus", "dry-run", "id"
 )
 
 // filter turns query parameters into a filter, refusing unknown types and

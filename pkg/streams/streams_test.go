@@ -165,7 +165,7 @@ func TestRetention(t *testing.T) {
 		want string
 	}{
 		{t0.Add(7*day - 1), "a-1 c-1 b-1"},
-		{t0.Add(7 * day), "c-1 b-1"}, // a-1 at t0 + 7 days (api)
+		{t0.Add(7 * day), "c-1 b-1"},            // a-1 at t0 + 7 days (api)
 		{t0.Add(14*day + 2*time.Second), "c-1"}, // b-1 at t0+2s + 14 days (system)
 		{t0.Add(30*day + time.Second), ""},      // c-1 at t0+1s + 30 days (security)
 	}
