@@ -257,35 +257,46 @@ func offlineEvents(ctx context.Context, dataDir, configDir string, withRuntime b
 		}
 		return &eventsService{arch: arch, functions: registry.Names(), now: time.Now}, st.Close, nil
 	}
-	// Refuse a directory with no store before localPorts creates one.
-	st, err := bolt.Open(bolt.Config{Dir: dataDir, MustExist: true, OpenTimeout: 200 * time.Millisecond})
+	rt, ports, closePorts, err := offlineRuntime(ctx, dataDir, logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := st.Close(); err != nil {
-		return nil, nil, err
-	}
-	late := &lateBus{}
-	ports, closePorts, err := localPorts(ctx, dataDir, logger, late)
-	if err != nil {
-		return nil, nil, err
-	}
-	fns, err := registry.Build(ports)
-	if err != nil {
-		closePorts()
-		return nil, nil, err
-	}
-	rt, err := localruntime.New(localruntime.Config{Functions: fns, Store: ports.Store, Logger: logger,
-		HTTPHandler: func(faas.Function) http.Handler { return http.NotFoundHandler() }})
-	if err != nil {
-		closePorts()
-		return nil, nil, err
-	}
-	late.set(rt)
 	arch, err := streams.NewArchive(ports.Store, cfg, time.Now)
 	if err != nil {
 		closePorts()
 		return nil, nil, err
 	}
 	return &eventsService{arch: arch, bus: rt, enqueue: rt.Enqueue, functions: registry.Names(), now: time.Now}, closePorts, nil
+}
+
+// offlineRuntime builds the local runtime over dataDir's store without
+// running it: what it enqueues waits in the store until `cogniforge run`
+// starts on dataDir. A directory holding no store is refused (bolt.ErrNoStore)
+// rather than created.
+func offlineRuntime(ctx context.Context, dataDir string, logger *slog.Logger) (*localruntime.Runtime, wiring.Ports, func() error, error) {
+	st, err := bolt.Open(bolt.Config{Dir: dataDir, MustExist: true, OpenTimeout: 200 * time.Millisecond})
+	if err != nil {
+		return nil, wiring.Ports{}, nil, err
+	}
+	if err := st.Close(); err != nil {
+		return nil, wiring.Ports{}, nil, err
+	}
+	late := &lateBus{}
+	ports, closePorts, err := localPorts(ctx, dataDir, logger, late)
+	if err != nil {
+		return nil, wiring.Ports{}, nil, err
+	}
+	fns, err := registry.Build(ports)
+	if err != nil {
+		closePorts()
+		return nil, wiring.Ports{}, nil, err
+	}
+	rt, err := localruntime.New(localruntime.Config{Functions: fns, Store: ports.Store, Logger: logger,
+		HTTPHandler: func(faas.Function) http.Handler { return http.NotFoundHandler() }})
+	if err != nil {
+		closePorts()
+		return nil, wiring.Ports{}, nil, err
+	}
+	late.set(rt)
+	return rt, ports, closePorts, nil
 }
