@@ -12,12 +12,19 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	awseb "github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/google/uuid"
+
+	"github.com/cogniforge/cogniforge/pkg/registry"
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
 	"github.com/cogniforge/cogniforge/pkg/streams"
+	"github.com/cogniforge/cogniforge/pkg/streams/ebstreams"
 )
 
 const eventsQueryUsage = `usage:
@@ -38,7 +45,7 @@ type, unreadable or inverted times, a directory holding no store).
 const eventsReplayUsage = `usage:
   cogniforge events replay (--stream S | --type T) [--from T1] [--to T2]
                            [--to-function F | --to-bus] [--dry-run] [--id ID] [--json] [--data-dir DIR]
-  cogniforge events replay --aws --stream S --from T1 --to T2 [--bus NAME] [--id ID]
+  cogniforge events replay --aws --stream S --from T1 --to T2 [--to-function F | --to-bus] [--prefix P] [--id ID]
 
 Re-delivers the archived events that match, in their original order, each
 with its own id and data plus the extensions replayed=true and
@@ -48,7 +55,9 @@ When a runtime holds --data-dir it delivers at once; otherwise the events
 wait in the queues of DIR until 'cogniforge run' starts on it. --dry-run
 only counts. Prints the report (replayId, selected, delivered, failed,
 corrupt records skipped). --aws starts an EventBridge replay of the
-stream's archive (AWS_ENDPOINT_URL is honoured) and waits for it.
+stream's archive PREFIX-S (AWS_ENDPOINT_URL is honoured; --to-function F
+replays to F's queue rule only) and waits for it; EventBridge marks the
+replayed events with replay-name in their envelope.
 Exit 0 all delivered, 1 some failed, 2 bad input (unknown stream, type or
 function, inverted range).
 `
@@ -66,7 +75,7 @@ type archiveFlags struct {
 	subject, correlation, from, to, id string
 	toFunction                         string
 	toBus, dryRun, asJSON, aws         bool
-	busName                            string
+	prefix                             string
 }
 
 func (a *archiveFlags) register(fs *flag.FlagSet, replay bool) {
@@ -87,7 +96,7 @@ func (a *archiveFlags) register(fs *flag.FlagSet, replay bool) {
 	fs.StringVar(&a.id, "id", "", "replay id (the replayid extension); default replay-<uuid>")
 	fs.BoolVar(&a.asJSON, "json", false, "print the report as one JSON object (the default too)")
 	fs.BoolVar(&a.aws, "aws", false, "start an EventBridge replay of the stream's archive")
-	fs.StringVar(&a.busName, "bus", "", "with --aws: the event bus (default $COGNIFORGE_EVENT_BUS or cogniforge)")
+	fs.StringVar(&a.prefix, "prefix", "", "with --aws: the deployment's name prefix; the stream S is the archive PREFIX-S (default $COGNIFORGE_NAME_PREFIX or cogniforge)")
 }
 
 func (a *archiveFlags) values() url.Values {
@@ -275,6 +284,70 @@ func callRaw(ctx context.Context, method, u string) ([]byte, http.Header, int, e
 }
 
 func eventsReplayAWS(ctx context.Context, a *archiveFlags, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "cogniforge events replay --aws: not yet")
-	return 2
+	bad := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "cogniforge events replay --aws: "+format+"\n", args...)
+		return 2
+	}
+	switch {
+	case len(a.stream) != 1:
+		return bad("give exactly one --stream (an EventBridge replay reads one archive)")
+	case len(a.typ) > 0:
+		return bad("--type is not supported: EventBridge replays a whole archive; give --stream")
+	case a.from == "" || a.to == "":
+		return bad("--from and --to are required")
+	case a.dryRun:
+		return bad("--dry-run is not supported with --aws")
+	case a.toFunction != "" && a.toBus:
+		return bad("--to-function and --to-bus exclude each other")
+	}
+	now := time.Now()
+	from, err := streams.ParseTime(a.from, now)
+	if err != nil {
+		return bad("--from %v", err)
+	}
+	to, err := streams.ParseTime(a.to, now)
+	if err != nil {
+		return bad("--to %v", err)
+	}
+	prefix := a.prefix
+	if prefix == "" {
+		prefix = os.Getenv("COGNIFORGE_NAME_PREFIX")
+	}
+	var rules []string
+	if a.toFunction != "" {
+		if !slices.Contains(registry.Names(), a.toFunction) {
+			return bad("--to-function %q: no such function", a.toFunction)
+		}
+		if prefix == "" {
+			rules = []string{"cogniforge-" + a.toFunction + "-queue"}
+		} else {
+			rules = []string{prefix + "-" + a.toFunction + "-queue"}
+		}
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return eventsFail(stderr, "replay", fmt.Errorf("AWS configuration: %w", err))
+	}
+	r, err := ebstreams.New(ebstreams.Config{Client: awseb.NewFromConfig(cfg), Prefix: prefix})
+	if err != nil {
+		return eventsFail(stderr, "replay", err)
+	}
+	name := a.id
+	if name == "" {
+		name = "replay-" + uuid.NewString()
+	}
+	res, err := r.Replay(ctx, ebstreams.Request{Name: name, Stream: a.stream[0], From: from, To: to, Rules: rules})
+	if err != nil {
+		if errors.Is(err, streams.ErrUnknownStream) || errors.Is(err, streams.ErrInvertedRange) || errors.Is(err, ebstreams.ErrUnknownRule) {
+			return bad("%v", err)
+		}
+		return eventsFail(stderr, "replay", err)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(res)
+	if res.State != "COMPLETED" {
+		return 1
+	}
+	return 0
 }
