@@ -106,6 +106,7 @@ func TestDeployLocal(t *testing.T) {
 	t.Run("table and bus", func(t *testing.T) { checkTableAndBus(ctx, t, aws, &out) })
 	t.Run("slo definitions", func(t *testing.T) { checkSLODefinitions(ctx, t, aws, config, &out) })
 	t.Run("slo functions", func(t *testing.T) { checkSLOFunctions(ctx, t, aws, &out) })
+	t.Run("stream archives", func(t *testing.T) { checkStreamArchives(ctx, t, aws, &out) })
 
 	// Second apply: a new fixture build goes out as a 25% canary. Its plan
 	// is also where the policies are checked, since every ARN is known by
@@ -135,6 +136,7 @@ func TestDeployLocal(t *testing.T) {
 	// The canary plan refreshed everything a moment ago.
 	tf.run(append([]string{"destroy", "-auto-approve", "-input=false", "-parallelism=30", "-refresh=false"}, canaryVars...)...)
 	t.Run("nothing left", func(t *testing.T) { checkNothingLeft(ctx, t, aws, out.ConfigSSMPath.Value) })
+	t.Run("no stream archives left", func(t *testing.T) { checkNoStreamArchives(ctx, t, aws) })
 	t.Logf("whole deploy test: %v", time.Since(began).Round(100*time.Millisecond))
 }
 
