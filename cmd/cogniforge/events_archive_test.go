@@ -20,7 +20,12 @@ import (
 // ending a minute ago, as the runtime's archiver does.
 func archived(t *testing.T, dir string, evs ...cloudevents.Event) time.Time {
 	t.Helper()
-	st, err := bolt.Open(bolt.Config{Dir: dir})
+	main, err := bolt.Open(bolt.Config{Dir: dir}) // the runtime's store
+	if err != nil {
+		t.Fatal(err)
+	}
+	main.Close()
+	st, err := bolt.Open(bolt.Config{Dir: filepath.Join(dir, ArchiveDir)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,7 +172,12 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 	if err != nil {
 		return err
 	}
-	eventsSvc, archiver, err := localArchive(streamsCfg, rtStore, rt, logger)
+	archiveStore, closeArchive, err := openArchiveStore(dataDir, false)
+	if err != nil {
+		return err
+	}
+	defer closeArchive()
+	eventsSvc, archiver, err := localArchive(streamsCfg, archiveStore, rt, logger)
 	if err != nil {
 		return err
 	}
@@ -180,11 +185,20 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 	archiveDone := make(chan struct{})
 	go func() { archiver.Run(archiveCtx); close(archiveDone) }()
 	defer func() {
+		// Write what is buffered, then stop.
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := archiver.Close(cctx); err != nil {
+			logger.Warn("cogniforge: archive not drained", "error", err)
+		}
+		cancel()
 		stopArchive()
 		<-archiveDone
 		logger.Info("cogniforge: archive stopped", "stats", archiver.Stats())
 	}()
 	late.set(archiver)
+	if sw, ok := archiveStore.(localruntime.Sweeper); ok {
+		go sweepArchive(archiveCtx, sw, logger)
+	}
 	if err := sfn.ResumeExecutions(ctx); err != nil {
 		return fmt.Errorf("resume Step Functions executions: %w", err)
 	}

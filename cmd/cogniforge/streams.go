@@ -26,6 +26,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/registry"
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
+	"github.com/cogniforge/cogniforge/pkg/store/memory"
 	"github.com/cogniforge/cogniforge/pkg/streams"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
@@ -222,6 +223,24 @@ func (s *eventsService) handler() http.Handler {
 	return mux
 }
 
+// ArchiveDir is the archive's own store inside a data directory: apart
+// from the runtime's, so archive writes never queue behind (or hold up) the
+// queues' commits, and its retention sweeps touch nothing else.
+const ArchiveDir = "archive"
+
+// openArchiveStore opens the archive of dataDir (memory when dataDir is
+// empty). mustExist refuses to create it.
+func openArchiveStore(dataDir string, mustExist bool) (store.Store, func() error, error) {
+	if dataDir == "" {
+		return memory.New(memory.Config{}), func() error { return nil }, nil
+	}
+	s, err := bolt.Open(bolt.Config{Dir: filepath.Join(dataDir, ArchiveDir), GroupCommit: true, MustExist: mustExist, OpenTimeout: 200 * time.Millisecond})
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, s.Close, nil
+}
+
 // localArchive builds what `cogniforge run` needs for the archive: the
 // service over rt and the archiver decorating it (started by the caller).
 func localArchive(cfg streams.Config, st store.Store, rt *localruntime.Runtime, logger *slog.Logger) (*eventsService, *streams.Archiver, error) {
@@ -237,36 +256,46 @@ func localArchive(cfg streams.Config, st store.Store, rt *localruntime.Runtime, 
 }
 
 // offlineEvents opens dataDir, which no runtime holds, for a query
-// (withRuntime false: the store only) or a replay (the runtime's queues
-// over the same store, not running: replayed events wait in the queues
+// (withRuntime false: the archive only) or a replay (the runtime's queues
+// over dataDir's store too, not running: replayed events wait in the queues
 // and are delivered when `cogniforge run` next starts on dataDir).
 func offlineEvents(ctx context.Context, dataDir, configDir string, withRuntime bool, logger *slog.Logger) (*eventsService, func() error, error) {
 	cfg, err := streamsConfig(configDir)
 	if err != nil {
 		return nil, nil, badInput(err)
 	}
+	// The data directory must hold the runtime's store (a mistyped one is
+	// refused, not created); its archive may not exist yet.
+	main, err := bolt.Open(bolt.Config{Dir: dataDir, MustExist: true, OpenTimeout: 200 * time.Millisecond})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := main.Close(); err != nil {
+		return nil, nil, err
+	}
+	st, closeArchive, err := openArchiveStore(dataDir, true)
+	if errors.Is(err, bolt.ErrNoStore) {
+		st, closeArchive, err = memory.New(memory.Config{}), func() error { return nil }, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	arch, err := streams.NewArchive(st, cfg, time.Now)
+	if err != nil {
+		closeArchive()
+		return nil, nil, err
+	}
+	svc := &eventsService{arch: arch, functions: registry.Names(), now: time.Now}
 	if !withRuntime {
-		st, err := bolt.Open(bolt.Config{Dir: dataDir, MustExist: true, OpenTimeout: 200 * time.Millisecond})
-		if err != nil {
-			return nil, nil, err
-		}
-		arch, err := streams.NewArchive(st, cfg, time.Now)
-		if err != nil {
-			st.Close()
-			return nil, nil, err
-		}
-		return &eventsService{arch: arch, functions: registry.Names(), now: time.Now}, st.Close, nil
+		return svc, closeArchive, nil
 	}
-	rt, ports, closePorts, err := offlineRuntime(ctx, dataDir, logger)
+	rt, _, closePorts, err := offlineRuntime(ctx, dataDir, logger)
 	if err != nil {
+		closeArchive()
 		return nil, nil, err
 	}
-	arch, err := streams.NewArchive(ports.Store, cfg, time.Now)
-	if err != nil {
-		closePorts()
-		return nil, nil, err
-	}
-	return &eventsService{arch: arch, bus: rt, enqueue: rt.Enqueue, functions: registry.Names(), now: time.Now}, closePorts, nil
+	svc.bus, svc.enqueue = rt, rt.Enqueue
+	return svc, func() error { return errors.Join(closePorts(), closeArchive()) }, nil
 }
 
 // offlineRuntime builds the local runtime over dataDir's store without
@@ -299,4 +328,21 @@ func offlineRuntime(ctx context.Context, dataDir string, logger *slog.Logger) (*
 	}
 	late.set(rt)
 	return rt, ports, closePorts, nil
+}
+
+// sweepArchive removes expired archived events every
+// localruntime.DefaultSweepInterval, as the runtime sweeps its own store.
+func sweepArchive(ctx context.Context, sw localruntime.Sweeper, logger *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(localruntime.DefaultSweepInterval):
+		}
+		if n, err := sw.Sweep(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("cogniforge: sweep expired archived events", "error", err)
+		} else if n > 0 {
+			logger.Info("cogniforge: swept expired archived events", "count", n)
+		}
+	}
 }

@@ -42,7 +42,20 @@ func dayPartition(stream string, t time.Time) string {
 }
 
 func sortKey(t time.Time, seq uint64) string {
-	return fmt.Sprintf("%020d-%012d", t.UnixNano(), seq)
+	var b [33]byte
+	pad(b[:20], uint64(t.UnixNano()))
+	b[20] = '-'
+	pad(b[21:], seq)
+	return string(b[:])
+}
+
+// pad writes v in decimal into all of b, zero-padded (fixed width keeps the
+// store's order numeric).
+func pad(b []byte, v uint64) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
 }
 
 // Archive reads and writes archived events in a store. The zero value is
@@ -75,19 +88,39 @@ func (a *Archive) Streams() Config { return a.streams }
 // expires after its stream's retention. Writing a record twice (a retry)
 // stores it once: its key is fixed by its time and sequence.
 func (a *Archive) Write(ctx context.Context, recs []Record) error {
+	enc := make([]encoded, len(recs))
+	for i, r := range recs {
+		// The value is the event alone: stream, time and sequence are in
+		// the key.
+		raw, err := r.Event.MarshalJSON()
+		if err != nil {
+			return fmt.Errorf("streams: encode event %s: %w", r.Event.ID(), err)
+		}
+		enc[i] = encoded{stream: r.Stream, at: r.ArchivedAt, seq: r.Seq, id: r.Event.ID(), raw: raw}
+	}
+	return a.writeEncoded(ctx, enc)
+}
+
+// encoded is a record with its event in structured JSON.
+type encoded struct {
+	stream string
+	at     time.Time
+	seq    uint64
+	id     string
+	raw    []byte
+}
+
+func (a *Archive) writeEncoded(ctx context.Context, recs []encoded) error {
 	for len(recs) > 0 {
 		n := min(len(recs), store.MaxTransactOps)
 		ops := make([]store.Op, 0, n)
 		for _, r := range recs[:n] {
-			s, ok := a.streams.Stream(r.Stream)
+			s, ok := a.streams.Stream(r.stream)
 			if !ok {
-				return fmt.Errorf("%w %q", ErrUnknownStream, r.Stream)
+				return fmt.Errorf("%w %q", ErrUnknownStream, r.stream)
 			}
-			b, err := json.Marshal(r)
-			if err != nil {
-				return fmt.Errorf("streams: encode event %s: %w", r.Event.ID(), err)
-			}
-			ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: r.Key(), Value: b, ExpiresAt: r.ArchivedAt.Add(s.Retention)}})
+			key := store.Key{Partition: dayPartition(r.stream, r.at), Sort: sortKey(r.at, r.seq)}
+			ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: key, Value: r.raw, ExpiresAt: r.at.Add(s.Retention)}})
 		}
 		if err := a.st.Transact(ctx, ops); err != nil {
 			return fmt.Errorf("streams: archive %d events: %w", n, err)
@@ -189,8 +222,8 @@ func (a *Archive) Query(ctx context.Context, f Filter) (Result, error) {
 				if (!f.From.IsZero() && it.Key.Sort < lo) || it.Key.Sort >= hi {
 					continue
 				}
-				var r Record
-				if err := json.Unmarshal(it.Value, &r); err != nil {
+				r, err := decodeRecord(name, it)
+				if err != nil {
 					res.Corrupt = append(res.Corrupt, Corrupt{Key: it.Key, Error: err.Error()})
 					continue
 				}
@@ -214,6 +247,22 @@ func (a *Archive) Query(ctx context.Context, f Filter) (Result, error) {
 		})
 	}
 	return res, nil
+}
+
+// decodeRecord reads an archived item: the event is the value, the time
+// and sequence are the sort key.
+func decodeRecord(stream string, it store.Item) (Record, error) {
+	ns, seq, ok := strings.Cut(it.Key.Sort, "-")
+	n, err1 := strconv.ParseInt(ns, 10, 64)
+	q, err2 := strconv.ParseUint(seq, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return Record{}, fmt.Errorf("streams: sort key %q is not <unix nanoseconds>-<sequence>", it.Key.Sort)
+	}
+	r := Record{Stream: stream, ArchivedAt: time.Unix(0, n).UTC(), Seq: q}
+	if err := json.Unmarshal(it.Value, &r.Event); err != nil {
+		return Record{}, err
+	}
+	return r, nil
 }
 
 func (f Filter) match(e cloudevents.Event) bool {

@@ -1,0 +1,184 @@
+package streams_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/localruntime"
+	"github.com/cogniforge/cogniforge/pkg/store"
+	"github.com/cogniforge/cogniforge/pkg/store/bolt"
+	"github.com/cogniforge/cogniforge/pkg/store/memory"
+	"github.com/cogniforge/cogniforge/pkg/streams"
+)
+
+// embeddedBus is the local runtime's bus over st with one subscriber whose
+// handler does nothing: each publish stores the event in its queue, which
+// the runtime delivers and acknowledges, as under `cogniforge run`.
+func embeddedBus(b *testing.B, st store.Store) *localruntime.Runtime {
+	fn := faas.Function{Name: "sub", Consumes: []string{"dev.cogniforge.request.completed.v1"},
+		Triggers: []faas.Trigger{{Kind: faas.TriggerQueue}},
+		Handler:  func(context.Context, cloudevents.Event) (*cloudevents.Event, error) { return nil, nil }}
+	rt, err := localruntime.New(localruntime.Config{Functions: []faas.Function{fn}, Store: st,
+		HTTPHandler: func(faas.Function) http.Handler { return http.NotFoundHandler() },
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = rt.Run(ctx); close(done) }()
+	b.Cleanup(func() { cancel(); <-done })
+	return rt
+}
+
+var benchSeq atomic.Int64
+
+// drained waits until rt has delivered everything queued, so one side's
+// deliveries do not run during the other side's block.
+func drained(b *testing.B, rt *localruntime.Runtime) {
+	for {
+		st, err := rt.Stats(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st[0].Pending == 0 && st[0].InFlight == 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// publishBlock publishes n events, one per call, from workers goroutines
+// (concurrent requests at the gateway), and returns how long it took.
+func publishBlock(b *testing.B, p interface {
+	Publish(context.Context, []cloudevents.Event) ([]error, error)
+}, n, workers int) time.Duration {
+	var wg sync.WaitGroup
+	start := time.Now()
+	per := n / workers
+	for w := range workers {
+		cnt := per
+		if w == workers-1 {
+			cnt = n - per*(workers-1)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range cnt {
+				e := cloudevents.NewEvent()
+				e.SetID(fmt.Sprintf("bench-%d", benchSeq.Add(1)))
+				e.SetSource("//bench")
+				e.SetType("dev.cogniforge.request.completed.v1")
+				e.SetTime(time.Now())
+				_ = e.SetData(cloudevents.ApplicationJSON, map[string]any{"service": "checkout", "operation": "POST /orders", "status": "ok", "durationMs": 42})
+				if res, err := p.Publish(context.Background(), []cloudevents.Event{e}); err != nil || res[0] != nil {
+					b.Error(err, res)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+// BenchmarkArchiveOverheadPaired publishes through the embedded bus with
+// and without the archiving decorator, alternating blocks of events in one
+// run so both sides see the same machine load. Reported per event:
+// plain-ns and archived-ns (the publish path: what a publisher waits), and
+// sustained-ns (the archived block plus the wait until its events are in
+// the archive, so the archive's own writes are paid for); overhead-% and
+// sustained-overhead-% against plain. plain-cpu and archived-cpu are the
+// process's CPU time per event for each side's blocks, deliveries and (for
+// the archived side) the archive's writes included, and cpu-overhead-% their
+// ratio: what the archive costs when the CPU is the limit, which wall times
+// on a shared machine do not show.
+func BenchmarkArchiveOverheadPaired(b *testing.B) {
+	for _, backend := range []string{"bolt", "memory"} {
+		b.Run(backend, func(b *testing.B) {
+			open := func() store.Store {
+				if backend == "memory" {
+					return memory.New(memory.Config{})
+				}
+				s, err := bolt.Open(bolt.Config{Dir: b.TempDir(), GroupCommit: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { s.Close() })
+				return s
+			}
+			plain := embeddedBus(b, open())
+			archivedBus := embeddedBus(b, open())
+			// The archive has its own store, as under `cogniforge run`.
+			arch, _ := streams.NewArchive(open(), streams.DefaultConfig(), nil)
+			archiver, err := streams.NewArchiver(streams.ArchiverConfig{Next: archivedBus, Archive: arch})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { archiver.Run(ctx); close(done) }()
+			defer func() { cancel(); <-done }()
+
+			const workers = 8
+			block := 2000
+			if backend == "bolt" {
+				block = 400
+			}
+			var plainT, archT, sustT, plainCPU, archCPU time.Duration
+			var events int
+			runPlain := func(n int) {
+				cpu := processCPU()
+				plainT += publishBlock(b, plain, n, workers)
+				drained(b, plain)
+				plainCPU += processCPU() - cpu
+			}
+			runArchived := func(n int) {
+				cpu := processCPU()
+				start := time.Now()
+				archT += publishBlock(b, archiver, n, workers)
+				if err := archiver.Flush(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				sustT += time.Since(start)
+				drained(b, archivedBus)
+				archCPU += processCPU() - cpu
+			}
+			b.ResetTimer()
+			for i := 0; events < b.N; i++ {
+				n := min(block, b.N-events)
+				if i%2 == 0 { // alternate which side goes first
+					runPlain(n)
+					runArchived(n)
+				} else {
+					runArchived(n)
+					runPlain(n)
+				}
+				events += n
+			}
+			b.StopTimer()
+			if s := archiver.Stats(); s.WriteFailed+s.Overflow > 0 {
+				b.Fatalf("archive lost events: %+v", s)
+			}
+			per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(events) }
+			b.ReportMetric(per(plainT), "plain-ns/event")
+			b.ReportMetric(per(archT), "archived-ns/event")
+			b.ReportMetric(per(sustT), "sustained-ns/event")
+			b.ReportMetric(100*(per(archT)/per(plainT)-1), "overhead-%")
+			b.ReportMetric(100*(per(sustT)/per(plainT)-1), "sustained-overhead-%")
+			b.ReportMetric(per(plainCPU), "plain-cpu-ns/event")
+			b.ReportMetric(per(archCPU), "archived-cpu-ns/event")
+			b.ReportMetric(100*(per(archCPU)/per(plainCPU)-1), "cpu-overhead-%")
+		})
+	}
+}
