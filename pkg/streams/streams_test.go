@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -420,4 +421,23 @@ func TestShippedConfigMatchesDefault(t *testing.T) {
 	if string(a) != string(b) {
 		t.Errorf("config/streams/streams.yaml:\n%s\nDefaultConfig:\n%s", a, b)
 	}
+}
+
+// FuzzParseConfig: a streams file is accepted only when it is valid, and
+// never panics.
+func FuzzParseConfig(f *testing.F) {
+	b, _ := os.ReadFile("../../config/streams/streams.yaml")
+	f.Add(b)
+	f.Add([]byte("streams:\n  - {name: x, retention: 1h}\ndefault: x\n"))
+	f.Add([]byte("streams: [{name: a, retention: 0d}]"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := streams.ParseConfig(b)
+		if err != nil {
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("accepted an invalid configuration: %v", err)
+		}
+		_ = c.StreamFor("dev.cogniforge.request.completed.v1")
+	})
 }
