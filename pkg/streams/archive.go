@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -110,7 +111,11 @@ type encoded struct {
 	raw    []byte
 }
 
+// writeEncoded writes recs in transactions of at most store.MaxTransactOps,
+// run concurrently, so a store with group commit (bolt) commits them
+// together, with one sync.
 func (a *Archive) writeEncoded(ctx context.Context, recs []encoded) error {
+	var chunks [][]store.Op
 	for len(recs) > 0 {
 		n := min(len(recs), store.MaxTransactOps)
 		ops := make([]store.Op, 0, n)
@@ -122,12 +127,28 @@ func (a *Archive) writeEncoded(ctx context.Context, recs []encoded) error {
 			key := store.Key{Partition: dayPartition(r.stream, r.at), Sort: sortKey(r.at, r.seq)}
 			ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: key, Value: r.raw, ExpiresAt: r.at.Add(s.Retention)}})
 		}
-		if err := a.st.Transact(ctx, ops); err != nil {
-			return fmt.Errorf("streams: archive %d events: %w", n, err)
-		}
+		chunks = append(chunks, ops)
 		recs = recs[n:]
 	}
-	return nil
+	if len(chunks) == 1 {
+		if err := a.st.Transact(ctx, chunks[0]); err != nil {
+			return fmt.Errorf("streams: archive %d events: %w", len(chunks[0]), err)
+		}
+		return nil
+	}
+	errs := make([]error, len(chunks))
+	var wg sync.WaitGroup
+	for i, ops := range chunks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.st.Transact(ctx, ops); err != nil {
+				errs[i] = fmt.Errorf("streams: archive %d events: %w", len(ops), err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Errors of bad input, for the CLI's exit code 2.

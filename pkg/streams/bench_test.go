@@ -182,3 +182,90 @@ func BenchmarkArchiveOverheadPaired(b *testing.B) {
 		})
 	}
 }
+
+type nopBus struct{}
+
+func (nopBus) Publish(_ context.Context, evs []cloudevents.Event) ([]error, error) {
+	return make([]error, len(evs)), nil
+}
+
+// BenchmarkArchiverCost is the archive's own cost per event, without a
+// bus (cpu-ns/op is the process's CPU time, which a shared machine's wait
+// for a core does not inflate; the write side's includes building the test
+// events): "path" is what Publish adds for the publisher (encoding the event,
+// choosing its stream, queueing it), "write" the background write of a
+// batch into the store, per event. Set beside the bus's own cost per
+// event (GatewayServe in pkg/localruntime), they bound the archive's
+// share of a CPU-bound publish path.
+func BenchmarkArchiverCost(b *testing.B) {
+	ev := func(i int) cloudevents.Event {
+		e := cloudevents.NewEvent()
+		e.SetID(fmt.Sprintf("bench-%d", i))
+		e.SetSource("//bench")
+		e.SetType("dev.cogniforge.request.completed.v1")
+		e.SetTime(time.Now())
+		e.SetExtension("correlationid", "c-1")
+		_ = e.SetData(cloudevents.ApplicationJSON, map[string]any{"service": "checkout", "operation": "POST /orders", "status": "ok", "durationMs": 42})
+		return e
+	}
+	b.Run("path", func(b *testing.B) {
+		// The writer runs, into a store that keeps nothing, so the
+		// buffer's memory is reused as in a steady state.
+		arch, _ := streams.NewArchive(discard{memory.New(memory.Config{})}, streams.DefaultConfig(), nil)
+		a, _ := streams.NewArchiver(streams.ArchiverConfig{Next: nopBus{}, Archive: arch})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { a.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		evs := make([][]cloudevents.Event, 1000)
+		for i := range evs {
+			evs[i] = []cloudevents.Event{ev(i)}
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := processCPU()
+		for i := range b.N {
+			_, _ = a.Publish(context.Background(), evs[i%len(evs)])
+		}
+		_ = a.Flush(context.Background())
+		b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		b.StopTimer()
+		if s := a.Stats(); s.Overflow > 0 {
+			b.Fatalf("%+v", s)
+		}
+	})
+	for _, backend := range []string{"memory", "bolt"} {
+		b.Run("write/"+backend, func(b *testing.B) {
+			var st store.Store = memory.New(memory.Config{})
+			if backend == "bolt" {
+				s, err := bolt.Open(bolt.Config{Dir: b.TempDir(), GroupCommit: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				st = s
+			}
+			arch, _ := streams.NewArchive(st, streams.DefaultConfig(), nil)
+			recs := make([]streams.Record, 1000)
+			now := time.Now()
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := processCPU()
+			defer func() { b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op") }()
+			for i := 0; i < b.N; i += len(recs) {
+				n := min(len(recs), b.N-i)
+				for k := range n {
+					recs[k] = streams.Record{Stream: "api", ArchivedAt: now, Seq: uint64(i + k), Event: ev(i + k)}
+				}
+				if err := arch.Write(context.Background(), recs[:n]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// discard is a store whose transactions keep nothing.
+type discard struct{ store.Store }
+
+func (discard) Transact(context.Context, []store.Op) error { return nil }
