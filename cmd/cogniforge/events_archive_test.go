@@ -149,3 +149,19 @@ func TestEventsQueryAndReplay(t *testing.T) {
 		t.Errorf("queued %v", got)
 	}
 }
+
+func TestStreamsHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{{"events", "query", "--help"}, {"events", "replay", "-h"}, {"dlq", "--help"}, {"dlq", "list", "--help"}, {"dlq", "retry", "-h"}} {
+		var stdout, stderr bytes.Buffer
+		if code := dispatch(context.Background(), args, nil, &stdout, &stderr); code != 0 {
+			t.Errorf("%v: exit %d, want 0 (stderr %q)", args, code, stderr.String())
+		}
+		if stdout.Len()+stderr.Len() == 0 {
+			t.Errorf("%v printed no usage", args)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := dispatch(context.Background(), []string{"dlq", "list"}, nil, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--function is required") {
+		t.Errorf("dlq list without --function: exit %d %s", code, stderr.String())
+	}
+}
