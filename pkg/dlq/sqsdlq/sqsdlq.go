@@ -89,6 +89,9 @@ func New(cfg Config) (*Queue, error) {
 
 // List receives every dead letter, oldest sent first.
 func (q *Queue) List(ctx context.Context) ([]dlq.Message, error) {
+	// Short polling samples a subset of SQS's servers, so one empty
+	// answer does not mean an empty queue: stop after two in a row.
+	empty := 0
 	for range 1000 { // at most 10,000 messages a listing
 		out, err := q.cfg.Client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(q.cfg.DLQURL), MaxNumberOfMessages: 10, VisibilityTimeout: int32(q.cfg.Hold / time.Second),
@@ -99,8 +102,12 @@ func (q *Queue) List(ctx context.Context) ([]dlq.Message, error) {
 			return nil, fmt.Errorf("sqsdlq: receive from %s: %w", q.cfg.DLQURL, err)
 		}
 		if len(out.Messages) == 0 {
-			break
+			if empty++; empty == 2 {
+				break
+			}
+			continue
 		}
+		empty = 0
 		q.mu.Lock()
 		for _, m := range out.Messages {
 			q.held[aws.ToString(m.MessageId)] = held{msg: m, parsed: q.parse(m)}
