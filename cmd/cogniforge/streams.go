@@ -182,8 +182,9 @@ const (
 	hdrCorruptKeys = "X-Cogniforge-Corrupt-Keys"
 )
 
-// handler serves GET /streams/events (NDJSON) and POST /streams/replay
-// (the report as JSON); bad input is a 400 problem.
+// handler serves GET /streams/events (NDJSON), POST /streams/replay (the
+// report as JSON) and GET /streams/stats (the archiver's counts); bad input
+// is a 400 problem.
 func (s *eventsService) handler() http.Handler {
 	mux := http.NewServeMux()
 	fail := func(w http.ResponseWriter, err error) {
@@ -210,6 +211,16 @@ func (s *eventsService) handler() http.Handler {
 		}
 		w.Header().Set(hdrCorruptKeys, strings.Join(keys, ","))
 		_, _ = io.WriteString(w, buf.String())
+	})
+	mux.HandleFunc("GET /streams/stats", func(w http.ResponseWriter, r *http.Request) {
+		// The archiver's counts (archived, writeFailed, overflow, retries,
+		// bufferWaits), as the OpenTelemetry counters count them.
+		var st streams.Stats
+		if s.archiver != nil {
+			st = s.archiver.Stats()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(st)
 	})
 	mux.HandleFunc("POST /streams/replay", func(w http.ResponseWriter, r *http.Request) {
 		rep, err := s.replay(r.Context(), r.URL.Query())
