@@ -12,13 +12,22 @@
 # ("7d") or hours ("36h", rounded up to days, EventBridge's unit).
 
 variable "streams_config_file" {
-  description = "The streams definition (config/streams/streams.yaml); default the repository's. Missing: api 7 days, security 30 days, system 14 days."
+  description = "The streams definition (config/streams/streams.yaml); default the one beside functions_dir (the repository's). Missing: api 7 days, security 30 days, system 14 days."
+  type        = string
+  default     = null
+}
+
+variable "event_schemas_dir" {
+  description = "The event catalog's schemas (events/schemas), whose types the archives' patterns list; default the one beside functions_dir (the repository's)."
   type        = string
   default     = null
 }
 
 locals {
-  streams_config_file = coalesce(var.streams_config_file, "${local.repo_root}/config/streams/streams.yaml")
+  # The repository the functions come from (infra/ may be a copy elsewhere).
+  source_root         = dirname(local.functions_dir)
+  streams_config_file = coalesce(var.streams_config_file, "${local.source_root}/config/streams/streams.yaml")
+  event_schemas_dir   = coalesce(var.event_schemas_dir, "${local.source_root}/events/schemas")
   streams_config = fileexists(local.streams_config_file) ? yamldecode(file(local.streams_config_file)) : {
     default = "system"
     streams = [
@@ -30,7 +39,7 @@ locals {
   stream_default = try(local.streams_config.default, "system")
   stream_names   = [for s in local.streams_config.streams : s.name]
 
-  catalog_types = sort([for f in fileset("${local.repo_root}/events/schemas", "*.json") : trimsuffix(f, ".json")])
+  catalog_types = sort([for f in fileset(local.event_schemas_dir, "*.json") : trimsuffix(f, ".json")])
 
   # The stream of each catalog type: the first whose patterns match.
   type_stream = {
@@ -58,10 +67,10 @@ resource "aws_cloudwatch_event_archive" "stream" {
   description      = "CogniForge stream ${each.key}: ${local.stream_retention_days[each.key]} days"
   event_source_arn = module.bus.arn
   retention_days   = local.stream_retention_days[each.key]
-  event_pattern = jsonencode(
+  event_pattern = (
     each.key == local.stream_default ?
-    { "detail-type" = [{ "anything-but" = length(local.claimed) > 0 ? local.claimed : ["-"] }] } :
-    { "detail-type" = length(local.stream_types[each.key]) > 0 ? local.stream_types[each.key] : ["${each.key}.no-type-yet"] }
+    jsonencode({ "detail-type" = [{ "anything-but" = length(local.claimed) > 0 ? local.claimed : ["-"] }] }) :
+    jsonencode({ "detail-type" = length(local.stream_types[each.key]) > 0 ? local.stream_types[each.key] : ["${each.key}.no-type-yet"] })
   )
 
   lifecycle {

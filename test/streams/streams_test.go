@@ -165,6 +165,15 @@ func TestArchiveQueryReplay(t *testing.T) {
 	// The range [t1, t2) holds exactly r3, r4 and r5.
 	until(t, done, "the aggregator counted the six events", func() bool { return sloTotal(t, dataDir) == 6 })
 
+	until(t, done, "the archive counts six events", func() bool {
+		resp, err := http.Get("http://" + addr + "/streams/stats")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var st struct{ Archived, WriteFailed, Overflow int }
+		return json.NewDecoder(resp.Body).Decode(&st) == nil && st.Archived == 6 && st.WriteFailed+st.Overflow == 0
+	})
 	rfc := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 	out, errOut, code := run(t, "events", "query", "--data-dir", dataDir)
 	if code != 0 || ids(t, out) != "r1 r2 r3 r4 r5 r6" {
