@@ -7,6 +7,9 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 BUILD := build
 ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= .data
+# Build tags: TAGS=kafka links the Kafka bus (COGNIFORGE_KAFKA_BROKERS) into
+# the functions, about 7 MB more per binary; the CLI always has it.
+TAGS ?=
 # Keep `make test` under 10 minutes on 2 cores.
 TEST_TIMEOUT ?= 9m
 
@@ -19,7 +22,7 @@ deps:
 
 cli: deps
 	@mkdir -p bin
-	$(GO) build -o bin/cogniforge ./cmd/cogniforge
+	$(GO) build -tags kafka -o bin/cogniforge ./cmd/cogniforge
 
 # The webhook channel of config/oncall/channels.yaml signs with this secret
 # and the runtime's inbox (/hooks) checks it; a local-only default.
@@ -40,6 +43,7 @@ RACE_DIRS := $(subst /...,,$(subst ./,/,$(RACE_PKGS)))
 test: deps lint
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v $(foreach d,$(RACE_DIRS),-e '$(d)\($$\|/\)'))
 	$(GO) test -count=1 -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
+	$(GO) test -count=1 -tags kafka -run Kafka ./pkg/wiring/
 
 # The loopback benchmarks drive the runtime with wrk (Debian package).
 bench-tools:
@@ -54,16 +58,18 @@ build: deps $(addprefix $(BUILD)/,$(addsuffix .zip,$(FUNCTIONS)))
 
 $(BUILD)/%.zip: FORCE
 	@mkdir -p $(BUILD)/$*
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) $(GO) build -trimpath -tags lambda.norpc -buildvcs=false -ldflags "-s -w" -o $(BUILD)/$*/bootstrap ./functions/$*
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) $(GO) build -trimpath -tags lambda.norpc$(if $(TAGS),$(comma)$(TAGS)) -buildvcs=false -ldflags "-s -w" -o $(BUILD)/$*/bootstrap ./functions/$*
 	@touch -h -d '1980-01-01T00:00:00Z' $(BUILD)/$*/bootstrap
 	@rm -f $@ && cd $(BUILD)/$* && TZ=UTC zip -q -X -D ../$*.zip bootstrap
 	@echo "$@ $$(stat -c %s $@) bytes"
 
 FORCE:
+comma := ,
 
 lint: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags kafka ./pkg/wiring/
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	terraform fmt -check -recursive infra
 

@@ -10,7 +10,10 @@
 //     AWS_ENDPOINT_URL itself);
 //   - otherwise the embedded store: bbolt in $COGNIFORGE_DATA_DIR when set,
 //     memory when not; and the bus: a CloudEvents HTTP sink at $K_SINK
-//     (Knative) when set, else an error for functions that publish.
+//     (Knative) when set, else an error for functions that publish;
+//   - either way, $COGNIFORGE_KAFKA_BROKERS (seed brokers) puts the bus on
+//     Kafka instead: events go to $COGNIFORGE_KAFKA_TOPIC as CloudEvents in
+//     the Kafka binding (pkg/bus/kafkabus).
 package wiring
 
 import (
@@ -41,6 +44,13 @@ const (
 	EnvEventBus = "COGNIFORGE_EVENT_BUS" // EventBridge bus, default "cogniforge"
 	EnvDataDir  = "COGNIFORGE_DATA_DIR"  // embedded store directory
 	EnvSink     = "K_SINK"               // Knative sink for published events
+
+	// EnvKafkaBrokers puts the bus on Kafka: comma-separated seed brokers
+	// (host:port). Published events go to $COGNIFORGE_KAFKA_TOPIC (default
+	// kafkabus.DefaultTopic) as CloudEvents in the Kafka binding, instead
+	// of EventBridge or the Knative sink.
+	EnvKafkaBrokers = "COGNIFORGE_KAFKA_BROKERS"
+	EnvKafkaTopic   = "COGNIFORGE_KAFKA_TOPIC"
 )
 
 // Ports are what a function is built from.
@@ -70,7 +80,7 @@ type Builder func(Ports) (faas.Function, error)
 type unconfiguredBus struct{}
 
 func (unconfiguredBus) Publish(context.Context, []cloudevents.Event) ([]error, error) {
-	return nil, errors.New("platform: no event bus configured: run on AWS Lambda, set AWS_ENDPOINT_URL, or set K_SINK")
+	return nil, errors.New("platform: no event bus configured: run on AWS Lambda, set AWS_ENDPOINT_URL, set K_SINK, or set COGNIFORGE_KAFKA_BROKERS")
 }
 
 // Env reads the environment; tests pass a map's lookup instead of os.Getenv.
@@ -139,7 +149,7 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) 
 		if p.Bus, err = eventBridgeBus(cfg, env.get(EnvEventBus, "cogniforge")); err != nil {
 			return Ports{}, nil, err
 		}
-		return p, close, nil
+		return kafkaBus(env, p, close)
 	}
 	if dir := env(EnvDataDir); dir != "" {
 		s, err := bolt.Open(bolt.Config{Dir: dir, GroupCommit: true})
@@ -156,5 +166,5 @@ func FromEnv(ctx context.Context, env Env, logger *slog.Logger, opts ...Option) 
 			return Ports{}, nil, err
 		}
 	}
-	return p, close, nil
+	return kafkaBus(env, p, close)
 }

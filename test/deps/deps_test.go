@@ -24,9 +24,11 @@ var (
 	httpAdapter   = module + "pkg/faas/cehttp"
 	wiring        = module + "pkg/wiring"
 	ebAdapter     = module + "pkg/bus/eventbridge"
+	kafkaClient   = "github.com/twmb/franz-go"
+	kafkaAdapter  = module + "pkg/bus/kafkabus"
 )
 
-var platforms = []string{lambdaRuntime, functionsFW, grpc, awsSDK, adapters, gcfAdapter, httpAdapter, wiring, ebAdapter}
+var platforms = []string{lambdaRuntime, functionsFW, grpc, awsSDK, adapters, gcfAdapter, httpAdapter, wiring, ebAdapter, kafkaClient, kafkaAdapter}
 
 func TestDependencyDirection(t *testing.T) {
 	rules := []struct {
@@ -38,6 +40,10 @@ func TestDependencyDirection(t *testing.T) {
 		{[]string{"pkg/asl/validate"}, platforms},
 		{[]string{"pkg/store"}, platforms},
 		{[]string{"pkg/events"}, platforms},
+		// The Kafka binding is shared by the Kafka bus and the Lambda
+		// Kafka trigger; neither the binding nor the trigger links a client.
+		{[]string{"pkg/kafkace"}, platforms},
+		{[]string{"pkg/faas/lambda"}, []string{kafkaClient, kafkaAdapter}},
 		{[]string{"pkg/faas"}, append([]string{ceClient, module + "pkg/telemetry"}, platforms...)},
 		{[]string{"pkg/faas/middleware"}, platforms},
 		{[]string{"pkg/faas/adapter"}, platforms},

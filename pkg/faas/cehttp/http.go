@@ -170,6 +170,13 @@ func DecodeEvent(r *http.Request) (*cloudevents.Event, error) {
 			return nil, DecodeError(err)
 		}
 	}
+	if ev.Type() == KafkaSourceEventType {
+		inner, err := unwrapKafkaSource(ev)
+		if err != nil {
+			return ev, err
+		}
+		ev = inner
+	}
 	if certainlyValid(ev) {
 		return ev, nil
 	}
@@ -177,6 +184,33 @@ func DecodeEvent(r *http.Request) (*cloudevents.Event, error) {
 		return ev, faas.InvalidEvent(err)
 	}
 	return ev, nil
+}
+
+// KafkaSourceEventType is the type Knative's KafkaSource gives a record that
+// is not itself a CloudEvent: the record's value is the event's data.
+const KafkaSourceEventType = "dev.knative.kafka.event"
+
+// unwrapKafkaSource returns the CloudEvent a KafkaSource event carries: the
+// record's value in the structured JSON format (records in binary mode, or
+// structured with a content-type header, KafkaSource delivers as the
+// CloudEvents they are). Anything else is not a catalog event: an invalid
+// event naming the record, which Knative retries and then dead-letters.
+func unwrapKafkaSource(ev *cloudevents.Event) (*cloudevents.Event, error) {
+	data := bytes.TrimSpace(ev.Data())
+	if len(data) > 0 && data[0] == '{' && bytes.Contains(data, []byte(`"specversion"`)) {
+		inner := cloudevents.NewEvent()
+		if err := inner.UnmarshalJSON(data); err == nil {
+			for _, k := range []string{telemetry.TraceParent, telemetry.TraceState, telemetry.Baggage} {
+				if v, ok := ev.Extensions()[k]; ok {
+					if _, has := inner.Extensions()[k]; !has {
+						inner.SetExtension(k, v)
+					}
+				}
+			}
+			return &inner, nil
+		}
+	}
+	return ev, faas.Invalid("data", fmt.Errorf("KafkaSource record %s (%s) is not a CloudEvent: its value is not a structured CloudEvent and the record had no ce_ headers", ev.Subject(), ev.Source()))
 }
 
 // certainlyValid reports whether the sdk's Validate would find nothing

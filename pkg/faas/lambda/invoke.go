@@ -52,6 +52,16 @@ import (
 //     (adapter.ErrNotProcessed), to keep the order. With fn.Batch the
 //     records still run through the whole middleware chain (see
 //     adapter.RunOrdered). Reply events are dropped.
+//   - Kafka batch from an MSK or self-managed Kafka event source mapping
+//     (eventSource "aws:kafka" or "SelfManagedKafka", records by
+//     "<topic>-<partition>"): each record is a CloudEvent in the Kafka
+//     protocol binding, binary (ce_ headers) or structured (see
+//     pkg/kafkace). Within a partition records run in offset order and
+//     stop at the first failure; the reply is the Kafka partial batch
+//     response {"batchItemFailures":[{"itemIdentifier":{"partition":
+//     "<topic>-<partition>","offset":N}}]}, N the first failed offset of
+//     each failed partition, so the mapping (with ReportBatchItemFailures)
+//     resumes there. A record that is not a CloudEvent is such a failure.
 //   - EventBridge event (detail-type, source, detail): mapped by
 //     FromEventBridge. Reply: null.
 //   - Function URL / API Gateway v2 request (requestContext.http): served by
@@ -110,6 +120,10 @@ type EventBridgeEvent struct {
 // simply do not match.
 type sniff struct {
 	Records []sqsRecord `json:"Records"`
+
+	// Kafka event source mappings (MSK, self-managed): their "records" is
+	// an object, which Records (matched case-insensitively) skips.
+	EventSource string `json:"eventSource"`
 
 	EventBridgeEvent
 
@@ -186,6 +200,8 @@ func (i *Invoker) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	switch {
 	case len(s.Records) > 0 && s.Records[0].EventSource == "aws:sqs":
 		return i.sqs(ctx, s.Records)
+	case s.EventSource == kafkaMSK || s.EventSource == kafkaSelfManaged:
+		return i.kafka(ctx, trimmed)
 	case s.RequestContext != nil && s.RequestContext.HTTP != nil && s.RequestContext.HTTP.Method != "":
 		return i.functionURL(ctx, &s)
 	case len(s.SpecVersion) > 0:
