@@ -15,13 +15,17 @@ import (
 )
 
 func init() {
-	register("events", command{summary: "validate events against the CloudEvents catalog, list types", run: runEvents})
+	register("events", command{summary: "validate events against the catalog, list types, query and replay the archive", run: runEvents})
 }
 
 const eventsUsage = `usage:
   cogniforge events validate FILE...   check structured CloudEvents (one event or a JSON array; - for stdin)
   cogniforge events list               print the catalog's event types
   cogniforge events schema TYPE        print the JSON Schema of a type
+  cogniforge events query [--data-dir DIR] [--stream S] [--type T] [--subject S] [--correlation-id ID] [--from T1] [--to T2]
+                                       print archived events as NDJSON, oldest first
+  cogniforge events replay (--stream S | --type T) [--from T1] [--to T2] [--to-function F | --to-bus] [--dry-run] [--aws]
+                                       re-deliver archived events in order, marked replayed
 
 validate prints "FILE: ok" or one "FILE: <field>: <message>" line per problem
 (FILE[i] for the i-th event of a batch) and exits 0 when every event is
@@ -37,6 +41,12 @@ func runEvents(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if verb == "-h" || verb == "--help" || verb == "help" {
 		io.WriteString(stdout, eventsUsage)
 		return 0
+	}
+	switch verb {
+	case "query":
+		return eventsQuery(ctx, rest, stdout, stderr)
+	case "replay":
+		return eventsReplay(ctx, rest, stdout, stderr)
 	}
 	catalog, err := events.NewCatalog()
 	if err != nil { // the embedded catalog is broken: a build problem

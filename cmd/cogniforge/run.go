@@ -167,7 +167,39 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 	if err != nil {
 		return err
 	}
-	late.set(rt)
+	// Every event the functions publish is archived into its stream
+	// (config/streams), asynchronously: the archive never fails a publish.
+	streamsCfg, err := streamsConfig(o.configDir)
+	if err != nil {
+		return err
+	}
+	archiveStore, closeArchive, err := openArchiveStore(dataDir, false)
+	if err != nil {
+		return err
+	}
+	defer closeArchive()
+	eventsSvc, archiver, err := localArchive(streamsCfg, archiveStore, rt, logger)
+	if err != nil {
+		return err
+	}
+	archiveCtx, stopArchive := context.WithCancel(context.Background())
+	archiveDone := make(chan struct{})
+	go func() { archiver.Run(archiveCtx); close(archiveDone) }()
+	defer func() {
+		// Write what is buffered, then stop.
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := archiver.Close(cctx); err != nil {
+			logger.Warn("cogniforge: archive not drained", "error", err)
+		}
+		cancel()
+		stopArchive()
+		<-archiveDone
+		logger.Info("cogniforge: archive stopped", "stats", archiver.Stats())
+	}()
+	late.set(archiver)
+	if sw, ok := archiveStore.(localruntime.Sweeper); ok {
+		go sweepArchive(archiveCtx, sw, logger)
+	}
 	if err := sfn.ResumeExecutions(ctx); err != nil {
 		return fmt.Errorf("resume Step Functions executions: %w", err)
 	}
@@ -182,6 +214,7 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 	hooks := newInbox(logger)
 	top.Handle("/hooks", hooks)
 	top.Handle("/hooks/", hooks)
+	top.Handle("/streams/", eventsSvc.handler())
 	top.Handle("/", rt.Handler())
 	srv := &http.Server{Handler: top, ReadHeaderTimeout: 10 * time.Second}
 	runCtx, stopRuntime := context.WithCancel(context.Background())

@@ -62,7 +62,11 @@ func (q lateQueues) Enqueue(ctx context.Context, function string, e cloudevents.
 	if p == nil {
 		return errors.New("cogniforge: queues not started yet")
 	}
-	enq, ok := (*p).(sfnlocal.Enqueuer)
+	target := *p
+	if u, ok := target.(interface{ Unwrap() bus.Publisher }); ok {
+		target = u.Unwrap() // the archive decorating the runtime's bus
+	}
+	enq, ok := target.(sfnlocal.Enqueuer)
 	if !ok {
 		return errors.New("cogniforge: the event bus has no queues")
 	}

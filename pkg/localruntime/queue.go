@@ -27,8 +27,11 @@ type message struct {
 	// runs, so a process killed mid-handler does not redeliver forever.
 	Receives int `json:"receives"`
 	// LastError is the error of the last failed receive.
-	LastError     string    `json:"lastError,omitempty"`
-	LastErrorType string    `json:"lastErrorType,omitempty"`
+	LastError     string `json:"lastError,omitempty"`
+	LastErrorType string `json:"lastErrorType,omitempty"`
+	// FirstError and FirstFailedAt are the first failed receive's.
+	FirstError    string    `json:"firstError,omitempty"`
+	FirstFailedAt time.Time `json:"firstFailedAt,omitempty"`
 	EnqueuedAt    time.Time `json:"enqueuedAt"`
 	DeadAt        time.Time `json:"deadAt,omitempty"`
 	// VisibleAt is when the message may be received again: the end of its
@@ -39,11 +42,16 @@ type message struct {
 
 // DeadLetter is an event a queue gave up on.
 type DeadLetter struct {
-	ID            string            `json:"id"`
-	Function      string            `json:"function"`
-	Receives      int               `json:"receives"`
-	LastError     string            `json:"lastError"`
-	LastErrorType string            `json:"lastErrorType"`
+	ID            string `json:"id"`
+	Function      string `json:"function"`
+	Receives      int    `json:"receives"`
+	LastError     string `json:"lastError"`
+	LastErrorType string `json:"lastErrorType"`
+	// FirstError and FirstFailedAt are the first failed receive's (zero
+	// for dead letters written before they were recorded, and for events
+	// never acknowledged at all).
+	FirstError    string            `json:"firstError,omitempty"`
+	FirstFailedAt time.Time         `json:"firstFailedAt,omitempty"`
 	EnqueuedAt    time.Time         `json:"enqueuedAt"`
 	DeadAt        time.Time         `json:"deadAt"`
 	Event         cloudevents.Event `json:"event"`
@@ -398,6 +406,9 @@ func (q *queue) deliver(ctx context.Context, m *message) {
 	}
 	q.failed.Add(1)
 	m.LastError, m.LastErrorType = err.Error(), faas.ErrorName(err)
+	if m.FirstFailedAt.IsZero() {
+		m.FirstError, m.FirstFailedAt = m.LastError, q.clock.Now().UTC()
+	}
 	if m.Receives >= q.maxReceives {
 		q.deadLetter(ctx, m)
 		return
@@ -523,7 +534,8 @@ func (q *queue) deadLetter(ctx context.Context, m *message) {
 	ctx = context.WithoutCancel(ctx)
 	m.DeadAt = q.clock.Now().UTC()
 	dl := DeadLetter{ID: m.ID, Function: q.fn, Receives: m.Receives, LastError: m.LastError,
-		LastErrorType: m.LastErrorType, EnqueuedAt: m.EnqueuedAt, DeadAt: m.DeadAt, Event: m.Event}
+		LastErrorType: m.LastErrorType, FirstError: m.FirstError, FirstFailedAt: m.FirstFailedAt,
+		EnqueuedAt: m.EnqueuedAt, DeadAt: m.DeadAt, Event: m.Event}
 	b, err := json.Marshal(dl)
 	if err == nil {
 		_, err = q.store.Put(ctx, store.Item{Key: store.Key{Partition: dlqPartition(q.fn), Sort: m.ID}, Value: b}, store.Condition{IfAbsent: true})
@@ -575,14 +587,60 @@ func (q *queue) redrive(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, dl := range dls {
-		if err := q.enqueue(ctx, dl.Event); err != nil {
+		if err := q.retryDeadLetter(ctx, dl); err != nil {
 			return n, err
 		}
-		if err := q.store.Delete(ctx, store.Key{Partition: dlqPartition(q.fn), Sort: dl.ID}, store.Condition{}); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return n, fmt.Errorf("runtime: redrive %s: %w", q.fn, err)
+		n++
+	}
+	return n, nil
+}
+
+// deadLetter returns one dead letter by its id.
+func (q *queue) deadLetterByID(ctx context.Context, id string) (DeadLetter, error) {
+	it, err := q.store.Get(ctx, store.Key{Partition: dlqPartition(q.fn), Sort: id})
+	if errors.Is(err, store.ErrNotFound) {
+		return DeadLetter{}, fmt.Errorf("%w %q in the dead letters of %s", ErrNoDeadLetter, id, q.fn)
+	}
+	if err != nil {
+		return DeadLetter{}, fmt.Errorf("runtime: dead letter %s of %s: %w", id, q.fn, err)
+	}
+	var dl DeadLetter
+	if err := json.Unmarshal(it.Value, &dl); err != nil {
+		return DeadLetter{}, fmt.Errorf("runtime: dead letter %s of %s: %w", id, q.fn, err)
+	}
+	return dl, nil
+}
+
+// retryDeadLetter puts dl's event back in the queue, with its own event id
+// and a fresh receive count, then removes the dead letter. A crash between
+// the two leaves both: the event is delivered again and the consumer's
+// deduplication (same event id) absorbs it.
+func (q *queue) retryDeadLetter(ctx context.Context, dl DeadLetter) error {
+	if err := q.enqueue(ctx, dl.Event); err != nil {
+		return err
+	}
+	if err := q.store.Delete(ctx, store.Key{Partition: dlqPartition(q.fn), Sort: dl.ID}, store.Condition{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("runtime: redrive %s: %w", q.fn, err)
+	}
+	if _, err := q.store.Add(ctx, deadLetterCount(q.fn), -1); err != nil {
+		return fmt.Errorf("runtime: redrive %s: count: %w", q.fn, err)
+	}
+	return nil
+}
+
+// purge deletes every dead letter.
+func (q *queue) purge(ctx context.Context) (int, error) {
+	dls, err := q.store.Query(ctx, dlqPartition(q.fn), "", 0)
+	if err != nil {
+		return 0, fmt.Errorf("runtime: purge dead letters of %s: %w", q.fn, err)
+	}
+	n := 0
+	for _, it := range dls {
+		if err := q.store.Delete(ctx, it.Key, store.Condition{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return n, fmt.Errorf("runtime: purge dead letters of %s: %w", q.fn, err)
 		}
 		if _, err := q.store.Add(ctx, deadLetterCount(q.fn), -1); err != nil {
-			return n, fmt.Errorf("runtime: redrive %s: count: %w", q.fn, err)
+			return n, fmt.Errorf("runtime: purge dead letters of %s: count: %w", q.fn, err)
 		}
 		n++
 	}

@@ -296,6 +296,63 @@ func (r *Runtime) DeadLetters(ctx context.Context, function string) ([]DeadLette
 	return q.deadLetters(ctx)
 }
 
+// ErrNoDeadLetter is returned for a dead-letter id a function's queue does
+// not hold.
+var ErrNoDeadLetter = errors.New("runtime: no dead letter")
+
+func (r *Runtime) queue(function string) (*queue, error) {
+	q, ok := r.queues[function]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownFunction, function)
+	}
+	return q, nil
+}
+
+// DeadLetter returns one of a function's dead letters by its id, or
+// ErrNoDeadLetter.
+func (r *Runtime) DeadLetter(ctx context.Context, function, id string) (DeadLetter, error) {
+	q, err := r.queue(function)
+	if err != nil {
+		return DeadLetter{}, err
+	}
+	return q.deadLetterByID(ctx, id)
+}
+
+// RetryDeadLetter moves one dead letter back into its function's queue,
+// keeping the event's id (so consumers deduplicate) with a fresh receive
+// count. A runtime that is not running keeps it queued in the store for the
+// next one that runs on the same store.
+func (r *Runtime) RetryDeadLetter(ctx context.Context, function, id string) error {
+	q, err := r.queue(function)
+	if err != nil {
+		return err
+	}
+	dl, err := q.deadLetterByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	return q.retryDeadLetter(ctx, dl)
+}
+
+// Redrive moves every dead letter of a function back into its queue, as
+// RetryDeadLetter does for one, and returns how many moved.
+func (r *Runtime) Redrive(ctx context.Context, function string) (int, error) {
+	q, err := r.queue(function)
+	if err != nil {
+		return 0, err
+	}
+	return q.redrive(ctx)
+}
+
+// PurgeDeadLetters deletes a function's dead letters and returns how many.
+func (r *Runtime) PurgeDeadLetters(ctx context.Context, function string) (int, error) {
+	q, err := r.queue(function)
+	if err != nil {
+		return 0, err
+	}
+	return q.purge(ctx)
+}
+
 // Stats returns a snapshot of every queue; it fails when the store cannot
 // count the dead letters.
 func (r *Runtime) Stats(ctx context.Context) ([]QueueStats, error) {
@@ -477,6 +534,36 @@ func (r *Runtime) routes() *http.ServeMux {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"redriven": n})
+	})
+	dlError := func(w http.ResponseWriter, err error) {
+		status := http.StatusInternalServerError
+		if errors.Is(err, ErrUnknownFunction) || errors.Is(err, ErrNoDeadLetter) {
+			status = http.StatusNotFound
+		}
+		problem(w, status, err.Error())
+	}
+	mux.HandleFunc("GET /functions/{name}/dead-letters/{id}", func(w http.ResponseWriter, req *http.Request) {
+		dl, err := r.DeadLetter(req.Context(), req.PathValue("name"), req.PathValue("id"))
+		if err != nil {
+			dlError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, dl)
+	})
+	mux.HandleFunc("POST /functions/{name}/dead-letters/{id}/retry", func(w http.ResponseWriter, req *http.Request) {
+		if err := r.RetryDeadLetter(req.Context(), req.PathValue("name"), req.PathValue("id")); err != nil {
+			dlError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"retried": req.PathValue("id")})
+	})
+	mux.HandleFunc("DELETE /functions/{name}/dead-letters", func(w http.ResponseWriter, req *http.Request) {
+		n, err := r.PurgeDeadLetters(req.Context(), req.PathValue("name"))
+		if err != nil {
+			dlError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"purged": n})
 	})
 	mux.HandleFunc("POST /functions/{name}/queue", func(w http.ResponseWriter, req *http.Request) {
 		// SendMessage: accept the event now, deliver it asynchronously.

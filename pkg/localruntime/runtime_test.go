@@ -165,6 +165,10 @@ func TestQueueRedeliversThenDeadLetters(t *testing.T) {
 	if dls[0].Receives != 3 || dls[0].LastErrorType != "Test.Broken" || dls[0].Event.ID() != "e1" {
 		t.Errorf("dead letter = %+v", dls[0])
 	}
+	// The first failure is kept: the first receive, before the retries.
+	if !strings.Contains(dls[0].FirstError, "always broken") || !dls[0].FirstFailedAt.Before(dls[0].DeadAt.Add(-2*time.Second)) {
+		t.Errorf("first failure = %q at %s, dead at %s", dls[0].FirstError, dls[0].FirstFailedAt, dls[0].DeadAt)
+	}
 	if calls.Load() != 3 {
 		t.Errorf("calls = %d, want 3", calls.Load())
 	}
@@ -603,5 +607,55 @@ func TestFunctionsListSubscriptions(t *testing.T) {
 	}
 	if strings.Join(got["typed"], ",") != "dev.cogniforge.b.v1" || got["task"] != nil {
 		t.Errorf("subscribes = %v; want typed on its queue's type only, task on none", got)
+	}
+}
+
+func TestDeadLetterShowRetryPurge(t *testing.T) {
+	var calls atomic.Int32
+	fail := atomic.Bool{}
+	fail.Store(true)
+	fn := faas.Function{Name: "f", Triggers: []faas.Trigger{{Kind: faas.TriggerQueue, MaxReceives: 1}},
+		Handler: func(_ context.Context, e cloudevents.Event) (*cloudevents.Event, error) {
+			if fail.Load() {
+				return nil, errors.New("down")
+			}
+			calls.Add(1)
+			return nil, nil
+		}}
+	h := start(t, nil, fn)
+	ctx := context.Background()
+	for _, id := range []string{"e1", "e2", "e3"} {
+		_ = h.rt.Enqueue(ctx, "f", testEvent(t, "t", id))
+	}
+	waitFor(t, "dead letters", func() bool { d, _ := h.rt.DeadLetters(ctx, "f"); return len(d) == 3 })
+	fail.Store(false)
+	dls, _ := h.rt.DeadLetters(ctx, "f")
+	srv := httptest.NewServer(h.rt.Handler())
+	defer srv.Close()
+	call := func(method, path string) (int, string) {
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := call("GET", "/functions/f/dead-letters/"+dls[1].ID); code != 200 || !strings.Contains(body, `"firstError":"down"`) {
+		t.Errorf("show: %d %s", code, body)
+	}
+	if code, _ := call("GET", "/functions/f/dead-letters/nope"); code != 404 {
+		t.Errorf("show unknown: %d", code)
+	}
+	if code, body := call("POST", "/functions/f/dead-letters/"+dls[1].ID+"/retry"); code != 200 {
+		t.Fatalf("retry: %d %s", code, body)
+	}
+	waitFor(t, "retried delivery", func() bool { return calls.Load() == 1 })
+	if code, body := call("DELETE", "/functions/f/dead-letters"); code != 200 || !strings.Contains(body, `"purged":2`) {
+		t.Errorf("purge: %d %s", code, body)
+	}
+	if st, err := h.rt.Stats(ctx); err != nil || st[0].DeadLetters != 0 {
+		t.Errorf("stats after purge = %+v, %v", st, err)
 	}
 }

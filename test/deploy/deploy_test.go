@@ -113,6 +113,7 @@ func TestDeployLocal(t *testing.T) {
 	tf.run(append([]string{"plan", "-input=false", "-refresh=false", "-target=" + rotationAddress, "-out=rotation.tfplan", "-var", exampleRotation}, vars...)...)
 	rotation := tf.showPlan("rotation.tfplan")
 	t.Run("rotation schedule plan", func(t *testing.T) { checkRotationPlan(t, rotation) })
+	t.Run("stream archives", func(t *testing.T) { checkStreamArchives(ctx, t, aws, &out) })
 
 	// Second apply: a new fixture build goes out as a 25% canary. Its plan
 	// is also where the policies are checked, since every ARN is known by
@@ -143,6 +144,7 @@ func TestDeployLocal(t *testing.T) {
 	tf.run(append([]string{"destroy", "-auto-approve", "-input=false", "-parallelism=30", "-refresh=false"}, canaryVars...)...)
 	t.Run("nothing left", func(t *testing.T) { checkNothingLeft(ctx, t, aws, out.ConfigSSMPath.Value) })
 	t.Run("no secret left", func(t *testing.T) { checkNoSecretLeft(ctx, t, testenv.AWSConfig(t, moto)) })
+	t.Run("no stream archives left", func(t *testing.T) { checkNoStreamArchives(ctx, t, aws) })
 	t.Logf("whole deploy test: %v", time.Since(began).Round(100*time.Millisecond))
 }
 

@@ -83,6 +83,12 @@ func TestDependencyDirection(t *testing.T) {
 		// The chaos injector and its data-directory file store reach SSM and
 		// the AWS SDK only through pkg/chaos/ssmchaos and pkg/chaos/awschaos.
 		{[]string{"pkg/chaos", "pkg/chaos/chaosfile"}, platforms},
+		// The archive and replays work over the store and bus ports; the
+		// EventBridge replay lives in pkg/streams/ebstreams.
+		{[]string{"pkg/streams"}, platforms},
+		// Dead letters: the core and the local runtime's side; the SQS one
+		// is pkg/dlq/sqsdlq.
+		{[]string{"pkg/dlq"}, platforms},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the

@@ -165,3 +165,11 @@ output "config_ssm_path" {
 output "slo_parameters" {
   value = module.cogniforge.slo_parameters
 }
+
+output "stream_archives" {
+  value = module.cogniforge.stream_archives
+}
+
+output "streams_replay_policy_arn" {
+  value = module.cogniforge.streams_replay_policy_arn
+}

@@ -109,6 +109,9 @@ type EventBridgeEvent struct {
 	Region     string          `json:"region"`
 	Resources  []string        `json:"resources"`
 	Detail     json.RawMessage `json:"detail"`
+	// ReplayName is set by EventBridge on an event re-delivered by a
+	// replay of an archive.
+	ReplayName string `json:"replay-name,omitempty"`
 }
 
 // sniff is the union of the top-level keys of every payload shape: one
@@ -323,7 +326,9 @@ func (i *Invoker) task(ctx context.Context, payload []byte, s *sniff) ([]byte, e
 // "aws.eventbridge.<source>.<detail-type>" slugged, with source = source,
 // id = id (a new UUID when empty), time = time (now when empty, as
 // EventBridge stamps a PutEvents entry), subject = resources[0],
-// data = detail. It does not validate the event.
+// data = detail. An event re-delivered by an EventBridge replay
+// ("replay-name" in the envelope) gets the extensions replayed=true and
+// replayid=<replay name>. It does not validate the event.
 func FromEventBridge(env EventBridgeEvent) (cloudevents.Event, error) {
 	return eventBridgeEvent(&env)
 }
@@ -332,6 +337,13 @@ func eventBridgeEvent(env *EventBridgeEvent) (cloudevents.Event, error) {
 	if bytes.Contains(env.Detail, []byte(`"specversion"`)) {
 		ev := cloudevents.NewEvent()
 		if err := ev.UnmarshalJSON(env.Detail); err == nil {
+			if env.ReplayName != "" {
+				// The marks of pkg/streams' replays (streams.ReplayedExtension,
+				// streams.ReplayIDExtension), so a consumer tells a replay
+				// the same way on every platform.
+				ev.SetExtension("replayed", true)
+				ev.SetExtension("replayid", env.ReplayName)
+			}
 			return ev, nil
 		} else if d := bytes.TrimSpace(env.Detail); len(d) > 0 && d[0] == '{' && hasTopLevelSpecVersion(d) {
 			return ev, cehttp.DecodeError(err)
