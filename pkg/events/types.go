@@ -49,6 +49,9 @@ const (
 	TypeSecretRotated      = "dev.cogniforge.secret.rotated.v1"
 	// TypeAuditRecorded is an audit record (AuditRecord).
 	TypeAuditRecorded = "dev.cogniforge.audit.recorded.v1"
+	// TypeOrderQuery is a request to the order-query function's routes
+	// (the order read model).
+	TypeOrderQuery = "dev.cogniforge.order.query.v1"
 )
 
 // AllTypes lists every type constant above.
@@ -62,6 +65,7 @@ var AllTypes = []string{
 	TypeSLOAlertFiring, TypeSLOAlertResolved, TypeSLOQuery,
 	TypeIncidentTriggered, TypeIncidentAcknowledged, TypeIncidentResolved, TypeIncidentUpdated, TypeIncidentRequest, TypeIncidentEscalation,
 	TypeSecretRotationStep, TypeSecretRotated, TypeAuditRecorded,
+	TypeOrderQuery,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad

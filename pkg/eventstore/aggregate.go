@@ -121,7 +121,9 @@ type Checkpoint struct {
 // checkpoint since it was read. Transient: read it again.
 var ErrCheckpointMoved = errors.New("eventstore: checkpoint moved by another instance")
 
-func checkpointKey(name string) store.Key { return store.Key{Partition: checkpointPartition, Sort: name} }
+func checkpointKey(name string) store.Key {
+	return store.Key{Partition: checkpointPartition, Sort: name}
+}
 
 // LoadCheckpoint returns the named subscriber's checkpoint (position 0
 // when it has none).

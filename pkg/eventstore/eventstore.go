@@ -483,6 +483,9 @@ func (es *EventStore) ReadStream(ctx context.Context, stream string, from int64,
 			return nil, fmt.Errorf("eventstore: read %s: %w", stream, err)
 		}
 		for _, it := range items {
+			if n, err := strconv.ParseInt(it.Key.Sort, 10, 64); err == nil && n < from {
+				continue // before from: no need to decode it
+			}
 			r, err := decode(it)
 			if err != nil {
 				return nil, err
@@ -531,6 +534,9 @@ func (es *EventStore) ScanFeed(ctx context.Context, after int64, fn func([]Recor
 		}
 		recs := make([]Record, 0, len(items))
 		for _, it := range items {
+			if n, err := strconv.ParseInt(it.Key.Sort, 10, 64); err == nil && n <= after {
+				continue
+			}
 			r, err := decode(it)
 			if err != nil {
 				return err

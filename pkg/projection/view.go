@@ -1,0 +1,98 @@
+package projection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cogniforge/cogniforge/pkg/store"
+)
+
+// View is what Apply reads and writes: the items of one generation, read
+// through a cache and written back by the projector (in one transaction
+// with the checkpoint, live; in bulk, in a rebuild). Keys are relative to
+// the generation. A View is used by one goroutine.
+type View struct {
+	st    store.Store
+	ns    string
+	cache map[store.Key]*entry
+	dirty []store.Key
+	// fresh: the generation is new and empty (a rebuild's), so a miss
+	// needs no read.
+	fresh bool
+}
+
+type entry struct {
+	value  []byte
+	exists bool
+	dirty  bool
+}
+
+func newView(st store.Store, ns string) *View {
+	return &View{st: st, ns: ns, cache: map[store.Key]*entry{}}
+}
+
+// Get returns the item's value, or ok false when there is none.
+func (v *View) Get(ctx context.Context, key store.Key) (value []byte, ok bool, err error) {
+	if e, hit := v.cache[key]; hit {
+		return e.value, e.exists, nil
+	}
+	if err := key.Validate(); err != nil {
+		return nil, false, err
+	}
+	if v.fresh {
+		return nil, false, nil
+	}
+	it, err := v.st.Get(ctx, store.Key{Partition: v.ns + key.Partition, Sort: key.Sort})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		v.cache[key] = &entry{}
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("projection: read %s/%s: %w", key.Partition, key.Sort, err)
+	}
+	v.cache[key] = &entry{value: it.Value, exists: true}
+	return it.Value, true, nil
+}
+
+// Put sets the item's value.
+func (v *View) Put(key store.Key, value []byte) { v.set(key, value, true) }
+
+// Delete removes the item (nothing when there is none).
+func (v *View) Delete(key store.Key) { v.set(key, nil, false) }
+
+func (v *View) set(key store.Key, value []byte, exists bool) {
+	e, hit := v.cache[key]
+	if !hit {
+		e = &entry{}
+		v.cache[key] = e
+	}
+	e.value, e.exists = value, exists
+	if !e.dirty {
+		e.dirty = true
+		v.dirty = append(v.dirty, key)
+	}
+}
+
+// Dirty is how many items wait to be written.
+func (v *View) Dirty() int { return len(v.dirty) }
+
+// ops returns the writes of the dirty items and marks them clean.
+func (v *View) ops() ([]store.Op, error) {
+	ops := make([]store.Op, 0, len(v.dirty)+1)
+	for _, k := range v.dirty {
+		if err := k.Validate(); err != nil {
+			return nil, err
+		}
+		e := v.cache[k]
+		key := store.Key{Partition: v.ns + k.Partition, Sort: k.Sort}
+		if e.exists {
+			ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: key, Value: e.value}})
+		} else {
+			ops = append(ops, store.Op{Kind: store.OpDelete, Item: store.Item{Key: key}})
+		}
+		e.dirty = false
+	}
+	v.dirty = v.dirty[:0]
+	return ops, nil
+}
