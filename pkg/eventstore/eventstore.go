@@ -28,7 +28,7 @@
 // sequence item (not on the same stream) are not in conflict: the loser
 // reads the item again and retries, within Config.MaxRetries.
 //
-// Layout (keys of the store; PageSize events per partition, so no
+// Layout (keys of the store; Config.PageSize events per partition, so no
 // partition grows without bound):
 //
 //	es#<stream>#<page>  / <version, 16 digits>   a stream's events
@@ -113,10 +113,10 @@ func invalid(format string, args ...any) error {
 
 // Limits.
 const (
-	// PageSize is how many events of a stream, or positions of the feed,
-	// share one store partition. It is part of the layout: changing it
-	// makes stored events unreadable.
-	PageSize = 1000
+	// DefaultPageSize is how many events of a stream, or positions of the
+	// feed, share one store partition unless Config.PageSize says
+	// otherwise.
+	DefaultPageSize = 1000
 	// MaxAppend is the most events one Append takes: an append is one store
 	// transaction (at most store.MaxTransactOps ops) of two items per event,
 	// a dedup marker per event id, and the sequence, head, check and
@@ -171,6 +171,11 @@ type Config struct {
 	// MaxRetries bounds how often an append retries after losing the race
 	// for the sequence item to an append on another stream. Zero means 64.
 	MaxRetries int
+	// PageSize is how many events of a stream, or positions of the feed,
+	// share one store partition. Zero means DefaultPageSize. It is part of
+	// the layout: every EventStore on one store must use the same, for
+	// good (tests use small pages to cross page boundaries cheaply).
+	PageSize int
 }
 
 // Validate reports every problem with c.
@@ -182,14 +187,18 @@ func (c Config) Validate() error {
 	if c.MaxRetries < 0 {
 		errs = append(errs, fmt.Errorf("eventstore: MaxRetries %d is negative", c.MaxRetries))
 	}
+	if c.PageSize < 0 {
+		errs = append(errs, fmt.Errorf("eventstore: PageSize %d is negative", c.PageSize))
+	}
 	return errors.Join(errs...)
 }
 
 // EventStore appends and reads event streams.
 type EventStore struct {
-	st      store.Store
-	now     func() time.Time
-	retries int
+	st       store.Store
+	now      func() time.Time
+	retries  int
+	pageSize int64
 }
 
 // New returns an EventStore over cfg.Store.
@@ -204,6 +213,10 @@ func New(cfg Config) (*EventStore, error) {
 	if es.retries == 0 {
 		es.retries = 64
 	}
+	es.pageSize = int64(cfg.PageSize)
+	if es.pageSize == 0 {
+		es.pageSize = DefaultPageSize
+	}
 	return es, nil
 }
 
@@ -217,12 +230,12 @@ var (
 
 const checkpointPartition = "es-checkpoint"
 
-func page(n int64) int64 { return (n - 1) / PageSize }
+func (es *EventStore) page(n int64) int64 { return (n - 1) / es.pageSize }
 
 func num(n int64) string { return fmt.Sprintf("%016d", n) }
 
-func streamKey(stream string, version int64) store.Key {
-	return store.Key{Partition: "es#" + stream + "#" + strconv.FormatInt(page(version), 10), Sort: num(version)}
+func (es *EventStore) streamKey(stream string, version int64) store.Key {
+	return store.Key{Partition: "es#" + stream + "#" + strconv.FormatInt(es.page(version), 10), Sort: num(version)}
 }
 
 func headKey(stream string) store.Key { return store.Key{Partition: "es#" + stream, Sort: "head"} }
@@ -231,8 +244,8 @@ func snapshotKey(stream string) store.Key {
 	return store.Key{Partition: "es#" + stream, Sort: "snapshot"}
 }
 
-func feedKey(position int64) store.Key {
-	return store.Key{Partition: "es-feed#" + strconv.FormatInt(page(position), 10), Sort: num(position)}
+func (es *EventStore) feedKey(position int64) store.Key {
+	return store.Key{Partition: "es-feed#" + strconv.FormatInt(es.page(position), 10), Sort: num(position)}
 }
 
 func idKey(id string) store.Key { return store.Key{Partition: "es-id#" + id, Sort: "id"} }
@@ -409,7 +422,7 @@ func (es *EventStore) ops(req AppendRequest, expected, last, seqVersion int64) (
 	ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: seqKey, Value: []byte(strconv.FormatInt(res.Last, 10))}, Cond: seqCond})
 	if expected > 0 {
 		idx.stream[len(ops)] = true
-		ops = append(ops, store.Op{Kind: store.OpCheck, Item: store.Item{Key: streamKey(req.Stream, expected)}, Cond: store.Condition{IfVersion: 1}})
+		ops = append(ops, store.Op{Kind: store.OpCheck, Item: store.Item{Key: es.streamKey(req.Stream, expected)}, Cond: store.Condition{IfVersion: 1}})
 	}
 	for i, e := range req.Events {
 		at := e.Time
@@ -424,8 +437,8 @@ func (es *EventStore) ops(req AppendRequest, expected, last, seqVersion int64) (
 		}
 		idx.stream[len(ops)] = true
 		ops = append(ops,
-			store.Op{Kind: store.OpPut, Item: store.Item{Key: streamKey(req.Stream, rec.Version), Value: b}, Cond: store.Condition{IfAbsent: true}},
-			store.Op{Kind: store.OpPut, Item: store.Item{Key: feedKey(rec.Position), Value: b}, Cond: store.Condition{IfAbsent: true}})
+			store.Op{Kind: store.OpPut, Item: store.Item{Key: es.streamKey(req.Stream, rec.Version), Value: b}, Cond: store.Condition{IfAbsent: true}},
+			store.Op{Kind: store.OpPut, Item: store.Item{Key: es.feedKey(rec.Position), Value: b}, Cond: store.Condition{IfAbsent: true}})
 	}
 	idx.ids = len(ops)
 	for _, e := range req.Events {
@@ -477,7 +490,7 @@ func (es *EventStore) ReadStream(ctx context.Context, stream string, from int64,
 		from = 1
 	}
 	var out []Record
-	for p := page(from); ; p++ {
+	for p := es.page(from); ; p++ {
 		items, err := es.st.Query(ctx, "es#"+stream+"#"+strconv.FormatInt(p, 10), "", 0)
 		if err != nil {
 			return nil, fmt.Errorf("eventstore: read %s: %w", stream, err)
@@ -498,7 +511,7 @@ func (es *EventStore) ReadStream(ctx context.Context, stream string, from int64,
 				return out, nil
 			}
 		}
-		if len(items) < PageSize {
+		if int64(len(items)) < es.pageSize {
 			return out, nil
 		}
 	}
@@ -527,7 +540,7 @@ func (es *EventStore) ScanFeed(ctx context.Context, after int64, fn func([]Recor
 	if after < 0 {
 		return invalid("after: position %d is negative", after)
 	}
-	for p := page(after + 1); ; p++ {
+	for p := es.page(after + 1); ; p++ {
 		items, err := es.st.Query(ctx, "es-feed#"+strconv.FormatInt(p, 10), "", 0)
 		if err != nil {
 			return fmt.Errorf("eventstore: read feed page %d: %w", p, err)
@@ -551,7 +564,7 @@ func (es *EventStore) ScanFeed(ctx context.Context, after int64, fn func([]Recor
 				return err
 			}
 		}
-		if len(items) < PageSize {
+		if int64(len(items)) < es.pageSize {
 			return nil
 		}
 	}

@@ -74,9 +74,9 @@ type Order struct {
 	// Steps maps each step seen to its state.
 	Steps map[string]string `json:"steps,omitempty"`
 	// Items is how many order lines the saga's input had.
-	Items      int    `json:"items,omitempty"`
-	FailedStep string `json:"failedStep,omitempty"`
-	Error      string `json:"error,omitempty"`
+	Items      int       `json:"items,omitempty"`
+	FailedStep string    `json:"failedStep,omitempty"`
+	Error      string    `json:"error,omitempty"`
 	CreatedAt  time.Time `json:"createdAt"`
 	UpdatedAt  time.Time `json:"updatedAt"`
 	// Events is how many saga events were folded; Position the feed

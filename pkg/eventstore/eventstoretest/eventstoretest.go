@@ -17,6 +17,10 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/store/storetest"
 )
 
+// PageSize is the event store's page size in the suite: small, so that
+// streams and the feed cross page boundaries with few events.
+const PageSize = 10
+
 // Run runs the suite; every subtest gets a fresh store from newStore.
 func Run(t *testing.T, newStore storetest.NewStore) {
 	tests := []struct {
@@ -38,7 +42,7 @@ func Run(t *testing.T, newStore storetest.NewStore) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := storetest.NewClock()
-			es, err := eventstore.New(eventstore.Config{Store: newStore(t, clock.Now), Now: clock.Now})
+			es, err := eventstore.New(eventstore.Config{Store: newStore(t, clock.Now), Now: clock.Now, PageSize: PageSize})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -235,7 +239,7 @@ func testFeedOrder(t *testing.T, es *eventstore.EventStore, _ *storetest.Clock) 
 
 func testPages(t *testing.T, es *eventstore.EventStore, _ *storetest.Clock) {
 	ctx := context.Background()
-	n := eventstore.PageSize + 2*eventstore.MaxAppend
+	n := 3*PageSize + eventstore.MaxAppend + 3
 	var version int64
 	for version < int64(n) {
 		k := min(eventstore.MaxAppend, n-int(version))
@@ -245,7 +249,7 @@ func testPages(t *testing.T, es *eventstore.EventStore, _ *storetest.Clock) {
 		}
 		version = mustAppend(t, es, "long", version, evs...).Version
 	}
-	for _, from := range []int64{1, eventstore.PageSize - 1, eventstore.PageSize, eventstore.PageSize + 1, int64(n)} {
+	for _, from := range []int64{1, PageSize - 1, PageSize, PageSize + 1, 2*PageSize + 1, int64(n)} {
 		recs, err := es.ReadStream(ctx, "long", from, 0)
 		if err != nil || int64(len(recs)) != int64(n)-from+1 || recs[0].Version != from || recs[len(recs)-1].Version != int64(n) {
 			t.Fatalf("ReadStream(from %d): %d records, %v", from, len(recs), err)
