@@ -43,7 +43,7 @@ func seedOrders(t *testing.T, dir string) {
 	es, _ := eventstore.New(eventstore.Config{Store: b, Now: clock.Now})
 	p, _ := projection.New(projection.Config{Events: es, Projection: orderview.Projection{}, Now: clock.Now})
 	ingest := func(evs ...cloudevents.Event) {
-		for _, err := range func() []error { errs, _ := orderview.Ingest(ctx, es, evs); return errs }() {
+		for _, err := range orderview.Ingest(ctx, es, evs) {
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -330,35 +330,76 @@ func (r AppendRequest) validate() error {
 // req.Expected, a *DuplicateError when an event id was appended before,
 // and ErrInvalid (wrapped) for a bad request.
 func (es *EventStore) Append(ctx context.Context, req AppendRequest) (Result, error) {
-	if err := req.validate(); err != nil {
+	res, err := es.AppendBatch(ctx, []AppendRequest{req})
+	if err != nil {
 		return Result{}, err
+	}
+	return res[0], nil
+}
+
+// AppendBatch appends to several streams (each at most once) in one store
+// transaction: all of them or none. Positions are given in the order of
+// reqs. The errors are Append's; a *ConflictError names the first stream
+// not at its expected version, a *DuplicateError every id appended
+// before. The transaction holds store.MaxTransactOps ops: each request
+// takes two per event, one per event id, and one to three more.
+func (es *EventStore) AppendBatch(ctx context.Context, reqs []AppendRequest) ([]Result, error) {
+	if len(reqs) == 0 {
+		return nil, invalid("requests: none")
+	}
+	streams := map[string]int{}
+	var errs []error
+	n := 1
+	for i, req := range reqs {
+		if err := req.validate(); err != nil {
+			errs = append(errs, fmt.Errorf("request %d: %w", i, err))
+		}
+		if j, dup := streams[req.Stream]; dup {
+			errs = append(errs, invalid("requests %d and %d both append to stream %q", j, i, req.Stream))
+		}
+		streams[req.Stream] = i
+		n += 3 + 2*len(req.Events)
+		for _, e := range req.Events {
+			if e.ID != "" {
+				n++
+			}
+		}
+	}
+	if n > store.MaxTransactOps {
+		errs = append(errs, invalid("requests: %d store ops, one transaction holds %d", n, store.MaxTransactOps))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	for attempt := 0; attempt <= es.retries; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return Result{}, err
+			return nil, err
 		}
-		expected := req.Expected
-		if expected == Any {
-			v, err := es.Version(ctx, req.Stream)
-			if err != nil {
-				return Result{}, err
+		expected := make([]int64, len(reqs))
+		for i, req := range reqs {
+			expected[i] = req.Expected
+			if req.Expected == Any {
+				v, err := es.Version(ctx, req.Stream)
+				if err != nil {
+					return nil, err
+				}
+				expected[i] = v
 			}
-			expected = v
 		}
 		seq, err := es.st.Get(ctx, seqKey)
 		var last int64
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
-			return Result{}, fmt.Errorf("eventstore: read sequence: %w", err)
+			return nil, fmt.Errorf("eventstore: read sequence: %w", err)
 		default:
 			if last, err = strconv.ParseInt(string(seq.Value), 10, 64); err != nil {
-				return Result{}, fmt.Errorf("eventstore: sequence item %q: %w", seq.Value, err)
+				return nil, fmt.Errorf("eventstore: sequence item %q: %w", seq.Value, err)
 			}
 		}
-		res, ops, idx, err := es.ops(req, expected, last, seq.Version)
+		res, ops, idx, err := es.ops(reqs, expected, last, seq.Version)
 		if err != nil {
-			return Result{}, err
+			return nil, err
 		}
 		err = es.st.Transact(ctx, ops)
 		if err == nil {
@@ -366,99 +407,101 @@ func (es *EventStore) Append(ctx context.Context, req AppendRequest) (Result, er
 		}
 		var tx *store.TxError
 		if !errors.As(err, &tx) {
-			return Result{}, fmt.Errorf("eventstore: append to %s: %w", req.Stream, err)
+			return nil, fmt.Errorf("eventstore: append: %w", err)
 		}
 		var dups []string
-		conflict, seqLost := false, false
+		conflict, retry := -1, false
 		for _, i := range tx.Failed {
-			switch {
-			case i == idx.seq:
-				seqLost = true
-			case i >= idx.ids && i < idx.ids+len(idx.idList):
-				dups = append(dups, idx.idList[i-idx.ids])
-			case idx.stream[i]:
-				conflict = true
-			default:
-				// A feed entry: its position was taken, which the
-				// sequence item's condition reports too.
-				seqLost = true
+			if id, ok := idx.ids[i]; ok {
+				dups = append(dups, id)
+				continue
 			}
+			if r, ok := idx.stream[i]; ok {
+				if reqs[r].Expected == Any {
+					retry = true // the stream moved on: take its new version
+				} else if conflict < 0 || r < conflict {
+					conflict = r
+				}
+				continue
+			}
+			// The sequence item, or a feed entry whose position was taken:
+			// another stream's append took the next positions.
+			retry = true
 		}
 		switch {
 		case len(dups) > 0:
-			return Result{}, &DuplicateError{IDs: dups}
-		case conflict && req.Expected == Any:
-			continue // the stream moved on: take its new version
-		case conflict:
-			return Result{}, &ConflictError{Stream: req.Stream, Expected: req.Expected}
-		case seqLost:
-			continue // another stream's append took the next positions
+			return nil, &DuplicateError{IDs: dups}
+		case conflict >= 0:
+			return nil, &ConflictError{Stream: reqs[conflict].Stream, Expected: reqs[conflict].Expected}
+		case retry:
+			continue
 		}
-		return Result{}, fmt.Errorf("eventstore: append to %s: %w", req.Stream, err)
+		return nil, fmt.Errorf("eventstore: append: %w", err)
 	}
-	return Result{}, fmt.Errorf("%w (stream %s, %d attempts)", ErrContention, req.Stream, es.retries+1)
+	return nil, fmt.Errorf("%w (%d attempts)", ErrContention, es.retries+1)
 }
 
 // opIndex says which ops of an append's transaction are which.
 type opIndex struct {
-	seq    int
-	ids    int
-	idList []string
-	// stream marks the ops that check the stream's version.
-	stream map[int]bool
+	// ids maps a dedup marker's op to its event id.
+	ids map[int]string
+	// stream maps the ops that check a stream's version to the request.
+	stream map[int]int
 }
 
-func (es *EventStore) ops(req AppendRequest, expected, last, seqVersion int64) (Result, []store.Op, opIndex, error) {
+func (es *EventStore) ops(reqs []AppendRequest, expected []int64, last, seqVersion int64) ([]Result, []store.Op, opIndex, error) {
 	now := es.now().UTC()
-	n := int64(len(req.Events))
-	res := Result{Version: expected + n, First: last + 1, Last: last + n}
-	ops := make([]store.Op, 0, 4+3*len(req.Events))
-	idx := opIndex{stream: map[int]bool{}}
+	idx := opIndex{ids: map[int]string{}, stream: map[int]int{}}
+	out := make([]Result, len(reqs))
+	ops := make([]store.Op, 1, store.MaxTransactOps)
+	pos := last
+	for r, req := range reqs {
+		n := int64(len(req.Events))
+		res := Result{Version: expected[r] + n, First: pos + 1, Last: pos + n}
+		out[r] = res
+		if expected[r] > 0 {
+			idx.stream[len(ops)] = r
+			ops = append(ops, store.Op{Kind: store.OpCheck, Item: store.Item{Key: es.streamKey(req.Stream, expected[r])}, Cond: store.Condition{IfVersion: 1}})
+		}
+		for i, e := range req.Events {
+			at := e.Time
+			if at.IsZero() {
+				at = now
+			}
+			pos++
+			rec := Record{Stream: req.Stream, Version: expected[r] + 1 + int64(i), Position: pos, Type: e.Type, ID: e.ID,
+				Time: at.UTC(), Recorded: now, Data: e.Data}
+			b, err := json.Marshal(rec)
+			if err != nil {
+				return nil, nil, idx, fmt.Errorf("eventstore: encode event %d: %w", i, err)
+			}
+			idx.stream[len(ops)] = r
+			ops = append(ops,
+				store.Op{Kind: store.OpPut, Item: store.Item{Key: es.streamKey(req.Stream, rec.Version), Value: b}, Cond: store.Condition{IfAbsent: true}},
+				store.Op{Kind: store.OpPut, Item: store.Item{Key: es.feedKey(rec.Position), Value: b}, Cond: store.Condition{IfAbsent: true}})
+			if e.ID != "" {
+				idx.ids[len(ops)] = e.ID
+				ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: idKey(e.ID), Value: []byte(req.Stream)}, Cond: store.Condition{IfAbsent: true}})
+			}
+		}
+		ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: headKey(req.Stream), Value: []byte(strconv.FormatInt(res.Version, 10))}})
+		if req.Snapshot != nil {
+			if req.Snapshot.Version != res.Version {
+				return nil, nil, idx, invalid("snapshot.version: %d, but the append takes stream %s to %d", req.Snapshot.Version, req.Stream, res.Version)
+			}
+			b, err := json.Marshal(req.Snapshot)
+			if err != nil {
+				return nil, nil, idx, fmt.Errorf("eventstore: encode snapshot: %w", err)
+			}
+			ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: snapshotKey(req.Stream), Value: b}})
+		}
+	}
 	seqCond := store.Condition{IfVersion: seqVersion}
 	if seqVersion == 0 {
 		seqCond = store.Condition{IfAbsent: true}
 	}
-	idx.seq = len(ops)
-	ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: seqKey, Value: []byte(strconv.FormatInt(res.Last, 10))}, Cond: seqCond})
-	if expected > 0 {
-		idx.stream[len(ops)] = true
-		ops = append(ops, store.Op{Kind: store.OpCheck, Item: store.Item{Key: es.streamKey(req.Stream, expected)}, Cond: store.Condition{IfVersion: 1}})
-	}
-	for i, e := range req.Events {
-		at := e.Time
-		if at.IsZero() {
-			at = now
-		}
-		rec := Record{Stream: req.Stream, Version: expected + 1 + int64(i), Position: last + 1 + int64(i), Type: e.Type, ID: e.ID,
-			Time: at.UTC(), Recorded: now, Data: e.Data}
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return Result{}, nil, idx, fmt.Errorf("eventstore: encode event %d: %w", i, err)
-		}
-		idx.stream[len(ops)] = true
-		ops = append(ops,
-			store.Op{Kind: store.OpPut, Item: store.Item{Key: es.streamKey(req.Stream, rec.Version), Value: b}, Cond: store.Condition{IfAbsent: true}},
-			store.Op{Kind: store.OpPut, Item: store.Item{Key: es.feedKey(rec.Position), Value: b}, Cond: store.Condition{IfAbsent: true}})
-	}
-	idx.ids = len(ops)
-	for _, e := range req.Events {
-		if e.ID != "" {
-			ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: idKey(e.ID), Value: []byte(req.Stream)}, Cond: store.Condition{IfAbsent: true}})
-			idx.idList = append(idx.idList, e.ID)
-		}
-	}
-	ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: headKey(req.Stream), Value: []byte(strconv.FormatInt(res.Version, 10))}})
-	if req.Snapshot != nil {
-		if req.Snapshot.Version != res.Version {
-			return Result{}, nil, idx, invalid("snapshot.version: %d, but the append takes the stream to %d", req.Snapshot.Version, res.Version)
-		}
-		b, err := json.Marshal(req.Snapshot)
-		if err != nil {
-			return Result{}, nil, idx, fmt.Errorf("eventstore: encode snapshot: %w", err)
-		}
-		ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: snapshotKey(req.Stream), Value: b}})
-	}
-	return res, ops, idx, nil
+	ops[0] = store.Op{Kind: store.OpPut, Item: store.Item{Key: seqKey, Value: []byte(strconv.FormatInt(pos, 10))}, Cond: seqCond}
+	return out, ops, idx, nil
 }
 
 // Version returns the stream's current version (0 when it has no events).

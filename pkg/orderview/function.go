@@ -58,12 +58,18 @@ type Query struct {
 
 // Ingest appends saga events to the event store, one stream per saga
 // (StreamPrefix + sagaId), each deduplicated by its CloudEvent source and
-// id; a redelivered event is not appended again and is not an error. It
-// returns one error per event (nil when stored) and the greatest position
-// stored.
-func Ingest(ctx context.Context, es *eventstore.EventStore, evs []cloudevents.Event) ([]error, int64) {
+// id; a redelivered event is not appended again and is not an error. The
+// valid events go in one store transaction (AppendBatch), in their order.
+// It returns one error per event (nil when stored).
+func Ingest(ctx context.Context, es *eventstore.EventStore, evs []cloudevents.Event) []error {
 	errs := make([]error, len(evs))
-	var last int64
+	type pending struct {
+		i      int
+		stream string
+		ev     eventstore.Event
+	}
+	var todo []pending
+	seen := map[string]bool{}
 	for i, ev := range evs {
 		if !isSagaType(ev.Type()) {
 			errs[i] = faas.Errorf(ErrNameInvalid, "event type %q is not a saga event the order model folds (want one of %v)", ev.Type(), SagaTypes)
@@ -85,18 +91,50 @@ func Ingest(ctx context.Context, es *eventstore.EventStore, evs []cloudevents.Ev
 			errs[i] = faas.Invalid("data.sagaId", err)
 			continue
 		}
-		res, err := es.Append(ctx, eventstore.AppendRequest{Stream: stream, Expected: eventstore.Any, Events: []eventstore.Event{{
-			Type: ev.Type(), Data: ev.Data(), ID: ev.Source() + " " + ev.ID(), Time: ev.Time(),
-		}}})
-		switch {
-		case errors.Is(err, eventstore.ErrDuplicate):
-		case err != nil:
-			errs[i] = &faas.Error{Name: "EventStore.AppendFailed", Message: err.Error(), Retryable: true, Err: err}
-		case res.Last > last:
-			last = res.Last
+		id := ev.Source() + " " + ev.ID()
+		if seen[id] {
+			continue // twice in one batch
 		}
+		seen[id] = true
+		todo = append(todo, pending{i, stream, eventstore.Event{Type: ev.Type(), Data: ev.Data(), ID: id, Time: ev.Time()}})
 	}
-	return errs, last
+	for len(todo) > 0 {
+		var reqs []eventstore.AppendRequest
+		at := map[string]int{}
+		for _, p := range todo {
+			j, ok := at[p.stream]
+			if !ok {
+				j = len(reqs)
+				at[p.stream] = j
+				reqs = append(reqs, eventstore.AppendRequest{Stream: p.stream, Expected: eventstore.Any})
+			}
+			reqs[j].Events = append(reqs[j].Events, p.ev)
+		}
+		_, err := es.AppendBatch(ctx, reqs)
+		var dup *eventstore.DuplicateError
+		if errors.As(err, &dup) {
+			// Stored before: drop them and append the rest.
+			stored := map[string]bool{}
+			for _, id := range dup.IDs {
+				stored[id] = true
+			}
+			rest := todo[:0]
+			for _, p := range todo {
+				if !stored[p.ev.ID] {
+					rest = append(rest, p)
+				}
+			}
+			todo = rest
+			continue
+		}
+		if err != nil {
+			for _, p := range todo {
+				errs[p.i] = &faas.Error{Name: "EventStore.AppendFailed", Message: err.Error(), Retryable: true, Err: err}
+			}
+		}
+		break
+	}
+	return errs
 }
 
 // catchUpAttempts bounds how often a batch retries bringing the model up
@@ -132,7 +170,7 @@ func NewFunction(cfg Config) (faas.Function, error) {
 	st := cfg.Events.Store()
 	batch := func(ctx context.Context, evs []cloudevents.Event) []faas.Result {
 		out := make([]faas.Result, len(evs))
-		errs, _ := Ingest(ctx, cfg.Events, evs)
+		errs := Ingest(ctx, cfg.Events, evs)
 		stored := 0
 		for i, err := range errs {
 			out[i].Err = err

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore storetest.NewStore) {
 		{"ExpectedAnyConcurrent", testAny},
 		{"CheckpointsAndPoll", testCheckpoints},
 		{"InvalidInput", testInvalid},
+		{"AppendBatchAllOrNothing", testBatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -461,5 +462,38 @@ func testInvalid(t *testing.T, es *eventstore.EventStore, _ *storetest.Clock) {
 	}
 	if _, err := es.LoadCheckpoint(ctx, ""); !errors.Is(err, eventstore.ErrInvalid) {
 		t.Fatalf("LoadCheckpoint(\"\") = %v", err)
+	}
+}
+
+// testBatch: appends to several streams in one transaction land together,
+// with consecutive positions, or not at all.
+func testBatch(t *testing.T, es *eventstore.EventStore, _ *storetest.Clock) {
+	ctx := context.Background()
+	mustAppend(t, es, "a", 0, ev("x", 1))
+	res, err := es.AppendBatch(ctx, []eventstore.AppendRequest{
+		{Stream: "a", Expected: 1, Events: []eventstore.Event{ev("y", 2)}},
+		{Stream: "b", Expected: eventstore.Any, Events: []eventstore.Event{ev("z", 3), ev("z", 4)}},
+	})
+	if err != nil || len(res) != 2 || res[0].Version != 2 || res[0].First != 2 || res[1].Version != 2 || res[1].First != 3 || res[1].Last != 4 {
+		t.Fatalf("AppendBatch = %+v, %v", res, err)
+	}
+	_, err = es.AppendBatch(ctx, []eventstore.AppendRequest{
+		{Stream: "c", Expected: 0, Events: []eventstore.Event{ev("new", 5)}},
+		{Stream: "a", Expected: 1, Events: []eventstore.Event{ev("stale", 6)}},
+	})
+	var ce *eventstore.ConflictError
+	if !errors.As(err, &ce) || ce.Stream != "a" {
+		t.Fatalf("batch with a stale stream: %v", err)
+	}
+	if v, _ := es.Version(ctx, "c"); v != 0 {
+		t.Fatalf("c has version %d: half a batch was written", v)
+	}
+	if _, err := es.AppendBatch(ctx, []eventstore.AppendRequest{
+		{Stream: "d", Events: []eventstore.Event{ev("x", 1)}}, {Stream: "d", Events: []eventstore.Event{ev("x", 1)}},
+	}); !errors.Is(err, eventstore.ErrInvalid) {
+		t.Fatalf("two requests on one stream: %v", err)
+	}
+	if h, _ := es.Head(ctx); h != 4 {
+		t.Fatalf("head = %d", h)
 	}
 }
