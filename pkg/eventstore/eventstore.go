@@ -471,10 +471,7 @@ func (es *EventStore) ops(reqs []AppendRequest, expected []int64, last, seqVersi
 			pos++
 			rec := Record{Stream: req.Stream, Version: expected[r] + 1 + int64(i), Position: pos, Type: e.Type, ID: e.ID,
 				Time: at.UTC(), Recorded: now, Data: e.Data}
-			b, err := json.Marshal(rec)
-			if err != nil {
-				return nil, nil, idx, fmt.Errorf("eventstore: encode event %d: %w", i, err)
-			}
+			b := encodeRecord(rec)
 			idx.stream[len(ops)] = r
 			ops = append(ops,
 				store.Op{Kind: store.OpPut, Item: store.Item{Key: es.streamKey(req.Stream, rec.Version), Value: b}, Cond: store.Condition{IfAbsent: true}},
@@ -625,13 +622,6 @@ func (es *EventStore) Head(ctx context.Context) (int64, error) {
 	return strconv.ParseInt(string(it.Value), 10, 64)
 }
 
-func decode(it store.Item) (Record, error) {
-	var r Record
-	if err := json.Unmarshal(it.Value, &r); err != nil {
-		return Record{}, fmt.Errorf("eventstore: corrupt record %s/%s: %w", it.Key.Partition, it.Key.Sort, err)
-	}
-	return r, nil
-}
 
 // LoadSnapshot returns the stream's latest snapshot, or ok false.
 func (es *EventStore) LoadSnapshot(ctx context.Context, stream string) (Snapshot, bool, error) {

@@ -135,17 +135,15 @@ func (Projection) Apply(ctx context.Context, v *projection.View, r eventstore.Re
 		return nil
 	}
 	key := store.Key{Partition: partOrders, Sort: d.SagaID}
-	raw, ok, err := v.Get(ctx, key)
+	obj, ok, err := v.GetObject(ctx, key, decodeOrder)
 	if err != nil {
 		return err
 	}
-	var o Order
+	var o *Order
 	if ok {
-		if err := json.Unmarshal(raw, &o); err != nil {
-			return fmt.Errorf("orderview: stored order %s: %w", d.SagaID, err)
-		}
+		o = obj.(*Order)
 	} else {
-		o = Order{OrderID: d.SagaID}
+		o = &Order{OrderID: d.SagaID}
 	}
 	oldStatus, oldCustomer := o.Status, o.CustomerID
 	if d.Saga != "" {
@@ -215,22 +213,24 @@ func (Projection) Apply(ctx context.Context, v *projection.View, r eventstore.Re
 	}
 	o.Events++
 	o.Position = r.Position
-	b, err := json.Marshal(o)
-	if err != nil {
-		return err
-	}
-	v.Put(key, b)
+	v.PutObject(key, o)
 	if oldStatus != "" && oldStatus != o.Status {
 		v.Delete(store.Key{Partition: partStatus + oldStatus, Sort: o.OrderID})
 	}
-	v.Put(store.Key{Partition: partStatus + o.Status, Sort: o.OrderID}, b)
+	v.PutObject(store.Key{Partition: partStatus + o.Status, Sort: o.OrderID}, o)
 	if oldCustomer != "" && oldCustomer != o.CustomerID {
 		v.Delete(store.Key{Partition: partCustomer + oldCustomer, Sort: o.OrderID})
 	}
 	if o.CustomerID != "" {
-		v.Put(store.Key{Partition: partCustomer + o.CustomerID, Sort: o.OrderID}, b)
+		v.PutObject(store.Key{Partition: partCustomer + o.CustomerID, Sort: o.OrderID}, o)
 	}
 	return nil
+}
+
+func decodeOrder(b []byte) (any, error) {
+	o := &Order{}
+	err := json.Unmarshal(b, o)
+	return o, err
 }
 
 // Errors of queries.

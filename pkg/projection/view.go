@@ -2,6 +2,7 @@ package projection
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -23,9 +24,23 @@ type View struct {
 }
 
 type entry struct {
-	value  []byte
+	value []byte
+	// obj, when set, is the value as an object (PutObject), encoded as
+	// JSON only when it is written or read as bytes.
+	obj    any
 	exists bool
 	dirty  bool
+}
+
+func (e *entry) bytes() ([]byte, error) {
+	if e.obj != nil && e.value == nil {
+		b, err := json.Marshal(e.obj)
+		if err != nil {
+			return nil, err
+		}
+		e.value = b
+	}
+	return e.value, nil
 }
 
 func newView(st store.Store, ns string) *View {
@@ -35,7 +50,8 @@ func newView(st store.Store, ns string) *View {
 // Get returns the item's value, or ok false when there is none.
 func (v *View) Get(ctx context.Context, key store.Key) (value []byte, ok bool, err error) {
 	if e, hit := v.cache[key]; hit {
-		return e.value, e.exists, nil
+		b, err := e.bytes()
+		return b, e.exists, err
 	}
 	if err := key.Validate(); err != nil {
 		return nil, false, err
@@ -55,19 +71,45 @@ func (v *View) Get(ctx context.Context, key store.Key) (value []byte, ok bool, e
 	return it.Value, true, nil
 }
 
+// GetObject returns the object PutObject put at key in this View, or else
+// the stored item decoded by decode (and cached as an object), or ok false
+// when there is none. Apply functions that keep JSON objects use it to
+// decode an item once per View rather than once per event.
+func (v *View) GetObject(ctx context.Context, key store.Key, decode func([]byte) (any, error)) (obj any, ok bool, err error) {
+	if e, hit := v.cache[key]; hit && e.obj != nil {
+		return e.obj, e.exists, nil
+	}
+	b, ok, err := v.Get(ctx, key)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	obj, err = decode(b)
+	if err != nil {
+		return nil, false, fmt.Errorf("projection: decode %s/%s: %w", key.Partition, key.Sort, err)
+	}
+	v.cache[key].obj = obj
+	return obj, true, nil
+}
+
+// PutObject sets the item's value to obj, encoded as JSON when it is
+// written: several keys may hold one object (a pointer), which is encoded
+// once per write, in its state at the write, so obj must be put again
+// whenever it changes.
+func (v *View) PutObject(key store.Key, obj any) { v.set(key, nil, obj, true) }
+
 // Put sets the item's value.
-func (v *View) Put(key store.Key, value []byte) { v.set(key, value, true) }
+func (v *View) Put(key store.Key, value []byte) { v.set(key, value, nil, true) }
 
 // Delete removes the item (nothing when there is none).
-func (v *View) Delete(key store.Key) { v.set(key, nil, false) }
+func (v *View) Delete(key store.Key) { v.set(key, nil, nil, false) }
 
-func (v *View) set(key store.Key, value []byte, exists bool) {
+func (v *View) set(key store.Key, value []byte, obj any, exists bool) {
 	e, hit := v.cache[key]
 	if !hit {
 		e = &entry{}
 		v.cache[key] = e
 	}
-	e.value, e.exists = value, exists
+	e.value, e.obj, e.exists = value, obj, exists
 	if !e.dirty {
 		e.dirty = true
 		v.dirty = append(v.dirty, key)
@@ -80,6 +122,7 @@ func (v *View) Dirty() int { return len(v.dirty) }
 // ops returns the writes of the dirty items and marks them clean.
 func (v *View) ops() ([]store.Op, error) {
 	ops := make([]store.Op, 0, len(v.dirty)+1)
+	encoded := map[any][]byte{}
 	for _, k := range v.dirty {
 		if err := k.Validate(); err != nil {
 			return nil, err
@@ -87,6 +130,17 @@ func (v *View) ops() ([]store.Op, error) {
 		e := v.cache[k]
 		key := store.Key{Partition: v.ns + k.Partition, Sort: k.Sort}
 		if e.exists {
+			if e.obj != nil {
+				b, done := encoded[e.obj]
+				if !done {
+					var err error
+					if b, err = json.Marshal(e.obj); err != nil {
+						return nil, fmt.Errorf("projection: encode %s/%s: %w", k.Partition, k.Sort, err)
+					}
+					encoded[e.obj] = b
+				}
+				e.value = b
+			}
 			ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: key, Value: e.value}})
 		} else {
 			ops = append(ops, store.Op{Kind: store.OpDelete, Item: store.Item{Key: key}})
