@@ -622,7 +622,6 @@ func (es *EventStore) Head(ctx context.Context) (int64, error) {
 	return strconv.ParseInt(string(it.Value), 10, 64)
 }
 
-
 // LoadSnapshot returns the stream's latest snapshot, or ok false.
 func (es *EventStore) LoadSnapshot(ctx context.Context, stream string) (Snapshot, bool, error) {
 	if err := ValidateStream(stream); err != nil {

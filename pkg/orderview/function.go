@@ -226,6 +226,9 @@ func NewFunction(cfg Config) (faas.Function, error) {
 			{Kind: faas.TriggerHTTP},
 		},
 		Routes: Routes,
+		// The model names customers: IAM on the AWS function URL, the
+		// runtime's bearer token locally.
+		Protected: true,
 	}, nil
 }
 
