@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -58,12 +58,6 @@ var seeded struct {
 	seedTime map[string]time.Duration
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkRebuild rebuilds the order read model from -orderview.events
 // saga events (a million by default) in the event store's feed, on the
 // memory store and on the embedded bbolt store (durable, group commit,
@@ -76,7 +70,7 @@ func BenchmarkRebuild(b *testing.B) {
 	if seeded.count == nil {
 		seeded.count, seeded.seedTime = map[string]int{}, map[string]time.Duration{}
 	}
-	for _, kind := range []string{"memory", "bolt"} {
+	for _, kind := range benchStores() {
 		b.Run(fmt.Sprintf("%s/events=%d", kind, *rebuildEvents), func(b *testing.B) {
 			var st store.Store
 			switch kind {
@@ -159,3 +153,7 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+var rebuildStores = flag.String("orderview.stores", "bolt", "stores BenchmarkRebuild runs on: bolt, memory or both (comma-separated)")
+
+func benchStores() []string { return strings.Split(*rebuildStores, ",") }

@@ -185,7 +185,7 @@ type Report struct {
 }
 
 // bulkFlushAt is how many changed items a rebuild gathers before writing.
-const bulkFlushAt = 50_000
+const bulkFlushAt = 200_000
 
 // Rebuild builds the projection again in a new generation from every event
 // of the source, writes the generation's checkpoint, and, unless AsOf is
@@ -289,6 +289,15 @@ func (p *Projector) bulkWrite(ctx context.Context, v *View) (int, error) {
 	if err != nil || len(ops) == 0 {
 		return 0, err
 	}
+	// In key order, each transaction touches few partitions and a B+tree
+	// store (bbolt) inserts into neighbouring leaves instead of splitting
+	// pages all over.
+	slices.SortFunc(ops, func(a, b store.Op) int {
+		if c := strings.Compare(a.Item.Key.Partition, b.Item.Key.Partition); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Item.Key.Sort, b.Item.Key.Sort)
+	})
 	chunks := make(chan []store.Op)
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -139,7 +139,11 @@ func (v *View) ops() ([]store.Op, error) {
 					}
 					encoded[e.obj] = b
 				}
-				e.value = b
+				// e.value stays nil: the object is the cached value, and
+				// keeping its bytes too would double a rebuild's heap.
+				ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: key, Value: b}})
+				e.dirty = false
+				continue
 			}
 			ops = append(ops, store.Op{Kind: store.OpPut, Item: store.Item{Key: key, Value: e.value}})
 		} else {
