@@ -9,12 +9,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/cogniforge/cogniforge/pkg/eventstore"
 	"github.com/cogniforge/cogniforge/pkg/projection"
 	"github.com/cogniforge/cogniforge/pkg/store"
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
+	"github.com/cogniforge/cogniforge/pkg/store/dynamo"
+	"github.com/cogniforge/cogniforge/pkg/store/dynamo/dynamotest"
 	"github.com/cogniforge/cogniforge/pkg/store/memory"
 	"github.com/cogniforge/cogniforge/pkg/store/storetest"
+	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
 func counts(t *testing.T, st store.Store, gen string) map[string]int {
@@ -36,7 +41,7 @@ func counts(t *testing.T, st store.Store, gen string) map[string]int {
 // few items; every event is counted exactly once, the losers of each race
 // getting ErrCheckpointMoved and reading again.
 func TestConcurrentCatchUpAppliesEachEventOnce(t *testing.T) {
-	for name, newStore := range map[string]func(t *testing.T, now func() time.Time) store.Store{
+	stores := map[string]func(t *testing.T, now func() time.Time) store.Store{
 		"memory": func(t *testing.T, now func() time.Time) store.Store { return memory.New(memory.Config{Now: now}) },
 		"bolt": func(t *testing.T, now func() time.Time) store.Store {
 			s, err := bolt.Open(bolt.Config{Dir: t.TempDir(), Now: now, GroupCommit: true})
@@ -46,14 +51,26 @@ func TestConcurrentCatchUpAppliesEachEventOnce(t *testing.T) {
 			t.Cleanup(func() { s.Close() })
 			return s
 		},
-	} {
+	}
+	if !testing.Short() {
+		// DynamoDB on moto: the checkpoint's condition in TransactWriteItems.
+		db := dynamodb.NewFromConfig(testenv.AWSConfig(t, testenv.StartMoto(t, testenv.Serial())))
+		stores["dynamodb"] = func(t *testing.T, now func() time.Time) store.Store {
+			return dynamotest.NewStore(t, db, dynamo.Config{Now: now})
+		}
+	}
+	for name, newStore := range stores {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			clock := storetest.NewClock()
 			st := newStore(t, clock.Now)
 			es, _ := eventstore.New(eventstore.Config{Store: st, Now: clock.Now})
+			n := 300
+			if name == "dynamodb" {
+				n = 60 // moto is slow; the races are the same
+			}
 			want := map[string]int{}
-			for i := range 300 {
+			for i := range n {
 				typ := fmt.Sprintf("t%d", i%7)
 				want[typ]++
 				if _, err := es.Append(ctx, eventstore.AppendRequest{Stream: fmt.Sprintf("s%d", i%13), Expected: eventstore.Any, Events: []eventstore.Event{{Type: typ}}}); err != nil {
@@ -76,7 +93,7 @@ func TestConcurrentCatchUpAppliesEachEventOnce(t *testing.T) {
 						case err != nil:
 							t.Error(err)
 							return
-						case prog.Position == 300:
+						case prog.Position == int64(n):
 							return
 						}
 					}
@@ -91,7 +108,7 @@ func TestConcurrentCatchUpAppliesEachEventOnce(t *testing.T) {
 			// A rebuild gives the same model.
 			p, _ := projection.New(projection.Config{Events: es, Projection: typeCounts{}})
 			rep, err := p.Rebuild(ctx, projection.RebuildOptions{})
-			if err != nil || rep.Events != 300 {
+			if err != nil || rep.Events != n {
 				t.Fatalf("Rebuild = %+v, %v", rep, err)
 			}
 			if got := counts(t, st, rep.Generation); fmt.Sprint(got) != fmt.Sprint(want) {
