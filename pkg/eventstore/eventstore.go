@@ -39,6 +39,9 @@
 //	es-id#<event id>    / id                     an event id already appended
 //	es-checkpoint       / <name>                 a subscriber's checkpoint
 //
+// Events are stored in a compact binary record (record.go), twice: in their
+// stream and in the feed, so both read with one query per page.
+//
 // An EventStore is safe for concurrent use; its state is all in the store,
 // so any number of processes (Lambda instances) may share one.
 package eventstore
@@ -286,7 +289,8 @@ type AppendRequest struct {
 type Result struct {
 	// Version is the stream's version after the append.
 	Version int64
-	// Positions are the feed positions of the events, in order.
+	// First and Last are the feed positions of the append's first and
+	// last events (the ones between are in order).
 	First, Last int64
 }
 
