@@ -188,3 +188,50 @@ func (r *Reader) Query(ctx context.Context, partition, prefix string, limit int)
 	}
 	return items, err
 }
+
+// Deduplicated wraps a source whose events may repeat (an archive of the
+// bus keeps each delivery it saw): a record whose ID was seen before in
+// the scan is dropped, as the event store drops it at append. Records
+// without an ID pass. It remembers every ID of one scan in memory.
+func Deduplicated(src Source) Source { return dedupSource{src} }
+
+type dedupSource struct{ src Source }
+
+func (d dedupSource) Scan(ctx context.Context, after int64, fn func([]eventstore.Record) (bool, error)) error {
+	seen := map[string]bool{}
+	return d.src.Scan(ctx, after, func(recs []eventstore.Record) (bool, error) {
+		out := recs[:0:0]
+		for _, r := range recs {
+			if r.ID != "" {
+				if seen[r.ID] {
+					continue
+				}
+				seen[r.ID] = true
+			}
+			out = append(out, r)
+		}
+		if len(out) == 0 {
+			return true, nil
+		}
+		return fn(out)
+	})
+}
+
+// SliceSource is a Source over records held in memory (tests, or events
+// an archive query returned), positions as they are.
+type SliceSource []eventstore.Record
+
+// Scan implements Source.
+func (s SliceSource) Scan(_ context.Context, after int64, fn func([]eventstore.Record) (bool, error)) error {
+	var out []eventstore.Record
+	for _, r := range s {
+		if r.Position > after {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	_, err := fn(out)
+	return err
+}

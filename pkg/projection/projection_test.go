@@ -139,3 +139,35 @@ func TestInvalid(t *testing.T) {
 type badName struct{ typeCounts }
 
 func (badName) Name() string { return "no spaces" }
+
+// TestRebuildFromAnArchiveSource: a rebuild from another source than the
+// feed (an archive's records, with a repeat) gives the model the feed gives.
+func TestRebuildFromAnArchiveSource(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New(memory.Config{})
+	es, _ := eventstore.New(eventstore.Config{Store: st})
+	var archive projection.SliceSource
+	for i, typ := range []string{"a", "b", "a", "c"} {
+		id := fmt.Sprint("ev-", i)
+		res, err := es.Append(ctx, eventstore.AppendRequest{Stream: "s", Expected: eventstore.Any, Events: []eventstore.Event{{Type: typ, ID: id}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		archive = append(archive, eventstore.Record{Position: res.Last, Type: typ, ID: id, Stream: "s"})
+		if i == 1 {
+			archive = append(archive, eventstore.Record{Position: res.Last + 100, Type: typ, ID: id}) // delivered twice
+		}
+	}
+	p, _ := projection.New(projection.Config{Events: es, Projection: typeCounts{}})
+	fromFeed, err := p.Rebuild(ctx, projection.RebuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromArchive, err := p.Rebuild(ctx, projection.RebuildOptions{Source: projection.Deduplicated(archive), AsOf: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil || fromArchive.Events != 4 {
+		t.Fatalf("rebuild from the archive = %+v, %v", fromArchive, err)
+	}
+	if a, b := counts(t, st, fromFeed.Generation), counts(t, st, fromArchive.Generation); fmt.Sprint(a) != fmt.Sprint(b) || a["a"] != 2 {
+		t.Fatalf("from the feed %v, from the archive %v", a, b)
+	}
+}
