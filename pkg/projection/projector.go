@@ -185,7 +185,7 @@ type Report struct {
 }
 
 // bulkFlushAt is how many changed items a rebuild gathers before writing.
-const bulkFlushAt = 200_000
+const bulkFlushAt = 50_000
 
 // Rebuild builds the projection again in a new generation from every event
 // of the source, writes the generation's checkpoint, and, unless AsOf is
@@ -219,6 +219,34 @@ func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, erro
 	rep := Report{Name: p.name, Generation: fmt.Sprintf("g%d", m.Next), AsOf: o.AsOf}
 	v := newView(p.st, namespace(p.name, rep.Generation))
 	v.fresh = true
+	// Writes run in the background while the scan goes on (one batch at a
+	// time, in order: a batch may delete what the one before it put), so
+	// reading and applying overlap with the store's commits.
+	var inflight chan error
+	wait := func() error {
+		if inflight == nil {
+			return nil
+		}
+		err := <-inflight
+		inflight = nil
+		return err
+	}
+	flush := func() error {
+		ops, err := v.ops()
+		if err != nil {
+			return err
+		}
+		if err := wait(); err != nil {
+			return err
+		}
+		rep.Items += len(ops)
+		if len(ops) > 0 {
+			ch := make(chan error, 1)
+			inflight = ch
+			go func() { ch <- p.writeOps(ctx, ops) }()
+		}
+		return nil
+	}
 	err := src.Scan(ctx, 0, func(recs []eventstore.Record) (bool, error) {
 		for _, r := range recs {
 			if !o.AsOf.IsZero() {
@@ -238,17 +266,18 @@ func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, erro
 			rep.Position = r.Position
 		}
 		if v.Dirty() >= bulkFlushAt {
-			n, err := p.bulkWrite(ctx, v)
-			rep.Items += n
-			return err == nil, err
+			if err := flush(); err != nil {
+				return false, err
+			}
 		}
 		return true, nil
 	})
-	if err != nil {
-		return rep, err
+	if err == nil {
+		err = flush()
 	}
-	n, err := p.bulkWrite(ctx, v)
-	rep.Items += n
+	if werr := wait(); err == nil {
+		err = werr
+	}
 	if err != nil {
 		return rep, err
 	}
@@ -281,14 +310,10 @@ func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, erro
 	return rep, nil
 }
 
-// bulkWrite writes a rebuild's changed items, Workers transactions at a
+// writeOps writes a rebuild's changed items, Workers transactions at a
 // time (the generation is not read by anyone yet, so the writes need not be
 // one transaction).
-func (p *Projector) bulkWrite(ctx context.Context, v *View) (int, error) {
-	ops, err := v.ops()
-	if err != nil || len(ops) == 0 {
-		return 0, err
-	}
+func (p *Projector) writeOps(ctx context.Context, ops []store.Op) error {
 	// In key order, each transaction touches few partitions and a B+tree
 	// store (bbolt) inserts into neighbouring leaves instead of splitting
 	// pages all over.
@@ -328,7 +353,7 @@ func (p *Projector) bulkWrite(ctx context.Context, v *View) (int, error) {
 	}
 	close(chunks)
 	wg.Wait()
-	return len(ops), first
+	return first
 }
 
 // Status is a projection's state.
