@@ -99,7 +99,9 @@ func decodeRecord(b []byte) (Record, error) {
 		return Record{}, err
 	}
 	if len(b) > 0 {
-		r.Data = append([]byte(nil), b...)
+		// The data aliases b: the store hands out copies of its values
+		// (storetest's ValuesAreCopies), so the record may keep it.
+		r.Data = b[:len(b):len(b)]
 	}
 	return r, nil
 }

@@ -106,9 +106,9 @@ type sagaData struct {
 	Saga   string `json:"saga"`
 	Step   string `json:"step"`
 	Input  *struct {
-		OrderID    string            `json:"orderId"`
-		CustomerID string            `json:"customerId"`
-		Items      []json.RawMessage `json:"items"`
+		OrderID    string     `json:"orderId"`
+		CustomerID string     `json:"customerId"`
+		Items      []struct{} `json:"items"` // only counted
 	} `json:"input"`
 	FailedStep string            `json:"failedStep"`
 	Error      *events.ErrorInfo `json:"error"`
