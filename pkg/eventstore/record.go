@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/store"
@@ -92,7 +93,7 @@ func decodeRecord(b []byte) (Record, error) {
 	if r.Stream, err = s(); err != nil {
 		return Record{}, err
 	}
-	if r.Type, err = s(); err != nil {
+	if r.Type, err = internType(&b); err != nil {
 		return Record{}, err
 	}
 	if r.ID, err = s(); err != nil {
@@ -112,4 +113,36 @@ func decode(it store.Item) (Record, error) {
 		return Record{}, fmt.Errorf("eventstore: corrupt record %s/%s: %w", it.Key.Partition, it.Key.Sort, err)
 	}
 	return r, nil
+}
+
+// types interns event types: a feed holds few distinct ones, and a string
+// per record decoded is a million allocations per rebuild. At most
+// maxInterned are kept.
+var types = struct {
+	sync.RWMutex
+	m map[string]string
+}{m: map[string]string{}}
+
+const maxInterned = 1024
+
+func internType(b *[]byte) (string, error) {
+	l, n := binary.Uvarint(*b)
+	if n <= 0 || uint64(len(*b)-n) < l {
+		return "", errShort
+	}
+	raw := (*b)[n : n+int(l)]
+	*b = (*b)[n+int(l):]
+	types.RLock()
+	t, ok := types.m[string(raw)] // no allocation for the lookup
+	types.RUnlock()
+	if ok {
+		return t, nil
+	}
+	t = string(raw)
+	types.Lock()
+	if len(types.m) < maxInterned {
+		types.m[t] = t
+	}
+	types.Unlock()
+	return t, nil
 }

@@ -30,6 +30,10 @@ type entry struct {
 	obj    any
 	exists bool
 	dirty  bool
+	// known: stored says whether the store holds the item now (read, or
+	// written by this view, or the view is a fresh generation's), so a
+	// delete of an item never stored writes nothing.
+	known, stored bool
 }
 
 func (e *entry) bytes() ([]byte, error) {
@@ -62,12 +66,12 @@ func (v *View) Get(ctx context.Context, key store.Key) (value []byte, ok bool, e
 	it, err := v.st.Get(ctx, store.Key{Partition: v.ns + key.Partition, Sort: key.Sort})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		v.cache[key] = &entry{}
+		v.cache[key] = &entry{known: true}
 		return nil, false, nil
 	case err != nil:
 		return nil, false, fmt.Errorf("projection: read %s/%s: %w", key.Partition, key.Sort, err)
 	}
-	v.cache[key] = &entry{value: it.Value, exists: true}
+	v.cache[key] = &entry{value: it.Value, exists: true, known: true, stored: true}
 	return it.Value, true, nil
 }
 
@@ -106,7 +110,7 @@ func (v *View) Delete(key store.Key) { v.set(key, nil, nil, false) }
 func (v *View) set(key store.Key, value []byte, obj any, exists bool) {
 	e, hit := v.cache[key]
 	if !hit {
-		e = &entry{}
+		e = &entry{known: v.fresh}
 		v.cache[key] = e
 	}
 	e.value, e.obj, e.exists = value, obj, exists
@@ -129,6 +133,11 @@ func (v *View) ops() ([]store.Op, error) {
 		}
 		e := v.cache[k]
 		key := store.Key{Partition: v.ns + k.Partition, Sort: k.Sort}
+		if !e.exists && e.known && !e.stored {
+			e.dirty = false // put and deleted again before any write
+			continue
+		}
+		e.known, e.stored = true, e.exists
 		if e.exists {
 			if e.obj != nil {
 				b, done := encoded[e.obj]
