@@ -195,6 +195,16 @@ locals {
       environment          = local.chaos_monkey_environment
       policy_statements    = [local.publish_events, local.write_chaos_config, local.read_chaos_monkey_config]
     }
+    # The order read model (pkg/orderview): its queue, fed by a bus rule on
+    # the saga events, dead-letters after 5 receives; each batch is
+    # appended to the event store (pkg/eventstore: conditional
+    # TransactWriteItems on the store table) and projected before it is
+    # acknowledged. GET /orders is an internal API, so IAM-signed.
+    "order-query" = {
+      timeout           = 60
+      function_url      = { auth_type = "AWS_IAM" }
+      policy_statements = [local.use_store]
+    }
   }
 
   # A deploy setting may refine a trigger (function_url's auth type) but

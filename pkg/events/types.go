@@ -83,6 +83,9 @@ const (
 	// machine; TypeChaosExperimentCompleted its report (chaos.Report).
 	TypeChaosExperimentTask      = "dev.cogniforge.chaos.experiment.task.v1"
 	TypeChaosExperimentCompleted = "dev.cogniforge.chaos.experiment.completed.v1"
+	// TypeOrderQuery is a request to the order-query function's routes
+	// (the order read model).
+	TypeOrderQuery = "dev.cogniforge.order.query.v1"
 )
 
 // AllTypes lists every type constant above.
@@ -102,6 +105,7 @@ var AllTypes = []string{
 	TypeReleaseRequest, TypeReleaseStep,
 	TypeChaosRequest, TypeChaosFaultInjected, TypeChaosFaultCleared,
 	TypeChaosExperimentTask, TypeChaosExperimentCompleted,
+	TypeOrderQuery,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad

@@ -14,6 +14,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/registry/gatewayfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/incidentfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
+	"github.com/cogniforge/cogniforge/pkg/registry/orderviewfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/releasefn"
 	"github.com/cogniforge/cogniforge/pkg/registry/resiliencefn"
 	"github.com/cogniforge/cogniforge/pkg/registry/secretsfn"
@@ -47,6 +48,7 @@ func All() []Entry {
 		{Name: releasefn.Name, Build: releasefn.Build},
 		{Name: chaosfn.Name, Build: chaosfn.Builder(chaosfn.Deps{Names: Names, Functions: Build})},
 		{Name: chaosfn.Monkey, Build: chaosfn.MonkeyBuilder(chaosfn.Deps{Names: Names})},
+		{Name: orderviewfn.Name, Build: orderviewfn.Build},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries

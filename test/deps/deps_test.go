@@ -89,6 +89,9 @@ func TestDependencyDirection(t *testing.T) {
 		// Dead letters: the core and the local runtime's side; the SQS one
 		// is pkg/dlq/sqsdlq.
 		{[]string{"pkg/dlq"}, platforms},
+		// Event-sourced aggregates and projections run over the store port;
+		// DynamoDB enters only through pkg/store/dynamo, wired by main.
+		{[]string{"pkg/eventstore", "pkg/eventstore/eventstoretest", "pkg/projection", "pkg/orderview"}, platforms},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the

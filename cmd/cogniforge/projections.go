@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cogniforge/cogniforge/pkg/eventstore"
+	"github.com/cogniforge/cogniforge/pkg/orderview"
+	"github.com/cogniforge/cogniforge/pkg/projection"
+	"github.com/cogniforge/cogniforge/pkg/store/bolt"
+)
+
+func init() {
+	register("projections", command{summary: "read models: rebuild one (from scratch or as of an instant), show checkpoints", run: runProjections})
+}
+
+// knownProjections are the read models the CLI can rebuild, by name.
+var knownProjections = map[string]projection.Projection{
+	orderview.ProjectionName: orderview.Projection{},
+}
+
+const projectionsUsage = `usage:
+  cogniforge projections rebuild NAME [--as-of T] [--data-dir DIR] [--json]
+                                  build the read model NAME again from every event of the event
+                                  store's feed into a new generation, then make it the one readers
+                                  read. --as-of T (RFC 3339) applies only the events recorded at or
+                                  before T: the time-travel view, kept as its own generation and
+                                  not made active (GET /orders?generation=G reads it). Prints what
+                                  was done (--json: the report)
+  cogniforge projections status [--data-dir DIR] [--json]
+                                  each read model's active generation, its checkpoint, the feed's
+                                  head and the lag between them, and every generation kept
+Read models: %s. DIR defaults to .data (what make run uses); the command needs the data directory
+for itself (stop the cogniforge run serving it). Exit 0 done, 1 the rebuild failed, 2 bad input.
+`
+
+func projectionsHelp() string {
+	names := make([]string, 0, len(knownProjections))
+	for n := range knownProjections {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return fmt.Sprintf(projectionsUsage, strings.Join(names, ", "))
+}
+
+func runProjections(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		io.WriteString(stderr, projectionsHelp())
+		return 2
+	}
+	switch args[0] {
+	case "rebuild":
+		return projectionsRebuild(ctx, args[1:], stdout, stderr)
+	case "status":
+		return projectionsStatus(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		io.WriteString(stdout, projectionsHelp())
+		return 0
+	}
+	fmt.Fprintf(stderr, "cogniforge projections: unknown subcommand %q\n\n%s", args[0], projectionsHelp())
+	return 2
+}
+
+// openEventStore opens the data directory's store for this command alone.
+func openEventStore(dir string, mustExist bool) (*eventstore.EventStore, func() error, error) {
+	b, err := bolt.Open(bolt.Config{Dir: dir, MustExist: mustExist, GroupCommit: true, OpenTimeout: 200 * time.Millisecond})
+	if err != nil {
+		return nil, nil, err
+	}
+	es, err := eventstore.New(eventstore.Config{Store: b})
+	if err != nil {
+		b.Close()
+		return nil, nil, err
+	}
+	return es, b.Close, nil
+}
+
+func projectionsRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("projections rebuild", flag.ContinueOnError)
+	dataDir := fl.String("data-dir", ".data", "local runtime data directory holding the store")
+	asOf := fl.String("as-of", "", "apply only the events recorded at or before this RFC 3339 instant")
+	asJSON := fl.Bool("json", false, "print the report as JSON")
+	pos, code, ok := interleaved(fl, args, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "cogniforge projections rebuild: want one read model NAME, got %d arguments\n\n%s", len(pos), projectionsHelp())
+		return 2
+	}
+	p, known := knownProjections[pos[0]]
+	if !known {
+		fmt.Fprintf(stderr, "cogniforge projections rebuild: no read model %q\n\n%s", pos[0], projectionsHelp())
+		return 2
+	}
+	var opts projection.RebuildOptions
+	if *asOf != "" {
+		t, err := time.Parse(time.RFC3339Nano, *asOf)
+		if err != nil {
+			fmt.Fprintf(stderr, "cogniforge projections rebuild: --as-of %q is not an RFC 3339 time (2026-12-03T10:00:00Z)\n", *asOf)
+			return 2
+		}
+		opts.AsOf = t
+	}
+	es, closeStore, err := openEventStore(*dataDir, true)
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge projections rebuild: %v\n", err)
+		return dataDirCode(err)
+	}
+	defer closeStore()
+	proj, err := projection.New(projection.Config{Events: es, Projection: p})
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge projections rebuild: %v\n", err)
+		return 2
+	}
+	rep, err := proj.Rebuild(ctx, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge projections rebuild %s: %v\n", pos[0], err)
+		return 1
+	}
+	if *asJSON {
+		return writeJSON(stdout, stderr, rep)
+	}
+	fmt.Fprintf(stdout, "rebuilt %s into generation %s: %d events applied up to position %d, %d items written in %s\n",
+		rep.Name, rep.Generation, rep.Events, rep.Position, rep.Items, rep.Duration.Round(time.Millisecond))
+	if rep.Activated {
+		fmt.Fprintf(stdout, "generation %s is now active\n", rep.Generation)
+	} else {
+		fmt.Fprintf(stdout, "as of %s (%d later events left out): generation %s is a view, not active; read it with ?generation=%s\n",
+			rep.AsOf.Format(time.RFC3339Nano), rep.Skipped, rep.Generation, rep.Generation)
+	}
+	return 0
+}
+
+func projectionsStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("projections status", flag.ContinueOnError)
+	dataDir := fl.String("data-dir", ".data", "local runtime data directory holding the store")
+	asJSON := fl.Bool("json", false, `print {"projections": [...]}`)
+	pos, code, ok := interleaved(fl, args, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "cogniforge projections status: unexpected argument %q\n\n%s", pos[0], projectionsHelp())
+		return 2
+	}
+	es, closeStore, err := openEventStore(*dataDir, true)
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge projections status: %v\n", err)
+		return dataDirCode(err)
+	}
+	defer closeStore()
+	names := make([]string, 0, len(knownProjections))
+	for n := range knownProjections {
+		names = append(names, n)
+	}
+	sts, err := projection.Statuses(ctx, es, names...)
+	if err != nil {
+		fmt.Fprintf(stderr, "cogniforge projections status: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		return writeJSON(stdout, stderr, map[string]any{"projections": sts})
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tACTIVE\tPOSITION\tHEAD\tLAG\tREBUILT\tGENERATIONS")
+	for _, s := range sts {
+		rebuilt := "-"
+		if !s.RebuiltAt.IsZero() {
+			rebuilt = s.RebuiltAt.Format(time.RFC3339)
+		}
+		gens := make([]string, 0, len(s.Generations))
+		for g, p := range s.Generations {
+			gens = append(gens, fmt.Sprintf("%s@%d", g, p))
+		}
+		sort.Strings(gens)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", s.Name, s.Active, s.Position, s.Head, s.Lag, rebuilt, strings.Join(gens, " "))
+	}
+	if err := tw.Flush(); err != nil {
+		return 1
+	}
+	return 0
+}
+
+func writeJSON(stdout, stderr io.Writer, v any) int {
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(stderr, "cogniforge projections: %v\n", err)
+		return 1
+	}
+	return 0
+}

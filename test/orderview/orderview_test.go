@@ -1,0 +1,169 @@
+// Package orderview_test drives the order read model through the real CLI
+// and local runtime: saga events posted to event-gateway reach the
+// order-query function's queue through the bus, are stored in the event
+// store and projected; GET /orders answers from the model; after the
+// runtime stops, `cogniforge projections status` and `rebuild` (from
+// scratch and --as-of) work on its data directory.
+package orderview_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cogniforge/cogniforge/test/testenv"
+)
+
+var cli string // the cogniforge binary, built by TestMain
+
+func TestMain(m *testing.M) { os.Exit(testenv.MainWithCLI(m, &cli)) }
+
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(cli, args...)
+	cmd.Dir = t.TempDir()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func until(t *testing.T, done chan struct{}, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		select {
+		case <-done:
+			t.Fatalf("cogniforge run exited while waiting until %s", what)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type order struct {
+	OrderID    string `json:"orderId"`
+	CustomerID string `json:"customerId"`
+	Status     string `json:"status"`
+	Events     int    `json:"events"`
+}
+
+func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
+	dataDir := t.TempDir()
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	repo, _ := filepath.Abs("../..")
+	cmd := exec.Command(cli, "run", "--addr", addr, "--data-dir", dataDir, "--config", filepath.Join(repo, "config"), "--statemachines", "")
+	cmd.Dir = t.TempDir()
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	until(t, done, "the runtime answers", func() bool {
+		resp, err := http.Get("http://" + addr + "/functions")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == 200
+	})
+	token, err := os.ReadFile(filepath.Join(dataDir, "api.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(id, typ, data string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", "http://"+addr+"/functions/event-gateway", strings.NewReader(data))
+		req.Header.Set("ce-specversion", "1.0")
+		req.Header.Set("ce-id", id)
+		req.Header.Set("ce-source", "cogniforge/saga/order-fulfillment")
+		req.Header.Set("ce-type", typ)
+		req.Header.Set("content-type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("gateway answered %s to %s: %s", resp.Status, id, body)
+		}
+	}
+	list := func(query string) ([]order, int) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+addr+"/functions/order-query/orders"+query, nil)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v struct {
+			Orders []order `json:"orders"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&v)
+		return v.Orders, resp.StatusCode
+	}
+	const started = "dev.cogniforge.saga.started.v1"
+	post("o-1/saga/started", started, `{"sagaId":"o-1","saga":"order-fulfillment","steps":["inventory"],"input":{"orderId":"o-1","customerId":"c-1","items":[{"sku":"sku-1","quantity":2}]}}`)
+	post("o-2/saga/started", started, `{"sagaId":"o-2","saga":"order-fulfillment","steps":["inventory"],"input":{"orderId":"o-2","customerId":"c-1","items":[{"sku":"sku-2","quantity":1}]}}`)
+	post("o-1/inventory/forward/succeeded", "dev.cogniforge.saga.step.succeeded.v1", `{"sagaId":"o-1","saga":"order-fulfillment","step":"inventory","phase":"forward","attempt":1}`)
+	post("o-1/saga/completed", "dev.cogniforge.saga.completed.v1", `{"sagaId":"o-1","saga":"order-fulfillment"}`)
+	post("o-1/saga/completed", "dev.cogniforge.saga.completed.v1", `{"sagaId":"o-1","saga":"order-fulfillment"}`) // published twice
+	until(t, done, "o-1 is completed in the model", func() bool {
+		got, code := list("?status=completed")
+		return code == 200 && len(got) == 1 && got[0].OrderID == "o-1"
+	})
+	if _, code := list("?status=lost"); code != 400 {
+		t.Errorf("GET /orders?status=lost = %d, want 400", code)
+	}
+	byCustomer, _ := list("?customer=c-1")
+	if len(byCustomer) != 2 || byCustomer[0].Events != 3 || byCustomer[1].Status != "pending" {
+		t.Errorf("orders of c-1 = %+v; want o-1 (3 events, the repeat dropped) and o-2 pending", byCustomer)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("cogniforge run did not stop:\n%s", logs.String())
+	}
+
+	out, errOut, code := run(t, "projections", "status", "--data-dir", dataDir, "--json")
+	if code != 0 || !strings.Contains(out, `"position": 4`) || !strings.Contains(out, `"lag": 0`) {
+		t.Fatalf("projections status = %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, "projections", "rebuild", "orders", "--data-dir", dataDir)
+	if code != 0 || !strings.Contains(out, "4 events applied") || !strings.Contains(out, "generation g2 is now active") {
+		t.Fatalf("projections rebuild = %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, "projections", "rebuild", "orders", "--as-of", "2000-01-01T00:00:00Z", "--data-dir", dataDir, "--json")
+	if code != 0 || !strings.Contains(out, `"events": 0`) || !strings.Contains(out, `"skipped": 4`) {
+		t.Fatalf("projections rebuild --as-of = %d\n%s%s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, "projections", "rebuild", "payments", "--data-dir", dataDir); code != 2 || !strings.Contains(errOut, `no read model "payments"`) {
+		t.Fatalf("unknown read model: %d %s", code, errOut)
+	}
+}
