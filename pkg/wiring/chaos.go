@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"context"
+	"github.com/cogniforge/cogniforge/pkg/resilience"
 	"log/slog"
 	"strings"
 	"time"
@@ -38,8 +39,8 @@ type ChaosPorts struct {
 	Store  chaos.Store
 	TTL    time.Duration
 	Limits chaos.Limits
-	// Breakers forces shared circuit breakers (nil until the resilience
-	// capability provides them; breaker faults then do nothing).
+	// Breakers forces shared circuit breakers; nil means pkg/resilience's
+	// breakers in the function's store (Instrument).
 	Breakers chaos.Breakers
 	// Version is the function version this instance runs.
 	Version string
@@ -96,12 +97,18 @@ func Instrument(p Ports, fn faas.Function) faas.Function {
 		return fn
 	}
 	var claimer chaos.Claimer
+	breakers := p.Chaos.Breakers
 	if p.Store != nil {
 		claimer = chaos.StoreClaimer{Store: p.Store}
+		if breakers == nil {
+			// A breaker fault forces the shared breaker of pkg/resilience
+			// open in the store, so every instance's calls see it.
+			breakers = resilience.OpenForcer{Admin: &resilience.Admin{Store: p.Store, Publisher: p.Bus}}
+		}
 	}
 	inj, err := chaos.New(chaos.Config{
 		Function: fn.Name, Source: p.Chaos.Source, TTL: p.Chaos.TTL, Limits: p.Chaos.Limits,
-		Version: p.Chaos.Version, Alias: lambdaAlias, Breakers: p.Chaos.Breakers,
+		Version: p.Chaos.Version, Alias: lambdaAlias, Breakers: breakers,
 		Claimer: claimer, Logger: p.Logger,
 	})
 	if err != nil {
