@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,7 +28,7 @@ func burn(ctx context.Context, d time.Duration) {
 			break
 		}
 	}
-	sink = x
+	sink.Store(x)
 }
 
-var sink uint64
+var sink atomic.Uint64 // keeps the loop from being optimised away
