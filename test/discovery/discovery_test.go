@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
@@ -72,30 +71,8 @@ func list(t *testing.T, args ...string) map[string]instance {
 }
 
 func TestDiscoveryThroughTheRuntime(t *testing.T) {
-	dataDir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	cmd := exec.Command(cli, "run", "--addr", addr, "--data-dir", dataDir, "--statemachines", "")
-	cmd.Dir = t.TempDir()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/functions")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the runtime did not answer:\n%s", logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	rt := testenv.StartRuntime(t, cli, "--statemachines", "")
+	dataDir, addr := rt.DataDir, rt.Addr
 
 	var sick atomic.Bool
 	health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -196,14 +173,7 @@ func TestDiscoveryThroughTheRuntime(t *testing.T) {
 		t.Fatalf("deregister: exit %d %s", code, out)
 	}
 	// Stopped, the data directory's store answers directly.
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("cogniforge run did not stop:\n%s", logs.String())
-	}
+	rt.Stop(t)
 	if got := list(t, dd...); len(got) != 1 || got["b"].Health != "unhealthy" {
 		t.Fatalf("from the store after the runtime stopped: %+v", got)
 	}

@@ -9,7 +9,6 @@ package orderview_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -65,29 +64,9 @@ type order struct {
 }
 
 func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
-	dataDir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	repo, _ := filepath.Abs("../..")
-	cmd := exec.Command(cli, "run", "--addr", addr, "--data-dir", dataDir, "--config", filepath.Join(repo, "config"), "--statemachines", "")
-	cmd.Dir = t.TempDir()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
-	until(t, done, "the runtime answers", func() bool {
-		resp, err := http.Get("http://" + addr + "/functions")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == 200
-	})
+	rt := testenv.StartRuntime(t, cli, "--config", filepath.Join(repo, "config"), "--statemachines", "")
+	dataDir, addr := rt.DataDir, rt.Addr
 	token, err := os.ReadFile(filepath.Join(dataDir, "api.token"))
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +110,7 @@ func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
 	post("o-1/inventory/forward/succeeded", "dev.cogniforge.saga.step.succeeded.v1", `{"sagaId":"o-1","saga":"order-fulfillment","step":"inventory","phase":"forward","attempt":1}`)
 	post("o-1/saga/completed", "dev.cogniforge.saga.completed.v1", `{"sagaId":"o-1","saga":"order-fulfillment"}`)
 	post("o-1/saga/completed", "dev.cogniforge.saga.completed.v1", `{"sagaId":"o-1","saga":"order-fulfillment"}`) // published twice
-	until(t, done, "o-1 is completed in the model", func() bool {
+	rt.Until(t, "o-1 is completed in the model", func() bool {
 		got, code := list("?status=completed")
 		return code == 200 && len(got) == 1 && got[0].OrderID == "o-1"
 	})
@@ -142,14 +121,7 @@ func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
 	if len(byCustomer) != 2 || byCustomer[0].Events != 3 || byCustomer[1].Status != "pending" {
 		t.Errorf("orders of c-1 = %+v; want o-1 (3 events, the repeat dropped) and o-2 pending", byCustomer)
 	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("cogniforge run did not stop:\n%s", logs.String())
-	}
+	rt.Stop(t)
 
 	out, errOut, code := run(t, "projections", "status", "--data-dir", dataDir, "--json")
 	if code != 0 || !strings.Contains(out, `"position": 4`) || !strings.Contains(out, `"lag": 0`) {

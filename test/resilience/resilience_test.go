@@ -73,29 +73,9 @@ func breaker(st resilience.Status, name string) (resilience.BreakerStatus, bool)
 // events through, and status shows the breaker and the gateway's bulkhead,
 // through the running runtime and from the data directory after it stopped.
 func TestGatewayBehindTheSharedBreaker(t *testing.T) {
-	dataDir := t.TempDir()
 	repo, _ := filepath.Abs("../..")
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	cmd := exec.Command(cli, "run", "--addr", addr, "--data-dir", dataDir, "--config", filepath.Join(repo, "config"), "--statemachines", "")
-	cmd.Dir = t.TempDir()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
-	until(t, done, "the runtime answers", func() bool {
-		resp, err := http.Get("http://" + addr + "/functions")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == 200
-	})
+	rt := testenv.StartRuntime(t, cli, "--config", filepath.Join(repo, "config"), "--statemachines", "")
+	dataDir, addr := rt.DataDir, rt.Addr
 	n := 0
 	post := func() int {
 		n++
@@ -128,7 +108,7 @@ func TestGatewayBehindTheSharedBreaker(t *testing.T) {
 		t.Fatalf("force printed %s (%v)", out, err)
 	}
 	// Instances read the shared state once per cache period (1 s).
-	until(t, done, "the gateway refuses with the breaker forced open", func() bool { return post() == 503 })
+	rt.Until(t, "the gateway refuses with the breaker forced open", func() bool { return post() == 503 })
 	st := status(t, "--data-dir", dataDir)
 	if b, ok := breaker(st, "event-bus"); !ok || b.Forced != resilience.ForceOpen {
 		t.Errorf("status while running: %+v", st)
@@ -139,16 +119,9 @@ func TestGatewayBehindTheSharedBreaker(t *testing.T) {
 	if _, errOut, code := run(t, "resilience", "force", "event-bus", "--mode", "none", "--data-dir", dataDir); code != 0 {
 		t.Fatalf("clear: exit %d\n%s", code, errOut)
 	}
-	until(t, done, "the gateway publishes again", func() bool { return post() == 200 })
+	rt.Until(t, "the gateway publishes again", func() bool { return post() == 200 })
 
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("cogniforge run did not stop:\n%s", logs.String())
-	}
+	rt.Stop(t)
 	st = status(t, "--data-dir", dataDir)
 	if b, ok := breaker(st, "event-bus"); !ok || b.State != resilience.Closed || b.Forced != resilience.ForceNone {
 		t.Errorf("status from the data directory: %+v", st)

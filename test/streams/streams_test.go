@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -117,25 +116,8 @@ func sloTotal(t *testing.T, dataDir string) int64 {
 
 func TestArchiveQueryReplay(t *testing.T) {
 	repo, _ := filepath.Abs("../..")
-	dataDir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	cmd := exec.Command(cli, "run", "--addr", addr, "--data-dir", dataDir, "--config", filepath.Join(repo, "config"), "--statemachines", "")
-	cmd.Dir = t.TempDir()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
-	until(t, done, "the runtime answers", func() bool {
-		resp, err := http.Get("http://" + addr + "/functions")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == 200
-	})
+	rt := testenv.StartRuntime(t, cli, "--config", filepath.Join(repo, "config"), "--statemachines", "")
+	dataDir, addr := rt.DataDir, rt.Addr
 	post := func(id string) time.Time {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/functions/event-gateway",
 			strings.NewReader(`{"service":"checkout","operation":"POST /orders","status":"ok","durationMs":42}`))
@@ -163,9 +145,9 @@ func TestArchiveQueryReplay(t *testing.T) {
 	t2 := time.Now()
 	post("r6")
 	// The range [t1, t2) holds exactly r3, r4 and r5.
-	until(t, done, "the aggregator counted the six events", func() bool { return sloTotal(t, dataDir) == 6 })
+	rt.Until(t, "the aggregator counted the six events", func() bool { return sloTotal(t, dataDir) == 6 })
 
-	until(t, done, "the archive counts six events", func() bool {
+	rt.Until(t, "the archive counts six events", func() bool {
 		resp, err := http.Get("http://" + addr + "/streams/stats")
 		if err != nil {
 			return false
@@ -194,7 +176,7 @@ func TestArchiveQueryReplay(t *testing.T) {
 			t.Fatalf("replay %d: exit %d %s %s", i, code, out, errOut)
 		}
 	}
-	until(t, done, "the replays were delivered", func() bool {
+	rt.Until(t, "the replays were delivered", func() bool {
 		resp, err := http.Get("http://" + addr + "/queues")
 		if err != nil {
 			return false
@@ -243,21 +225,14 @@ func TestArchiveQueryReplay(t *testing.T) {
 
 	// Stopped: the archive was drained to the data directory and the CLI
 	// reads it there.
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("cogniforge run did not stop:\n%s", logs.String())
-	}
+	rt.Stop(t)
 	out, errOut, code = run(t, "events", "query", "--data-dir", dataDir)
 	if code != 0 || ids(t, out) != "r1 r2 r3 r4 r5 r6" {
 		t.Errorf("query after stop: exit %d, %q, %s", code, ids(t, out), errOut)
 	}
 	// Six archived: replays are not history.
-	if !strings.Contains(logs.String(), `"archived":6,`) {
-		t.Errorf("the runtime's stop log has no archive stats:\n%s", logs.String())
+	if !strings.Contains(rt.Logs(), `"archived":6,`) {
+		t.Errorf("the runtime's stop log has no archive stats:\n%s", rt.Logs())
 	}
 }
 
