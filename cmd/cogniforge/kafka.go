@@ -66,16 +66,10 @@ func runKafka(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 }
 
 func seedBrokers(s string) ([]string, error) {
-	var out []string
-	for _, b := range strings.Split(s, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			out = append(out, b)
-		}
-	}
-	if len(out) == 0 {
+	if strings.TrimSpace(s) == "" {
 		return nil, errors.New("--brokers is required (host:port, comma-separated)")
 	}
-	return out, nil
+	return kafkabus.SeedBrokers(s)
 }
 
 func kafkaPublish(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -4,7 +4,6 @@ package wiring
 
 import (
 	"fmt"
-	"strings"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -23,14 +22,9 @@ func kafkaBus(env Env, p Ports, close func() error) (Ports, func() error, error)
 	if brokers == "" {
 		return p, close, nil
 	}
-	var seeds []string
-	for _, b := range strings.Split(brokers, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			seeds = append(seeds, b)
-		}
-	}
-	if len(seeds) == 0 {
-		return Ports{}, nil, fmt.Errorf("platform: %s=%q names no broker", EnvKafkaBrokers, brokers)
+	seeds, err := kafkabus.SeedBrokers(brokers)
+	if err != nil {
+		return Ports{}, nil, fmt.Errorf("platform: %s: %w", EnvKafkaBrokers, err)
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
 	if err != nil {

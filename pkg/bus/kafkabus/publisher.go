@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -43,6 +44,22 @@ func (c Config) Validate() error {
 		return errors.New("kafkabus: Config.Client is required")
 	}
 	return nil
+}
+
+// SeedBrokers splits a comma-separated broker list (host:port), dropping
+// blanks; an empty result is an error, as a client with no seed broker
+// could never connect.
+func SeedBrokers(list string) ([]string, error) {
+	var out []string
+	for _, b := range strings.Split(list, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("kafkabus: broker list %q names no broker (host:port, comma-separated)", list)
+	}
+	return out, nil
 }
 
 // Publisher is a bus.Publisher over Kafka.

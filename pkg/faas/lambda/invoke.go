@@ -121,9 +121,11 @@ type EventBridgeEvent struct {
 type sniff struct {
 	Records []sqsRecord `json:"Records"`
 
-	// Kafka event source mappings (MSK, self-managed): their "records" is
-	// an object, which Records (matched case-insensitively) skips.
-	EventSource string `json:"eventSource"`
+	// Kafka event source mappings (MSK, self-managed): "records" is an
+	// object by partition; an exact key match wins over Records's
+	// case-insensitive one, so one decode serves both shapes.
+	EventSource  string                   `json:"eventSource"`
+	KafkaRecords map[string][]kafkaRecord `json:"records"`
 
 	EventBridgeEvent
 
@@ -185,23 +187,26 @@ func (i *Invoker) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 		return nil, &faas.Error{Name: faas.ErrUnsupported, Message: "empty payload"}
 	}
 	var s sniff
+	var typeErr *json.UnmarshalTypeError
 	if err := fastJSON.Unmarshal(trimmed, &s); err != nil {
 		// jsoniter stops at the first mismatch; encoding/json skips fields of
 		// the wrong type and fills the rest, which is what detection needs,
 		// and says precisely what is malformed.
 		s = sniff{}
-		if err := json.Unmarshal(trimmed, &s); err != nil {
-			var typeErr *json.UnmarshalTypeError
-			if !errors.As(err, &typeErr) {
-				return nil, faas.Invalid("payload", fmt.Errorf("malformed JSON: %w", err))
-			}
+		if err := json.Unmarshal(trimmed, &s); err != nil && !errors.As(err, &typeErr) {
+			return nil, faas.Invalid("payload", fmt.Errorf("malformed JSON: %w", err))
 		}
 	}
 	switch {
 	case len(s.Records) > 0 && s.Records[0].EventSource == "aws:sqs":
 		return i.sqs(ctx, s.Records)
 	case s.EventSource == kafkaMSK || s.EventSource == kafkaSelfManaged:
-		return i.kafka(ctx, trimmed)
+		if typeErr != nil {
+			// A record of the wrong shape was skipped by the lenient
+			// decode: refuse the batch rather than lose the record.
+			return nil, faas.Invalid("records", fmt.Errorf("malformed Kafka event: %w", typeErr))
+		}
+		return i.kafka(ctx, s.KafkaRecords)
 	case s.RequestContext != nil && s.RequestContext.HTTP != nil && s.RequestContext.HTTP.Method != "":
 		return i.functionURL(ctx, &s)
 	case len(s.SpecVersion) > 0:

@@ -23,14 +23,6 @@ const (
 	kafkaSelfManaged = "SelfManagedKafka"
 )
 
-// kafkaEvent is the payload of an MSK or self-managed Kafka event source
-// mapping: records grouped by "<topic>-<partition>", each partition's in
-// offset order.
-type kafkaEvent struct {
-	EventSource string                   `json:"eventSource"`
-	Records     map[string][]kafkaRecord `json:"records"`
-}
-
 type kafkaRecord struct {
 	Topic     string        `json:"topic"`
 	Partition int32         `json:"partition"`
@@ -78,19 +70,16 @@ type kafkaResponse struct {
 	BatchItemFailures []kafkaFailure `json:"batchItemFailures"`
 }
 
-// kafka runs the records of a Kafka event source mapping. Within a
+// kafka runs the records of a Kafka event source mapping ("<topic>-
+// <partition>" to that partition's records). Within a
 // partition the records run in offset order and nothing after the first
 // failure runs, so the reply names, per partition, the offset to resume
 // from: Lambda (with ReportBatchItemFailures on the mapping) commits what
 // came before it and delivers the rest again, in order. A record that is
 // not a CloudEvent, or not a valid one, is such a failure.
-func (i *Invoker) kafka(ctx context.Context, payload []byte) ([]byte, error) {
-	var ke kafkaEvent
-	if err := json.Unmarshal(payload, &ke); err != nil {
-		return nil, faas.Invalid("records", fmt.Errorf("malformed Kafka event: %w", err))
-	}
-	parts := make([]string, 0, len(ke.Records))
-	for p := range ke.Records {
+func (i *Invoker) kafka(ctx context.Context, records map[string][]kafkaRecord) ([]byte, error) {
+	parts := make([]string, 0, len(records))
+	for p := range records {
 		parts = append(parts, p)
 	}
 	sort.Strings(parts)
@@ -101,7 +90,7 @@ func (i *Invoker) kafka(ctx context.Context, payload []byte) ([]byte, error) {
 		offs   []int64
 	)
 	for _, p := range parts {
-		recs := ke.Records[p]
+		recs := records[p]
 		sort.SliceStable(recs, func(a, b int) bool { return recs[a].Offset < recs[b].Offset })
 		for k := range recs {
 			ev, err := kafkaCloudEvent(&recs[k])
