@@ -68,27 +68,13 @@ run on DIR within a second. --url talks to a chaos-injector function instead
 `
 
 func runChaos(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		io.WriteString(stderr, chaosUsage)
-		return 2
-	}
-	switch args[0] {
-	case "inject":
-		return chaosInject(ctx, args[1:], stdout, stderr)
-	case "list":
-		return chaosList(ctx, args[1:], stdout, stderr)
-	case "clear":
-		return chaosClear(ctx, args[1:], stdout, stderr)
-	case "run":
-		return chaosRun(ctx, args[1:], stdout, stderr)
-	case "report":
-		return chaosReport(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		io.WriteString(stdout, chaosUsage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "cogniforge chaos: unknown subcommand %q\n\n%s", args[0], chaosUsage)
-	return 2
+	return runSubcommand(ctx, "chaos", chaosUsage, map[string]subcommand{
+		"inject": chaosInject,
+		"list":   chaosList,
+		"clear":  chaosClear,
+		"run":    chaosRun,
+		"report": chaosReport,
+	}, args, stdout, stderr)
 }
 
 // chaosDataDir is the data directory the chaos commands use.

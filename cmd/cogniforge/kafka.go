@@ -47,22 +47,10 @@ reached or a publish fails, 2 on bad input.
 `
 
 func runKafka(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		io.WriteString(stderr, kafkaUsage)
-		return 2
-	}
-	switch args[0] {
-	case "publish":
-		return kafkaPublish(ctx, args[1:], stdout, stderr)
-	case "consume":
-		return kafkaConsume(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		io.WriteString(stdout, kafkaUsage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "cogniforge kafka: unknown subcommand %q\n", args[0])
-	io.WriteString(stderr, kafkaUsage)
-	return 2
+	return runSubcommand(ctx, "kafka", kafkaUsage, map[string]subcommand{
+		"publish": kafkaPublish,
+		"consume": kafkaConsume,
+	}, args, stdout, stderr)
 }
 
 func seedBrokers(s string) ([]string, error) {

@@ -121,3 +121,28 @@ func usage(w io.Writer) {
 	}
 	io.WriteString(w, b.String())
 }
+
+// subcommand runs one subcommand of a command on the arguments after its
+// name.
+type subcommand func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+// runSubcommand is the dispatch every command with subcommands shares:
+// no argument or an unknown subcommand prints usage on stderr with exit 2,
+// -h/--help/help prints it on stdout with exit 0.
+func runSubcommand(ctx context.Context, name, usage string, subs map[string]subcommand, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		io.WriteString(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		io.WriteString(stdout, usage)
+		return 0
+	}
+	sub, ok := subs[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "cogniforge %s: unknown subcommand %q\n\n%s", name, args[0], usage)
+		return 2
+	}
+	return sub(ctx, args[1:], stdout, stderr)
+}

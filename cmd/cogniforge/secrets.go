@@ -72,27 +72,13 @@ DIR. Exit 2 on bad input.
 `
 
 func runSecrets(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		io.WriteString(stderr, secretsUsage)
-		return 2
-	}
-	switch args[0] {
-	case "doctor":
-		return secretsDoctor(ctx, args[1:], stdout, stderr)
-	case "rollback":
-		return secretsRollback(ctx, args[1:], stdout, stderr)
-	case "due":
-		return secretsDue(ctx, args[1:], stdout, stderr)
-	case "audit":
-		return secretsAudit(ctx, args[1:], stdout, stderr)
-	case "policy":
-		return secretsPolicy(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		io.WriteString(stdout, secretsUsage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "cogniforge secrets: unknown subcommand %q\n\n%s", args[0], secretsUsage)
-	return 2
+	return runSubcommand(ctx, "secrets", secretsUsage, map[string]subcommand{
+		"doctor":   secretsDoctor,
+		"rollback": secretsRollback,
+		"due":      secretsDue,
+		"audit":    secretsAudit,
+		"policy":   secretsPolicy,
+	}, args, stdout, stderr)
 }
 
 // cliPrincipal is who the audit trail names for a CLI action.
