@@ -45,19 +45,23 @@ runtime unreachable), 2 bad input.
 `
 
 func runDiscovery(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		io.WriteString(stderr, discoveryUsage)
-		return 2
-	}
-	switch args[0] {
-	case "register", "deregister", "heartbeat", "list", "check":
-		return discoveryCall(ctx, args[0], args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		io.WriteString(stdout, discoveryUsage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "cogniforge discovery: unknown subcommand %q\n\n%s", args[0], discoveryUsage)
-	return 2
+	return runSubcommand(ctx, "discovery", discoveryUsage, map[string]subcommand{
+		"register": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return discoveryCall(ctx, "register", args, stdout, stderr)
+		},
+		"deregister": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return discoveryCall(ctx, "deregister", args, stdout, stderr)
+		},
+		"heartbeat": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return discoveryCall(ctx, "heartbeat", args, stdout, stderr)
+		},
+		"list": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return discoveryCall(ctx, "list", args, stdout, stderr)
+		},
+		"check": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return discoveryCall(ctx, "check", args, stdout, stderr)
+		},
+	}, args, stdout, stderr)
 }
 
 // metaFlag collects repeated --meta K=V.

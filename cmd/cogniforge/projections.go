@@ -51,21 +51,10 @@ func projectionsHelp() string {
 }
 
 func runProjections(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		io.WriteString(stderr, projectionsHelp())
-		return 2
-	}
-	switch args[0] {
-	case "rebuild":
-		return projectionsRebuild(ctx, args[1:], stdout, stderr)
-	case "status":
-		return projectionsStatus(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		io.WriteString(stdout, projectionsHelp())
-		return 0
-	}
-	fmt.Fprintf(stderr, "cogniforge projections: unknown subcommand %q\n\n%s", args[0], projectionsHelp())
-	return 2
+	return runSubcommand(ctx, "projections", projectionsHelp(), map[string]subcommand{
+		"rebuild": projectionsRebuild,
+		"status":  projectionsStatus,
+	}, args, stdout, stderr)
 }
 
 // openEventStore opens the data directory's store for this command alone.

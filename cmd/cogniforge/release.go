@@ -59,19 +59,23 @@ function that does not exist).
 `
 
 func runRelease(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		io.WriteString(stderr, releaseUsage)
-		return 2
-	}
-	switch args[0] {
-	case "start", "status", "rollback", "publish", "aliases":
-		return releaseCall(ctx, args[0], args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		io.WriteString(stdout, releaseUsage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "cogniforge release: unknown subcommand %q\n\n%s", args[0], releaseUsage)
-	return 2
+	return runSubcommand(ctx, "release", releaseUsage, map[string]subcommand{
+		"start": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return releaseCall(ctx, "start", args, stdout, stderr)
+		},
+		"status": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return releaseCall(ctx, "status", args, stdout, stderr)
+		},
+		"rollback": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return releaseCall(ctx, "rollback", args, stdout, stderr)
+		},
+		"publish": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return releaseCall(ctx, "publish", args, stdout, stderr)
+		},
+		"aliases": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return releaseCall(ctx, "aliases", args, stdout, stderr)
+		},
+	}, args, stdout, stderr)
 }
 
 // parseWeights reads "10,50" as percentages, naming a bad one.

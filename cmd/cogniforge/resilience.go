@@ -37,21 +37,10 @@ exit status: 0 done, 1 failed, 2 bad input
 `
 
 func runResilience(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		io.WriteString(stderr, resilienceUsage)
-		return 2
-	}
-	switch args[0] {
-	case "status":
-		return resilienceStatus(ctx, args[1:], stdout, stderr)
-	case "force":
-		return resilienceForce(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		io.WriteString(stdout, resilienceUsage)
-		return 0
-	}
-	fmt.Fprintf(stderr, "cogniforge resilience: unknown subcommand %q\n\n%s", args[0], resilienceUsage)
-	return 2
+	return runSubcommand(ctx, "resilience", resilienceUsage, map[string]subcommand{
+		"status": resilienceStatus,
+		"force":  resilienceForce,
+	}, args, stdout, stderr)
 }
 
 // resilienceTarget is where a command reads and writes the breakers: a
