@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/resilience"
 	"github.com/cogniforge/cogniforge/test/testenv"
@@ -129,21 +128,5 @@ func TestGatewayBehindTheSharedBreaker(t *testing.T) {
 	out, _, code = run(t, "resilience", "status", "--data-dir", dataDir)
 	if code != 0 || !strings.Contains(out, "BREAKER") || !strings.Contains(out, "event-bus") {
 		t.Errorf("table: exit %d\n%s", code, out)
-	}
-}
-
-func until(t *testing.T, done chan struct{}, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		select {
-		case <-done:
-			t.Fatalf("cogniforge run exited while waiting until %s", what)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

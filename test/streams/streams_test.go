@@ -52,24 +52,6 @@ func runEnv(t *testing.T, env []string, args ...string) (stdout, stderr string, 
 	return out.String(), errb.String(), code
 }
 
-// until polls cond against the runtime process (which works on its own
-// goroutines and clock), failing if it exits first.
-func until(t *testing.T, done <-chan struct{}, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		select {
-		case <-done:
-			t.Fatalf("the runtime exited while waiting for %s", what)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // ids returns the ids of NDJSON CloudEvents, failing on a line that is not
 // one.
 func ids(t *testing.T, ndjson string) string {
