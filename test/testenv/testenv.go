@@ -90,12 +90,20 @@ type motoOptions struct{ serial bool }
 // races.
 func Serial() MotoOption { return func(o *motoOptions) { o.serial = true } }
 
-// serialMoto runs moto's WSGI app on werkzeug without threads (HTTP/1.0,
-// one connection at a time), the same app moto_server serves.
-const serialMoto = `import sys
+// serialMoto runs moto's WSGI app (the one moto_server serves) on a
+// threaded werkzeug server, HTTP/1.1 with keep-alive, and lets one request
+// at a time into the app. (werkzeug's own unthreaded mode speaks HTTP/1.0
+// and closes every connection; under load the SDK then read truncated
+// bodies, failed their CRC32 and retried writes moto had already applied.)
+const serialMoto = `import sys, threading
 from werkzeug.serving import run_simple
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False)
+inner = DomainDispatcherApplication(create_backend_app)
+lock = threading.Lock()
+def app(environ, start_response):
+    with lock:
+        return [b"".join(inner(environ, start_response))]
+run_simple(sys.argv[1], int(sys.argv[2]), app, threaded=True)
 `
 
 // motoPython returns the interpreter moto_server runs with, from its #! line.
