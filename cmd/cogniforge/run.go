@@ -151,10 +151,21 @@ func serve(ctx context.Context, o serveOptions, logger *slog.Logger) (err error)
 		}
 	}
 	httpOpts := append(append([]adapter.Option(nil), opts...), adapter.WithAuthorizer(auth.check))
+	handlers := make(map[string]http.Handler, len(fns))
+	for _, fn := range fns {
+		extra, err := wiring.HTTPOptions(ports, fn)
+		if err != nil {
+			return err
+		}
+		handlers[fn.Name] = cehttp.NewHandler(fn, append(extra, httpOpts...)...)
+	}
 	rt, err := localruntime.New(localruntime.Config{
 		Functions: fns,
 		Store:     rtStore,
 		HTTPHandler: func(fn faas.Function) http.Handler {
+			if h, ok := handlers[fn.Name]; ok {
+				return h
+			}
 			return cehttp.NewHandler(fn, httpOpts...)
 		},
 		Wrap:        func(fn faas.Function) faas.Handler { return faas.Chain(fn.Handler, adapter.Defaults(opts...)...) },

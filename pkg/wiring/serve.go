@@ -43,12 +43,16 @@ func Serve(ctx context.Context, name string, build Builder, opts ...adapter.Opti
 		return fmt.Errorf("%s: build: %w", name, err)
 	}
 	fn = Instrument(ports, fn)
+	httpOpts, err := HTTPOptions(ports, fn)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
 	all := append([]adapter.Option{
 		adapter.WithLogger(logger),
 		adapter.WithTracerProvider(tel.TracerProvider()),
 		adapter.WithFlusher(tel),
 		adapter.WithValidator(ports.Catalog),
-	}, opts...)
+	}, append(httpOpts, opts...)...)
 	if err := Start(ctx, fn, all...); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}

@@ -92,6 +92,12 @@ func TestDependencyDirection(t *testing.T) {
 		// Event-sourced aggregates and projections run over the store port;
 		// DynamoDB enters only through pkg/store/dynamo, wired by main.
 		{[]string{"pkg/eventstore", "pkg/eventstore/eventstoretest", "pkg/projection", "pkg/orderview"}, platforms},
+		// The API catalog is read by every function's HTTP middleware
+		// (lifecycle, rate limits): it links no platform, and the wiring
+		// links no OpenAPI library; specs are parsed by the CLI and the
+		// governance auditor only.
+		{[]string{"pkg/apicatalog", "api"}, platforms},
+		{[]string{"pkg/wiring"}, []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f"}},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the

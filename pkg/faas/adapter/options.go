@@ -44,6 +44,28 @@ type Options struct {
 	// every request through (on AWS, IAM on the function URL checks them
 	// before the function runs).
 	Authorize func(r *http.Request) error
+	// HTTP wraps the HTTP handler the adapters serve, outermost first
+	// (API lifecycle, rate limits): it sees every request, events and JSON
+	// routes alike, before the Protected check.
+	HTTP []func(http.Handler) http.Handler
+}
+
+// WithHTTPMiddleware appends HTTP middleware around the adapters' HTTP
+// handler (the function URL, Functions Framework and CloudEvents HTTP
+// paths), outermost first. Events from queues, schedules and the bus do not
+// pass through it.
+func WithHTTPMiddleware(mws ...func(http.Handler) http.Handler) Option {
+	return func(o *Options) { o.HTTP = append(o.HTTP, mws...) }
+}
+
+// WrapHTTP applies the HTTP middleware of o around h.
+func (o Options) WrapHTTP(h http.Handler) http.Handler {
+	for i := len(o.HTTP) - 1; i >= 0; i-- {
+		if o.HTTP[i] != nil {
+			h = o.HTTP[i](h)
+		}
+	}
+	return h
 }
 
 // WithAuthorizer makes the HTTP adapters refuse, with 401, every request

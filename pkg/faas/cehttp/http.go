@@ -57,7 +57,8 @@ const (
 // errors 422, panics and unnamed errors 500. The handler is safe for
 // concurrent use and never lets a panic escape.
 func NewHandler(fn faas.Function, opts ...adapter.Option) http.Handler {
-	return newHandler(fn, adapter.Build(opts))
+	o := adapter.Build(opts)
+	return o.WrapHTTP(newHandler(fn, o))
 }
 
 type handler struct {
@@ -552,5 +553,5 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 // Lambda function URL path) serves HTTP and events through one chain.
 func Compose(fn faas.Function, o adapter.Options) (http.Handler, faas.Handler) {
 	hh := newHandler(fn, o)
-	return hh, hh.h
+	return o.WrapHTTP(hh), hh.h
 }
