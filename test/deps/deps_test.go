@@ -96,7 +96,7 @@ func TestDependencyDirection(t *testing.T) {
 		// (lifecycle, rate limits): it links no platform, and the wiring
 		// links no OpenAPI library; specs are parsed by the CLI and the
 		// governance auditor only.
-		{[]string{"pkg/apicatalog", "api"}, platforms},
+		{[]string{"pkg/apicatalog", "pkg/apiclient", "api"}, platforms},
 		{[]string{"pkg/wiring"}, []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f"}},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a

@@ -136,6 +136,12 @@ type sniff struct {
 			Method   string `json:"method"`
 			SourceIP string `json:"sourceIp"`
 		} `json:"http"`
+		// Authorizer is set when the function URL uses AWS_IAM auth.
+		Authorizer *struct {
+			IAM *struct {
+				UserARN string `json:"userArn"`
+			} `json:"iam"`
+		} `json:"authorizer"`
 	} `json:"requestContext"`
 	RawPath         string            `json:"rawPath"`
 	RawQueryString  string            `json:"rawQueryString"`

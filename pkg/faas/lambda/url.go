@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cogniforge/cogniforge/pkg/apiclient"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 )
 
@@ -68,6 +69,12 @@ func (i *Invoker) functionURL(ctx context.Context, s *sniff) ([]byte, error) {
 	}
 	for k, v := range s.Headers {
 		req.Header.Set(k, v)
+	}
+	// Only AWS says who the IAM principal is: a caller's copy of the
+	// header is dropped, and the one IAM authenticated is set.
+	req.Header.Del(apiclient.PrincipalHeader)
+	if a := s.RequestContext.Authorizer; a != nil && a.IAM != nil && a.IAM.UserARN != "" {
+		req.Header.Set(apiclient.PrincipalHeader, a.IAM.UserARN)
 	}
 	if len(s.Cookies) > 0 {
 		req.Header.Set("Cookie", strings.Join(s.Cookies, "; "))
