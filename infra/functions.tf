@@ -125,8 +125,7 @@ locals {
     # Its password settings are parameters under its own path (secrets.tf).
     "secret-rotator" = {
       timeout           = 60
-      environment       = { COGNIFORGE_ENV = var.config_environment }
-      policy_statements = [local.use_store, local.publish_events, local.rotate_secrets, local.random_password, local.read_rotator_config]
+      policy_statements = [local.use_store, local.publish_events, local.rotate_secrets, local.random_password]
     }
     # Lists and forces the circuit breakers shared through the store
     # (pkg/resilience): an operator's and a chaos experiment's tool, so
