@@ -13,6 +13,7 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 	"gopkg.in/yaml.v3"
 
+	"github.com/cogniforge/cogniforge/pkg/chaos"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/incident"
 	"github.com/cogniforge/cogniforge/pkg/notify"
@@ -212,7 +213,9 @@ func NotifyDownstream(channel string) string { return "notify." + channel }
 // whose secret is missing from the environment does not stop the function:
 // its deliveries fail, named.
 func sender(p wiring.Ports, function string, oc *OnCall) (func(ctx context.Context, channel string, m notify.Message) error, error) {
-	deps := notify.Deps{HTTPClient: http.DefaultClient, Getenv: os.Getenv, Now: p.Now}
+	// Through chaos.Transport, a game day's deny fault on hooks.slack.com
+	// or events.pagerduty.com reaches the pages as a failing endpoint.
+	deps := notify.Deps{HTTPClient: &http.Client{Transport: chaos.Transport(nil)}, Getenv: os.Getenv, Now: p.Now}
 	if p.AWS != nil {
 		deps.SNS = snsnotify.NewFromConfig(*p.AWS)
 	}
