@@ -1,0 +1,178 @@
+package apispec_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cogniforge/cogniforge/pkg/apispec"
+	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
+	"github.com/cogniforge/cogniforge/pkg/events"
+	"github.com/cogniforge/cogniforge/pkg/faas"
+	"github.com/cogniforge/cogniforge/pkg/faas/cehttp"
+	"github.com/cogniforge/cogniforge/pkg/registry"
+	"github.com/cogniforge/cogniforge/pkg/store/memory"
+	"github.com/cogniforge/cogniforge/pkg/wiring"
+)
+
+func build(t *testing.T, name string) faas.Function {
+	t.Helper()
+	cat, err := events.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := registry.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, err := e.Build(wiring.Ports{
+		Store: memory.New(memory.Config{}), Bus: &bustest.Recorder{}, Catalog: cat,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Functions: registry.Names(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fn
+}
+
+type call struct {
+	method, path, body string
+	want               int
+}
+
+func do(t *testing.T, c *http.Client, base string, k call) []byte {
+	t.Helper()
+	var body io.Reader
+	if k.body != "" {
+		body = strings.NewReader(k.body)
+	}
+	req, err := http.NewRequest(k.method, base+k.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != k.want {
+		t.Errorf("%s %s: %d %s, want %d", k.method, k.path, res.StatusCode, b, k.want)
+	}
+	return b
+}
+
+// The incident API's traffic, through the RoundTripper, agrees with
+// incidents.v1.yaml, including the refusals.
+func TestIncidentTrafficAgreesWithSpec(t *testing.T) {
+	v, err := apispec.New(apispec.Config{Function: "incident-manager"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(cehttp.NewHandler(build(t, "incident-manager")))
+	defer srv.Close()
+	c := &http.Client{Transport: v.RoundTripper(nil)}
+
+	b := do(t, c, srv.URL, call{"POST", "/incidents", `{"id":"a1","title":"checkout down","dedupKey":"checkout","service":"checkout","severity":"SEV2"}`, 200})
+	var opened struct {
+		Incident struct{ ID string } `json:"incident"`
+	}
+	if err := json.Unmarshal(b, &opened); err != nil || opened.Incident.ID == "" {
+		t.Fatalf("open: %s %v", b, err)
+	}
+	id := opened.Incident.ID
+	for _, k := range []call{
+		{"GET", "/incidents?state=triggered", "", 200},
+		{"GET", "/incidents/metrics", "", 200},
+		{"GET", "/incidents/" + id, "", 200},
+		{"POST", "/incidents/" + id + "/ack", `{"by":"alice"}`, 200},
+		{"POST", "/incidents/" + id + "/notes", `{"by":"alice","text":"rolled back"}`, 200},
+		{"POST", "/incidents/" + id + "/resolve", `{"by":"alice","text":"fixed"}`, 200},
+		{"PUT", "/incidents/" + id + "/review", `{"by":"alice","review":{"summary":"bad deploy","actionItems":[{"title":"canary","owner":"bob","due":"2027-01-31"}]}}`, 200},
+		{"GET", "/incidents/" + id + "/review.md", "", 200},
+		{"GET", "/incidents/inc-none", "", 422},
+		{"GET", "/incidents?since=yesterday", "", 400},
+		{"POST", "/incidents/" + id + "/ack", `{"by":`, 400},
+	} {
+		do(t, c, srv.URL, k)
+	}
+	v.Report(t, true)
+	if n := len(v.Calls()); n < 8 {
+		t.Errorf("%d operations validated, want every one called: %v", n, v.Calls())
+	}
+}
+
+// What the implementation does that the spec does not say is reported,
+// naming the operation: an undocumented status, a body of the wrong
+// shape, a path no operation serves.
+func TestViolationsNameTheOperation(t *testing.T) {
+	h := http.NewServeMux()
+	h.HandleFunc("GET /breakers", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"breakers":[],"bulkheads":[],"extra":1}`)
+	})
+	h.HandleFunc("POST /breakers/{name}/force", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+	})
+	h.HandleFunc("GET /nothing", func(w http.ResponseWriter, r *http.Request) {})
+	for _, tc := range []struct {
+		name            string
+		call            call
+		op, wantProblem string
+	}{
+		{"extra field", call{"GET", "/breakers", "", 200}, "GET /breakers", "extra"},
+		{"undocumented status", call{"POST", "/breakers/b1/force", `{"mode":"open"}`, 418}, "POST /breakers/{name}/force", "status is not supported"},
+		{"unknown route", call{"GET", "/nothing", "", 200}, "GET /nothing", "no operation"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := apispec.New(apispec.Config{Function: "resilience-admin", BasePath: "/functions/resilience-admin"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(http.StripPrefix("/functions/resilience-admin", h))
+			defer srv.Close()
+			c := &http.Client{Transport: v.RoundTripper(nil)}
+			do(t, c, srv.URL+"/functions/resilience-admin", tc.call)
+			vs := v.Violations()
+			if len(vs) == 0 {
+				t.Fatal("no violation")
+			}
+			if vs[0].Operation != tc.op || !strings.Contains(vs[0].Problem, tc.wantProblem) {
+				t.Errorf("violation %v: want operation %q and a problem naming %q", vs[0], tc.op, tc.wantProblem)
+			}
+			if vs[0].Operation != "GET /nothing" && vs[0].API != "resilience/v1" {
+				t.Errorf("api %q", vs[0].API)
+			}
+		})
+	}
+}
+
+// Handler validates what a handler serves, as the RoundTripper does.
+func TestHandler(t *testing.T) {
+	v, err := apispec.New(apispec.Config{Function: "resilience-admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(v.Handler(cehttp.NewHandler(build(t, "resilience-admin"))))
+	defer srv.Close()
+	do(t, srv.Client(), srv.URL, call{"GET", "/breakers", "", 200})
+	do(t, srv.Client(), srv.URL, call{"POST", "/breakers/payments-api/force", `{"mode":"open","for":"5m"}`, 200})
+	do(t, srv.Client(), srv.URL, call{"POST", "/breakers/x/force", `{"mode":"sideways"}`, 400})
+	v.Report(t, true)
+}
+
+func TestNewRefusesUnknownFunction(t *testing.T) {
+	if _, err := apispec.New(apispec.Config{Function: "no-such-function"}); err == nil {
+		t.Error("no error")
+	}
+	if _, err := apispec.New(apispec.Config{}); err == nil {
+		t.Error("no error without a function")
+	}
+}
