@@ -211,8 +211,33 @@ func (v *Validator) Validate(req *http.Request, reqBody []byte, status int, head
 	return v.record(found...)
 }
 
+// oneLine is err on one line without the schemas and values kin-openapi
+// prints after each reason (whole documents, for a body).
 func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, " Schema: ")
+		if i < 0 {
+			b.WriteString(msg)
+			break
+		}
+		b.WriteString(msg[:i])
+		msg = msg[i+len(" Schema: "):]
+		// The next reason starts after the value printed with the schema,
+		// at a " | " joining errors or nowhere.
+		j := strings.Index(msg, " | ")
+		if j < 0 {
+			break
+		}
+		b.WriteString(" |")
+		msg = msg[j+2:]
+	}
+	out := b.String()
+	if len(out) > 2000 {
+		out = out[:2000] + "..."
+	}
+	return out
 }
 
 func (v *Validator) record(vs ...Violation) []Violation {

@@ -147,6 +147,10 @@ func TestViolationsNameTheOperation(t *testing.T) {
 			if vs[0].Operation != tc.op || !strings.Contains(vs[0].Problem, tc.wantProblem) {
 				t.Errorf("violation %v: want operation %q and a problem naming %q", vs[0], tc.op, tc.wantProblem)
 			}
+			if len(vs[0].Problem) > 400 {
+				t.Errorf("problem of %d characters: %s", len(vs[0].Problem), vs[0].Problem)
+			}
+			t.Log(vs[0])
 			if vs[0].Operation != "GET /nothing" && vs[0].API != "resilience/v1" {
 				t.Errorf("api %q", vs[0].API)
 			}
