@@ -11,6 +11,7 @@ import (
 
 	"github.com/cogniforge/cogniforge/pkg/apispec"
 	"github.com/cogniforge/cogniforge/pkg/bus/bustest"
+	"github.com/cogniforge/cogniforge/pkg/chaos"
 	"github.com/cogniforge/cogniforge/pkg/events"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/faas/cehttp"
@@ -20,6 +21,11 @@ import (
 )
 
 func build(t *testing.T, name string) faas.Function {
+	t.Helper()
+	return buildWith(t, name, wiring.ChaosPorts{})
+}
+
+func buildWith(t *testing.T, name string, chaosPorts wiring.ChaosPorts) faas.Function {
 	t.Helper()
 	cat, err := events.NewCatalog()
 	if err != nil {
@@ -31,7 +37,7 @@ func build(t *testing.T, name string) faas.Function {
 	}
 	fn, err := e.Build(wiring.Ports{
 		Store: memory.New(memory.Config{}), Bus: &bustest.Recorder{}, Catalog: cat,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Functions: registry.Names(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Functions: registry.Names(), Chaos: chaosPorts,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -179,4 +185,69 @@ func TestNewRefusesUnknownFunction(t *testing.T) {
 	if _, err := apispec.New(apispec.Config{}); err == nil {
 		t.Error("no error without a function")
 	}
+}
+
+// The chaos API's traffic agrees with chaos.v1.yaml.
+func TestChaosTrafficAgreesWithSpec(t *testing.T) {
+	v, err := apispec.New(apispec.Config{Function: "chaos-injector"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(v.Handler(cehttp.NewHandler(buildWith(t, "chaos-injector", wiring.ChaosPorts{Store: &chaos.MemoryStore{}}))))
+	defer srv.Close()
+	for _, k := range []call{
+		{"POST", "/faults", `{"function":"payment","fault":"latency","latency":"200ms","rate":0.2,"for":"10m","createdBy":"alice"}`, 200},
+		{"POST", "/faults", `{"function":"payment","fault":"error","errorName":"Chaos.Injected","for":"5m","match":[{"field":"data.orderId","op":"prefix","value":"o-"}],"experiment":"exp-1"}`, 200},
+		{"GET", "/faults", "", 200},
+		{"GET", "/faults?function=payment&experiment=exp-1", "", 200},
+		{"POST", "/faults", `{"function":"payment","fault":"latency","for":"10m","color":"red"}`, 400},
+		{"POST", "/faults/clear", `{"experiment":"exp-1"}`, 200},
+		{"POST", "/faults/clear", "", 200},
+	} {
+		do(t, srv.Client(), srv.URL, k)
+	}
+	v.Report(t, true)
+	if n := len(v.Calls()); n != 3 {
+		t.Errorf("%d operations validated, want 3: %v", n, v.Calls())
+	}
+}
+
+// The gateway's CloudEvents traffic, in every content mode, agrees with
+// event-gateway.v1.yaml.
+func TestGatewayTrafficAgreesWithSpec(t *testing.T) {
+	v, err := apispec.New(apispec.Config{Function: "event-gateway"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(cehttp.NewHandler(build(t, "event-gateway")))
+	defer srv.Close()
+	c := &http.Client{Transport: v.RoundTripper(nil)}
+	const data = `{"service":"checkout","operation":"POST /orders","status":"ok","durationMs":42}`
+	post := func(ct string, headers map[string]string, body string, want int) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/", strings.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("%s: %d %s, want %d", ct, res.StatusCode, b, want)
+		}
+	}
+	binary := map[string]string{"ce-specversion": "1.0", "ce-id": "b-1", "ce-source": "//checkout", "ce-type": "dev.cogniforge.request.completed.v1"}
+	post("application/json", binary, data, 200)
+	post("application/cloudevents+json", nil, `{"specversion":"1.0","id":"s-1","source":"//checkout","type":"dev.cogniforge.request.completed.v1","datacontenttype":"application/json","correlationid":"c-1","data":`+data+`}`, 200)
+	post("application/cloudevents-batch+json", nil, `[{"specversion":"1.0","id":"s-2","source":"//checkout","type":"dev.cogniforge.request.completed.v1","data":`+data+`},`+
+		`{"specversion":"1.0","id":"s-3","source":"//checkout","type":"dev.cogniforge.request.completed.v1","data":`+data+`}]`, 200)
+	post("application/cloudevents-batch+json", nil, `[{"specversion":"1.0","id":"s-4","source":"//checkout","type":"dev.cogniforge.request.completed.v1","data":`+data+`},`+
+		`{"specversion":"1.0","id":"s-5","source":"//checkout","type":"dev.cogniforge.request.completed.v1","data":{"service":"checkout"}}]`, 207)
+	post("application/cloudevents+json", nil, `{"specversion":"1.0","id":"s-6","source":"//checkout","type":"dev.cogniforge.no.such.type.v1","data":{}}`, 400)
+	post("application/json", map[string]string{"ce-specversion": "1.0", "ce-id": "b-2", "ce-source": "//checkout"}, data, 400)
+	v.Report(t, true)
 }
