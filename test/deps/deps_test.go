@@ -98,6 +98,10 @@ func TestDependencyDirection(t *testing.T) {
 		// governance auditor only.
 		{[]string{"pkg/apicatalog", "pkg/apiclient", "api"}, platforms},
 		{[]string{"pkg/wiring"}, []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f"}},
+		// pkg/apispec validates traffic against the specs in tests: it links
+		// no platform, and no function links it (nor kin-openapi through it).
+		{[]string{"pkg/apispec"}, platforms},
+		{[]string{"functions/...", "pkg/registry"}, []string{module + "pkg/apispec", "github.com/getkin/kin-openapi"}},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the
