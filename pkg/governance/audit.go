@@ -41,6 +41,9 @@ type Report struct {
 	Spec     string    `json:"spec"`
 	Score    int       `json:"score"`
 	Findings []Finding `json:"findings"`
+	// Operations is how many operations (callbacks and webhooks included)
+	// the score was spread over.
+	Operations int `json:"operations"`
 }
 
 // Finding is one problem, located in the spec by a dotted path
@@ -147,7 +150,8 @@ func Audit(ctx context.Context, name string, spec []byte, opts Options) (rep Rep
 		}
 	}
 	sortFindings(rep.Findings)
-	rep.Score = Score(rep.Findings, len(a.ops))
+	rep.Operations = len(a.ops)
+	rep.Score = Score(rep.Findings, rep.Operations)
 	return rep, nil
 }
 

@@ -119,11 +119,11 @@ func TestScore(t *testing.T) {
 		want     int
 	}{
 		{nil, 0, 100},
-		{f(SeverityError, 1), 9, 95},          // 10 / (20·10)
-		{f(SeverityError, 10), 999, 100},      // 100 / 20,000 rounds to 100: size is not punished
-		{f(SeverityError, 100), 99, 50},       // one error per operation
-		{f(SeverityWarning, 1000), 9, 0},      // floored at 0
-		{f(SeverityInfo, 20), 9, 90},          // 20 / 200
+		{f(SeverityError, 1), 9, 95},                                   // 10 / (20·10)
+		{f(SeverityError, 10), 999, 100},                               // 100 / 20,000 rounds to 100: size is not punished
+		{f(SeverityError, 100), 99, 50},                                // one error per operation
+		{f(SeverityWarning, 1000), 9, 0},                               // floored at 0
+		{f(SeverityInfo, 20), 9, 90},                                   // 20 / 200
 		{append(f(SeverityError, 1), f(SeverityWarning, 2)...), 0, 20}, // 16 / 20
 	} {
 		if got := Score(tc.findings, tc.ops); got != tc.want {

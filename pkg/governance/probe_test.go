@@ -122,4 +122,3 @@ func TestProbeBadInput(t *testing.T) {
 		t.Errorf("package.json: %v", err)
 	}
 }
-

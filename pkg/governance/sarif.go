@@ -102,7 +102,7 @@ func SARIF(reports []Report) ([]byte, error) {
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
 			ID: r.ID, Name: ruleName(r.ID), ShortDescription: sarifText{r.Summary}, Help: sarifText{r.Hint},
 			DefaultConfiguration: sarifConfig{SARIFLevel(r.Severity)},
-			Properties: map[string]any{"category": r.Category, "tags": []string{"security", "owasp-api-top-10", r.Category}},
+			Properties:           map[string]any{"category": r.Category, "tags": []string{"security", "owasp-api-top-10", r.Category}},
 		})
 	}
 	for _, rep := range reports {
