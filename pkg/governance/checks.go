@@ -381,9 +381,9 @@ func (a *auditor) reqsOf(n *yaml.Node) []requirement {
 
 // ---- name heuristics ----
 
-func normName(s string) string {
-	return strings.NewReplacer("_", "", "-", "", ".", "").Replace(strings.ToLower(s))
-}
+var separators = strings.NewReplacer("_", "", "-", "", ".", "")
+
+func normName(s string) string { return separators.Replace(strings.ToLower(s)) }
 
 func credentialName(name string) bool {
 	n := normName(name)
