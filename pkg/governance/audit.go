@@ -133,7 +133,7 @@ func Audit(ctx context.Context, name string, spec []byte, opts Options) (rep Rep
 		return rep, err
 	}
 	a := &auditor{root: root, name: name, visited: map[visitKey]bool{}, seen: map[string]bool{}}
-	if err := a.checkRefs(root, "", 0, ""); err != nil {
+	if err := a.checkRefs(root); err != nil {
 		return rep, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -353,42 +353,62 @@ func index(loc string, i int) string { return fmt.Sprintf("%s[%d]", loc, i) }
 
 // checkRefs walks the whole tree once: every local $ref must resolve;
 // external ones become API10 findings. Examples and extensions are data,
-// not schema, so a "$ref" inside them is not a reference.
-func (a *auditor) checkRefs(n *yaml.Node, loc string, depth int, parentKey string) error {
-	if n == nil || depth > 512 {
-		return nil
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if v.Kind == yaml.AliasNode {
-				continue
-			}
-			if k.Value == "$ref" && v.Kind == yaml.ScalarNode {
-				if err := a.checkRef(v.Value, loc, v.Line); err != nil {
+// not schema, so a "$ref" inside them is not a reference. The location is
+// kept as a stack of segments and joined only when a $ref is met.
+func (a *auditor) checkRefs(root *yaml.Node) error {
+	var stack []string
+	var walk func(n *yaml.Node, parentKey string) error
+	walk = func(n *yaml.Node, parentKey string) error {
+		if n == nil || len(stack) > 512 {
+			return nil
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if v.Kind == yaml.AliasNode {
+					continue
+				}
+				if k.Value == "$ref" && v.Kind == yaml.ScalarNode {
+					if err := a.checkRef(v.Value, joinStack(stack), v.Line); err != nil {
+						return err
+					}
+					continue
+				}
+				if v.Kind == yaml.ScalarNode {
+					continue
+				}
+				if parentKey != "properties" && (strings.HasPrefix(k.Value, "x-") || k.Value == "example" || k.Value == "examples" || k.Value == "default" || k.Value == "enum" || k.Value == "const") {
+					continue
+				}
+				stack = append(stack, "."+k.Value)
+				err := walk(v, k.Value)
+				stack = stack[:len(stack)-1]
+				if err != nil {
 					return err
 				}
-				continue
 			}
-			if parentKey != "properties" && (strings.HasPrefix(k.Value, "x-") || k.Value == "example" || k.Value == "examples" || k.Value == "default" || k.Value == "enum" || k.Value == "const") {
-				continue
-			}
-			if err := a.checkRefs(v, join(loc, k.Value), depth+1, k.Value); err != nil {
-				return err
-			}
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			if c.Kind == yaml.AliasNode {
-				continue
-			}
-			if err := a.checkRefs(c, index(loc, i), depth+1, ""); err != nil {
-				return err
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				if c.Kind == yaml.AliasNode || c.Kind == yaml.ScalarNode {
+					continue
+				}
+				stack = append(stack, "["+strconv.Itoa(i)+"]")
+				err := walk(c, "")
+				stack = stack[:len(stack)-1]
+				if err != nil {
+					return err
+				}
 			}
 		}
+		return nil
 	}
-	return nil
+	return walk(root, "")
+}
+
+func joinStack(stack []string) string {
+	s := strings.Join(stack, "")
+	return strings.TrimPrefix(s, ".")
 }
 
 func (a *auditor) checkRef(ref, loc string, ln int) error {

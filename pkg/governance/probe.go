@@ -68,7 +68,7 @@ func Probe(ctx context.Context, baseURL string, spec []byte, opts ProbeOptions) 
 		return nil, err
 	}
 	a := &auditor{root: root, visited: map[visitKey]bool{}, seen: map[string]bool{}}
-	if err := a.checkRefs(root, "", 0, ""); err != nil {
+	if err := a.checkRefs(root); err != nil {
 		return nil, err
 	}
 	a.findings = nil
