@@ -45,6 +45,9 @@ func (a *auditor) add(rule, loc string, ln int, msg string) {
 		panic("governance: unknown rule " + rule)
 	}
 	k := rule + "\x00" + loc
+	if strings.HasPrefix(rule, "probe-") {
+		k += "\x00" + msg // each probe reports what it saw
+	}
 	if a.seen[k] {
 		return
 	}

@@ -122,3 +122,46 @@ func TestProbeBadInput(t *testing.T) {
 		t.Errorf("package.json: %v", err)
 	}
 }
+
+// TestProbeInconclusive: a server answering 404 everywhere neither passes
+// nor fails the probes; each says so at info level.
+func TestProbeInconclusive(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	got := probeRules(t, srv)
+	for _, g := range got {
+		if !strings.HasPrefix(g, RuleProbeInconclusive+" ") {
+			t.Errorf("unexpected %s", g)
+		}
+	}
+	if len(got) != 4 { // two unauthenticated GETs, the body, the burst
+		t.Errorf("got %v", got)
+	}
+}
+
+// TestProbeUnsafe: writes are probed without credentials only when asked.
+func TestProbeUnsafe(t *testing.T) {
+	var methods []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			methods = append(methods, r.Method)
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	spec, _ := os.ReadFile("testdata/clean/orders.yaml")
+	for _, unsafe := range []bool{false, true} {
+		methods = nil
+		if _, err := Probe(context.Background(), srv.URL, spec, ProbeOptions{Client: srv.Client(), Unsafe: unsafe, Skip: []string{"body", "rate"}}); err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(methods)
+		want := "GET GET"
+		if unsafe {
+			want = "GET GET POST"
+		}
+		if strings.Join(methods, " ") != want {
+			t.Errorf("unsafe=%v: sent %v, want %s", unsafe, methods, want)
+		}
+	}
+}
