@@ -138,6 +138,11 @@ type RequestCompleted struct {
 	// Version is the version of the service or function that served the
 	// call (a Lambda version): releases judge a new version by it.
 	Version string `json:"version,omitempty"`
+	// Caller identifies the client that made the call (an API key's hash,
+	// an IAM principal, or an address for anonymous calls; see
+	// pkg/apiclient); empty when unknown. API governance names the callers
+	// a breaking change would affect by it.
+	Caller string `json:"caller,omitempty"`
 }
 
 // ErrorInfo is a named error inside saga events. Name is what an ASL Catch
