@@ -31,6 +31,8 @@ type Call struct {
 	Caller string
 	// At is when the call completed.
 	At time.Time
+	// Count is how many calls this stands for (a tally); 0 means 1.
+	Count int
 }
 
 // CallerUsage is how much one client used an operation.
@@ -122,7 +124,11 @@ func (r *Result) AddImpact(api string, calls []Call, since time.Time) {
 				u = &CallerUsage{Caller: name}
 				by[name] = u
 			}
-			u.Calls++
+			n := c.Count
+			if n <= 0 {
+				n = 1
+			}
+			u.Calls += n
 			if c.At.After(u.LastSeen) {
 				u.LastSeen = c.At
 			}

@@ -88,6 +88,16 @@ const (
 	TypeOrderQuery = "dev.cogniforge.order.query.v1"
 )
 
+// API governance (pkg/apigov): a new version of an API's spec (the
+// governance-auditor's trigger), its audit, each breaking change found,
+// and a request to the auditor's dashboard routes.
+const (
+	TypeAPISpecChanged     = "dev.cogniforge.api.spec.changed.v1"
+	TypeAPIAudited         = "dev.cogniforge.api.audited.v1"
+	TypeAPIBreakingChange  = "dev.cogniforge.api.breakingchange.detected.v1"
+	TypeAPIGovernanceQuery = "dev.cogniforge.api.governance.query.v1"
+)
+
 // AllTypes lists every type constant above.
 var AllTypes = []string{
 	TypeRequestCompleted,
@@ -106,6 +116,7 @@ var AllTypes = []string{
 	TypeChaosRequest, TypeChaosFaultInjected, TypeChaosFaultCleared,
 	TypeChaosExperimentTask, TypeChaosExperimentCompleted,
 	TypeOrderQuery,
+	TypeAPISpecChanged, TypeAPIAudited, TypeAPIBreakingChange, TypeAPIGovernanceQuery,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad

@@ -100,6 +100,9 @@ func TestDependencyDirection(t *testing.T) {
 		{[]string{"pkg/wiring"}, []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f"}},
 		// Breaking-change detection: oasdiff and the event catalog, no platform.
 		{[]string{"pkg/apidiff"}, platforms},
+		// The governance auditor's core: ports only (the OWASP audit comes in
+		// as a function, so the core links pkg/governance only through it).
+		{[]string{"pkg/apigov"}, platforms},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the
