@@ -129,12 +129,18 @@ func (c Config) Validate() error {
 
 // version is one catalog entry with its headers and 410 body rendered once.
 type version struct {
-	entry       apicatalog.Entry
-	deprecation string // "@<unix>"
-	sunset      string // HTTP-date, "" without a sunset date
+	entry apicatalog.Entry
+	id    string // entry.ID()
+	// The header values, as slices set into the response's Header map
+	// (capacity = length, so a later Add copies instead of writing here).
+	deprecation []string // "@<unix>"
+	sunset      []string // HTTP-date; nil without a sunset date
 	links       []string
 	gone        []byte // the 410 problem body
 }
+
+// headers are the response header values of a problem.
+var problemContentType = []string{"application/problem+json"}
 
 // Lifecycle is the middleware of one function.
 type Lifecycle struct {
@@ -149,7 +155,8 @@ type Lifecycle struct {
 	mu        sync.Mutex
 	pending   map[countKey]int64
 	seen      map[countKey]bool // written through today (pruned each day)
-	seenDay   string
+	seenDay   string // the UTC day of dayNum, 2006-01-02
+	dayNum    int64  // Unix days
 	lastFlush time.Time
 	flushing  bool
 }
@@ -181,21 +188,22 @@ func New(cfg Config) (*Lifecycle, error) {
 	}
 	l.lastFlush = l.now()
 	for _, e := range cfg.Catalog.ForFunction(cfg.Function) {
-		v := &version{entry: e}
+		v := &version{entry: e, id: e.ID()}
 		if e.State != apicatalog.Active {
 			l.active = false
 		}
 		if !e.Deprecated.IsZero() {
-			v.deprecation = "@" + strconv.FormatInt(e.Deprecated.Unix(), 10)
+			v.deprecation = []string{"@" + strconv.FormatInt(e.Deprecated.Unix(), 10)}
 		}
 		if !e.Sunset.IsZero() {
-			v.sunset = e.Sunset.UTC().Format(http.TimeFormat)
+			v.sunset = []string{e.Sunset.UTC().Format(http.TimeFormat)}
 		}
 		if e.Migration != "" {
 			v.links = append(v.links, "<"+e.Migration+`>; rel="deprecation"`)
-			if v.sunset != "" {
+			if v.sunset != nil {
 				v.links = append(v.links, "<"+e.Migration+`>; rel="sunset"`)
 			}
+			v.links = v.links[:len(v.links):len(v.links)]
 		}
 		v.gone, _ = json.Marshal(goneProblem(e)) // strings and an int: cannot fail
 		l.versions = append(l.versions, v)
@@ -263,31 +271,39 @@ func (l *Lifecycle) Middleware(next http.Handler) http.Handler {
 		now := l.now()
 		h := w.Header()
 		if v.entry.StateAt(now) == apicatalog.Retired {
-			if v.sunset != "" {
-				h["Sunset"] = []string{v.sunset}
+			if v.sunset != nil {
+				h["Sunset"] = v.sunset
 			}
-			if len(v.links) > 0 {
-				h["Link"] = append(h["Link"], v.links...)
-			}
-			h["Content-Type"] = []string{"application/problem+json"}
+			addLinks(h, v.links)
+			h["Content-Type"] = problemContentType
 			w.WriteHeader(http.StatusGone)
 			_, _ = w.Write(v.gone)
 			l.count(r, v, now)
 			return
 		}
-		if v.deprecation != "" {
-			h["Deprecation"] = []string{v.deprecation}
+		if v.deprecation != nil {
+			h["Deprecation"] = v.deprecation
 		}
-		if v.sunset != "" {
-			h["Sunset"] = []string{v.sunset}
+		if v.sunset != nil {
+			h["Sunset"] = v.sunset
 		}
-		if len(v.links) > 0 {
-			h["Link"] = append(h["Link"], v.links...)
-		}
+		addLinks(h, v.links)
 		next.ServeHTTP(w, r)
 		// Counted after serving: a flush delays no response's first byte.
 		l.count(r, v, now)
 	})
+}
+
+// addLinks adds links to h's Link values (shared when there are none).
+func addLinks(h http.Header, links []string) {
+	if len(links) == 0 {
+		return
+	}
+	if old := h["Link"]; len(old) > 0 {
+		h["Link"] = append(old[:len(old):len(old)], links...)
+		return
+	}
+	h["Link"] = links
 }
 
 // count records one call to v.
@@ -295,17 +311,16 @@ func (l *Lifecycle) count(r *http.Request, v *version, now time.Time) {
 	if l.st == nil {
 		return
 	}
-	ctx := context.WithoutCancel(r.Context()) // the client may be gone; its count stays
 	client := UnknownClient
 	if c, ok := apiclient.FromContext(r.Context()); ok && c.ID != "" {
 		client = c.ID
 	}
-	day := now.UTC().Format(time.DateOnly)
-	k := countKey{id: v.entry.ID(), day: day, client: client}
+	dayNum := now.Unix() / 86400
 	l.mu.Lock()
-	if l.seenDay != day {
-		l.seen, l.seenDay = map[countKey]bool{}, day
+	if l.dayNum != dayNum || l.seenDay == "" {
+		l.seen, l.dayNum, l.seenDay = map[countKey]bool{}, dayNum, now.UTC().Format(time.DateOnly)
 	}
+	k := countKey{id: v.id, day: l.seenDay, client: client}
 	first := !l.seen[k]
 	if first {
 		l.seen[k] = true
@@ -319,6 +334,10 @@ func (l *Lifecycle) count(r *http.Request, v *version, now time.Time) {
 		l.flushing = true
 	}
 	l.mu.Unlock()
+	if !through && !flush {
+		return
+	}
+	ctx := context.WithoutCancel(r.Context()) // the client may be gone; its count stays
 	if through {
 		if err := l.write(ctx, map[countKey]int64{k: 1}); err != nil {
 			l.log.WarnContext(ctx, "apilifecycle: count not written", "api", k.id, "client", client, "error", err)

@@ -53,7 +53,7 @@ type fixture struct {
 	served int
 }
 
-func newFixture(t *testing.T, function string) *fixture {
+func newFixture(t testing.TB, function string) *fixture {
 	t.Helper()
 	c, err := apicatalog.Parse([]byte(catalogYAML))
 	if err != nil {
