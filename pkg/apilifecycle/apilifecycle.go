@@ -155,8 +155,8 @@ type Lifecycle struct {
 	mu        sync.Mutex
 	pending   map[countKey]int64
 	seen      map[countKey]bool // written through today (pruned each day)
-	seenDay   string // the UTC day of dayNum, 2006-01-02
-	dayNum    int64  // Unix days
+	seenDay   string            // the UTC day of dayNum, 2006-01-02
+	dayNum    int64             // Unix days
 	lastFlush time.Time
 	flushing  bool
 }
