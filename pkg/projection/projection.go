@@ -235,3 +235,14 @@ func (s SliceSource) Scan(_ context.Context, after int64, fn func([]eventstore.R
 	_, err := fn(out)
 	return err
 }
+
+// QueryAfter is Query starting strictly after the sort key after (keyset
+// pagination; see store.QueryAfter): on a store.Seeker it reads nothing
+// before after.
+func (r *Reader) QueryAfter(ctx context.Context, partition, prefix, after string, limit int) ([]store.Item, error) {
+	items, err := store.QueryAfter(ctx, r.st, r.ns+partition, prefix, after, limit)
+	for i := range items {
+		items[i].Key.Partition = strings.TrimPrefix(items[i].Key.Partition, r.ns)
+	}
+	return items, err
+}

@@ -116,6 +116,9 @@ func TestDependencyDirection(t *testing.T) {
 		// The governance auditor's core: ports only (the OWASP audit comes in
 		// as a function, so the core links pkg/governance only through it).
 		{[]string{"pkg/apigov"}, platforms},
+		// The lifecycle middleware runs in every function: the catalog only,
+		// no platform, no OpenAPI library.
+		{[]string{"pkg/apilifecycle"}, append([]string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f"}, platforms...)},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the
