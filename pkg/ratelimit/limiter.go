@@ -259,7 +259,7 @@ func (l *Limiter) Allow(ctx context.Context, c apiclient.Client, api string) Dec
 		res.CancelAt(now)
 		return l.refuse(b, d, now, midnight, b.notBefore.Sub(now))
 	case l.st == nil || now.Before(b.degradedUntil):
-		return l.allow(b, d, now, midnight)
+		return l.allowLocal(b, d, res, now, midnight)
 	}
 	granted, err := l.takeLease(ctx, api, c.ID, b, now)
 	switch {
@@ -273,12 +273,24 @@ func (l *Limiter) Allow(ctx context.Context, c apiclient.Client, api string) Dec
 		// policy; N instances may then allow up to N times it.
 		b.degradedUntil = now.Add(l.backoff)
 		d.Err = err
-		return l.allow(b, d, now, midnight)
+		return l.allowLocal(b, d, res, now, midnight)
 	case granted == 0:
 		res.CancelAt(now)
 		return l.refuse(b, d, now, midnight, b.notBefore.Sub(now))
 	}
 	b.held = granted - 1
+	return l.allow(b, d, now, midnight)
+}
+
+// allowLocal decides by the in-process limiter alone (no store, or the
+// store failed), counting the daily quota in process.
+func (l *Limiter) allowLocal(b *bucket, d Decision, res *rate.Reservation, now, midnight time.Time) Decision {
+	if q := b.policy.Quota; q > 0 && b.used >= q {
+		res.CancelAt(now)
+		b.quotaDenied, b.notBefore = true, midnight
+		return l.refuse(b, d, now, midnight, midnight.Sub(now))
+	}
+	b.used++
 	return l.allow(b, d, now, midnight)
 }
 
@@ -316,9 +328,6 @@ func (l *Limiter) fill(b *bucket, d *Decision, now, midnight time.Time) {
 	d.QuotaReset = midnight.Sub(now)
 	if p.Quota > 0 {
 		d.QuotaRemaining = max(p.Quota-b.used+b.held, 0)
-		if d.Allowed && d.QuotaRemaining > 0 && l.st != nil {
-			d.QuotaRemaining--
-		}
 		if b.quotaDenied {
 			d.QuotaRemaining = 0
 		}
