@@ -13,8 +13,12 @@ import (
 type HTTPMiddlewareBuilder func(p Ports, fn faas.Function) (func(http.Handler) http.Handler, error)
 
 // httpMiddleware is what every function's HTTP handler is wrapped in,
-// outermost first, on every platform and in the local runtime.
-var httpMiddleware []HTTPMiddlewareBuilder
+// outermost first, on every platform and in the local runtime: who calls,
+// then the API lifecycle, then rate limits.
+var httpMiddleware = []HTTPMiddlewareBuilder{
+	IdentityMiddleware,
+	RateLimitMiddleware,
+}
 
 // HTTPOptions returns the adapter options that wrap fn's HTTP handler in
 // the platform's HTTP middleware (API lifecycle, rate limits). Serve passes
