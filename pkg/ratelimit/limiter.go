@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -382,7 +383,12 @@ func (l *Limiter) takeLease(ctx context.Context, api, client string, b *bucket, 
 		// by want intervals; it may run at most tau ahead of now.
 		newTAT := tat.Add(time.Duration(want) * T)
 		if newTAT.Sub(now) > tau {
-			b.notBefore = newTAT.Add(-tau)
+			// The lease fits at newTAT-tau. Instances refused together would
+			// all come back then, and all but one lose the race (a wasted
+			// conditional write each): a random delay of up to half a lease
+			// spreads them, so the first takes the lease and the others,
+			// reading, learn the next time without writing.
+			b.notBefore = newTAT.Add(-tau).Add(time.Duration(rand.Int64N(int64(want)*int64(T)/2 + 1)))
 			return 0, nil
 		}
 		st.TAT, st.Used = newTAT.UnixNano(), st.Used+want
