@@ -166,6 +166,7 @@ type bucket struct {
 	// What the last lease saw of the shared state, for the headers.
 	tat      time.Time
 	day      string
+	midnight time.Time // the end of day
 	used     int64
 	lastUsed time.Time
 }
@@ -237,10 +238,14 @@ func (l *Limiter) Allow(ctx context.Context, c apiclient.Client, api string) Dec
 	defer b.mu.Unlock()
 	b.lastUsed = now
 	d := Decision{Policy: p}
-	day, midnight := utcDay(now)
-	if b.day != day {
-		b.day, b.used, b.quotaDenied = day, 0, false
+	if !now.Before(b.midnight) { // a new UTC day (or the first request)
+		day, next := utcDay(now)
+		if b.day != day {
+			b.used, b.quotaDenied = 0, false
+		}
+		b.day, b.midnight = day, next
 	}
+	midnight := b.midnight
 
 	// The in-process limiter: what one instance may never exceed.
 	res := b.local.ReserveN(now, 1)
