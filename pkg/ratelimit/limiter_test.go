@@ -269,3 +269,84 @@ func TestNewRejectsNegatives(t *testing.T) {
 func contains(s, sub string) bool {
 	return len(sub) == 0 || len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub))
 }
+
+// Two instances sharing one store on a fake clock: over any run the
+// client gets the limit within ±N × L (N = 2 instances, L the lease), and
+// an instance that goes idle holding a lease costs the client at most L.
+func TestTwoInstancesWithinTolerance(t *testing.T) {
+	const yaml = "policies:\n- {class: anonymous, api: '*', rate: 100/s, burst: 40}"
+	tests := []struct {
+		name  string
+		pick  func(i int) int // which instance serves request i
+		hold  bool            // instance 1 goes idle after its first request
+		steps int
+	}{
+		{name: "alternating", pick: func(i int) int { return i % 2 }, steps: 10000},
+		{name: "mostly one", pick: func(i int) int {
+			if i%10 == 0 {
+				return 1
+			}
+			return 0
+		}, steps: 10000},
+		{name: "one idle with a lease", pick: func(i int) int {
+			if i == 0 {
+				return 1
+			}
+			return 0
+		}, steps: 10000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := clock.NewFake(epoch)
+			st := memory.New(memory.Config{Now: clk.Now})
+			ps := policies(t, yaml)
+			ls := []*Limiter{newLimiter(t, ps, st, clk, DefaultLeaseInterval), newLimiter(t, ps, st, clk, DefaultLeaseInterval)}
+			p, _ := ps.For(apiclient.Anonymous, "x")
+			lease := LeaseSize(p, DefaultLeaseInterval) // 20: ceil(40/2) caps round(100 × 250 ms) = 25
+			allowed := 0
+			step := time.Millisecond // 1000/s offered against 100/s
+			for i := range tt.steps {
+				if ls[tt.pick(i)].Allow(context.Background(), anon, "x").Allowed {
+					allowed++
+				}
+				clk.Advance(step)
+			}
+			window := time.Duration(tt.steps) * step
+			limit := int64(p.Burst) + int64(p.Rate.PerSecond()*window.Seconds())
+			tol := 2 * lease
+			t.Logf("%d allowed, limit %d ± %d", allowed, limit, tol)
+			if int64(allowed) > limit+tol || int64(allowed) < limit-tol {
+				t.Errorf("%d allowed, want %d ± %d", allowed, limit, tol)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(goodPolicies))
+	f.Add([]byte("policies:\n- {class: anonymous, api: '*', rate: 0/s, burst: 0, quota: -1}"))
+	f.Add([]byte("policies: 3"))
+	f.Add([]byte("policies:\n- {class: premium, api: x, rate: 1e308/s, burst: 2147483647}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ps, err := Parse(File{Name: "fuzz.yaml", Data: data})
+		if err != nil {
+			if !errors.Is(err, ErrInvalidPolicy) {
+				t.Fatalf("error not wrapping ErrInvalidPolicy: %v", err)
+			}
+			return
+		}
+		for _, p := range ps.List() {
+			if p.Rate.Count <= 0 || p.Rate.Interval() <= 0 || p.Burst < 1 || p.Quota < 0 || !p.Class.Valid() || p.API == "" {
+				t.Fatalf("accepted a bad policy: %+v", p)
+			}
+			// Whatever was accepted, the limiter decides without panicking.
+			clk := clock.NewFake(epoch)
+			l := newLimiter(t, ps, memory.New(memory.Config{Now: clk.Now}), clk, 0)
+			c := apiclient.Client{ID: "c", Class: p.Class}
+			for range 3 {
+				l.Allow(context.Background(), c, p.API)
+				clk.Advance(time.Second)
+			}
+		}
+	})
+}

@@ -24,6 +24,13 @@ const ConfigKind = "ratelimits"
 // the class has no policy of its own for.
 const AllAPIs = "*"
 
+// MaxRatePerSecond is the highest rate a policy may set.
+const MaxRatePerSecond = 1e8
+
+// maxBurstSpan bounds burst × interval, so GCRA's arithmetic never
+// overflows a time.Duration.
+const maxBurstSpan = 365 * 24 * time.Hour
+
 // ErrInvalidPolicy is wrapped by every error Parse returns for a bad policy.
 var ErrInvalidPolicy = errors.New("ratelimit: invalid policy")
 
@@ -220,11 +227,16 @@ func (d policyDoc) policy(at string) (Policy, []error) {
 	} else {
 		p.Rate = r
 	}
+	if p.Rate.Count > 0 && p.Rate.PerSecond() > MaxRatePerSecond {
+		bad("rate", "%q: at most %g per second", d.Rate, float64(MaxRatePerSecond))
+	}
 	switch {
 	case d.Burst == nil:
 		bad("burst", "missing (at least 1)")
 	case *d.Burst < 1:
 		bad("burst", "%d: must be at least 1", *d.Burst)
+	case p.Rate.Count > 0 && float64(*d.Burst)*float64(p.Rate.Interval()) > float64(maxBurstSpan):
+		bad("burst", "%d at %s: the burst takes more than a year to refill", *d.Burst, d.Rate)
 	default:
 		p.Burst = *d.Burst
 	}

@@ -101,6 +101,8 @@ func TestParseNamesTheField(t *testing.T) {
 		{"missing api", "policies:\n- {class: premium, rate: 1/s, burst: 1}", []string{"policies[0].api: missing"}},
 		{"unknown field", "policies:\n- {class: premium, api: '*', rate: 1/s, burst: 1, qouta: 3}", []string{"f.yaml", "qouta"}},
 		{"duplicate", "policies:\n- {class: premium, api: x, rate: 1/s, burst: 1}\n- {class: premium, api: x, rate: 2/s, burst: 1}", []string{"policies[1]", "already set at f.yaml: policies[0]"}},
+		{"rate too high", "policies:\n- {class: anonymous, api: '*', rate: 1e12/s, burst: 1}", []string{"policies[0].rate:", "at most"}},
+		{"burst too long", "policies:\n- {class: anonymous, api: '*', rate: 1/min, burst: 1000000}", []string{"policies[0].burst:", "more than a year"}},
 		{"every problem", "policies:\n- {class: gold, api: '*', rate: 0/s, burst: 0, quota: -1}", []string{"class", "rate", "burst", "quota"}},
 	}
 	for _, tt := range tests {
