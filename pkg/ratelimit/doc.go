@@ -37,9 +37,9 @@
 // unspent, when the window opened: at most N × L more than the limit.
 // Leases still held when the window closes are requests the client was
 // entitled to and did not get inside it: at most N × L fewer. The tolerance
-// is thus ±N × L requests per window (e.g. 2 instances, 50/s, 250 ms
-// leases: L = 13, ±26 requests in any window; over 10 s of a limit of 550,
-// under 5 %). The daily quota counts leased requests, so a client may be
+// is thus ±N × L requests per window (e.g. 2 instances, 50/s, burst 100,
+// 250 ms leases: L = 13, ±26 requests in any window; over 10 s, whose
+// limit is 600, ±4.3 %). The daily quota counts leased requests, so a client may be
 // refused up to N × L requests before its quota is really spent, never
 // allowed more than the quota.
 //
