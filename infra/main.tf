@@ -83,9 +83,9 @@ module "function" {
   architecture         = var.architecture
   memory_size          = try(each.value.memory_size, 128)
   timeout              = try(each.value.timeout, 10)
-  environment          = merge(local.shared_environment, local.chaos_environment, try(each.value.environment, {}))
+  environment          = merge(local.shared_environment, local.chaos_environment, local.ratelimit_environment, try(each.value.environment, {}))
   otel_environment     = local.otel_environment
-  policy_statements    = concat(try(each.value.policy_statements, []), [local.read_chaos_config, local.chaos_claims, local.read_own_config[each.key]])
+  policy_statements    = concat(try(each.value.policy_statements, []), [local.read_chaos_config, local.chaos_claims, local.read_ratelimit_config, local.read_own_config[each.key]])
   log_retention_days   = var.log_retention_days
   reserved_concurrency = try(each.value.reserved_concurrency, null)
   function_url         = try(each.value.function_url, null)

@@ -14,10 +14,11 @@ type HTTPMiddlewareBuilder func(p Ports, fn faas.Function) (func(http.Handler) h
 
 // httpMiddleware is what every function's HTTP handler is wrapped in,
 // outermost first, on every platform and in the local runtime: who calls,
-// then the API lifecycle (rate limits come after it).
+// then the API lifecycle, then rate limits.
 var httpMiddleware = []HTTPMiddlewareBuilder{
 	IdentityMiddleware,
 	LifecycleMiddleware,
+	RateLimitMiddleware,
 }
 
 // HTTPOptions returns the adapter options that wrap fn's HTTP handler in

@@ -250,6 +250,16 @@ func checkReadsSLOConfig(ctx context.Context, t *testing.T, c *clients, name, pa
 			}
 			continue
 		}
+		// Every function's rate-limit middleware reads the policies
+		// (infra/ratelimits.tf); checked here to be exactly those.
+		if s.Sid == "ReadRateLimitPolicies" {
+			if len(s.Action) != 1 || s.Action[0] != "ssm:GetParametersByPath" || len(s.Resource) != 2 ||
+				!slices.ContainsFunc(s.Resource, func(r string) bool { return strings.HasSuffix(r, ":parameter"+path+"/ratelimits") }) ||
+				!slices.ContainsFunc(s.Resource, func(r string) bool { return strings.HasSuffix(r, ":parameter"+path+"/ratelimits/*") }) {
+				t.Errorf("%s: ReadRateLimitPolicies grants %v on %v, want ssm:GetParametersByPath on %s/ratelimits only", name, s.Action, s.Resource, path)
+			}
+			continue
+		}
 		for _, act := range s.Action {
 			if strings.HasPrefix(act, "ssm:") {
 				if act != "ssm:GetParametersByPath" {

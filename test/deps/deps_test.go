@@ -99,6 +99,9 @@ func TestDependencyDirection(t *testing.T) {
 		// links no OpenAPI library; specs are parsed by the CLI and the
 		// governance auditor only.
 		{[]string{"pkg/apicatalog", "pkg/apiclient", "api"}, platforms},
+		// Rate limits run in every function's HTTP middleware over the
+		// store port; DynamoDB enters only through the wiring.
+		{[]string{"pkg/ratelimit"}, platforms},
 		{[]string{"pkg/wiring"}, []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f"}},
 		// pkg/apispec validates traffic against the specs in tests: it links
 		// no platform, and no function links it (nor kin-openapi through it).
