@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/orderview"
 	"github.com/cogniforge/cogniforge/pkg/projection"
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
+	"github.com/cogniforge/cogniforge/pkg/streams"
 )
 
 func init() {
@@ -34,6 +36,16 @@ const projectionsUsage = `usage:
                                   before T: the time-travel view, kept as its own generation and
                                   not made active (GET /orders?generation=G reads it). Prints what
                                   was done (--json: the report)
+  cogniforge projections rebuild NAME --from-archive [--stream S]... [--since T] [--until T]
+                                  [--activate] [--config DIR] [--data-dir DIR] [--json]
+                                  build it from the event archive (DIR/archive, what events query
+                                  reads) instead: streamed in archive order, each event once (by
+                                  source and id), the streams S (default: every stream), archived
+                                  from T (inclusive; RFC 3339, a date or an age: 2h, 3d) until T
+                                  (exclusive). Kept as a view unless --activate: its checkpoint is
+                                  then the feed's head before the rebuild, so activate it while no
+                                  events are arriving. Corrupt archived records are skipped and
+                                  counted on stderr
   cogniforge projections status [--data-dir DIR] [--json]
                                   each read model's active generation, its checkpoint, the feed's
                                   head and the lag between them, and every generation kept
@@ -76,9 +88,20 @@ func projectionsRebuild(ctx context.Context, args []string, stdout, stderr io.Wr
 	dataDir := fl.String("data-dir", ".data", "local runtime data directory holding the store")
 	asOf := fl.String("as-of", "", "apply only the events recorded at or before this RFC 3339 instant")
 	asJSON := fl.Bool("json", false, "print the report as JSON")
+	fromArchive := fl.Bool("from-archive", false, "read the events from the event archive instead of the event store")
+	var streamNames multiFlag
+	fl.Var(&streamNames, "stream", "with --from-archive: an archive stream to read (repeatable; default every stream)")
+	since := fl.String("since", "", "with --from-archive: archived at or after this instant (RFC 3339, a date, or an age: 2h)")
+	until := fl.String("until", "", "with --from-archive: archived before this instant (default now)")
+	activate := fl.Bool("activate", false, "with --from-archive: make the rebuilt generation active")
+	configDir := fl.String("config", "", "with --from-archive: configuration directory whose streams/streams.yaml defines the streams (default ./config)")
 	pos, code, ok := interleaved(fl, args, stderr)
 	if !ok {
 		return code
+	}
+	if !*fromArchive && (len(streamNames) > 0 || *since != "" || *until != "" || *activate) {
+		fmt.Fprintf(stderr, "cogniforge projections rebuild: --stream, --since, --until and --activate need --from-archive\n\n%s", projectionsHelp())
+		return 2
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "cogniforge projections rebuild: want one read model NAME, got %d arguments\n\n%s", len(pos), projectionsHelp())
@@ -98,18 +121,68 @@ func projectionsRebuild(ctx context.Context, args []string, stdout, stderr io.Wr
 		}
 		opts.AsOf = t
 	}
+	var filter streams.Filter
+	if *fromArchive {
+		filter.Streams = streamNames
+		for _, tf := range []struct {
+			name, v string
+			t       *time.Time
+		}{{"since", *since, &filter.From}, {"until", *until, &filter.To}} {
+			if tf.v == "" {
+				continue
+			}
+			t, err := streams.ParseTime(tf.v, time.Now())
+			if err != nil {
+				fmt.Fprintf(stderr, "cogniforge projections rebuild: --%s %v\n", tf.name, err)
+				return 2
+			}
+			*tf.t = t
+		}
+	}
 	es, closeStore, err := openEventStore(*dataDir, true)
 	if err != nil {
 		fmt.Fprintf(stderr, "cogniforge projections rebuild: %v\n", err)
 		return dataDirCode(err)
 	}
 	defer closeStore()
+	var scan streams.ScanReport
+	if *fromArchive {
+		cfg, err := streamsConfig(*configDir)
+		if err != nil {
+			fmt.Fprintf(stderr, "cogniforge projections rebuild: %v\n", err)
+			return 2
+		}
+		ast, closeArchive, err := openArchiveStore(*dataDir, true)
+		if errors.Is(err, bolt.ErrNoStore) {
+			fmt.Fprintf(stderr, "cogniforge projections rebuild: %s holds no event archive (%s/%s): nothing was archived there\n", *dataDir, *dataDir, ArchiveDir)
+			return 1
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "cogniforge projections rebuild: archive: %v\n", err)
+			return dataDirCode(err)
+		}
+		defer closeArchive()
+		arch, err := streams.NewArchive(ast, cfg, time.Now)
+		if err != nil {
+			fmt.Fprintf(stderr, "cogniforge projections rebuild: %v\n", err)
+			return 2
+		}
+		if err := arch.Validate(filter); err != nil {
+			fmt.Fprintf(stderr, "cogniforge projections rebuild: %v\n", err)
+			return 2
+		}
+		opts.Source = projection.Deduplicated(projection.ArchiveSource{Archive: arch, Filter: filter, Report: &scan})
+		opts.View = !*activate
+	}
 	proj, err := projection.New(projection.Config{Events: es, Projection: p})
 	if err != nil {
 		fmt.Fprintf(stderr, "cogniforge projections rebuild: %v\n", err)
 		return 2
 	}
 	rep, err := proj.Rebuild(ctx, opts)
+	if len(scan.Corrupt) > 0 {
+		fmt.Fprintf(stderr, "cogniforge projections rebuild: skipped %d corrupt archived records\n", len(scan.Corrupt))
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "cogniforge projections rebuild %s: %v\n", pos[0], err)
 		return 1
@@ -119,9 +192,13 @@ func projectionsRebuild(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	fmt.Fprintf(stdout, "rebuilt %s into generation %s: %d events applied up to position %d, %d items written in %s\n",
 		rep.Name, rep.Generation, rep.Events, rep.Position, rep.Items, rep.Duration.Round(time.Millisecond))
-	if rep.Activated {
+	switch {
+	case rep.Activated:
 		fmt.Fprintf(stdout, "generation %s is now active\n", rep.Generation)
-	} else {
+	case *fromArchive && rep.AsOf.IsZero():
+		fmt.Fprintf(stdout, "from the archive (%d archived events read): generation %s is a view, not active; read it with ?generation=%s\n",
+			scan.Records, rep.Generation, rep.Generation)
+	default:
 		fmt.Fprintf(stdout, "as of %s (%d later events left out): generation %s is a view, not active; read it with ?generation=%s\n",
 			rep.AsOf.Format(time.RFC3339Nano), rep.Skipped, rep.Generation, rep.Generation)
 	}

@@ -160,12 +160,20 @@ func (p *Projector) CatchUp(ctx context.Context, max int) (Progress, error) {
 // RebuildOptions says what to rebuild from.
 type RebuildOptions struct {
 	// Source is read from its first event. Nil means the event store's
-	// feed.
+	// feed. The checkpoint of a generation built from another source (an
+	// archive: ArchiveSource) is the feed's head read before the scan
+	// began, so a live projector that continues it applies only the
+	// events the feed got after that; the events that reached the source
+	// before the scan but the feed after its head was read are applied
+	// twice, so activate such a generation when the feed is quiet.
 	Source Source
 	// AsOf, when not zero, applies only the events recorded at or before
 	// it (Record.Recorded, else Record.Time): the model as it was then. The
 	// generation is kept as a view and not made active.
 	AsOf time.Time
+	// View keeps the generation as a view, not made active (AsOf implies
+	// it).
+	View bool
 }
 
 // Report says what a rebuild did.
@@ -176,8 +184,12 @@ type Report struct {
 	// Events applied, and Skipped: recorded after AsOf.
 	Events  int `json:"events"`
 	Skipped int `json:"skipped,omitempty"`
-	// Position is the last position applied: the generation's checkpoint.
+	// Position is the generation's checkpoint: the last position applied
+	// from the feed, or the feed's head when the source was another.
 	Position int64 `json:"position"`
+	// SourcePosition is the source's last position applied, when the
+	// source is not the feed.
+	SourcePosition int64 `json:"sourcePosition,omitempty"`
 	// Items written.
 	Items     int           `json:"items"`
 	Activated bool          `json:"activated"`
@@ -196,6 +208,14 @@ func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, erro
 	src := o.Source
 	if src == nil {
 		src = FeedSource{Events: p.es}
+	}
+	_, fromFeed := src.(FeedSource)
+	var head int64
+	if !fromFeed {
+		var err error
+		if head, err = p.es.Head(ctx); err != nil {
+			return Report{}, err
+		}
 	}
 	// Reserve a generation number: a fresh, empty namespace.
 	var m Meta
@@ -281,6 +301,9 @@ func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, erro
 	if err != nil {
 		return rep, err
 	}
+	if !fromFeed {
+		rep.SourcePosition, rep.Position = rep.Position, head
+	}
 	cp, err := p.es.LoadCheckpoint(ctx, CheckpointName(p.name, rep.Generation))
 	if err != nil {
 		return rep, err
@@ -288,7 +311,7 @@ func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, erro
 	if _, err := p.es.SaveCheckpoint(ctx, cp, rep.Position); err != nil {
 		return rep, err
 	}
-	if o.AsOf.IsZero() {
+	if o.AsOf.IsZero() && !o.View {
 		for {
 			cur, err := LoadMeta(ctx, p.st, p.name)
 			if err != nil {
