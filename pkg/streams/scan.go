@@ -40,11 +40,59 @@ type ScanReport struct {
 // time) when a bucket holds more than a batch and widens it again when
 // buckets come back nearly empty, so dense and sparse archives both take
 // few reads.
+//
+// Reading and decoding run in a goroutine of their own, a batch ahead of
+// fn, so decoding the next batch overlaps what fn does with this one.
 func (a *Archive) Scan(ctx context.Context, f Filter, o ScanOptions, fn func([]Record) (bool, error)) (ScanReport, error) {
-	var rep ScanReport
 	if err := a.Validate(f); err != nil {
-		return rep, err
+		return ScanReport{}, err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []Record, 1)
+	type result struct {
+		rep ScanReport
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer close(batches)
+		rep, err := a.scan(ctx, f, o, func(recs []Record) bool {
+			select {
+			case batches <- recs:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+		done <- result{rep, err}
+	}()
+	var records int
+	var ferr error
+	stopped := false
+	for recs := range batches {
+		if stopped {
+			continue // drain: the reader stops at its next batch
+		}
+		records += len(recs)
+		more, err := fn(recs)
+		if err != nil || !more {
+			ferr, stopped = err, true
+			cancel()
+		}
+	}
+	res := <-done
+	res.rep.Records = records
+	if stopped {
+		return res.rep, ferr
+	}
+	return res.rep, res.err
+}
+
+// scan reads the records f selects in order and passes them to emit, a
+// batch at a time, until the end or emit returns false.
+func (a *Archive) scan(ctx context.Context, f Filter, o ScanOptions, emit func([]Record) bool) (ScanReport, error) {
+	var rep ScanReport
 	batch := o.Batch
 	if batch <= 0 {
 		batch = 2048
@@ -163,10 +211,8 @@ func (a *Archive) Scan(ctx context.Context, f Filter, o ScanOptions, fn func([]R
 		if len(recs) == 0 {
 			continue
 		}
-		rep.Records += len(recs)
-		more, err := fn(slices.Clone(recs))
-		if err != nil || !more {
-			return rep, err
+		if !emit(slices.Clone(recs)) {
+			return rep, nil
 		}
 	}
 	return rep, nil
