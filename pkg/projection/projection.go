@@ -13,8 +13,19 @@
 // and only then makes it active with one conditional write, so queries
 // never see a half-built model; the live projector then continues from
 // the new generation's checkpoint. An as-of rebuild writes a generation
-// named asof-<instant> and leaves the active one alone. Old generations are
-// left in the store (nothing deletes them yet).
+// named asof-<instant> and leaves the active one alone.
+//
+// The generation a rebuild replaces becomes the previous one (Meta.Previous,
+// newest first). After each switch the projector deletes the superseded
+// generations beyond Config.Keep that were superseded longer than
+// Config.Grace ago (Cleanup): a reader that read the meta before the
+// switch still finds its whole generation, and Rollback can switch back to
+// the previous one. Deletion goes in bounded batches and is resumable: a
+// generation is first listed in Meta.Deleting, then its items are deleted
+// partition by partition, as listed in the generation's partition registry
+// (proj-parts#<name>#<generation>, written before the items), then its
+// checkpoint; a Cleanup interrupted anywhere is finished by the next one.
+// As-of views and generations a failed rebuild left are not deleted.
 //
 // # Exactly once
 //
@@ -97,9 +108,22 @@ type Meta struct {
 	Active string `json:"active"`
 	// Next numbers the next rebuild's generation.
 	Next int `json:"next"`
-	// RebuiltAt is when Active was made active by a rebuild.
+	// RebuiltAt is when Active was made active by a rebuild (or a
+	// rollback).
 	RebuiltAt time.Time `json:"rebuiltAt,omitzero"`
-	version   int64
+	// Previous are the generations that were active before Active, the
+	// most recent first, kept until Cleanup deletes them.
+	Previous []Superseded `json:"previous,omitempty"`
+	// Deleting are generations Cleanup has begun to delete.
+	Deleting []string `json:"deleting,omitempty"`
+	version  int64
+}
+
+// Superseded is a generation that is no longer active.
+type Superseded struct {
+	Generation string `json:"generation"`
+	// Since is when it stopped being active.
+	Since time.Time `json:"since"`
 }
 
 // FirstGeneration is the generation of a projection never rebuilt.
