@@ -338,3 +338,46 @@ func TestRollback(t *testing.T) {
 		t.Fatalf("roll forth = %s -> %s, %v", from, to, err)
 	}
 }
+
+// partFailing fails the transactions writing one partition.
+type partFailing struct {
+	*memory.Store
+	part string
+}
+
+func (s partFailing) Transact(ctx context.Context, ops []store.Op) error {
+	for _, op := range ops {
+		if op.Kind == store.OpPut && op.Item.Key.Partition == s.part {
+			return errCrash
+		}
+	}
+	return s.Store.Transact(ctx, ops)
+}
+
+// TestFailedRebuildDeletesItsGeneration: a rebuild that fails after
+// writing part of its generation deletes it; the live one is untouched.
+func TestFailedRebuildDeletesItsGeneration(t *testing.T) {
+	ctx := context.Background()
+	f := newGenFixture(t, 300)
+	p := f.projector(t, projection.Config{})
+	if _, err := p.CatchUp(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	es, _ := eventstore.New(eventstore.Config{Store: partFailing{f.st, "proj#spread#g2#p#s5"}, Now: f.clock.Now})
+	bad, _ := projection.New(projection.Config{Events: es, Projection: spread{}, Now: f.clock.Now, Workers: 1})
+	if _, err := bad.Rebuild(ctx, projection.RebuildOptions{}); !errors.Is(err, errCrash) {
+		t.Fatalf("rebuild = %v, want the crash", err)
+	}
+	if got := kept(f.status(t)); got != "g1:live:301 " {
+		t.Fatalf("after a failed rebuild: %s", got)
+	}
+	for _, part := range []string{"proj-parts#spread#g2", "proj#spread#g2#p#s0", "proj#spread#g2#totals"} {
+		if left, _ := f.st.Query(ctx, part, "", 0); len(left) != 0 {
+			t.Errorf("%s holds %d items after the failed rebuild", part, len(left))
+		}
+	}
+	m, _ := projection.LoadMeta(ctx, f.st, "spread")
+	if len(m.Deleting) != 0 || m.Active != "g1" || m.Next != 3 {
+		t.Errorf("meta after a failed rebuild: %+v", m)
+	}
+}

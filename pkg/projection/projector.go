@@ -279,7 +279,10 @@ const bulkFlushAt = 50_000
 // Rebuild builds the projection again in a new generation from every event
 // of the source, writes the generation's checkpoint, and, unless AsOf is
 // set, makes it the active generation. The live model is served unchanged
-// until then. A rebuild that fails leaves an unused generation behind.
+// until then. A rebuild that fails before that marks its generation for
+// deletion (Meta.Deleting) and deletes what it wrote; what it could not
+// delete, the next Cleanup does. (A rebuild whose process dies leaves its
+// generation behind, unlisted.)
 func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, error) {
 	start := time.Now()
 	src := o.Source
@@ -386,7 +389,7 @@ func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, erro
 		err = werr
 	}
 	if err != nil {
-		return rep, err
+		return rep, p.abandon(ctx, rep.Generation, err)
 	}
 	if !fromFeed {
 		rep.SourcePosition, rep.Position = rep.Position, head
@@ -427,6 +430,38 @@ func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, erro
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// abandon deletes the generation of a rebuild that failed with cause, as
+// Cleanup would (it is listed in Meta.Deleting first, so the next Cleanup
+// finishes what this cannot), even when ctx was cancelled.
+func (p *Projector) abandon(ctx context.Context, gen string, cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	err := p.updateMeta(ctx, func(m *Meta) bool {
+		if slices.Contains(m.Deleting, gen) {
+			return false
+		}
+		m.Deleting = append(m.Deleting, gen)
+		return true
+	})
+	if err == nil {
+		var rep CleanupReport
+		if _, err = p.deleteGeneration(ctx, gen, 0, &rep); err == nil {
+			err = p.updateMeta(ctx, func(m *Meta) bool {
+				i := slices.Index(m.Deleting, gen)
+				if i < 0 {
+					return false
+				}
+				m.Deleting = slices.Delete(m.Deleting, i, i+1)
+				return true
+			})
+		}
+	}
+	if err != nil {
+		return errors.Join(cause, fmt.Errorf("projection %s: delete the failed rebuild's generation %s (the next cleanup will): %w", p.name, gen, err))
+	}
+	return cause
 }
 
 // writeOps writes a rebuild's changed items, Workers transactions at a
