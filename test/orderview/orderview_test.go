@@ -3,7 +3,8 @@
 // order-query function's queue through the bus, are stored in the event
 // store and projected; GET /orders answers from the model; after the
 // runtime stops, `cogniforge projections status` and `rebuild` (from
-// scratch and --as-of) work on its data directory.
+// scratch, --as-of and --from-archive) and rollback work on its data
+// directory.
 package orderview_test
 
 import (
@@ -141,5 +142,22 @@ func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
 	}
 	if _, errOut, code := run(t, "projections", "rebuild", "payments", "--data-dir", dataDir); code != 2 || !strings.Contains(errOut, `no read model "payments"`) {
 		t.Fatalf("unknown read model: %d %s", code, errOut)
+	}
+
+	// From the event archive the runtime kept (DIR/archive): the same
+	// four events (the repeat delivery archived too, dropped by id), made
+	// active; g2, the previous generation, is kept, and rollback returns
+	// to it.
+	out, errOut, code = run(t, "projections", "rebuild", "orders", "--from-archive", "--activate", "--data-dir", dataDir)
+	if code != 0 || !strings.Contains(out, "4 events applied") || !strings.Contains(out, "generation g4 is now active") || !strings.Contains(out, "kept previous generations g2") {
+		t.Fatalf("projections rebuild --from-archive = %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, "projections", "status", "--data-dir", dataDir)
+	if code != 0 || !strings.Contains(out, "g4          live") || !strings.Contains(out, "g2          previous") || !strings.Contains(out, "g3          view") {
+		t.Fatalf("projections status = %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, "projections", "rollback", "orders", "--data-dir", dataDir)
+	if code != 0 || !strings.Contains(out, "generation g2 is active again") {
+		t.Fatalf("projections rollback = %d\n%s%s", code, out, errOut)
 	}
 }
