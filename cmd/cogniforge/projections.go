@@ -29,7 +29,7 @@ var knownProjections = map[string]projection.Projection{
 }
 
 const projectionsUsage = `usage:
-  cogniforge projections rebuild NAME [--as-of T] [--data-dir DIR] [--json]
+  cogniforge projections rebuild NAME [--as-of T] [--keep N] [--grace D] [--data-dir DIR] [--json]
                                   build the read model NAME again from every event of the event
                                   store's feed into a new generation, then make it the one readers
                                   read. --as-of T (RFC 3339) applies only the events recorded at or
