@@ -324,3 +324,31 @@ func TestEmbeddedCatalog(t *testing.T) {
 		t.Errorf("orders v1 = %+v", v1)
 	}
 }
+
+// A version in the sunset state is announced like a deprecated one until
+// its date, then gone; the Deprecation date keeps its time of day.
+func TestSunsetState(t *testing.T) {
+	c, err := apicatalog.Parse([]byte(`
+apis:
+  - {name: chaos, version: v1, function: chaos-injector, spec: chaos.v1.yaml, state: sunset,
+     deprecated: 2026-10-01T12:30:00Z, sunset: 2027-01-01, migration: "https://docs.example.com/chaos-v2"}
+  - {name: chaos, version: v2, function: chaos-injector, spec: chaos.v2.yaml, state: active, prefix: /v2}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := clock.NewFake(today)
+	l, _ := apilifecycle.New(apilifecycle.Config{Catalog: c, Function: "chaos-injector", Now: fc.Now})
+	h := l.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/experiments", nil))
+	if w.Code != 200 || w.Header().Get("Deprecation") != "@1790857800" || w.Header().Get("Sunset") != "Fri, 01 Jan 2027 00:00:00 GMT" {
+		t.Fatalf("sunset state before its date: %d %v", w.Code, w.Header())
+	}
+	fc.AdvanceTo(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/experiments", nil))
+	if w.Code != http.StatusGone || !strings.Contains(w.Body.String(), `"version":"v1"`) {
+		t.Fatalf("sunset state at its date: %d %s", w.Code, w.Body)
+	}
+}
