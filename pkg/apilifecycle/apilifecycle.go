@@ -18,7 +18,8 @@
 // (apiclient.FromContext; "unknown" without the identity middleware) and
 // per UTC day in the store, so that owners know whom to chase. Counting is
 // batched: the first call of a client to a version on a day is written at
-// once (so a client is never missed when an instance dies), later ones are
+// once (so a client is never missed when an instance dies; past 10,000
+// clients an instance adds the others up as OverflowClient), later ones are
 // added up in memory and written, as one transaction of counter Adds per
 // 100 clients, by the first request after FlushInterval. The cost is
 // therefore at most one store write per new (client, version, day) and one
@@ -57,12 +58,16 @@ const ProblemType = "urn:cogniforge:error:" + ErrNameRetired
 // UnknownClient counts calls whose request carries no apiclient.Client.
 const UnknownClient = "unknown"
 
+// OverflowClient counts the calls of the clients beyond the bound an
+// instance keeps apart in a day (10,000).
+const OverflowClient = "other"
+
 // Defaults of Config.
 const (
 	DefaultFlushInterval = time.Minute
 	DefaultRetention     = 90 * 24 * time.Hour
-	// maxPending bounds the (client, version, day) counts held in memory
-	// between flushes; beyond it a request writes its count through.
+	// maxPending bounds the (client, version, day) counts an instance holds
+	// in memory, and the clients it writes through in a day.
 	maxPending = 10_000
 )
 
@@ -321,12 +326,21 @@ func (l *Lifecycle) count(r *http.Request, v *version, now time.Time) {
 		l.seen, l.dayNum, l.seenDay = map[countKey]bool{}, dayNum, now.UTC().Format(time.DateOnly)
 	}
 	k := countKey{id: v.id, day: l.seenDay, client: client}
-	first := !l.seen[k]
-	if first {
-		l.seen[k] = true
+	// Both maps are bounded: past maxPending distinct clients in a day
+	// (an anonymous flood from many addresses), new clients are neither
+	// written through nor kept apart but added up as OverflowClient.
+	through := false
+	switch {
+	case l.seen[k]:
+	case len(l.seen) < maxPending:
+		l.seen[k], through = true, true
+	default:
+		k.client = OverflowClient
 	}
-	through := first || len(l.pending) >= maxPending
 	if !through {
+		if _, ok := l.pending[k]; !ok && len(l.pending) >= maxPending {
+			k.client = OverflowClient
+		}
 		l.pending[k]++
 	}
 	flush := !l.flushing && len(l.pending) > 0 && now.Sub(l.lastFlush) >= l.every

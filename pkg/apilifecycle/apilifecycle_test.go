@@ -352,3 +352,25 @@ apis:
 		t.Fatalf("sunset state at its date: %d %s", w.Code, w.Body)
 	}
 }
+
+// A flood of distinct clients is bounded: 10,000 are written through, the
+// rest added up as "other" and written with the next flush.
+func TestClientFloodBounded(t *testing.T) {
+	c, _ := apicatalog.Parse([]byte(catalogYAML))
+	wc := &writeCounter{Store: memory.New(memory.Config{})}
+	l, _ := apilifecycle.New(apilifecycle.Config{Catalog: c, Function: "order-query", Store: wc, Now: clock.NewFake(today).Now})
+	h := l.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for i := range 10_050 {
+		r := httptest.NewRequest("GET", "/v0/orders", nil)
+		r = r.WithContext(apiclient.WithClient(r.Context(), apiclient.Client{ID: fmt.Sprintf("anon:10.0.%d.%d", i/256, i%256)}))
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	if wc.writes != 10_000 {
+		t.Fatalf("%d writes, want 10,000", wc.writes)
+	}
+	_ = l.Flush(context.Background())
+	got, _ := apilifecycle.CallsSince(context.Background(), wc, "orders/v0", today)
+	if len(got) != 10_001 || got[0] != (apilifecycle.Calls{Client: apilifecycle.OverflowClient, Calls: 50, Last: "2026-12-03"}) {
+		t.Fatalf("%d clients, first %+v", len(got), got[0])
+	}
+}
