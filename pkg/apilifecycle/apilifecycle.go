@@ -134,8 +134,10 @@ func (c Config) Validate() error {
 
 // version is one catalog entry with its headers and 410 body rendered once.
 type version struct {
-	entry apicatalog.Entry
-	id    string // entry.ID()
+	entry  apicatalog.Entry
+	id     string // entry.ID()
+	prefix string // entry.Prefix
+	active bool   // entry.State is Active
 	// The header values, as slices set into the response's Header map
 	// (capacity = length, so a later Add copies instead of writing here).
 	deprecation []string // "@<unix>"
@@ -193,7 +195,7 @@ func New(cfg Config) (*Lifecycle, error) {
 	}
 	l.lastFlush = l.now()
 	for _, e := range cfg.Catalog.ForFunction(cfg.Function) {
-		v := &version{entry: e, id: e.ID()}
+		v := &version{entry: e, id: e.ID(), prefix: e.Prefix, active: e.State == apicatalog.Active}
 		if e.State != apicatalog.Active {
 			l.active = false
 		}
@@ -213,6 +215,9 @@ func New(cfg Config) (*Lifecycle, error) {
 		v.gone, _ = json.Marshal(goneProblem(e)) // strings and an int: cannot fail
 		l.versions = append(l.versions, v)
 	}
+	// Longest prefix first: the first version that claims a path is the
+	// one apicatalog.Catalog.Match picks.
+	sort.SliceStable(l.versions, func(i, j int) bool { return len(l.versions[i].prefix) > len(l.versions[j].prefix) })
 	return l, nil
 }
 
@@ -249,17 +254,13 @@ func (l *Lifecycle) Active() bool { return l.active }
 
 // match is apicatalog.Catalog.Match over the function's versions only.
 func (l *Lifecycle) match(urlPath string) *version {
-	var best *version
 	for _, v := range l.versions {
-		p := v.entry.Prefix
-		if p != "" && (!strings.HasPrefix(urlPath, p) || (len(urlPath) > len(p) && urlPath[len(p)] != '/')) {
-			continue
-		}
-		if best == nil || len(p) > len(best.entry.Prefix) {
-			best = v
+		p := v.prefix
+		if p == "" || urlPath == p || (strings.HasPrefix(urlPath, p) && urlPath[len(p)] == '/') {
+			return v
 		}
 	}
-	return best
+	return nil
 }
 
 // Middleware wraps next (see the package doc).
@@ -269,7 +270,7 @@ func (l *Lifecycle) Middleware(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := l.match(r.URL.Path)
-		if v == nil || v.entry.State == apicatalog.Active {
+		if v == nil || v.active {
 			next.ServeHTTP(w, r)
 			return
 		}
