@@ -165,7 +165,7 @@ type Lifecycle struct {
 	seenDay   string            // the UTC day of dayNum, 2006-01-02
 	dayNum    int64             // Unix days
 	lastFlush time.Time
-	flushing  bool
+	flushMu   sync.Mutex // one flush at a time
 }
 
 type countKey struct {
@@ -344,10 +344,7 @@ func (l *Lifecycle) count(r *http.Request, v *version, now time.Time) {
 		}
 		l.pending[k]++
 	}
-	flush := !l.flushing && len(l.pending) > 0 && now.Sub(l.lastFlush) >= l.every
-	if flush {
-		l.flushing = true
-	}
+	flush := len(l.pending) > 0 && now.Sub(l.lastFlush) >= l.every
 	l.mu.Unlock()
 	if !through && !flush {
 		return
@@ -358,7 +355,9 @@ func (l *Lifecycle) count(r *http.Request, v *version, now time.Time) {
 			l.log.WarnContext(ctx, "apilifecycle: count not written", "api", k.id, "client", client, "error", err)
 		}
 	}
-	if flush {
+	// One request flushes; the others do not wait for it.
+	if flush && l.flushMu.TryLock() {
+		defer l.flushMu.Unlock()
 		if err := l.flush(ctx, now); err != nil {
 			l.log.WarnContext(ctx, "apilifecycle: counts not written; kept for the next flush", "error", err)
 		}
@@ -368,16 +367,12 @@ func (l *Lifecycle) count(r *http.Request, v *version, now time.Time) {
 // Flush writes every count held in memory (a function shutting down, a
 // test).
 func (l *Lifecycle) Flush(ctx context.Context) error {
-	l.mu.Lock()
-	if l.flushing {
-		l.mu.Unlock()
-		return nil
-	}
-	l.flushing = true
-	l.mu.Unlock()
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
 	return l.flush(ctx, l.now())
 }
 
+// flush writes the pending counts; the caller holds flushMu.
 func (l *Lifecycle) flush(ctx context.Context, now time.Time) error {
 	l.mu.Lock()
 	batch := l.pending
@@ -386,7 +381,6 @@ func (l *Lifecycle) flush(ctx context.Context, now time.Time) error {
 	err := l.write(ctx, batch)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.flushing = false
 	l.lastFlush = now
 	if err != nil { // keep them for the next flush
 		for k, n := range batch {

@@ -374,3 +374,40 @@ func TestClientFloodBounded(t *testing.T) {
 		t.Fatalf("%d clients, first %+v", len(got), got[0])
 	}
 }
+
+// Concurrent calls, flushes and day changes lose no count (run with -race).
+func TestConcurrentCounting(t *testing.T) {
+	c, _ := apicatalog.Parse([]byte(catalogYAML))
+	st := memory.New(memory.Config{})
+	fc := clock.NewFake(today)
+	l, _ := apilifecycle.New(apilifecycle.Config{Catalog: c, Function: "order-query", Store: st, Now: fc.Now, FlushInterval: time.Second})
+	h := l.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 500 {
+				r := httptest.NewRequest("GET", "/orders", nil)
+				r = r.WithContext(apiclient.WithClient(r.Context(), apiclient.Client{ID: fmt.Sprintf("c%d", (g+i)%5)}))
+				h.ServeHTTP(httptest.NewRecorder(), r)
+				if i%100 == 0 {
+					fc.Advance(time.Second)
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	if err := l.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := apilifecycle.CallsSince(context.Background(), st, "orders/v1", today)
+	var total int64
+	for _, c := range got {
+		total += c.Calls
+	}
+	if total != 4000 {
+		t.Fatalf("counted %d of 4000 calls: %v", total, got)
+	}
+}
