@@ -24,7 +24,14 @@
 // 100 clients, by the first request after FlushInterval. The cost is
 // therefore at most one store write per new (client, version, day) and one
 // transaction per FlushInterval per instance, whatever the request rate; an
-// instance that dies loses at most the counts of its last interval.
+// instance that dies loses at most the counts of its last interval. The
+// counters live in partition "apilifecycle#calls#<name>/<version>" under
+// "<day>#<client>" and expire after Config.Retention; CallsSince reads a
+// window with one query that seeks past the older days.
+//
+// The middleware wraps the function's whole HTTP handler, so a retired
+// version answers 410 before the function's own authorization: the answer
+// says nothing but what the public catalog does.
 //
 // A Lifecycle is safe for concurrent use. Its catalog is immutable.
 package apilifecycle
