@@ -158,11 +158,29 @@ func TestSpecsMatchRoutes(t *testing.T) {
 					t.Errorf("route %s takes any method: give it one so the spec can say which", r.Path)
 					continue
 				}
-				k := strings.ToUpper(r.Method) + " " + e.Prefix + r.Path
+				// A route belongs to the version whose prefix claims its
+				// path (order-query serves v1 at /orders, v2 at /v2/orders).
+				if m, _ := c.Match(e.Function, r.Path); m.ID() != e.ID() {
+					continue
+				}
+				if e.State == apicatalog.Retired {
+					t.Errorf("route %s serves the retired %s (the lifecycle middleware answers 410 before it)", r.Path, e.ID())
+				}
+				k := strings.ToUpper(r.Method) + " " + r.Path
 				routes[k] = true
 				if !ops[k] {
 					t.Errorf("route %s is not an operation of %s", k, e.Spec)
 				}
+			}
+			if e.State == apicatalog.Retired {
+				// No route serves it: the spec documents the 410 of every
+				// path it had, which must stay under its prefix.
+				for op := range ops {
+					if _, p, _ := strings.Cut(op, " "); e.Prefix == "" || !strings.HasPrefix(p, e.Prefix+"/") {
+						t.Errorf("%s documents %s outside the retired prefix %q", e.Spec, op, e.Prefix)
+					}
+				}
+				return
 			}
 			var extra []string
 			for op := range ops {
