@@ -18,12 +18,20 @@
 // (apiclient.FromContext; "unknown" without the identity middleware) and
 // per UTC day in the store, so that owners know whom to chase. Counting is
 // batched: the first call of a client to a version on a day is written at
-// once (so a client is never missed when an instance dies), later ones are
+// once (so a client is never missed when an instance dies; past 10,000
+// clients an instance adds the others up as OverflowClient), later ones are
 // added up in memory and written, as one transaction of counter Adds per
 // 100 clients, by the first request after FlushInterval. The cost is
 // therefore at most one store write per new (client, version, day) and one
 // transaction per FlushInterval per instance, whatever the request rate; an
-// instance that dies loses at most the counts of its last interval.
+// instance that dies loses at most the counts of its last interval. The
+// counters live in partition "apilifecycle#calls#<name>/<version>" under
+// "<day>#<client>" and expire after Config.Retention; CallsSince reads a
+// window with one query that seeks past the older days.
+//
+// The middleware wraps the function's whole HTTP handler, so a retired
+// version answers 410 before the function's own authorization: the answer
+// says nothing but what the public catalog does.
 //
 // A Lifecycle is safe for concurrent use. Its catalog is immutable.
 package apilifecycle
@@ -57,12 +65,16 @@ const ProblemType = "urn:cogniforge:error:" + ErrNameRetired
 // UnknownClient counts calls whose request carries no apiclient.Client.
 const UnknownClient = "unknown"
 
+// OverflowClient counts the calls of the clients beyond the bound an
+// instance keeps apart in a day (10,000).
+const OverflowClient = "other"
+
 // Defaults of Config.
 const (
 	DefaultFlushInterval = time.Minute
 	DefaultRetention     = 90 * 24 * time.Hour
-	// maxPending bounds the (client, version, day) counts held in memory
-	// between flushes; beyond it a request writes its count through.
+	// maxPending bounds the (client, version, day) counts an instance holds
+	// in memory, and the clients it writes through in a day.
 	maxPending = 10_000
 )
 
@@ -129,8 +141,10 @@ func (c Config) Validate() error {
 
 // version is one catalog entry with its headers and 410 body rendered once.
 type version struct {
-	entry apicatalog.Entry
-	id    string // entry.ID()
+	entry  apicatalog.Entry
+	id     string // entry.ID()
+	prefix string // entry.Prefix
+	active bool   // entry.State is Active
 	// The header values, as slices set into the response's Header map
 	// (capacity = length, so a later Add copies instead of writing here).
 	deprecation []string // "@<unix>"
@@ -158,7 +172,7 @@ type Lifecycle struct {
 	seenDay   string            // the UTC day of dayNum, 2006-01-02
 	dayNum    int64             // Unix days
 	lastFlush time.Time
-	flushing  bool
+	flushMu   sync.Mutex // one flush at a time
 }
 
 type countKey struct {
@@ -188,7 +202,7 @@ func New(cfg Config) (*Lifecycle, error) {
 	}
 	l.lastFlush = l.now()
 	for _, e := range cfg.Catalog.ForFunction(cfg.Function) {
-		v := &version{entry: e, id: e.ID()}
+		v := &version{entry: e, id: e.ID(), prefix: e.Prefix, active: e.State == apicatalog.Active}
 		if e.State != apicatalog.Active {
 			l.active = false
 		}
@@ -208,6 +222,9 @@ func New(cfg Config) (*Lifecycle, error) {
 		v.gone, _ = json.Marshal(goneProblem(e)) // strings and an int: cannot fail
 		l.versions = append(l.versions, v)
 	}
+	// Longest prefix first: the first version that claims a path is the
+	// one apicatalog.Catalog.Match picks.
+	sort.SliceStable(l.versions, func(i, j int) bool { return len(l.versions[i].prefix) > len(l.versions[j].prefix) })
 	return l, nil
 }
 
@@ -244,17 +261,13 @@ func (l *Lifecycle) Active() bool { return l.active }
 
 // match is apicatalog.Catalog.Match over the function's versions only.
 func (l *Lifecycle) match(urlPath string) *version {
-	var best *version
 	for _, v := range l.versions {
-		p := v.entry.Prefix
-		if p != "" && (!strings.HasPrefix(urlPath, p) || (len(urlPath) > len(p) && urlPath[len(p)] != '/')) {
-			continue
-		}
-		if best == nil || len(p) > len(best.entry.Prefix) {
-			best = v
+		p := v.prefix
+		if p == "" || urlPath == p || (strings.HasPrefix(urlPath, p) && urlPath[len(p)] == '/') {
+			return v
 		}
 	}
-	return best
+	return nil
 }
 
 // Middleware wraps next (see the package doc).
@@ -264,7 +277,7 @@ func (l *Lifecycle) Middleware(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := l.match(r.URL.Path)
-		if v == nil || v.entry.State == apicatalog.Active {
+		if v == nil || v.active {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -321,18 +334,24 @@ func (l *Lifecycle) count(r *http.Request, v *version, now time.Time) {
 		l.seen, l.dayNum, l.seenDay = map[countKey]bool{}, dayNum, now.UTC().Format(time.DateOnly)
 	}
 	k := countKey{id: v.id, day: l.seenDay, client: client}
-	first := !l.seen[k]
-	if first {
-		l.seen[k] = true
+	// Both maps are bounded: past maxPending distinct clients in a day
+	// (an anonymous flood from many addresses), new clients are neither
+	// written through nor kept apart but added up as OverflowClient.
+	through := false
+	switch {
+	case l.seen[k]:
+	case len(l.seen) < maxPending:
+		l.seen[k], through = true, true
+	default:
+		k.client = OverflowClient
 	}
-	through := first || len(l.pending) >= maxPending
 	if !through {
+		if _, ok := l.pending[k]; !ok && len(l.pending) >= maxPending {
+			k.client = OverflowClient
+		}
 		l.pending[k]++
 	}
-	flush := !l.flushing && len(l.pending) > 0 && now.Sub(l.lastFlush) >= l.every
-	if flush {
-		l.flushing = true
-	}
+	flush := len(l.pending) > 0 && now.Sub(l.lastFlush) >= l.every
 	l.mu.Unlock()
 	if !through && !flush {
 		return
@@ -343,7 +362,9 @@ func (l *Lifecycle) count(r *http.Request, v *version, now time.Time) {
 			l.log.WarnContext(ctx, "apilifecycle: count not written", "api", k.id, "client", client, "error", err)
 		}
 	}
-	if flush {
+	// One request flushes; the others do not wait for it.
+	if flush && l.flushMu.TryLock() {
+		defer l.flushMu.Unlock()
 		if err := l.flush(ctx, now); err != nil {
 			l.log.WarnContext(ctx, "apilifecycle: counts not written; kept for the next flush", "error", err)
 		}
@@ -353,16 +374,12 @@ func (l *Lifecycle) count(r *http.Request, v *version, now time.Time) {
 // Flush writes every count held in memory (a function shutting down, a
 // test).
 func (l *Lifecycle) Flush(ctx context.Context) error {
-	l.mu.Lock()
-	if l.flushing {
-		l.mu.Unlock()
-		return nil
-	}
-	l.flushing = true
-	l.mu.Unlock()
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
 	return l.flush(ctx, l.now())
 }
 
+// flush writes the pending counts; the caller holds flushMu.
 func (l *Lifecycle) flush(ctx context.Context, now time.Time) error {
 	l.mu.Lock()
 	batch := l.pending
@@ -371,7 +388,6 @@ func (l *Lifecycle) flush(ctx context.Context, now time.Time) error {
 	err := l.write(ctx, batch)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.flushing = false
 	l.lastFlush = now
 	if err != nil { // keep them for the next flush
 		for k, n := range batch {

@@ -324,3 +324,90 @@ func TestEmbeddedCatalog(t *testing.T) {
 		t.Errorf("orders v1 = %+v", v1)
 	}
 }
+
+// A version in the sunset state is announced like a deprecated one until
+// its date, then gone; the Deprecation date keeps its time of day.
+func TestSunsetState(t *testing.T) {
+	c, err := apicatalog.Parse([]byte(`
+apis:
+  - {name: chaos, version: v1, function: chaos-injector, spec: chaos.v1.yaml, state: sunset,
+     deprecated: 2026-10-01T12:30:00Z, sunset: 2027-01-01, migration: "https://docs.example.com/chaos-v2"}
+  - {name: chaos, version: v2, function: chaos-injector, spec: chaos.v2.yaml, state: active, prefix: /v2}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := clock.NewFake(today)
+	l, _ := apilifecycle.New(apilifecycle.Config{Catalog: c, Function: "chaos-injector", Now: fc.Now})
+	h := l.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/experiments", nil))
+	if w.Code != 200 || w.Header().Get("Deprecation") != "@1790857800" || w.Header().Get("Sunset") != "Fri, 01 Jan 2027 00:00:00 GMT" {
+		t.Fatalf("sunset state before its date: %d %v", w.Code, w.Header())
+	}
+	fc.AdvanceTo(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/experiments", nil))
+	if w.Code != http.StatusGone || !strings.Contains(w.Body.String(), `"version":"v1"`) {
+		t.Fatalf("sunset state at its date: %d %s", w.Code, w.Body)
+	}
+}
+
+// A flood of distinct clients is bounded: 10,000 are written through, the
+// rest added up as "other" and written with the next flush.
+func TestClientFloodBounded(t *testing.T) {
+	c, _ := apicatalog.Parse([]byte(catalogYAML))
+	wc := &writeCounter{Store: memory.New(memory.Config{})}
+	l, _ := apilifecycle.New(apilifecycle.Config{Catalog: c, Function: "order-query", Store: wc, Now: clock.NewFake(today).Now})
+	h := l.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for i := range 10_050 {
+		r := httptest.NewRequest("GET", "/v0/orders", nil)
+		r = r.WithContext(apiclient.WithClient(r.Context(), apiclient.Client{ID: fmt.Sprintf("anon:10.0.%d.%d", i/256, i%256)}))
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	if wc.writes != 10_000 {
+		t.Fatalf("%d writes, want 10,000", wc.writes)
+	}
+	_ = l.Flush(context.Background())
+	got, _ := apilifecycle.CallsSince(context.Background(), wc, "orders/v0", today)
+	if len(got) != 10_001 || got[0] != (apilifecycle.Calls{Client: apilifecycle.OverflowClient, Calls: 50, Last: "2026-12-03"}) {
+		t.Fatalf("%d clients, first %+v", len(got), got[0])
+	}
+}
+
+// Concurrent calls, flushes and day changes lose no count (run with -race).
+func TestConcurrentCounting(t *testing.T) {
+	c, _ := apicatalog.Parse([]byte(catalogYAML))
+	st := memory.New(memory.Config{})
+	fc := clock.NewFake(today)
+	l, _ := apilifecycle.New(apilifecycle.Config{Catalog: c, Function: "order-query", Store: st, Now: fc.Now, FlushInterval: time.Second})
+	h := l.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 500 {
+				r := httptest.NewRequest("GET", "/orders", nil)
+				r = r.WithContext(apiclient.WithClient(r.Context(), apiclient.Client{ID: fmt.Sprintf("c%d", (g+i)%5)}))
+				h.ServeHTTP(httptest.NewRecorder(), r)
+				if i%100 == 0 {
+					fc.Advance(time.Second)
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	if err := l.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := apilifecycle.CallsSince(context.Background(), st, "orders/v1", today)
+	var total int64
+	for _, c := range got {
+		total += c.Calls
+	}
+	if total != 4000 {
+		t.Fatalf("counted %d of 4000 calls: %v", total, got)
+	}
+}

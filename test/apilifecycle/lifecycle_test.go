@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/apispec"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
@@ -30,6 +31,13 @@ const guide = "https://github.com/cogniforge/cogniforge/blob/main/docs/api/order
 func TestLifecycleThroughTheRuntime(t *testing.T) {
 	repo, _ := filepath.Abs("../..")
 	rt := testenv.StartRuntime(t, cli, "--config", filepath.Join(repo, "config"), "--statemachines", "")
+	// Every call to the order API (v0, v1, v2) is checked against its spec.
+	apis, err := apispec.NewRuntime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := apis.Client()
+	defer apis.Report(t, "order-query")
 	token, err := os.ReadFile(filepath.Join(rt.DataDir, "api.token"))
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +64,7 @@ func TestLifecycleThroughTheRuntime(t *testing.T) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", "http://"+rt.Addr+"/functions/order-query"+path, nil)
 		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
