@@ -88,6 +88,16 @@ const (
 	TypeOrderQuery = "dev.cogniforge.order.query.v1"
 )
 
+// API governance (pkg/apigov): a new version of an API's spec (the
+// governance-auditor's trigger), its audit, each breaking change found,
+// and a request to the auditor's dashboard routes.
+const (
+	TypeAPISpecChanged     = "dev.cogniforge.api.spec.changed.v1"
+	TypeAPIAudited         = "dev.cogniforge.api.audited.v1"
+	TypeAPIBreakingChange  = "dev.cogniforge.api.breakingchange.detected.v1"
+	TypeAPIGovernanceQuery = "dev.cogniforge.api.governance.query.v1"
+)
+
 // AllTypes lists every type constant above.
 var AllTypes = []string{
 	TypeRequestCompleted,
@@ -106,6 +116,7 @@ var AllTypes = []string{
 	TypeChaosRequest, TypeChaosFaultInjected, TypeChaosFaultCleared,
 	TypeChaosExperimentTask, TypeChaosExperimentCompleted,
 	TypeOrderQuery,
+	TypeAPISpecChanged, TypeAPIAudited, TypeAPIBreakingChange, TypeAPIGovernanceQuery,
 }
 
 // Request statuses. Status is the outcome class an SLO counts (good or bad
@@ -138,6 +149,11 @@ type RequestCompleted struct {
 	// Version is the version of the service or function that served the
 	// call (a Lambda version): releases judge a new version by it.
 	Version string `json:"version,omitempty"`
+	// Caller identifies the client that made the call (an API key's hash,
+	// an IAM principal, or an address for anonymous calls; see
+	// pkg/apiclient); empty when unknown. API governance names the callers
+	// a breaking change would affect by it.
+	Caller string `json:"caller,omitempty"`
 }
 
 // ErrorInfo is a named error inside saga events. Name is what an ASL Catch

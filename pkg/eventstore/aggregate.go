@@ -216,3 +216,16 @@ func (es *EventStore) Poll(ctx context.Context, name string, max int, handle fun
 	}
 	return len(recs), nil
 }
+
+// DeleteCheckpoint removes the named subscriber's checkpoint (nothing when
+// it has none): a subscriber that is gone for good, say a projection's
+// deleted generation.
+func (es *EventStore) DeleteCheckpoint(ctx context.Context, name string) error {
+	if name == "" {
+		return invalid("checkpoint: empty name")
+	}
+	if err := es.st.Delete(ctx, checkpointKey(name), store.Condition{}); err != nil {
+		return fmt.Errorf("eventstore: delete checkpoint %s: %w", name, err)
+	}
+	return nil
+}

@@ -40,10 +40,13 @@ const (
 	ErrNameBehind = "Orders.ProjectionBehind"
 )
 
-// Routes are the query API over the function URL.
+// Routes are the query API over the function URL: v1 (unprefixed,
+// deprecated) and v2 (/v2, paginated).
 var Routes = []faas.Route{
 	{Method: "GET", Path: "/orders", EventType: QueryType},
 	{Method: "GET", Path: "/orders/{id}", EventType: QueryType},
+	{Method: "GET", Path: "/v2/orders", EventType: QueryType},
+	{Method: "GET", Path: "/v2/orders/{id}", EventType: QueryType},
 }
 
 // Query is the data of QueryType: the query parameters.
@@ -51,6 +54,8 @@ type Query struct {
 	Status   string `json:"status,omitempty"`
 	Customer string `json:"customer,omitempty"`
 	Limit    string `json:"limit,omitempty"`
+	// Cursor is a v2 page cursor (the next of the previous page).
+	Cursor string `json:"cursor,omitempty"`
 	// Generation reads another generation than the active one: an as-of
 	// view built by `cogniforge projections rebuild orders --as-of T`.
 	Generation string `json:"generation,omitempty"`
@@ -206,7 +211,7 @@ func NewFunction(cfg Config) (faas.Function, error) {
 	}
 	return faas.Function{
 		Name:        FunctionName,
-		Description: "The order read model: folds saga events into orders by status and customer; GET /orders, /orders/{id}.",
+		Description: "The order read model: folds saga events into orders by status and customer; GET /orders, /orders/{id} (v1), /v2/orders (paginated), /v2/orders/{id}.",
 		Handler: func(ctx context.Context, ev cloudevents.Event) (*cloudevents.Event, error) {
 			if ev.Type() != QueryType {
 				return nil, batch(ctx, []cloudevents.Event{ev})[0].Err
@@ -233,6 +238,9 @@ func NewFunction(cfg Config) (faas.Function, error) {
 }
 
 func serve(ctx context.Context, st store.Store, ev cloudevents.Event, q Query, reply func(cloudevents.Event, any) (*cloudevents.Event, error)) (*cloudevents.Event, error) {
+	if rest, ok := strings.CutPrefix(strings.Trim(ev.Subject(), "/"), "v2/"); ok {
+		return serveV2(ctx, st, ev, q, strings.Split(rest, "/"), reply)
+	}
 	var r *projection.Reader
 	if q.Generation != "" {
 		r = projection.GenerationReader(st, ProjectionName, q.Generation)

@@ -53,3 +53,24 @@ func Example() {
 	// created 2
 	// paid 1
 }
+
+// Each rebuild keeps the generation it replaced (for readers mid-query and
+// for Rollback) and deletes older ones once their grace period is over.
+func ExampleProjector_Rollback() {
+	ctx := context.Background()
+	st := memory.New(memory.Config{})
+	es, _ := eventstore.New(eventstore.Config{Store: st})
+	_, _ = es.Append(ctx, eventstore.AppendRequest{Stream: "s", Events: []eventstore.Event{{Type: "created"}}})
+	// No grace period: only Keep (the previous generation) is kept.
+	p, _ := projection.New(projection.Config{Events: es, Projection: typeCounts{}, Grace: -1})
+	_, _ = p.CatchUp(ctx, 0)
+	_, _ = p.Rebuild(ctx, projection.RebuildOptions{})
+	rep, _ := p.Rebuild(ctx, projection.RebuildOptions{})
+	fmt.Println(rep.Generation, "live; deleted", rep.Cleanup.Deleted, "kept", rep.Cleanup.Kept[0].Generation)
+
+	from, to, _ := p.Rollback(ctx)
+	fmt.Println(from, "->", to)
+	// Output:
+	// g3 live; deleted [g1] kept g2
+	// g3 -> g2
+}

@@ -13,8 +13,19 @@
 // and only then makes it active with one conditional write, so queries
 // never see a half-built model; the live projector then continues from
 // the new generation's checkpoint. An as-of rebuild writes a generation
-// named asof-<instant> and leaves the active one alone. Old generations are
-// left in the store (nothing deletes them yet).
+// named asof-<instant> and leaves the active one alone.
+//
+// The generation a rebuild replaces becomes the previous one (Meta.Previous,
+// newest first). After each switch the projector deletes the superseded
+// generations beyond Config.Keep that were superseded longer than
+// Config.Grace ago (Cleanup): a reader that read the meta before the
+// switch still finds its whole generation, and Rollback can switch back to
+// the previous one. Deletion goes in bounded batches and is resumable: a
+// generation is first listed in Meta.Deleting, then its items are deleted
+// partition by partition, as listed in the generation's partition registry
+// (proj-parts#<name>#<generation>, written before the items), then its
+// checkpoint; a Cleanup interrupted anywhere is finished by the next one.
+// As-of views and generations a failed rebuild left are not deleted.
 //
 // # Exactly once
 //
@@ -33,6 +44,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"io"
 	"strings"
 	"time"
 
@@ -95,9 +108,22 @@ type Meta struct {
 	Active string `json:"active"`
 	// Next numbers the next rebuild's generation.
 	Next int `json:"next"`
-	// RebuiltAt is when Active was made active by a rebuild.
+	// RebuiltAt is when Active was made active by a rebuild (or a
+	// rollback).
 	RebuiltAt time.Time `json:"rebuiltAt,omitzero"`
-	version   int64
+	// Previous are the generations that were active before Active, the
+	// most recent first, kept until Cleanup deletes them.
+	Previous []Superseded `json:"previous,omitempty"`
+	// Deleting are generations Cleanup has begun to delete.
+	Deleting []string `json:"deleting,omitempty"`
+	version  int64
+}
+
+// Superseded is a generation that is no longer active.
+type Superseded struct {
+	Generation string `json:"generation"`
+	// Since is when it stopped being active.
+	Since time.Time `json:"since"`
 }
 
 // FirstGeneration is the generation of a projection never rebuilt.
@@ -192,21 +218,29 @@ func (r *Reader) Query(ctx context.Context, partition, prefix string, limit int)
 // Deduplicated wraps a source whose events may repeat (an archive of the
 // bus keeps each delivery it saw): a record whose ID was seen before in
 // the scan is dropped, as the event store drops it at append. Records
-// without an ID pass. It remembers every ID of one scan in memory.
+// without an ID pass. It remembers a 128-bit hash of every ID of one scan
+// (about 40 bytes of memory per distinct event, whatever the IDs' length;
+// a collision, which would drop an event, is about as likely as 2^-128
+// per pair).
 func Deduplicated(src Source) Source { return dedupSource{src} }
 
 type dedupSource struct{ src Source }
 
 func (d dedupSource) Scan(ctx context.Context, after int64, fn func([]eventstore.Record) (bool, error)) error {
-	seen := map[string]bool{}
+	seen := map[[16]byte]struct{}{}
+	h := fnv.New128a()
+	var sum [16]byte
 	return d.src.Scan(ctx, after, func(recs []eventstore.Record) (bool, error) {
 		out := recs[:0:0]
 		for _, r := range recs {
 			if r.ID != "" {
-				if seen[r.ID] {
+				h.Reset()
+				io.WriteString(h, r.ID)
+				h.Sum(sum[:0])
+				if _, dup := seen[sum]; dup {
 					continue
 				}
-				seen[r.ID] = true
+				seen[sum] = struct{}{}
 			}
 			out = append(out, r)
 		}
@@ -234,4 +268,15 @@ func (s SliceSource) Scan(_ context.Context, after int64, fn func([]eventstore.R
 	}
 	_, err := fn(out)
 	return err
+}
+
+// QueryAfter is Query starting strictly after the sort key after (keyset
+// pagination; see store.QueryAfter): on a store.Seeker it reads nothing
+// before after.
+func (r *Reader) QueryAfter(ctx context.Context, partition, prefix, after string, limit int) ([]store.Item, error) {
+	items, err := store.QueryAfter(ctx, r.st, r.ns+partition, prefix, after, limit)
+	for i := range items {
+		items[i].Key.Partition = strings.TrimPrefix(items[i].Key.Partition, r.ns)
+	}
+	return items, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,20 @@ type Config struct {
 	// Workers is how many transactions a rebuild writes at once. Zero
 	// means 8.
 	Workers int
+	// Keep is how many superseded generations Cleanup keeps whatever
+	// their age (the most recent ones). Zero means DefaultKeep (the
+	// previous one, for Rollback); negative means none.
+	Keep int
+	// Grace is how long Cleanup keeps a superseded generation after it
+	// was superseded, however many there are: longer than a query runs,
+	// so a reader that read the meta before a switch finds its whole
+	// generation. Zero means DefaultGrace; negative means none.
+	Grace time.Duration
+	// CleanupBatch is how many items Cleanup reads from a partition at
+	// once. Zero means DefaultCleanupBatch.
+	CleanupBatch int
+	// ManualCleanup: Rebuild does not call Cleanup after a switch.
+	ManualCleanup bool
 }
 
 // Validate reports every problem with c.
@@ -48,6 +63,9 @@ func (c Config) Validate() error {
 	if c.Workers < 0 {
 		errs = append(errs, fmt.Errorf("projection: Workers %d is negative", c.Workers))
 	}
+	if c.CleanupBatch < 0 {
+		errs = append(errs, fmt.Errorf("projection: CleanupBatch %d is negative", c.CleanupBatch))
+	}
 	return errors.Join(errs...)
 }
 
@@ -62,6 +80,14 @@ type Projector struct {
 	now     func() time.Time
 	flushAt int
 	workers int
+
+	keep, cleanupBatch int
+	grace              time.Duration
+	autoCleanup        bool
+	// registered are the partitions (generation + "#" + partition) this
+	// instance knows are in their generation's registry.
+	regMu      sync.Mutex
+	registered map[string]bool
 }
 
 // New returns a Projector.
@@ -70,7 +96,24 @@ func New(cfg Config) (*Projector, error) {
 		return nil, err
 	}
 	p := &Projector{es: cfg.Events, st: cfg.Events.Store(), p: cfg.Projection, name: cfg.Projection.Name(),
-		now: cfg.Now, flushAt: cfg.FlushAt, workers: cfg.Workers}
+		now: cfg.Now, flushAt: cfg.FlushAt, workers: cfg.Workers,
+		keep: cfg.Keep, grace: cfg.Grace, cleanupBatch: cfg.CleanupBatch, autoCleanup: !cfg.ManualCleanup,
+		registered: map[string]bool{}}
+	switch {
+	case p.keep == 0:
+		p.keep = DefaultKeep
+	case p.keep < 0:
+		p.keep = 0
+	}
+	switch {
+	case p.grace == 0:
+		p.grace = DefaultGrace
+	case p.grace < 0:
+		p.grace = 0
+	}
+	if p.cleanupBatch == 0 {
+		p.cleanupBatch = DefaultCleanupBatch
+	}
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -117,6 +160,9 @@ func (p *Projector) CatchUp(ctx context.Context, max int) (Progress, error) {
 		if len(ops)+1 > store.MaxTransactOps {
 			return fmt.Errorf("projection %s: the events up to position %d change %d items, more than one transaction holds (%d)", p.name, pos, len(ops), store.MaxTransactOps-1)
 		}
+		if err := p.register(ctx, m.Active, partitionsOf(namespace(p.name, m.Active), ops)); err != nil {
+			return err
+		}
 		ops = append(ops, eventstore.CheckpointOp(cp, pos))
 		if err := p.st.Transact(ctx, ops); err != nil {
 			if errors.Is(err, store.ErrConditionFailed) {
@@ -157,15 +203,49 @@ func (p *Projector) CatchUp(ctx context.Context, max int) (Progress, error) {
 	return prog, nil
 }
 
+// register writes the registry items of the partitions of generation this
+// instance has not registered yet, before the items are written (a
+// registered partition that stays empty costs Cleanup one read).
+func (p *Projector) register(ctx context.Context, generation string, parts []string) error {
+	p.regMu.Lock()
+	var todo []string
+	for _, part := range parts {
+		if !p.registered[generation+"#"+part] {
+			todo = append(todo, part)
+		}
+	}
+	p.regMu.Unlock()
+	if len(todo) == 0 {
+		return nil
+	}
+	if err := transactChunks(ctx, p.st, registryOps(p.name, generation, todo, map[string]bool{})); err != nil {
+		return fmt.Errorf("projection %s: register partitions of %s: %w", p.name, generation, err)
+	}
+	p.regMu.Lock()
+	for _, part := range todo {
+		p.registered[generation+"#"+part] = true
+	}
+	p.regMu.Unlock()
+	return nil
+}
+
 // RebuildOptions says what to rebuild from.
 type RebuildOptions struct {
 	// Source is read from its first event. Nil means the event store's
-	// feed.
+	// feed. The checkpoint of a generation built from another source (an
+	// archive: ArchiveSource) is the feed's head read before the scan
+	// began, so a live projector that continues it applies only the
+	// events the feed got after that; the events that reached the source
+	// before the scan but the feed after its head was read are applied
+	// twice, so activate such a generation when the feed is quiet.
 	Source Source
 	// AsOf, when not zero, applies only the events recorded at or before
 	// it (Record.Recorded, else Record.Time): the model as it was then. The
 	// generation is kept as a view and not made active.
 	AsOf time.Time
+	// View keeps the generation as a view, not made active (AsOf implies
+	// it).
+	View bool
 }
 
 // Report says what a rebuild did.
@@ -176,12 +256,21 @@ type Report struct {
 	// Events applied, and Skipped: recorded after AsOf.
 	Events  int `json:"events"`
 	Skipped int `json:"skipped,omitempty"`
-	// Position is the last position applied: the generation's checkpoint.
+	// Position is the generation's checkpoint: the last position applied
+	// from the feed, or the feed's head when the source was another.
 	Position int64 `json:"position"`
+	// SourcePosition is the source's last position applied, when the
+	// source is not the feed.
+	SourcePosition int64 `json:"sourcePosition,omitempty"`
 	// Items written.
 	Items     int           `json:"items"`
 	Activated bool          `json:"activated"`
 	Duration  time.Duration `json:"durationNs"`
+	// Cleanup is what the Cleanup after the switch did, and CleanupError
+	// why it failed (the rebuild itself succeeded; the next Cleanup
+	// resumes).
+	Cleanup      *CleanupReport `json:"cleanup,omitempty"`
+	CleanupError string         `json:"cleanupError,omitempty"`
 }
 
 // bulkFlushAt is how many changed items a rebuild gathers before writing.
@@ -190,12 +279,23 @@ const bulkFlushAt = 50_000
 // Rebuild builds the projection again in a new generation from every event
 // of the source, writes the generation's checkpoint, and, unless AsOf is
 // set, makes it the active generation. The live model is served unchanged
-// until then. A rebuild that fails leaves an unused generation behind.
+// until then. A rebuild that fails before that marks its generation for
+// deletion (Meta.Deleting) and deletes what it wrote; what it could not
+// delete, the next Cleanup does. (A rebuild whose process dies leaves its
+// generation behind, unlisted.)
 func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, error) {
 	start := time.Now()
 	src := o.Source
 	if src == nil {
 		src = FeedSource{Events: p.es}
+	}
+	_, fromFeed := src.(FeedSource)
+	var head int64
+	if !fromFeed {
+		var err error
+		if head, err = p.es.Head(ctx); err != nil {
+			return Report{}, err
+		}
 	}
 	// Reserve a generation number: a fresh, empty namespace.
 	var m Meta
@@ -217,8 +317,10 @@ func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, erro
 		break
 	}
 	rep := Report{Name: p.name, Generation: fmt.Sprintf("g%d", m.Next), AsOf: o.AsOf}
-	v := newView(p.st, namespace(p.name, rep.Generation))
+	ns := namespace(p.name, rep.Generation)
+	v := newView(p.st, ns)
 	v.fresh = true
+	known := map[string]bool{}
 	// Writes run in the background while the scan goes on (one batch at a
 	// time, in order: a batch may delete what the one before it put), so
 	// reading and applying overlap with the store's commits.
@@ -241,9 +343,17 @@ func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, erro
 		}
 		rep.Items += len(ops)
 		if len(ops) > 0 {
+			// The registry first: every partition with items is in it.
+			reg := registryOps(p.name, rep.Generation, partitionsOf(ns, ops), known)
 			ch := make(chan error, 1)
 			inflight = ch
-			go func() { ch <- p.writeOps(ctx, ops) }()
+			go func() {
+				if err := transactChunks(ctx, p.st, reg); err != nil {
+					ch <- fmt.Errorf("projection %s: register partitions: %w", p.name, err)
+					return
+				}
+				ch <- p.writeOps(ctx, ops)
+			}()
 		}
 		return nil
 	}
@@ -279,7 +389,10 @@ func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, erro
 		err = werr
 	}
 	if err != nil {
-		return rep, err
+		return rep, p.abandon(ctx, rep.Generation, err)
+	}
+	if !fromFeed {
+		rep.SourcePosition, rep.Position = rep.Position, head
 	}
 	cp, err := p.es.LoadCheckpoint(ctx, CheckpointName(p.name, rep.Generation))
 	if err != nil {
@@ -288,13 +401,15 @@ func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, erro
 	if _, err := p.es.SaveCheckpoint(ctx, cp, rep.Position); err != nil {
 		return rep, err
 	}
-	if o.AsOf.IsZero() {
+	if o.AsOf.IsZero() && !o.View {
 		for {
 			cur, err := LoadMeta(ctx, p.st, p.name)
 			if err != nil {
 				return rep, err
 			}
-			cur.Active, cur.RebuiltAt = rep.Generation, p.now().UTC()
+			now := p.now().UTC()
+			cur.Previous = append([]Superseded{{Generation: cur.Active, Since: now}}, cur.Previous...)
+			cur.Active, cur.RebuiltAt = rep.Generation, now
 			err = saveMeta(ctx, p.st, cur)
 			if errors.Is(err, store.ErrConditionFailed) {
 				continue // another rebuild reserved a number meanwhile
@@ -305,9 +420,48 @@ func (p *Projector) Rebuild(ctx context.Context, o RebuildOptions) (Report, erro
 			break
 		}
 		rep.Activated = true
+		if p.autoCleanup {
+			c, err := p.Cleanup(ctx, 0)
+			rep.Cleanup = &c
+			if err != nil {
+				rep.CleanupError = err.Error()
+			}
+		}
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// abandon deletes the generation of a rebuild that failed with cause, as
+// Cleanup would (it is listed in Meta.Deleting first, so the next Cleanup
+// finishes what this cannot), even when ctx was cancelled.
+func (p *Projector) abandon(ctx context.Context, gen string, cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	err := p.updateMeta(ctx, func(m *Meta) bool {
+		if slices.Contains(m.Deleting, gen) {
+			return false
+		}
+		m.Deleting = append(m.Deleting, gen)
+		return true
+	})
+	if err == nil {
+		var rep CleanupReport
+		if _, err = p.deleteGeneration(ctx, gen, 0, &rep); err == nil {
+			err = p.updateMeta(ctx, func(m *Meta) bool {
+				i := slices.Index(m.Deleting, gen)
+				if i < 0 {
+					return false
+				}
+				m.Deleting = slices.Delete(m.Deleting, i, i+1)
+				return true
+			})
+		}
+	}
+	if err != nil {
+		return errors.Join(cause, fmt.Errorf("projection %s: delete the failed rebuild's generation %s (the next cleanup will): %w", p.name, gen, err))
+	}
+	return cause
 }
 
 // writeOps writes a rebuild's changed items, Workers transactions at a
@@ -367,6 +521,50 @@ type Status struct {
 	// Generations lists every generation with a checkpoint (as-of views and
 	// older rebuilds included) and its position.
 	Generations map[string]int64 `json:"generations"`
+	// Kept lists every generation with its state, newest first.
+	Kept []GenerationStatus `json:"kept"`
+}
+
+// Generation states.
+const (
+	StateLive     = "live"     // the active generation
+	StatePrevious = "previous" // superseded, kept (Rollback, readers mid-query)
+	StateDeleting = "deleting" // Cleanup has begun to delete it
+	StateView     = "view"     // an as-of or archive view, or a failed rebuild's
+)
+
+// GenerationStatus is one generation of a projection.
+type GenerationStatus struct {
+	Generation string `json:"generation"`
+	State      string `json:"state"`
+	Position   int64  `json:"position"`
+	// Since is when a previous generation stopped being active.
+	Since time.Time `json:"since,omitzero"`
+	// Items is how many items it holds; -1 when not counted (CountItems
+	// counts them) or its partitions are unknown.
+	Items int `json:"items"`
+}
+
+// CountItems sets the Items of each of s's generations, p being the
+// projection s is the status of.
+func (s *Status) CountItems(ctx context.Context, st store.Store, p Projection) error {
+	for i := range s.Kept {
+		n, err := GenerationItems(ctx, st, p, s.Kept[i].Generation)
+		if err != nil {
+			return err
+		}
+		s.Kept[i].Items = n
+	}
+	return nil
+}
+
+// generationNumber orders generations g<n> by n (others last, by name).
+func generationNumber(g string) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(g, "g"))
+	if err != nil || !strings.HasPrefix(g, "g") {
+		return -1
+	}
+	return n
 }
 
 // Statuses returns the status of each named projection and of every
@@ -405,7 +603,30 @@ func Statuses(ctx context.Context, es *eventstore.EventStore, names ...string) (
 			return nil, err
 		}
 		pos := g[m.Active]
-		out = append(out, Status{Name: name, Active: m.Active, Position: pos, Head: head, Lag: head - pos, RebuiltAt: m.RebuiltAt, Generations: g})
+		st := Status{Name: name, Active: m.Active, Position: pos, Head: head, Lag: head - pos, RebuiltAt: m.RebuiltAt, Generations: g}
+		states := map[string]GenerationStatus{m.Active: {Generation: m.Active, State: StateLive}}
+		for _, pr := range m.Previous {
+			states[pr.Generation] = GenerationStatus{Generation: pr.Generation, State: StatePrevious, Since: pr.Since}
+		}
+		for _, d := range m.Deleting {
+			states[d] = GenerationStatus{Generation: d, State: StateDeleting}
+		}
+		for gen := range g {
+			if _, ok := states[gen]; !ok {
+				states[gen] = GenerationStatus{Generation: gen, State: StateView}
+			}
+		}
+		for gen, gs := range states {
+			gs.Position, gs.Items = g[gen], -1
+			st.Kept = append(st.Kept, gs)
+		}
+		slices.SortFunc(st.Kept, func(a, b GenerationStatus) int {
+			if c := generationNumber(b.Generation) - generationNumber(a.Generation); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Generation, b.Generation)
+		})
+		out = append(out, st)
 	}
 	sortStatuses(out)
 	return out, nil

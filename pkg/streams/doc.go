@@ -23,6 +23,10 @@
 // writes are retried with backoff; every outcome is counted (OpenTelemetry
 // counters and Stats) and every lost event is logged with its id.
 //
+// Query returns what a filter selects in memory; Scan streams it, a batch
+// at a time in the same order, for readers of a whole archive (rebuilds of
+// read models from it: projection.ArchiveSource).
+//
 // A replay re-delivers the archived events of a filter in archive order,
 // each with the same id and data plus the extension attributes
 // replayed=true and replayid, so consumers guarded by pkg/idempotency

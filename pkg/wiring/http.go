@@ -17,6 +17,7 @@ type HTTPMiddlewareBuilder func(p Ports, fn faas.Function) (func(http.Handler) h
 // then the API lifecycle, then rate limits.
 var httpMiddleware = []HTTPMiddlewareBuilder{
 	IdentityMiddleware,
+	LifecycleMiddleware,
 	RateLimitMiddleware,
 }
 

@@ -5,7 +5,9 @@
 package deps
 
 import (
+	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -101,6 +103,25 @@ func TestDependencyDirection(t *testing.T) {
 		// store port; DynamoDB enters only through the wiring.
 		{[]string{"pkg/ratelimit"}, platforms},
 		{[]string{"pkg/wiring"}, []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f"}},
+		// pkg/apispec validates traffic against the specs in tests: it links
+		// no platform, and no function links it (nor kin-openapi through it).
+		{[]string{"pkg/apispec"}, platforms},
+		{[]string{"functions/...", "pkg/registry"}, []string{module + "pkg/apispec"}},
+		// Only the governance auditor parses specs: every other function
+		// links no OpenAPI library (the lifecycle and rate-limit middleware
+		// read api/catalog.yaml only).
+		{functionsExcept(t, "governance-auditor"), []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f", module + "pkg/governance"}},
+		// The OWASP auditor reads specs as YAML nodes (for lines): no
+		// platform, no cloud SDK, no HTTP framework.
+		{[]string{"pkg/governance"}, platforms},
+		// Breaking-change detection: oasdiff and the event catalog, no platform.
+		{[]string{"pkg/apidiff"}, platforms},
+		// The governance auditor's core: ports only (the OWASP audit comes in
+		// as a function, so the core links pkg/governance only through it).
+		{[]string{"pkg/apigov"}, platforms},
+		// The lifecycle middleware runs in every function: the catalog only,
+		// no platform, no OpenAPI library.
+		{[]string{"pkg/apilifecycle"}, append([]string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f"}, platforms...)},
 		// The catalog validates with its own checker: a general JSON Schema
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the
@@ -138,6 +159,21 @@ func TestDependencyDirection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// functionsExcept lists functions/<name> for every function but those named.
+func functionsExcept(t *testing.T, skip ...string) []string {
+	entries, err := os.ReadDir("../../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && !slices.Contains(skip, e.Name()) {
+			out = append(out, "functions/"+e.Name())
+		}
+	}
+	return out
 }
 
 // The clock every core package and its tests share links the standard

@@ -3,7 +3,8 @@
 // order-query function's queue through the bus, are stored in the event
 // store and projected; GET /orders answers from the model; after the
 // runtime stops, `cogniforge projections status` and `rebuild` (from
-// scratch and --as-of) work on its data directory.
+// scratch, --as-of and --from-archive) and rollback work on its data
+// directory.
 package orderview_test
 
 import (
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cogniforge/cogniforge/pkg/apispec"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
@@ -50,6 +52,14 @@ func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
 	repo, _ := filepath.Abs("../..")
 	rt := testenv.StartRuntime(t, cli, "--config", filepath.Join(repo, "config"), "--statemachines", "")
 	dataDir, addr := rt.DataDir, rt.Addr
+	// Every call to the gateway and the order API is checked against
+	// their specs (api/*.yaml).
+	apis, err := apispec.NewRuntime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := apis.Client()
+	defer apis.Report(t, "order-query", "event-gateway")
 	token, err := os.ReadFile(filepath.Join(dataDir, "api.token"))
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +72,7 @@ func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
 		req.Header.Set("ce-source", "cogniforge/saga/order-fulfillment")
 		req.Header.Set("ce-type", typ)
 		req.Header.Set("content-type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +86,7 @@ func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", "http://"+addr+"/functions/order-query/orders"+query, nil)
 		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,6 +114,18 @@ func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
 	if len(byCustomer) != 2 || byCustomer[0].Events != 3 || byCustomer[1].Status != "pending" {
 		t.Errorf("orders of c-1 = %+v; want o-1 (3 events, the repeat dropped) and o-2 pending", byCustomer)
 	}
+	for path, want := range map[string]int{"/orders/o-1": 200, "/orders/o-9": 422, "/orders?limit=1&generation=g1": 200, "/orders?limit=lots": 400} {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/functions/order-query"+path, nil)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s = %s, want %d", path, resp.Status, want)
+		}
+	}
 	rt.Stop(t)
 
 	out, errOut, code := run(t, "projections", "status", "--data-dir", dataDir, "--json")
@@ -120,5 +142,22 @@ func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
 	}
 	if _, errOut, code := run(t, "projections", "rebuild", "payments", "--data-dir", dataDir); code != 2 || !strings.Contains(errOut, `no read model "payments"`) {
 		t.Fatalf("unknown read model: %d %s", code, errOut)
+	}
+
+	// From the event archive the runtime kept (DIR/archive): the same
+	// four events (the repeat delivery archived too, dropped by id), made
+	// active; g2, the previous generation, is kept, and rollback returns
+	// to it.
+	out, errOut, code = run(t, "projections", "rebuild", "orders", "--from-archive", "--activate", "--data-dir", dataDir)
+	if code != 0 || !strings.Contains(out, "4 events applied") || !strings.Contains(out, "generation g4 is now active") || !strings.Contains(out, "kept previous generations g2") {
+		t.Fatalf("projections rebuild --from-archive = %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, "projections", "status", "--data-dir", dataDir)
+	if code != 0 || !strings.Contains(out, "g4          live") || !strings.Contains(out, "g2          previous") || !strings.Contains(out, "g3          view") {
+		t.Fatalf("projections status = %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, "projections", "rollback", "orders", "--data-dir", dataDir)
+	if code != 0 || !strings.Contains(out, "generation g2 is active again") {
+		t.Fatalf("projections rollback = %d\n%s%s", code, out, errOut)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
+	"github.com/cogniforge/cogniforge/pkg/apispec"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
@@ -100,6 +101,13 @@ func TestArchiveQueryReplay(t *testing.T) {
 	repo, _ := filepath.Abs("../..")
 	rt := testenv.StartRuntime(t, cli, "--config", filepath.Join(repo, "config"), "--statemachines", "")
 	dataDir, addr := rt.DataDir, rt.Addr
+	// The gateway's answers are checked against its spec (api/*.yaml).
+	apis, err := apispec.NewRuntime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := apis.Client()
+	defer apis.Report(t, "event-gateway")
 	post := func(id string) time.Time {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/functions/event-gateway",
 			strings.NewReader(`{"service":"checkout","operation":"POST /orders","status":"ok","durationMs":42}`))
@@ -108,7 +116,7 @@ func TestArchiveQueryReplay(t *testing.T) {
 		req.Header.Set("ce-source", "//checkout")
 		req.Header.Set("ce-type", "dev.cogniforge.request.completed.v1")
 		req.Header.Set("content-type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

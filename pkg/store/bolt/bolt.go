@@ -31,7 +31,10 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/store"
 )
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Seeker = (*Store)(nil)
+)
 
 // FileName is the name of the database file inside Config.Dir.
 const FileName = "store.db"
@@ -451,6 +454,15 @@ func added(key store.Key, cur record, ok bool, delta int64) (record, error) {
 
 // Query implements store.Store.
 func (s *Store) Query(ctx context.Context, partition, prefix string, limit int) ([]store.Item, error) {
+	return s.QueryAfter(ctx, partition, prefix, "", limit)
+}
+
+// QueryAfter implements store.Seeker: the cursor seeks to after.
+func (s *Store) QueryAfter(ctx context.Context, partition, prefix, after string, limit int) ([]store.Item, error) {
+	after, none := store.SeekRange(prefix, after)
+	if none {
+		return nil, nil
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("bolt query: %w", err)
 	}
@@ -465,8 +477,15 @@ func (s *Store) Query(ctx context.Context, partition, prefix string, limit int) 
 		}
 		now := s.now()
 		p := []byte(prefix)
+		from := p
+		if after != "" {
+			from = []byte(after)
+		}
 		c := part.Cursor()
-		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		for k, v := c.Seek(from); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			if after != "" && string(k) == after {
+				continue
+			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}

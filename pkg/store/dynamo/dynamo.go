@@ -34,7 +34,10 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/store"
 )
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Seeker = (*Store)(nil)
+)
 
 // Client is the part of the DynamoDB API the store uses.
 type Client interface {
@@ -485,6 +488,16 @@ func (s *Store) Add(ctx context.Context, key store.Key, delta int64) (int64, err
 // Query implements store.Store. It pages through DynamoDB until it has limit
 // live items, since DynamoDB applies its Limit before the expiry filter.
 func (s *Store) Query(ctx context.Context, partition, prefix string, limit int) ([]store.Item, error) {
+	return s.QueryAfter(ctx, partition, prefix, "", limit)
+}
+
+// QueryAfter implements store.Seeker: the query starts at the
+// ExclusiveStartKey (partition, after), so DynamoDB reads nothing before it.
+func (s *Store) QueryAfter(ctx context.Context, partition, prefix, after string, limit int) ([]store.Item, error) {
+	after, none := store.SeekRange(prefix, after)
+	if none {
+		return nil, nil
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("dynamo query: %w", err)
 	}
@@ -503,6 +516,9 @@ func (s *Store) Query(ctx context.Context, partition, prefix string, limit int) 
 		TableName: s.table, KeyConditionExpression: aws.String(keyCond), FilterExpression: filter,
 		ExpressionAttributeNames: e.names, ExpressionAttributeValues: e.values,
 		ConsistentRead: aws.Bool(true),
+	}
+	if after != "" {
+		in.ExclusiveStartKey = map[string]types.AttributeValue{"pk": str(partition), "sk": str(after)}
 	}
 	var items []store.Item
 	for {

@@ -19,7 +19,10 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/store"
 )
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Seeker = (*Store)(nil)
+)
 
 // Config tunes a Store. The zero Config is ready to use.
 type Config struct {
@@ -204,18 +207,28 @@ func (s *Store) add(key store.Key, delta int64, now time.Time) *record {
 
 // Query implements store.Store.
 func (s *Store) Query(ctx context.Context, partition, prefix string, limit int) ([]store.Item, error) {
+	return s.QueryAfter(ctx, partition, prefix, "", limit)
+}
+
+// QueryAfter implements store.Seeker (over a map it still visits the
+// partition, but copies and sorts only the items after the bound).
+func (s *Store) QueryAfter(ctx context.Context, partition, prefix, after string, limit int) ([]store.Item, error) {
+	after, none := store.SeekRange(prefix, after)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memory query: %w", err)
 	}
 	if partition == "" {
 		return nil, fmt.Errorf("%w: empty partition", store.ErrInvalidKey)
 	}
+	if none {
+		return nil, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
 	var sorts []string
 	for sk, r := range s.parts[partition] {
-		if strings.HasPrefix(sk, prefix) && !store.Expired(r.expiresAt, now) {
+		if strings.HasPrefix(sk, prefix) && sk > after && !store.Expired(r.expiresAt, now) {
 			sorts = append(sorts, sk)
 		}
 	}

@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"QueryOrderPrefixLimit", testQuery},
 		{"QueryPartitionIsolation", testQueryIsolation},
 		{"QueryLimitSkipsExpired", testQueryLimitSkipsExpired},
+		{"QueryAfter", testQueryAfter},
 		{"ConcurrentIfAbsentOneWins", testConcurrentIfAbsent},
 		{"LargeValue", testLargeValue},
 		{"ValuesAreCopies", testValuesAreCopies},
