@@ -14,7 +14,7 @@ import (
 // BenchmarkAllowFastPath is the check of a request that finds leased
 // requests in the process: the in-process limiter and a counter, no store.
 func BenchmarkAllowFastPath(b *testing.B) {
-	l, err := New(Config{Policies: policies(b, "policies:\n- {class: premium, api: '*', rate: 1000000000/s, burst: 1000000000}"),
+	l, err := New(Config{Policies: policies(b, "policies:\n- {class: premium, api: '*', rate: 100000000/s, burst: 1000000000}"),
 		Store: memory.New(memory.Config{}), LeaseInterval: time.Second})
 	if err != nil {
 		b.Fatal(err)
@@ -42,7 +42,7 @@ func reportCPU(b *testing.B, cpu time.Duration) {
 
 // BenchmarkAllowFastPathParallel: many clients at once, each on the fast path.
 func BenchmarkAllowFastPathParallel(b *testing.B) {
-	l, err := New(Config{Policies: policies(b, "policies:\n- {class: premium, api: '*', rate: 1000000000/s, burst: 1000000000}"),
+	l, err := New(Config{Policies: policies(b, "policies:\n- {class: premium, api: '*', rate: 100000000/s, burst: 1000000000}"),
 		Store: memory.New(memory.Config{}), LeaseInterval: time.Second})
 	if err != nil {
 		b.Fatal(err)

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -349,4 +350,28 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Many goroutines on two instances at one instant: never more than the
+// burst, whatever the interleaving (run with -race).
+func TestConcurrentNeverOverBurst(t *testing.T) {
+	clk := clock.NewFake(epoch)
+	st := memory.New(memory.Config{Now: clk.Now})
+	ps := policies(t, "policies:\n- {class: anonymous, api: '*', rate: 100/s, burst: 60}")
+	ls := []*Limiter{newLimiter(t, ps, st, clk, DefaultLeaseInterval), newLimiter(t, ps, st, clk, DefaultLeaseInterval)}
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for range 200 {
+				if ls[g%2].Allow(context.Background(), anon, "x").Allowed {
+					allowed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := allowed.Load(); n > 60 || n < 60-2*25 {
+		t.Errorf("%d allowed at one instant, want at most the burst (60) and at least 60 - 2 leases", n)
+	}
 }

@@ -5,28 +5,13 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
 	"sync"
 
 	"github.com/cogniforge/cogniforge/api"
 	"github.com/cogniforge/cogniforge/pkg/apicatalog"
-	"github.com/cogniforge/cogniforge/pkg/apiclient"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/ratelimit"
 )
-
-// IdentityMiddleware identifies every caller of fn's HTTP handler
-// (apiclient): API keys are looked up in the registry in the ports' store
-// (`cogniforge api keys`), the IAM principal is trusted where the Lambda
-// adapter sets it (on AWS Lambda only), anyone else is anonymous by
-// address.
-func IdentityMiddleware(p Ports, fn faas.Function) (func(http.Handler) http.Handler, error) {
-	id := apiclient.Identifier{TrustPrincipalHeader: os.Getenv("AWS_LAMBDA_RUNTIME_API") != ""}
-	if p.Store != nil {
-		id.Keys = apiclient.NewKeyStore(p.Store, apiclient.KeyStoreConfig{Now: p.Now})
-	}
-	return id.Middleware, nil
-}
 
 var (
 	apiCatalogOnce sync.Once
