@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -182,39 +181,17 @@ func TestDiscoveryThroughTheRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	hc := apis.Client()
-	for _, c := range []struct {
-		method, path, body string
-		want               int
-	}{
-		{"POST", "/instances", `{"service":"cart","id":"c","url":"https://c.internal:8443","weight":2,"zone":"z1","metadata":{"version":"2.0.0"},"ttl":"5m"}`, 200},
-		{"GET", "/instances", "", 200},
-		{"GET", "/instances?service=cart&health=unknown", "", 200},
-		{"GET", "/instances/checkout?health=unhealthy", "", 200},
-		{"POST", "/instances/cart/c/heartbeat", "", 200},
-		{"POST", "/check", "", 200},
-		{"DELETE", "/instances/cart/c", "", 200},
-		{"DELETE", "/instances/cart/c", "", 422},
-		{"POST", "/instances", `{"service":"cart","id":"d","url":"https://d.internal","weight":-1}`, 400},
-	} {
-		var body io.Reader
-		if c.body != "" {
-			body = strings.NewReader(c.body)
-		}
-		req, _ := http.NewRequest(c.method, "http://"+addr+"/functions/health-checker"+c.path, body)
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-		if c.body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != c.want {
-			t.Errorf("%s %s: %s %s, want %d", c.method, c.path, resp.Status, b, c.want)
-		}
-	}
+	testenv.CheckRoutes(t, hc, "http://"+addr+"/functions/health-checker", string(token), []testenv.Route{
+		testenv.R("POST", "/instances", `{"service":"cart","id":"c","url":"https://c.internal:8443","weight":2,"zone":"z1","metadata":{"version":"2.0.0"},"ttl":"5m"}`, 200),
+		testenv.R("GET", "/instances", "", 200),
+		testenv.R("GET", "/instances?service=cart&health=unknown", "", 200),
+		testenv.R("GET", "/instances/checkout?health=unhealthy", "", 200),
+		testenv.R("POST", "/instances/cart/c/heartbeat", "", 200),
+		testenv.R("POST", "/check", "", 200),
+		testenv.R("DELETE", "/instances/cart/c", "", 200),
+		testenv.R("DELETE", "/instances/cart/c", "", 422),
+		testenv.R("POST", "/instances", `{"service":"cart","id":"d","url":"https://d.internal","weight":-1}`, 400),
+	})
 	apis.Report(t, "health-checker")
 	// Stopped, the data directory's store answers directly.
 	rt.Stop(t)

@@ -213,38 +213,16 @@ func TestAlertToWebhookAndAck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		method, path, body string
-		want               int
-	}{
-		{"GET", "/incidents/" + id, "", 200},
-		{"GET", "/incidents?state=resolved&severity=SEV2", "", 200},
-		{"GET", "/incidents/metrics", "", 200},
-		{"POST", "/incidents/" + id + "/notes", `{"by":"alice","text":"the deploy of 10:02 broke checkout"}`, 200},
-		{"PUT", "/incidents/" + id + "/review", `{"by":"alice","review":{"summary":"a bad deploy","contributingFactors":["no canary"],"actionItems":[{"title":"canary checkout","owner":"bob","due":"2027-01-31"}]}}`, 200},
-		{"GET", "/incidents/" + id + "/review.md", "", 200},
-		{"POST", "/incidents/" + id + "/ack", `{"by":"bob"}`, 422},
-		{"POST", "/incidents/" + id + "/resolve", `{}`, 422},
-		{"GET", "/incidents/inc-unknown", "", 422},
-		{"POST", "/incidents", `{"id":"api-1","title":"disk full on db-2","dedupKey":"db-2/disk","service":"db","severity":"SEV3","links":[{"title":"runbook","url":"https://runbooks.example/disk"}]}`, 200},
-	} {
-		var body io.Reader
-		if c.body != "" {
-			body = strings.NewReader(c.body)
-		}
-		req, _ := http.NewRequest(c.method, base+"/functions/incident-manager"+c.path, body)
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
-		if c.body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != c.want {
-			t.Errorf("%s %s: %s %s, want %d", c.method, c.path, resp.Status, b, c.want)
-		}
-	}
+	testenv.CheckRoutes(t, hc, base+"/functions/incident-manager", string(tok), []testenv.Route{
+		testenv.R("GET", "/incidents/"+id, "", 200),
+		testenv.R("GET", "/incidents?state=resolved&severity=SEV2", "", 200),
+		testenv.R("GET", "/incidents/metrics", "", 200),
+		testenv.R("POST", "/incidents/"+id+"/notes", `{"by":"alice","text":"the deploy of 10:02 broke checkout"}`, 200),
+		testenv.R("PUT", "/incidents/"+id+"/review", `{"by":"alice","review":{"summary":"a bad deploy","contributingFactors":["no canary"],"actionItems":[{"title":"canary checkout","owner":"bob","due":"2027-01-31"}]}}`, 200),
+		testenv.R("GET", "/incidents/"+id+"/review.md", "", 200),
+		testenv.R("POST", "/incidents/"+id+"/ack", `{"by":"bob"}`, 422),
+		testenv.R("POST", "/incidents/"+id+"/resolve", `{}`, 422),
+		testenv.R("GET", "/incidents/inc-unknown", "", 422),
+		testenv.R("POST", "/incidents", `{"id":"api-1","title":"disk full on db-2","dedupKey":"db-2/disk","service":"db","severity":"SEV3","links":[{"title":"runbook","url":"https://runbooks.example/disk"}]}`, 200),
+	})
 }

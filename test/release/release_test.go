@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -347,40 +346,18 @@ func TestReleasesInTheLocalRuntime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range []struct {
-			method, path, body string
-			want               int
-		}{
-			{"GET", "/releases", "", 200},
-			{"GET", "/releases?state=rolledback", "", 200},
-			{"GET", "/releases/routed", "", 200},
-			{"GET", "/releases/no-such-release", "", 422},
-			{"GET", "/aliases/" + fn, "", 200},
-			{"GET", "/aliases/" + fn + "?alias=live", "", 200},
-			{"POST", "/versions/" + fn, `{"description":"v4"}`, 200},
-			{"POST", "/releases", `{"id":"api","function":"` + fn + `","version":"4","strategy":"blue-green","interval":"1h","by":"carol"}`, 200},
-			{"POST", "/releases/api/rollback", `{"by":"carol","reason":"checked the API"}`, 200},
-			{"POST", "/releases", `{"function":"` + fn + `","version":"4","interval":"soon"}`, 400},
-		} {
-			var body io.Reader
-			if c.body != "" {
-				body = strings.NewReader(c.body)
-			}
-			req, _ := http.NewRequest(c.method, "http://"+rt.addr+"/functions/release-controller"+c.path, body)
-			req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
-			if c.body != "" {
-				req.Header.Set("Content-Type", "application/json")
-			}
-			resp, err := hc.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != c.want {
-				t.Errorf("%s %s: %s %s, want %d", c.method, c.path, resp.Status, b, c.want)
-			}
-		}
+		testenv.CheckRoutes(t, hc, "http://"+rt.addr+"/functions/release-controller", string(tok), []testenv.Route{
+			testenv.R("GET", "/releases", "", 200),
+			testenv.R("GET", "/releases?state=rolledback", "", 200),
+			testenv.R("GET", "/releases/routed", "", 200),
+			testenv.R("GET", "/releases/no-such-release", "", 422),
+			testenv.R("GET", "/aliases/"+fn, "", 200),
+			testenv.R("GET", "/aliases/"+fn+"?alias=live", "", 200),
+			testenv.R("POST", "/versions/"+fn, `{"description":"v4"}`, 200),
+			testenv.R("POST", "/releases", `{"id":"api","function":"`+fn+`","version":"4","strategy":"blue-green","interval":"1h","by":"carol"}`, 200),
+			testenv.R("POST", "/releases/api/rollback", `{"by":"carol","reason":"checked the API"}`, 200),
+			testenv.R("POST", "/releases", `{"function":"`+fn+`","version":"4","interval":"soon"}`, 400),
+		})
 		apis.Report(t, "release-controller")
 	})
 }

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -132,34 +131,12 @@ func TestGatewayBehindTheSharedBreaker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		method, path, body string
-		want               int
-	}{
-		{"GET", "/breakers", "", 200},
-		{"POST", "/breakers/api-check/force", `{"mode":"closed","for":"1m"}`, 200},
-		{"POST", "/breakers/api-check/force", `{"mode":"none"}`, 200},
-		{"POST", "/breakers/api-check/force", `{"mode":"sideways"}`, 400},
-	} {
-		var body io.Reader
-		if c.body != "" {
-			body = strings.NewReader(c.body)
-		}
-		req, _ := http.NewRequest(c.method, "http://"+addr+"/functions/resilience-admin"+c.path, body)
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-		if c.body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != c.want {
-			t.Errorf("%s %s: %s %s, want %d", c.method, c.path, resp.Status, b, c.want)
-		}
-	}
+	testenv.CheckRoutes(t, hc, "http://"+addr+"/functions/resilience-admin", string(token), []testenv.Route{
+		testenv.R("GET", "/breakers", "", 200),
+		testenv.R("POST", "/breakers/api-check/force", `{"mode":"closed","for":"1m"}`, 200),
+		testenv.R("POST", "/breakers/api-check/force", `{"mode":"none"}`, 200),
+		testenv.R("POST", "/breakers/api-check/force", `{"mode":"sideways"}`, 400),
+	})
 	apis.Report(t, "event-gateway", "resilience-admin")
 
 	rt.Stop(t)
