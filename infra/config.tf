@@ -81,7 +81,7 @@ locals {
   state_machine_arn_prefix = "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:stateMachine:${var.name_prefix}-"
   incident_escalator_environment = {
     COGNIFORGE_CONFIG_SSM_PATH          = local.config_ssm_path
-    COGNIFORGE_CONFIG_DIGEST            = sha256("${module.oncall_config.digest}/${module.incidents_config.digest}")
+    COGNIFORGE_CONFIG_DIGEST            = sha256("${module.oncall_config.digest}/${module.incidents_config.digest}/${module.resilience_config.digest}")
     COGNIFORGE_STATE_MACHINE_ARN_PREFIX = local.state_machine_arn_prefix
   }
   start_escalation = {

@@ -117,7 +117,7 @@ locals {
     "incident-escalator" = {
       timeout           = 300
       environment       = local.incident_escalator_environment
-      policy_statements = [local.use_store, local.publish_events, local.read_oncall_config, local.read_incident_config, local.start_escalation, local.publish_sns]
+      policy_statements = [local.use_store, local.publish_events, local.read_oncall_config, local.read_incident_config, local.read_resilience_config, local.start_escalation, local.publish_sns]
     }
     # Secrets Manager invokes it for each rotation step of the secrets
     # whose rotation names it; the invoke permission is
@@ -125,8 +125,7 @@ locals {
     # Its password settings are parameters under its own path (secrets.tf).
     "secret-rotator" = {
       timeout           = 60
-      environment       = { COGNIFORGE_ENV = var.config_environment }
-      policy_statements = [local.use_store, local.publish_events, local.rotate_secrets, local.random_password, local.read_rotator_config]
+      policy_statements = [local.use_store, local.publish_events, local.rotate_secrets, local.random_password]
     }
     # Lists and forces the circuit breakers shared through the store
     # (pkg/resilience): an operator's and a chaos experiment's tool, so
@@ -136,10 +135,12 @@ locals {
       policy_statements = [local.use_store, local.publish_events]
     }
     # Reminds people before their shifts (config/oncall/reminders.yaml).
+    # Like the escalator, it pages through each channel's breaker shared
+    # in the store (notify.<channel> in config/resilience).
     "oncall-reminder" = {
       timeout           = 120
       environment       = local.incident_escalator_environment
-      policy_statements = [local.use_store, local.read_oncall_config, local.read_incident_config, local.publish_sns]
+      policy_statements = [local.use_store, local.publish_events, local.read_oncall_config, local.read_incident_config, local.read_resilience_config, local.publish_sns]
     }
     # Service discovery (pkg/discovery): the registry's API over an
     # IAM-signed URL, and every minute (its schedule, from the manifest) a

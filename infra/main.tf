@@ -23,6 +23,10 @@ locals {
     COGNIFORGE_STAGE     = var.stage
     COGNIFORGE_TABLE     = module.table.name
     COGNIFORGE_EVENT_BUS = module.bus.name
+    # Each function reads its own versioned parameters under
+    # /cogniforge/<env>/<function>/ (pkg/config), e.g. its resilience
+    # policies: read_own_config below allows exactly that path.
+    COGNIFORGE_ENV = var.config_environment
   }
 
   state_machines = { for f in fileset(local.statemachines_dir, "*.asl.json") : trimsuffix(f, ".asl.json") => "${local.statemachines_dir}/${f}" }
@@ -60,6 +64,14 @@ module "bus" {
   tags   = local.tags
 }
 
+locals {
+  read_own_config = { for name in keys(local.functions) : name => {
+    sid       = "ReadOwnParameters"
+    actions   = ["ssm:GetParametersByPath"]
+    resources = ["${local.ssm_parameter_arn}/cogniforge/${var.config_environment}/${name}", "${local.ssm_parameter_arn}/cogniforge/${var.config_environment}/${name}/*"]
+  } }
+}
+
 module "function" {
   source   = "./modules/function"
   for_each = local.functions
@@ -73,7 +85,7 @@ module "function" {
   timeout              = try(each.value.timeout, 10)
   environment          = merge(local.shared_environment, local.chaos_environment, try(each.value.environment, {}))
   otel_environment     = local.otel_environment
-  policy_statements    = concat(try(each.value.policy_statements, []), [local.read_chaos_config, local.chaos_claims])
+  policy_statements    = concat(try(each.value.policy_statements, []), [local.read_chaos_config, local.chaos_claims, local.read_own_config[each.key]])
   log_retention_days   = var.log_retention_days
   reserved_concurrency = try(each.value.reserved_concurrency, null)
   function_url         = try(each.value.function_url, null)

@@ -46,11 +46,6 @@ locals {
     "password/length"             = "32"
     "password/exclude-characters" = "`~"
   }
-  read_rotator_config = {
-    sid       = "ReadOwnParameters"
-    actions   = ["ssm:GetParametersByPath"]
-    resources = ["${local.ssm_parameter_arn}${local.rotator_parameter_path}", "${local.ssm_parameter_arn}${local.rotator_parameter_path}/*"]
-  }
 }
 
 resource "aws_secretsmanager_secret" "example" {

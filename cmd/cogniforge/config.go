@@ -14,6 +14,8 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/audit"
 	"github.com/cogniforge/cogniforge/pkg/config"
 	"github.com/cogniforge/cogniforge/pkg/events"
+	"github.com/cogniforge/cogniforge/pkg/registry/resiliencefn"
+	"github.com/cogniforge/cogniforge/pkg/resilience"
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
@@ -138,6 +140,12 @@ func runConfig(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		}
 		return 0
 	case "set":
+		if key == resiliencefn.ParameterKey {
+			if err := checkResilienceParameter(path, pos[1]); err != nil {
+				fmt.Fprintf(stderr, "cogniforge config set: %v\n", err)
+				return 2
+			}
+		}
 		var v int64
 		if *secure {
 			v, err = m.SetSecure(ctx, *env, fn, key, pos[1])
@@ -201,3 +209,16 @@ func configCode(err error) int {
 }
 
 func configErrorName(err error) string { return audit.ConfigErrorName(err) }
+
+// checkResilienceParameter refuses a resilience parameter its functions
+// would refuse at their next start (and so not start).
+func checkResilienceParameter(path, value string) error {
+	c, err := resilience.ParseConfig(path, []byte(value))
+	if err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

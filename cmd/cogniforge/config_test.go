@@ -30,6 +30,8 @@ func TestConfigCommands(t *testing.T) {
 		{"no env", []string{"get", "order/timeout"}, 2, ""},
 		{"key without function", []string{"get", "--env", "dev", "timeout"}, 2, ""},
 		{"set without value", []string{"set", "--env", "dev", "order/timeout"}, 2, ""},
+		{"bad resilience parameter", []string{"set", "--env", "dev", "order/resilience", "bulkheads: {database: {maxConcurrent: -2}}"}, 2, ""},
+		{"resilience parameter not yaml", []string{"set", "--env", "dev", "order/resilience", "downstreams: [nope"}, 2, ""},
 		{"help", []string{"--help"}, 0, "usage"},
 	}
 	for _, s := range steps {

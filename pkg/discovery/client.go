@@ -27,7 +27,10 @@ const (
 	// Random takes a uniformly random instance, weights aside.
 	Random Strategy = "random"
 	// LeastOutstanding takes the instance with the fewest picks not yet
-	// released with Selection.Done by this Client (ties in turn).
+	// released with Selection.Done by this Client per unit of weight;
+	// among equals (all idle, say) it takes them in weighted turn, so with
+	// requests that finish before the next pick the shares are the
+	// weights', and under load an idle instance is always taken first.
 	LeastOutstanding Strategy = "least-outstanding"
 )
 
@@ -234,25 +237,22 @@ func (e *Service) Pick(ctx context.Context) (Selection, error) {
 	case kindRoundRobin:
 		i = int((e.next.Add(1) - 1) % uint64(n))
 	case kindWeighted:
-		if v.order != nil {
-			i = int(v.order[(e.next.Add(1)-1)%uint64(len(v.order))])
-		} else {
-			r := rand.IntN(v.cum[n-1])
-			i = sort.SearchInts(v.cum, r+1)
-		}
+		i = v.weightedIndex(e.next.Add(1) - 1)
 	case kindRandom:
 		i = rand.IntN(n)
 	case kindLeastOutstanding:
-		start := int((e.next.Add(1) - 1) % uint64(n))
+		// Start from the weighted turn's instance; a scan stops at the
+		// first idle one. o/w is compared as o_j*w_i < o_i*w_j.
+		start := v.weightedIndex(e.next.Add(1) - 1)
 		i = start
-		best := v.out[start].Load()
+		best, bw := v.out[start].Load(), int64(v.insts[start].Weight)
 		for k := 1; k < n && best > 0; k++ {
 			j := start + k
 			if j >= n {
 				j -= n
 			}
-			if o := v.out[j].Load(); o < best {
-				i, best = j, o
+			if o, w := v.out[j].Load(), int64(v.insts[j].Weight); o*bw < best*w {
+				i, best, bw = j, o, w
 			}
 		}
 		v.out[i].Add(1)
@@ -343,10 +343,20 @@ func (c *Client) build(e *Service, insts []Instance, now time.Time) *view {
 			delete(e.counters, id)
 		}
 	}
-	if c.kind == kindWeighted && len(v.insts) > 0 {
+	if (c.kind == kindWeighted || c.kind == kindLeastOutstanding) && len(v.insts) > 0 {
 		v.order, v.cum = weightedOrder(v.insts)
 	}
 	return v
+}
+
+// weightedIndex is the instance of turn n of the weighted cycle, or a
+// weighted random one when the cycle was too long to precompute.
+func (v *view) weightedIndex(n uint64) int {
+	if v.order != nil {
+		return int(v.order[n%uint64(len(v.order))])
+	}
+	r := rand.IntN(v.cum[len(v.cum)-1])
+	return sort.SearchInts(v.cum, r+1)
 }
 
 // maxOrderWork bounds the work of precomputing one weighted cycle

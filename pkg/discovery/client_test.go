@@ -56,7 +56,8 @@ func TestSharesOver10000Picks(t *testing.T) {
 		{discovery.Weighted, map[string]float64{"a": 0.5, "b": 0.3, "c": 0.2}, 0.001},
 		{discovery.RoundRobin, map[string]float64{"a": 1. / 3, "b": 1. / 3, "c": 1. / 3}, 0.001},
 		{discovery.Random, map[string]float64{"a": 1. / 3, "b": 1. / 3, "c": 1. / 3}, 0.03},
-		{discovery.LeastOutstanding, map[string]float64{"a": 1. / 3, "b": 1. / 3, "c": 1. / 3}, 0.001},
+		// Requests released before the next pick: all idle, taken in weighted turn.
+		{discovery.LeastOutstanding, map[string]float64{"a": 0.5, "b": 0.3, "c": 0.2}, 0.001},
 	} {
 		t.Run(string(tc.st), func(t *testing.T) {
 			clk := clock.NewFake(epoch)
@@ -134,6 +135,38 @@ func TestWeightedIsSmooth(t *testing.T) {
 	}
 	if got := strings.Join(seq, ""); got != "aabacaaaabacaa" {
 		t.Fatalf("order %s", got)
+	}
+}
+
+// Under load, least-outstanding keeps each instance's requests in flight
+// in proportion to its weight: with weights 3 and 1 and 40 requests held,
+// a holds 30 and b 10; a released request's slot goes back to its
+// instance.
+func TestLeastOutstandingWeighsLoad(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(epoch)
+	src := &discoverytest.Source{}
+	src.Set(discoverytest.Instance("s", "a", 3, clk.Now()), discoverytest.Instance("s", "b", 1, clk.Now()))
+	c := newClient(t, discovery.LeastOutstanding, src, clk)
+	var held []discovery.Selection
+	for range 40 {
+		sel, err := c.Pick(ctx, "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, sel)
+	}
+	if got := c.Outstanding("s"); got["a"] != 30 || got["b"] != 10 {
+		t.Fatalf("outstanding %v, want a 30 and b 10", got)
+	}
+	for _, sel := range held {
+		if sel.Instance.ID == "b" {
+			sel.Done()
+			break
+		}
+	}
+	if sel, _ := c.Pick(ctx, "s"); sel.Instance.ID != "b" {
+		t.Fatalf("picked %s after one of b's requests finished; b had the room", sel.Instance.ID)
 	}
 }
 

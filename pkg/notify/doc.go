@@ -24,10 +24,12 @@
 //     consecutive failed attempts the channel is skipped for
 //     Config.BreakerOpenFor, and a delivery fails at once with
 //     ErrCircuitOpen (named Notify.CircuitOpen), so an escalation moves on to
-//     its next level instead of waiting on a dead endpoint. The breaker is
-//     per Notifier, that is per function instance: it protects the instance
-//     from waiting, it is not a correctness mechanism, so it needs no shared
-//     state.
+//     its next level instead of waiting on a dead endpoint. With
+//     Config.Breakers the breaker is pkg/resilience's, shared through the
+//     store (the incident functions use notify.<channel> downstreams): one
+//     instance's failures open it for all, and operators and chaos
+//     experiments see and force it. Without, it is per Notifier, that is
+//     per function instance: it still spares the instance the waits.
 //   - Idempotency through the store: a delivery whose (channel, Key) was
 //     already delivered is skipped (StatusDuplicate). Before sending, a
 //     lease item is written with a conditional put (IfAbsent, expiring after

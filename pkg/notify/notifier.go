@@ -15,6 +15,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/cogniforge/cogniforge/pkg/clock"
+	"github.com/cogniforge/cogniforge/pkg/resilience"
 	"github.com/cogniforge/cogniforge/pkg/store"
 )
 
@@ -107,6 +108,13 @@ type Config struct {
 	// meanwhile; the trial's success closes the breaker, its failure opens
 	// it again); 30 seconds. gobreaker keeps this time on the wall clock.
 	BreakerOpenFor time.Duration
+	// Breakers, when set, returns the shared circuit breaker of a channel
+	// (pkg/resilience: its state lives in the store, so one instance's
+	// failures open it for every instance, and operators and chaos
+	// experiments see and force it); BreakerFailures and BreakerOpenFor
+	// then do not apply to that channel. A nil result, or a nil Breakers,
+	// means the per-instance breaker.
+	Breakers func(channel string) *resilience.Breaker
 
 	// LeaseFor is how long a sending lease blocks concurrent deliveries of
 	// the same key, and so how long after a crash a redelivery waits;
@@ -389,7 +397,14 @@ func (n *Notifier) release(key store.Key, version int64) {
 // succeeds, fails for good, the breaker opens, or the attempts, MaxElapsed
 // or ctx run out. Waits are on Config.Clock.
 func (n *Notifier) sendWithRetry(ctx context.Context, ch Channel, m Message, r *Result) error {
-	cb := n.breaker(ch.Name())
+	var cb *gobreaker.CircuitBreaker[struct{}]
+	var shared *resilience.Breaker
+	if n.cfg.Breakers != nil {
+		shared = n.cfg.Breakers(ch.Name())
+	}
+	if shared == nil {
+		cb = n.breaker(ch.Name())
+	}
 	policy := &fullJitter{exp: backoff.ExponentialBackOff{
 		InitialInterval:     n.cfg.InitialInterval,
 		RandomizationFactor: 0, // the jitter is full, applied below
@@ -403,7 +418,7 @@ func (n *Notifier) sendWithRetry(ctx context.Context, ch Channel, m Message, r *
 		if err := ctx.Err(); err != nil {
 			return callerErr(ch.Name(), err, last)
 		}
-		_, err := cb.Execute(func() (struct{}, error) {
+		attempt := func() (struct{}, error) {
 			r.Attempts++
 			actx, cancel := context.WithTimeout(ctx, n.cfg.AttemptTimeout)
 			defer cancel()
@@ -412,11 +427,17 @@ func (n *Notifier) sendWithRetry(ctx context.Context, ch Channel, m Message, r *
 				return struct{}{}, fmt.Errorf("%w: %w", errCallerGone, err)
 			}
 			return struct{}{}, err
-		})
+		}
+		var err error
+		if shared != nil {
+			err = sharedAttempt(ctx, shared, attempt)
+		} else {
+			_, err = cb.Execute(attempt)
+		}
 		if err == nil {
 			return nil
 		}
-		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) || errors.Is(err, resilience.ErrCircuitOpen) {
 			e := &Error{Name: NameCircuitOpen, Channel: ch.Name(), Err: err}
 			if last != nil {
 				e.Err = fmt.Errorf("%w (last attempt: %v)", err, last)
@@ -449,6 +470,20 @@ func (n *Notifier) sendWithRetry(ctx context.Context, ch Channel, m Message, r *
 			return callerErr(ch.Name(), err, last)
 		}
 	}
+}
+
+// sharedAttempt makes one attempt through a shared breaker: refused with
+// resilience.ErrCircuitOpen while it is open, and counted as a failure on
+// the same terms as the per-instance breaker (not a permanent refusal, not
+// an attempt the caller abandoned).
+func sharedAttempt(ctx context.Context, b *resilience.Breaker, attempt func() (struct{}, error)) error {
+	permit, err := b.Allow(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = attempt()
+	b.Done(ctx, permit, err != nil && !errors.Is(err, errCallerGone) && Retryable(err))
+	return err
 }
 
 // asError makes any failure an *Error naming the channel; errors a channel

@@ -150,6 +150,24 @@ func Resolve(declared map[string]Downstream, user Config) (map[string]Downstream
 	return out, table, nil
 }
 
+// Validate checks c on its own, before any function declares its
+// downstreams (what `cogniforge config set` runs on a resilience
+// parameter): every bulkhead row and every downstream's fields, each
+// downstream taken as declared with its own kind (external when it names
+// none). Which downstreams a function calls is checked when it starts.
+func (c Config) Validate() error {
+	declared := make(map[string]Downstream, len(c.Downstreams))
+	for name, d := range c.Downstreams {
+		k := d.Kind
+		if k == "" {
+			k = KindExternal
+		}
+		declared[name] = Downstream{Kind: k}
+	}
+	_, _, err := Resolve(declared, c)
+	return err
+}
+
 func kinds() []Kind { return slices.Sorted(maps.Keys(DefaultBulkheads)) }
 
 func (d Downstream) validate() error {

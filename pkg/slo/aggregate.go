@@ -338,7 +338,7 @@ func (a *Aggregator) Count(ctx context.Context, events []Event) (Report, error) 
 			rep.Errors[i] = &EventError{Name: ErrNameEventInFuture, Message: fmt.Sprintf("event %s is at %s, more than %s after now (%s)",
 				e.ID, e.Time.UTC().Format(time.RFC3339), a.maxFuture, now.UTC().Format(time.RFC3339))}
 			continue
-		case e.Time.Before(oldest):
+		case a.longest > 0 && e.Time.Before(oldest): // no SLO: nothing is too old to count nowhere
 			rep.Errors[i] = &EventError{Name: ErrNameEventTooOld, Message: fmt.Sprintf("event %s is at %s, older than the longest SLO window (%s) before now (%s)",
 				e.ID, e.Time.UTC().Format(time.RFC3339), a.longest, now.UTC().Format(time.RFC3339))}
 			continue

@@ -201,3 +201,21 @@ func TestHistoryEndsAtTheStatus(t *testing.T) {
 		t.Error("History of an unknown SLO: no error")
 	}
 }
+
+// With no SLO configured (a new deployment), events are accepted and
+// counted nowhere: refusing them as too old would dead-letter every one.
+func TestCountWithoutSLOs(t *testing.T) {
+	now := t0
+	st := memory.New(memory.Config{Now: func() time.Time { return now }})
+	agg, err := slo.NewAggregator(slo.AggregatorConfig{Store: st, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := agg.Count(context.Background(), []slo.Event{
+		{Source: "test", ID: "a", Time: now.Add(-time.Minute), Service: "checkout", Operation: "op", Status: "ok"},
+		{Source: "test", ID: "b", Time: now.Add(-40 * 24 * time.Hour), Service: "checkout", Operation: "op", Status: "ok"},
+	})
+	if err != nil || rep.Failed() != 0 || rep.Unselected != 2 || rep.Transactions != 0 {
+		t.Fatalf("report %+v, %v; want both events unselected, no write, no failure", rep, err)
+	}
+}

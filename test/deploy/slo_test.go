@@ -240,6 +240,16 @@ func checkReadsSLOConfig(ctx context.Context, t *testing.T, c *clients, name, pa
 			}
 			continue
 		}
+		// Every function reads its own versioned parameters
+		// (/cogniforge/<env>/<function>/, pkg/config) and no one else's.
+		if s.Sid == "ReadOwnParameters" {
+			own := ":parameter/cogniforge/dev/" + name
+			if len(s.Action) != 1 || s.Action[0] != "ssm:GetParametersByPath" || len(s.Resource) != 2 ||
+				!strings.HasSuffix(s.Resource[0], own) || !strings.HasSuffix(s.Resource[1], own+"/*") {
+				t.Errorf("%s: ReadOwnParameters grants %v on %v, want ssm:GetParametersByPath on %s and %s/* only", name, s.Action, s.Resource, own, own)
+			}
+			continue
+		}
 		for _, act := range s.Action {
 			if strings.HasPrefix(act, "ssm:") {
 				if act != "ssm:GetParametersByPath" {

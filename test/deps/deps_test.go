@@ -5,7 +5,9 @@
 package deps
 
 import (
+	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -98,6 +100,17 @@ func TestDependencyDirection(t *testing.T) {
 		// governance auditor only.
 		{[]string{"pkg/apicatalog", "pkg/apiclient", "api"}, platforms},
 		{[]string{"pkg/wiring"}, []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f"}},
+		// pkg/apispec validates traffic against the specs in tests: it links
+		// no platform, and no function links it (nor kin-openapi through it).
+		{[]string{"pkg/apispec"}, platforms},
+		{[]string{"functions/...", "pkg/registry"}, []string{module + "pkg/apispec"}},
+		// Only the governance auditor parses specs: every other function
+		// links no OpenAPI library (the lifecycle and rate-limit middleware
+		// read api/catalog.yaml only).
+		{functionsExcept(t, "governance-auditor"), []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f", module + "pkg/governance"}},
+		// The OWASP auditor reads specs as YAML nodes (for lines): no
+		// platform, no cloud SDK, no HTTP framework.
+		{[]string{"pkg/governance"}, platforms},
 		// Breaking-change detection: oasdiff and the event catalog, no platform.
 		{[]string{"pkg/apidiff"}, platforms},
 		// The governance auditor's core: ports only (the OWASP audit comes in
@@ -142,6 +155,21 @@ func TestDependencyDirection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// functionsExcept lists functions/<name> for every function but those named.
+func functionsExcept(t *testing.T, skip ...string) []string {
+	entries, err := os.ReadDir("../../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() && !slices.Contains(skip, e.Name()) {
+			out = append(out, "functions/"+e.Name())
+		}
+	}
+	return out
 }
 
 // The clock every core package and its tests share links the standard

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/cogniforge/cogniforge/pkg/apispec"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
@@ -172,6 +174,48 @@ func TestDiscoveryThroughTheRuntime(t *testing.T) {
 	if out, _, code := run(t, append([]string{"discovery", "deregister", "checkout", "a"}, dd...)...); code != 0 || !strings.Contains(out, "deregistered checkout/a") {
 		t.Fatalf("deregister: exit %d %s", code, out)
 	}
+	// The discovery API over HTTP, validated against its spec (the
+	// scheduled runs above go to the events path, which it does not
+	// document). Instance c comes and goes.
+	apis, err := apispec.NewRuntime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := apis.Client()
+	for _, c := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"POST", "/instances", `{"service":"cart","id":"c","url":"https://c.internal:8443","weight":2,"zone":"z1","metadata":{"version":"2.0.0"},"ttl":"5m"}`, 200},
+		{"GET", "/instances", "", 200},
+		{"GET", "/instances?service=cart&health=unknown", "", 200},
+		{"GET", "/instances/checkout?health=unhealthy", "", 200},
+		{"POST", "/instances/cart/c/heartbeat", "", 200},
+		{"POST", "/check", "", 200},
+		{"DELETE", "/instances/cart/c", "", 200},
+		{"DELETE", "/instances/cart/c", "", 422},
+		{"POST", "/instances", `{"service":"cart","id":"d","url":"https://d.internal","weight":-1}`, 400},
+	} {
+		var body io.Reader
+		if c.body != "" {
+			body = strings.NewReader(c.body)
+		}
+		req, _ := http.NewRequest(c.method, "http://"+addr+"/functions/health-checker"+c.path, body)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+		if c.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s: %s %s, want %d", c.method, c.path, resp.Status, b, c.want)
+		}
+	}
+	apis.Report(t, "health-checker")
 	// Stopped, the data directory's store answers directly.
 	rt.Stop(t)
 	if got := list(t, dd...); len(got) != 1 || got["b"].Health != "unhealthy" {

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/cogniforge/cogniforge/pkg/apispec"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
@@ -80,12 +81,20 @@ func TestAlertToWebhookAndAck(t *testing.T) {
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+	// Every call to the gateway and the incident API is checked against
+	// their specs (api/*.yaml).
+	apis, err := apispec.NewRuntime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := apis.Client()
+	t.Cleanup(func() { apis.Report(t, "incident-manager", "event-gateway") })
 	get := func(path string, v any) bool {
 		req, _ := http.NewRequest("GET", base+path, nil)
 		if tok, err := os.ReadFile(filepath.Join(dataDir, "api.token")); err == nil {
 			req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			return false
 		}
@@ -110,7 +119,7 @@ func TestAlertToWebhookAndAck(t *testing.T) {
 	}
 	until("the runtime answers", func() bool { var v any; return get("/functions", &v) })
 	post := func(body string) {
-		resp, err := http.Post(base+"/functions/event-gateway", "application/cloudevents+json", strings.NewReader(body))
+		resp, err := hc.Post(base+"/functions/event-gateway", "application/cloudevents+json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +148,7 @@ func TestAlertToWebhookAndAck(t *testing.T) {
 	}
 	id := d.Body.IncidentID
 	// The incident API refuses a caller without the runtime's token.
-	resp, err := http.Get(base + "/functions/incident-manager/incidents")
+	resp, err := hc.Get(base + "/functions/incident-manager/incidents")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,5 +207,44 @@ func TestAlertToWebhookAndAck(t *testing.T) {
 	out, err = c.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "Incident.InvalidTransition") {
 		t.Errorf("ack of a resolved incident: %v %s; want exit 1 naming Incident.InvalidTransition", err, out)
+	}
+	// The rest of the incident API, over HTTP, as its spec says.
+	tok, err := os.ReadFile(filepath.Join(dataDir, "api.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"GET", "/incidents/" + id, "", 200},
+		{"GET", "/incidents?state=resolved&severity=SEV2", "", 200},
+		{"GET", "/incidents/metrics", "", 200},
+		{"POST", "/incidents/" + id + "/notes", `{"by":"alice","text":"the deploy of 10:02 broke checkout"}`, 200},
+		{"PUT", "/incidents/" + id + "/review", `{"by":"alice","review":{"summary":"a bad deploy","contributingFactors":["no canary"],"actionItems":[{"title":"canary checkout","owner":"bob","due":"2027-01-31"}]}}`, 200},
+		{"GET", "/incidents/" + id + "/review.md", "", 200},
+		{"POST", "/incidents/" + id + "/ack", `{"by":"bob"}`, 422},
+		{"POST", "/incidents/" + id + "/resolve", `{}`, 422},
+		{"GET", "/incidents/inc-unknown", "", 422},
+		{"POST", "/incidents", `{"id":"api-1","title":"disk full on db-2","dedupKey":"db-2/disk","service":"db","severity":"SEV3","links":[{"title":"runbook","url":"https://runbooks.example/disk"}]}`, 200},
+	} {
+		var body io.Reader
+		if c.body != "" {
+			body = strings.NewReader(c.body)
+		}
+		req, _ := http.NewRequest(c.method, base+"/functions/incident-manager"+c.path, body)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+		if c.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s: %s %s, want %d", c.method, c.path, resp.Status, b, c.want)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cogniforge/cogniforge/pkg/apispec"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
@@ -50,6 +51,14 @@ func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
 	repo, _ := filepath.Abs("../..")
 	rt := testenv.StartRuntime(t, cli, "--config", filepath.Join(repo, "config"), "--statemachines", "")
 	dataDir, addr := rt.DataDir, rt.Addr
+	// Every call to the gateway and the order API is checked against
+	// their specs (api/*.yaml).
+	apis, err := apispec.NewRuntime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := apis.Client()
+	defer apis.Report(t, "order-query", "event-gateway")
 	token, err := os.ReadFile(filepath.Join(dataDir, "api.token"))
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +71,7 @@ func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
 		req.Header.Set("ce-source", "cogniforge/saga/order-fulfillment")
 		req.Header.Set("ce-type", typ)
 		req.Header.Set("content-type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +85,7 @@ func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", "http://"+addr+"/functions/order-query/orders"+query, nil)
 		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,6 +112,18 @@ func TestGatewayToOrderQueryAndRebuild(t *testing.T) {
 	byCustomer, _ := list("?customer=c-1")
 	if len(byCustomer) != 2 || byCustomer[0].Events != 3 || byCustomer[1].Status != "pending" {
 		t.Errorf("orders of c-1 = %+v; want o-1 (3 events, the repeat dropped) and o-2 pending", byCustomer)
+	}
+	for path, want := range map[string]int{"/orders/o-1": 200, "/orders/o-9": 422, "/orders?limit=1&generation=g1": 200, "/orders?limit=lots": 400} {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/functions/order-query"+path, nil)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s = %s, want %d", path, resp.Status, want)
+		}
 	}
 	rt.Stop(t)
 

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/apispec"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
@@ -333,5 +335,52 @@ func TestReleasesInTheLocalRuntime(t *testing.T) {
 		if r := rt.status("routed"); r.State != "rolledback" || r.History[len(r.History)-1].Reason != "done measuring" {
 			t.Fatalf("%+v", r)
 		}
+	})
+
+	t.Run("the release API over HTTP agrees with its spec", func(t *testing.T) {
+		apis, err := apispec.NewRuntime()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hc := apis.Client()
+		tok, err := os.ReadFile(filepath.Join(rt.dataDir, "api.token"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			method, path, body string
+			want               int
+		}{
+			{"GET", "/releases", "", 200},
+			{"GET", "/releases?state=rolledback", "", 200},
+			{"GET", "/releases/routed", "", 200},
+			{"GET", "/releases/no-such-release", "", 422},
+			{"GET", "/aliases/" + fn, "", 200},
+			{"GET", "/aliases/" + fn + "?alias=live", "", 200},
+			{"POST", "/versions/" + fn, `{"description":"v4"}`, 200},
+			{"POST", "/releases", `{"id":"api","function":"` + fn + `","version":"4","strategy":"blue-green","interval":"1h","by":"carol"}`, 200},
+			{"POST", "/releases/api/rollback", `{"by":"carol","reason":"checked the API"}`, 200},
+			{"POST", "/releases", `{"function":"` + fn + `","version":"4","interval":"soon"}`, 400},
+		} {
+			var body io.Reader
+			if c.body != "" {
+				body = strings.NewReader(c.body)
+			}
+			req, _ := http.NewRequest(c.method, "http://"+rt.addr+"/functions/release-controller"+c.path, body)
+			req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+			if c.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.want {
+				t.Errorf("%s %s: %s %s, want %d", c.method, c.path, resp.Status, b, c.want)
+			}
+		}
+		apis.Report(t, "release-controller")
 	})
 }

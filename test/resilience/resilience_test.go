@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cogniforge/cogniforge/pkg/apispec"
 	"github.com/cogniforge/cogniforge/pkg/resilience"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
@@ -75,6 +77,13 @@ func TestGatewayBehindTheSharedBreaker(t *testing.T) {
 	repo, _ := filepath.Abs("../..")
 	rt := testenv.StartRuntime(t, cli, "--config", filepath.Join(repo, "config"), "--statemachines", "")
 	dataDir, addr := rt.DataDir, rt.Addr
+	// Every call to the gateway and the resilience API is checked against
+	// their specs (api/*.yaml), the gateway's 503 with the breaker open too.
+	apis, err := apispec.NewRuntime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := apis.Client()
 	n := 0
 	post := func() int {
 		n++
@@ -85,7 +94,7 @@ func TestGatewayBehindTheSharedBreaker(t *testing.T) {
 		req.Header.Set("ce-source", "//checkout")
 		req.Header.Set("ce-type", "dev.cogniforge.request.completed.v1")
 		req.Header.Set("content-type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,6 +128,39 @@ func TestGatewayBehindTheSharedBreaker(t *testing.T) {
 		t.Fatalf("clear: exit %d\n%s", code, errOut)
 	}
 	rt.Until(t, "the gateway publishes again", func() bool { return post() == 200 })
+	token, err := os.ReadFile(filepath.Join(dataDir, "api.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"GET", "/breakers", "", 200},
+		{"POST", "/breakers/api-check/force", `{"mode":"closed","for":"1m"}`, 200},
+		{"POST", "/breakers/api-check/force", `{"mode":"none"}`, 200},
+		{"POST", "/breakers/api-check/force", `{"mode":"sideways"}`, 400},
+	} {
+		var body io.Reader
+		if c.body != "" {
+			body = strings.NewReader(c.body)
+		}
+		req, _ := http.NewRequest(c.method, "http://"+addr+"/functions/resilience-admin"+c.path, body)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+		if c.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s: %s %s, want %d", c.method, c.path, resp.Status, b, c.want)
+		}
+	}
+	apis.Report(t, "event-gateway", "resilience-admin")
 
 	rt.Stop(t)
 	st = status(t, "--data-dir", dataDir)

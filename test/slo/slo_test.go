@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cogniforge/cogniforge/pkg/apispec"
 	"github.com/cogniforge/cogniforge/test/testenv"
 )
 
@@ -103,6 +105,14 @@ func TestGatewayToStatus(t *testing.T) {
 		}
 		return err == nil && resp.StatusCode == 200
 	})
+	// Every call to the gateway and the SLO API is checked against their
+	// specs (api/*.yaml).
+	apis, err := apispec.NewRuntime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := apis.Client()
+	defer apis.Report(t, "slo-evaluator", "event-gateway")
 	post := func(id, data string) {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/functions/event-gateway", strings.NewReader(data))
 		req.Header.Set("ce-specversion", "1.0")
@@ -110,7 +120,7 @@ func TestGatewayToStatus(t *testing.T) {
 		req.Header.Set("ce-source", "//checkout")
 		req.Header.Set("ce-type", "dev.cogniforge.request.completed.v1")
 		req.Header.Set("content-type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,6 +139,30 @@ func TestGatewayToStatus(t *testing.T) {
 	s := statuses(t, "--data-dir", dataDir)["checkout-availability"]
 	if s.Good != 1 || s.Total != 2 {
 		t.Errorf("while running: %+v, want 1 good of 2 (the resent event counted once)", s)
+	}
+	// The SLO API over HTTP, as its spec says.
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/slos", 200},
+		{"GET", "/slos?time=" + time.Now().UTC().Format(time.RFC3339), 200},
+		{"GET", "/slos/checkout-availability", 200},
+		{"GET", "/slos/checkout-availability/history?step=1h", 200},
+		{"POST", "/evaluate", 200},
+		{"GET", "/slos/no-such-slo", 422},
+		{"GET", "/slos/checkout-availability/history?step=sideways", 400},
+	} {
+		req, _ := http.NewRequest(c.method, "http://"+addr+"/functions/slo-evaluator"+c.path, nil)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s: %s %s, want %d", c.method, c.path, resp.Status, b, c.want)
+		}
 	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)

@@ -13,11 +13,14 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 	"gopkg.in/yaml.v3"
 
+	"github.com/cogniforge/cogniforge/pkg/chaos"
 	"github.com/cogniforge/cogniforge/pkg/faas"
 	"github.com/cogniforge/cogniforge/pkg/incident"
 	"github.com/cogniforge/cogniforge/pkg/notify"
 	"github.com/cogniforge/cogniforge/pkg/notify/snsnotify"
 	"github.com/cogniforge/cogniforge/pkg/oncall"
+	"github.com/cogniforge/cogniforge/pkg/registry/resiliencefn"
+	"github.com/cogniforge/cogniforge/pkg/resilience"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
 
@@ -177,7 +180,7 @@ func BuildEscalator(p wiring.Ports) (faas.Function, error) {
 	if err != nil {
 		return faas.Function{}, err
 	}
-	send, err := sender(p, oc)
+	send, err := sender(p, Escalator, oc)
 	if err != nil {
 		return faas.Function{}, err
 	}
@@ -200,11 +203,19 @@ func BuildEscalator(p wiring.Ports) (faas.Function, error) {
 	return incident.NewEscalatorFunction(esc, start, func(err error) bool { return errors.Is(err, wiring.ErrExecutionExists) }, followUp), nil
 }
 
+// NotifyDownstream is the resilience downstream of a notification channel:
+// its breaker is shared through the store by every instance of every
+// function that pages on it, shown by `cogniforge resilience status` and
+// tuned in config/resilience/<function>.yaml.
+func NotifyDownstream(channel string) string { return "notify." + channel }
+
 // sender delivers messages on the configured channels by name. A channel
 // whose secret is missing from the environment does not stop the function:
 // its deliveries fail, named.
-func sender(p wiring.Ports, oc *OnCall) (func(ctx context.Context, channel string, m notify.Message) error, error) {
-	deps := notify.Deps{HTTPClient: http.DefaultClient, Getenv: os.Getenv, Now: p.Now}
+func sender(p wiring.Ports, function string, oc *OnCall) (func(ctx context.Context, channel string, m notify.Message) error, error) {
+	// Through chaos.Transport, a game day's deny fault on hooks.slack.com
+	// or events.pagerduty.com reaches the pages as a failing endpoint.
+	deps := notify.Deps{HTTPClient: &http.Client{Transport: chaos.Transport(nil)}, Getenv: os.Getenv, Now: p.Now}
 	if p.AWS != nil {
 		deps.SNS = snsnotify.NewFromConfig(*p.AWS)
 	}
@@ -218,7 +229,11 @@ func sender(p wiring.Ports, oc *OnCall) (func(ctx context.Context, channel strin
 		}
 		channels[c.Name] = ch
 	}
-	n, err := notify.New(notify.Config{Store: p.Store})
+	breakers, err := channelBreakers(p, function, channels)
+	if err != nil {
+		return nil, err
+	}
+	n, err := notify.New(notify.Config{Store: p.Store, Breakers: breakers})
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +247,30 @@ func sender(p wiring.Ports, oc *OnCall) (func(ctx context.Context, channel strin
 		}
 		_, err := n.Deliver(ctx, ch, m)
 		return err
+	}, nil
+}
+
+// channelBreakers returns the shared breaker of each channel, from the
+// function's resilience registry (nil without a store: notify keeps a
+// per-instance breaker then).
+func channelBreakers(p wiring.Ports, function string, channels map[string]notify.Channel) (func(string) *resilience.Breaker, error) {
+	if p.Store == nil || len(channels) == 0 {
+		return nil, nil
+	}
+	declared := make(map[string]resilience.Downstream, len(channels))
+	for name := range channels {
+		declared[NotifyDownstream(name)] = resilience.Downstream{Kind: resilience.KindExternal}
+	}
+	reg, err := resiliencefn.Registry(context.Background(), p, function, declared, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return func(channel string) *resilience.Breaker {
+		pol, err := reg.Policy(NotifyDownstream(channel))
+		if err != nil {
+			return nil
+		}
+		return pol.Breaker()
 	}, nil
 }
 
@@ -249,7 +288,7 @@ func BuildReminder(p wiring.Ports) (faas.Function, error) {
 	if err != nil {
 		return faas.Function{}, err
 	}
-	send, err := sender(p, oc)
+	send, err := sender(p, Reminder, oc)
 	if err != nil {
 		return faas.Function{}, err
 	}
