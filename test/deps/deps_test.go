@@ -106,8 +106,11 @@ func TestDependencyDirection(t *testing.T) {
 		{[]string{"functions/...", "pkg/registry"}, []string{module + "pkg/apispec"}},
 		// Only the governance auditor parses specs: every other function
 		// links no OpenAPI library (the lifecycle and rate-limit middleware
-		// read api/catalog.yaml only).
-		{functionsExcept(t, "governance-auditor"), []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f", module + "pkg/governance"}},
+		// read api/catalog.yaml only). The chaos-injector builds every
+		// function for its probes (registry.Build) and the chaos-monkey
+		// lists them (registry.Names references every builder), so both
+		// link whatever any function links.
+		{functionsExcept(t, heavyFunctions...), []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f", module + "pkg/governance"}},
 		// The OWASP auditor reads specs as YAML nodes (for lines): no
 		// platform, no cloud SDK, no HTTP framework.
 		{[]string{"pkg/governance"}, platforms},
@@ -120,9 +123,9 @@ func TestDependencyDirection(t *testing.T) {
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the
 		// reference, never a function or the catalog.
-		// (functions/...: per function in TestOnlyTheGovernanceAuditorLinksOpenAPILibraries,
-		// as oasdiff brings it to the governance auditor.)
-		{[]string{"pkg/events"}, []string{"github.com/santhosh-tekuri/jsonschema"}},
+		// oasdiff's checker brings it to the governance auditor (and so to
+		// the chaos functions, see above).
+		{append(functionsExcept(t, heavyFunctions...), "pkg/events"), []string{"github.com/santhosh-tekuri/jsonschema"}},
 		// Functions export traces with pkg/telemetry/otlphttp, which encodes
 		// the few OTLP messages by hand; otlptracehttp linked gRPC, the
 		// protobuf runtime and grpc-gateway to speak HTTP (~140 packages,
@@ -158,6 +161,10 @@ func TestDependencyDirection(t *testing.T) {
 }
 
 // functionsExcept lists functions/<name> for every function but those named.
+// heavyFunctions link the OpenAPI libraries: the governance auditor, and
+// the chaos functions that link every builder.
+var heavyFunctions = []string{"governance-auditor", "chaos-injector", "chaos-monkey"}
+
 func functionsExcept(t *testing.T, skip ...string) []string {
 	entries, err := os.ReadDir("../../functions")
 	if err != nil {
@@ -182,39 +189,6 @@ func TestClockIsStandardLibraryOnly(t *testing.T) {
 	for _, d := range strings.Fields(string(out)) {
 		if d != module+"pkg/clock" {
 			t.Errorf("pkg/clock depends on %s: it may use the standard library only", d)
-		}
-	}
-}
-
-// Only the governance-auditor links the OpenAPI libraries (oasdiff,
-// kin-openapi) and, through oasdiff's checker, a general JSON Schema
-// library: they weigh on every cold start, and no other function parses
-// specs. The chaos-injector builds every function for its probes
-// (registry.Build) and the chaos-monkey lists them (registry.Names, which
-// references every builder), so both link whatever any function links.
-func TestOnlyTheGovernanceAuditorLinksOpenAPILibraries(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "../../functions/...").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list functions: %v\n%s", err, out)
-	}
-	heavy := []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f", "github.com/santhosh-tekuri/jsonschema"}
-	exempt := map[string]bool{module + "functions/governance-auditor": true, module + "functions/chaos-injector": true,
-		module + "functions/chaos-monkey": true}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) < 2 {
-		t.Fatalf("go list listed %d functions", len(lines))
-	}
-	for _, line := range lines {
-		f := strings.Fields(line)
-		if len(f) == 0 || exempt[f[0]] {
-			continue
-		}
-		for _, d := range f[1:] {
-			for _, p := range heavy {
-				if d == p || strings.HasPrefix(d, p+"/") {
-					t.Errorf("%s links %s: only functions/governance-auditor may", f[0], d)
-				}
-			}
 		}
 	}
 }

@@ -3,16 +3,21 @@ package governancefn
 import (
 	"context"
 
-	"github.com/cogniforge/cogniforge/pkg/apidiff"
 	"github.com/cogniforge/cogniforge/pkg/apigov"
+	"github.com/cogniforge/cogniforge/pkg/governance"
 )
 
-// Audit is the OWASP audit the auditor runs. Until pkg/governance is
-// wired here it only checks that the spec is an OpenAPI 3 document that
-// loads (the same check the diff makes), scoring 100 with no findings.
+// Audit is the OWASP API Top 10 audit the auditor runs: pkg/governance's
+// static rules, with its defaults.
 func Audit(ctx context.Context, name string, spec []byte) (apigov.AuditReport, error) {
-	if _, err := apidiff.Compare(ctx, spec, spec); err != nil {
+	rep, err := governance.Audit(ctx, name, spec, governance.Options{})
+	if err != nil {
 		return apigov.AuditReport{}, err
 	}
-	return apigov.AuditReport{Spec: name, Score: 100, Findings: []apigov.Finding{}}, nil
+	out := apigov.AuditReport{Spec: rep.Spec, Score: rep.Score, Findings: make([]apigov.Finding, 0, len(rep.Findings))}
+	for _, f := range rep.Findings {
+		out.Findings = append(out.Findings, apigov.Finding{Rule: f.Rule, Category: f.Category, Severity: string(f.Severity),
+			Path: f.Path, Message: f.Message, Line: f.Line, Hint: f.Hint})
+	}
+	return out, nil
 }
