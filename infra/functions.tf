@@ -157,6 +157,19 @@ locals {
     # machine per release and moves the `live` alias of the function
     # released (list it in var.released_functions so applies leave the
     # alias to it).
+    # API governance (pkg/apigov): audits every embedded API spec daily
+    # (its schedule) and each spec change its bus rule delivers
+    # (api.spec.changed), tallies request.completed from its queue to name
+    # the callers a breaking change affects, keeps reports in the store,
+    # publishes api.audited / api.breakingchange.detected, and serves the
+    # governance dashboard over an IAM-signed URL. Its triggers come from
+    # the manifest.
+    "governance-auditor" = {
+      timeout           = 120
+      memory_size       = 256
+      function_url      = { auth_type = "AWS_IAM" }
+      policy_statements = [local.use_store, local.publish_events]
+    }
     "release-controller" = {
       timeout      = 60
       function_url = { auth_type = "AWS_IAM" }

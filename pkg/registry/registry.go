@@ -12,6 +12,7 @@ import (
 	"github.com/cogniforge/cogniforge/pkg/registry/chaosfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/discoveryfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/gatewayfn"
+	"github.com/cogniforge/cogniforge/pkg/registry/governancefn"
 	"github.com/cogniforge/cogniforge/pkg/registry/incidentfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/ordersfn"
 	"github.com/cogniforge/cogniforge/pkg/registry/orderviewfn"
@@ -49,6 +50,7 @@ func All() []Entry {
 		{Name: chaosfn.Name, Build: chaosfn.Builder(chaosfn.Deps{Names: Names, Functions: Build})},
 		{Name: chaosfn.Monkey, Build: chaosfn.MonkeyBuilder(chaosfn.Deps{Names: Names})},
 		{Name: orderviewfn.Name, Build: orderviewfn.Build},
+		{Name: governancefn.Name, Build: governancefn.Build},
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries

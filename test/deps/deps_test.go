@@ -109,8 +109,11 @@ func TestDependencyDirection(t *testing.T) {
 		{[]string{"functions/...", "pkg/registry"}, []string{module + "pkg/apispec"}},
 		// Only the governance auditor parses specs: every other function
 		// links no OpenAPI library (the lifecycle and rate-limit middleware
-		// read api/catalog.yaml only).
-		{functionsExcept(t, "governance-auditor"), []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f", module + "pkg/governance"}},
+		// read api/catalog.yaml only). The chaos-injector builds every
+		// function for its probes (registry.Build) and the chaos-monkey
+		// lists them (registry.Names references every builder), so both
+		// link whatever any function links.
+		{functionsExcept(t, heavyFunctions...), []string{"github.com/getkin/kin-openapi", "github.com/oasdiff", "github.com/pb33f", module + "pkg/governance"}},
 		// The OWASP auditor reads specs as YAML nodes (for lines): no
 		// platform, no cloud SDK, no HTTP framework.
 		{[]string{"pkg/governance"}, platforms},
@@ -126,7 +129,9 @@ func TestDependencyDirection(t *testing.T) {
 		// library compiles every draft's metaschema in its package init, a
 		// fifth of a function's start-up CPU. It may serve the tests as the
 		// reference, never a function or the catalog.
-		{[]string{"functions/...", "pkg/events"}, []string{"github.com/santhosh-tekuri/jsonschema"}},
+		// oasdiff's checker brings it to the governance auditor (and so to
+		// the chaos functions, see above).
+		{append(functionsExcept(t, heavyFunctions...), "pkg/events"), []string{"github.com/santhosh-tekuri/jsonschema"}},
 		// Functions export traces with pkg/telemetry/otlphttp, which encodes
 		// the few OTLP messages by hand; otlptracehttp linked gRPC, the
 		// protobuf runtime and grpc-gateway to speak HTTP (~140 packages,
@@ -162,6 +167,10 @@ func TestDependencyDirection(t *testing.T) {
 }
 
 // functionsExcept lists functions/<name> for every function but those named.
+// heavyFunctions link the OpenAPI libraries: the governance auditor, and
+// the chaos functions that link every builder.
+var heavyFunctions = []string{"governance-auditor", "chaos-injector", "chaos-monkey"}
+
 func functionsExcept(t *testing.T, skip ...string) []string {
 	entries, err := os.ReadDir("../../functions")
 	if err != nil {
