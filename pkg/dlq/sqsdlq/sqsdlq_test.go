@@ -91,11 +91,16 @@ func TestRedriveOnMoto(t *testing.T) {
 	// A consumer that fails everything: each message is received twice,
 	// then SQS's redrive policy moves it to the dead letters.
 	// (A zero VisibilityTimeout is not sent by the SDK: each failure
-	// releases its message with ChangeMessageVisibility 0.)
-	for range 3 {
+	// releases its message with ChangeMessageVisibility 0.) A receive may
+	// return fewer messages than are there, as SQS's may, so it goes on
+	// until the source queue answers empty: every message has moved.
+	for range 20 {
 		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(src), MaxNumberOfMessages: 10})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(out.Messages) == 0 {
+			break
 		}
 		for _, m := range out.Messages {
 			if _, err := client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(src), ReceiptHandle: m.ReceiptHandle}); err != nil {
