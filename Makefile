@@ -45,10 +45,20 @@ run: cli
 RACE_PKGS := ./pkg/localruntime/... ./pkg/sfnlocal/... ./pkg/store/... ./pkg/saga/... ./pkg/faas/... ./pkg/bus/... ./pkg/slo/... ./pkg/incident/... ./pkg/notify/... ./pkg/secrets/... ./pkg/config/... ./pkg/resilience/... ./pkg/discovery/... ./pkg/chaos/... ./pkg/streams/... ./pkg/dlq/... ./pkg/eventstore/... ./pkg/projection/... ./pkg/ratelimit/... ./pkg/apiclient/... ./pkg/apilifecycle/...
 RACE_DIRS := $(subst /...,,$(subst ./,/,$(RACE_PKGS)))
 
+# The apply/destroy test (test/deploy, about 5 minutes, mostly waiting on
+# terraform and moto) runs beside the others instead of before the race
+# phase; its output is printed when it ends. Every part runs, and the
+# target fails if any failed.
 test: deps lint
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v $(foreach d,$(RACE_DIRS),-e '$(d)\($$\|/\)'))
-	$(GO) test -count=1 -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
-	$(GO) test -count=1 -tags kafka -run Kafka ./pkg/wiring/
+	@mkdir -p $(BUILD)
+	@$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./test/deploy/ > $(BUILD)/test-deploy.log 2>&1 & deploy=$$!; status=0; \
+	echo "go test ./test/deploy/ (in the background)"; \
+	set -x; \
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v -e '/test/deploy$$' $(foreach d,$(RACE_DIRS),-e '$(d)\($$\|/\)')) || status=1; \
+	$(GO) test -count=1 -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS) || status=1; \
+	$(GO) test -count=1 -tags kafka -run Kafka ./pkg/wiring/ || status=1; \
+	set +x; \
+	wait $$deploy || status=1; cat $(BUILD)/test-deploy.log; exit $$status
 
 # The loopback benchmarks drive the runtime with wrk (Debian package).
 bench-tools:
