@@ -42,7 +42,7 @@ run: cli
 # notifications racing on one key) run under the race detector (instead of
 # plainly, so nothing runs twice); the rest run plainly. Lint first: a
 # formatting or staticcheck finding fails CI like a test does.
-RACE_PKGS := ./pkg/localruntime/... ./pkg/sfnlocal/... ./pkg/store/... ./pkg/saga/... ./pkg/faas/... ./pkg/bus/... ./pkg/slo/... ./pkg/incident/... ./pkg/notify/... ./pkg/secrets/... ./pkg/config/... ./pkg/resilience/... ./pkg/discovery/... ./pkg/chaos/... ./pkg/streams/... ./pkg/dlq/... ./pkg/eventstore/... ./pkg/projection/... ./pkg/ratelimit/... ./pkg/apiclient/... ./pkg/apilifecycle/...
+RACE_PKGS := ./pkg/localruntime/... ./pkg/sfnlocal/... ./pkg/store/... ./pkg/saga/... ./pkg/faas/... ./pkg/bus/... ./pkg/slo/... ./pkg/incident/... ./pkg/notify/... ./pkg/secrets/... ./pkg/config/... ./pkg/resilience/... ./pkg/discovery/... ./pkg/chaos/... ./pkg/streams/... ./pkg/dlq/... ./pkg/eventstore/... ./pkg/projection/... ./pkg/ratelimit/... ./pkg/apiclient/... ./pkg/apilifecycle/... ./pkg/apicalls/...
 RACE_DIRS := $(subst /...,,$(subst ./,/,$(RACE_PKGS)))
 
 # The apply/destroy test (test/deploy, about 5 minutes, mostly waiting on

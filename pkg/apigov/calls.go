@@ -9,6 +9,7 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/cogniforge/cogniforge/pkg/apicalls"
 	"github.com/cogniforge/cogniforge/pkg/apidiff"
 	"github.com/cogniforge/cogniforge/pkg/store"
 )
@@ -16,9 +17,11 @@ import (
 // The call tally: one counter per service, hour, operation and caller,
 // expiring after the impact window. An hour bucket makes "last seen" exact
 // to the hour and keeps one store write per event.
-const callsPartition = "apigov#calls#"
-
-const hourLayout = "2006-01-02T15"
+// The layout is pkg/apicalls's, which the function URLs' tally writes too.
+const (
+	callsPartition = apicalls.PartitionPrefix
+	hourLayout     = apicalls.HourLayout
+)
 
 // RecordCall tallies one request.completed event (other types are
 // ignored), so later breaking changes can name their callers.
@@ -31,9 +34,8 @@ func (g *Governor) RecordCall(ctx context.Context, ev cloudevents.Event) error {
 		return nil
 	}
 	hour := c.At.UTC().Truncate(time.Hour)
-	key := store.Key{Partition: callsPartition + c.Service,
-		Sort: hour.Format(hourLayout) + "|" + url.QueryEscape(c.Operation) + "|" + url.QueryEscape(c.Caller)}
-	exp := hour.Add(time.Duration(g.cfg.ImpactDays+1) * 24 * time.Hour)
+	key := apicalls.Key(c.Service, c.Operation, c.Caller, hour)
+	exp := apicalls.Expiry(hour, g.cfg.ImpactDays)
 	if err := g.cfg.Store.Transact(ctx, []store.Op{{Kind: store.OpAdd, Item: store.Item{Key: key, ExpiresAt: exp}, Delta: 1}}); err != nil {
 		return fmt.Errorf("apigov: tally a call of %s: %w", c.Service, err)
 	}

@@ -14,9 +14,11 @@ type HTTPMiddlewareBuilder func(p Ports, fn faas.Function) (func(http.Handler) h
 
 // httpMiddleware is what every function's HTTP handler is wrapped in,
 // outermost first, on every platform and in the local runtime: who calls,
+// the tally of who calls which operation (every call, refused ones too),
 // then the API lifecycle, then rate limits.
 var httpMiddleware = []HTTPMiddlewareBuilder{
 	IdentityMiddleware,
+	APICallsMiddleware,
 	LifecycleMiddleware,
 	RateLimitMiddleware,
 }

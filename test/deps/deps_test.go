@@ -98,7 +98,7 @@ func TestDependencyDirection(t *testing.T) {
 		// (lifecycle, rate limits): it links no platform, and the wiring
 		// links no OpenAPI library; specs are parsed by the CLI and the
 		// governance auditor only.
-		{[]string{"pkg/apicatalog", "pkg/apiclient", "api"}, platforms},
+		{[]string{"pkg/apicatalog", "pkg/apiclient", "pkg/apicalls", "api"}, platforms},
 		// Rate limits run in every function's HTTP middleware over the
 		// store port; DynamoDB enters only through the wiring.
 		{[]string{"pkg/ratelimit"}, platforms},
