@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/cogniforge/cogniforge/pkg/apigov"
 	"github.com/cogniforge/cogniforge/pkg/registry/governancefn"
-	"github.com/cogniforge/cogniforge/pkg/store/bolt"
 	"github.com/cogniforge/cogniforge/pkg/store/memory"
 	"github.com/cogniforge/cogniforge/pkg/wiring"
 )
@@ -61,19 +59,13 @@ func apiReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	switch {
 	case u != "":
 	case *dataDir != "":
-		b, oerr := bolt.Open(bolt.Config{Dir: *dataDir, MustExist: true, OpenTimeout: 200 * time.Millisecond})
-		if errors.Is(oerr, bolt.ErrLocked) {
-			fu, rerr := functionURL("", *dataDir, governancefn.Name)
-			if rerr != nil {
-				fmt.Fprintf(stderr, "cogniforge api report: %v, and %v\n", oerr, rerr)
-				return 2
-			}
+		b, fu, code := openOrAskRuntime(*dataDir, governancefn.Name, "cogniforge api report", stderr)
+		if code != 0 {
+			return code
+		}
+		if b == nil {
 			u = fu
 			break
-		}
-		if oerr != nil {
-			fmt.Fprintf(stderr, "cogniforge api report: %v\n", oerr)
-			return dataDirCode(oerr)
 		}
 		defer b.Close()
 		ov, err = localOverview(ctx, wiring.Ports{Store: b}, false)

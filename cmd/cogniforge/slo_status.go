@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/slo"
-	"github.com/cogniforge/cogniforge/pkg/store/bolt"
 )
 
 // RuntimeAddrFile is written by `cogniforge run` into its data directory:
@@ -58,20 +56,13 @@ func sloStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	switch {
 	case base != "":
 	case *dataDir != "":
-		b, oerr := bolt.Open(bolt.Config{Dir: *dataDir, MustExist: true, OpenTimeout: 200 * time.Millisecond})
-		if errors.Is(oerr, bolt.ErrLocked) {
-			// A runtime serves this directory: ask it.
-			u, rerr := functionURL("", *dataDir, slo.EvaluatorName)
-			if rerr != nil {
-				fmt.Fprintf(stderr, "cogniforge slo status: %v, and %v\n", oerr, rerr)
-				return 2
-			}
+		b, u, code := openOrAskRuntime(*dataDir, slo.EvaluatorName, "cogniforge slo status", stderr)
+		if code != 0 {
+			return code
+		}
+		if b == nil { // a runtime serves this directory: ask it
 			base = u
 			break
-		}
-		if oerr != nil {
-			fmt.Fprintf(stderr, "cogniforge slo status: %v\n", oerr)
-			return dataDirCode(oerr)
 		}
 		defer b.Close()
 		slos, lerr := slo.LoadFiles(filepath.Join(*configDir, "slos"))

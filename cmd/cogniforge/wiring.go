@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/cogniforge/cogniforge/pkg/faas/adapter"
 	"github.com/cogniforge/cogniforge/pkg/store/bolt"
@@ -138,4 +139,25 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok
 		return 2, false
 	}
 	return 0, true
+}
+
+// openOrAskRuntime opens the store of dataDir for a read-only command, or,
+// when a running `cogniforge run` holds it, returns the URL of function on
+// that runtime instead. A non-zero code means neither worked; the reason is
+// on stderr, prefixed with cmd.
+func openOrAskRuntime(dataDir, function, cmd string, stderr io.Writer) (st *bolt.Store, url string, code int) {
+	b, err := bolt.Open(bolt.Config{Dir: dataDir, MustExist: true, OpenTimeout: 200 * time.Millisecond})
+	if errors.Is(err, bolt.ErrLocked) {
+		u, rerr := functionURL("", dataDir, function)
+		if rerr != nil {
+			fmt.Fprintf(stderr, "%s: %v, and %v\n", cmd, err, rerr)
+			return nil, "", 2
+		}
+		return nil, u, 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return nil, "", dataDirCode(err)
+	}
+	return b, "", 0
 }
