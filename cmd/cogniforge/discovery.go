@@ -45,23 +45,7 @@ runtime unreachable), 2 bad input.
 `
 
 func runDiscovery(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	return runSubcommand(ctx, "discovery", discoveryUsage, map[string]subcommand{
-		"register": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			return discoveryCall(ctx, "register", args, stdout, stderr)
-		},
-		"deregister": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			return discoveryCall(ctx, "deregister", args, stdout, stderr)
-		},
-		"heartbeat": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			return discoveryCall(ctx, "heartbeat", args, stdout, stderr)
-		},
-		"list": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			return discoveryCall(ctx, "list", args, stdout, stderr)
-		},
-		"check": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			return discoveryCall(ctx, "check", args, stdout, stderr)
-		},
-	}, args, stdout, stderr)
+	return runSubcommand(ctx, "discovery", discoveryUsage, subcommandsOf(discoveryCall, "register", "deregister", "heartbeat", "list", "check"), args, stdout, stderr)
 }
 
 // metaFlag collects repeated --meta K=V.

@@ -126,6 +126,18 @@ func usage(w io.Writer) {
 // name.
 type subcommand func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
+// subcommandsOf maps each name to call(ctx, name, ...): commands whose
+// subcommands share one implementation that switches on the name.
+func subcommandsOf(call func(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) int, names ...string) map[string]subcommand {
+	subs := make(map[string]subcommand, len(names))
+	for _, n := range names {
+		subs[n] = func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			return call(ctx, n, args, stdout, stderr)
+		}
+	}
+	return subs
+}
+
 // runSubcommand is the dispatch every command with subcommands shares:
 // no argument or an unknown subcommand prints usage on stderr with exit 2,
 // -h/--help/help prints it on stdout with exit 0.

@@ -59,23 +59,7 @@ function that does not exist).
 `
 
 func runRelease(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	return runSubcommand(ctx, "release", releaseUsage, map[string]subcommand{
-		"start": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			return releaseCall(ctx, "start", args, stdout, stderr)
-		},
-		"status": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			return releaseCall(ctx, "status", args, stdout, stderr)
-		},
-		"rollback": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			return releaseCall(ctx, "rollback", args, stdout, stderr)
-		},
-		"publish": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			return releaseCall(ctx, "publish", args, stdout, stderr)
-		},
-		"aliases": func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			return releaseCall(ctx, "aliases", args, stdout, stderr)
-		},
-	}, args, stdout, stderr)
+	return runSubcommand(ctx, "release", releaseUsage, subcommandsOf(releaseCall, "start", "status", "rollback", "publish", "aliases"), args, stdout, stderr)
 }
 
 // parseWeights reads "10,50" as percentages, naming a bad one.
