@@ -20,3 +20,13 @@ type Publisher interface {
 // takes in one publish (256 KB on EventBridge); sending it again cannot
 // succeed.
 var ErrEventTooLarge = errors.New("bus: event exceeds the bus's size limit")
+
+// PublishOne publishes ev alone and returns the call's error or, failing
+// that, the event's own.
+func PublishOne(ctx context.Context, p Publisher, ev cloudevents.Event) error {
+	errs, err := p.Publish(ctx, []cloudevents.Event{ev})
+	if err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}

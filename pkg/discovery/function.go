@@ -58,11 +58,7 @@ func Publisher(p bus.Publisher) func(context.Context, HealthChange) error {
 		if err != nil {
 			return err
 		}
-		errs, err := p.Publish(ctx, []cloudevents.Event{ev})
-		if err != nil {
-			return err
-		}
-		return errors.Join(errs...)
+		return bus.PublishOne(ctx, p, ev)
 	}
 }
 

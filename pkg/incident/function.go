@@ -71,11 +71,7 @@ func Publish(ctx context.Context, p bus.Publisher, in *Incident, c Change) error
 	if err != nil {
 		return err
 	}
-	errs, err := p.Publish(ctx, []cloudevents.Event{ev})
-	if err != nil {
-		return err
-	}
-	return errors.Join(errs...)
+	return bus.PublishOne(ctx, p, ev)
 }
 
 // Request is the data of RequestType: a route's body or query.

@@ -126,11 +126,7 @@ func PublishTo(p bus.Publisher) func(ctx context.Context, typ, id string, d even
 		if err != nil {
 			return err
 		}
-		errs, err := p.Publish(ctx, []cloudevents.Event{ev})
-		if err != nil {
-			return err
-		}
-		return errors.Join(errs...)
+		return bus.PublishOne(ctx, p, ev)
 	}
 }
 

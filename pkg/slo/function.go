@@ -114,11 +114,7 @@ func Publish(ctx context.Context, p bus.Publisher, t Transition) error {
 	if err != nil {
 		return err
 	}
-	errs, err := p.Publish(ctx, []cloudevents.Event{ev})
-	if err != nil {
-		return err
-	}
-	return errors.Join(errs...)
+	return bus.PublishOne(ctx, p, ev)
 }
 
 // Query is the data of QueryType: the route's query parameters.
