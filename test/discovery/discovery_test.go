@@ -5,13 +5,11 @@
 package discovery_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -27,18 +25,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.MainWithCLI(m, &cli)) }
 
 func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(cli, args...)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "COGNIFORGE_API_TOKEN=")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return testenv.RunEnv(t, cli, []string{"COGNIFORGE_API_TOKEN="}, args...)
 }
 
 type instance struct {

@@ -7,12 +7,10 @@
 package streams_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,20 +35,7 @@ func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 
 func runEnv(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(cli, args...)
-	cmd.Dir = t.TempDir()
-	if env != nil {
-		cmd.Env = append(os.Environ(), env...)
-	}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return testenv.RunEnv(t, cli, env, args...)
 }
 
 // ids returns the ids of NDJSON CloudEvents, failing on a line that is not

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -48,4 +49,30 @@ func MainWithCLI(m *testing.M, cli *string) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// Run runs the CLI binary cli with args in a new temporary directory and
+// returns its stdout, stderr and exit code; failing to start it fails t.
+func Run(t testing.TB, cli string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	return RunEnv(t, cli, nil, args...)
+}
+
+// RunEnv is Run with env (KEY=VALUE) added to the process environment.
+func RunEnv(t testing.TB, cli string, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(cli, args...)
+	cmd.Dir = t.TempDir()
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
 }
